@@ -1,0 +1,26 @@
+//! The plan document and every change to it. Pure: no I/O, no browser, no server, so all
+//! of it is unit-tested natively and shared by the editor, the exports and the share store.
+
+mod decode;
+mod edit;
+mod history;
+mod ids;
+mod limits;
+mod plan;
+mod session;
+mod workspace;
+
+pub use decode::{decode_plan, decode_plan_json, parse_choice, DEFAULT_TITLE};
+pub use edit::{Edit, EditError};
+pub use history::{History, MAX_UNDO_STEPS};
+pub use ids::IdGen;
+pub use limits::{
+    check_text, clean_text, is_valid_row_id, max_chars, Problem, ProblemKind, MAX_BODY_BYTES,
+    MAX_NOTES_CHARS, MAX_PROBLEMS, MAX_ROWS, MAX_SHORT_CHARS, MAX_TITLE_CHARS,
+};
+pub use plan::{Field, Plan, Priority, Row, RowId, Status, PLAN_SCHEMA};
+pub use session::Session;
+pub use workspace::{
+    decode_envelope, Envelope, EnvelopeError, EnvelopeRef, PlanEntry, PlanId, Workspace,
+    FIRST_PLAN_ID, WORKSPACE_SCHEMA,
+};

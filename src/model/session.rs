@@ -1,0 +1,334 @@
+//! A browser tab's editing session: the workspace, undo history per plan, and the edits
+//! not yet saved (so a newer copy from another tab can be adopted without losing them).
+
+use super::edit::{Edit, EditError};
+use super::history::History;
+use super::ids::IdGen;
+use super::plan::{Plan, RowId};
+use super::workspace::{PlanId, Workspace};
+use std::collections::HashMap;
+
+/// The edits of this tab that are not saved yet, oldest first.
+type Pending = Vec<(PlanId, Edit)>;
+
+#[derive(Clone, Debug)]
+pub struct Session {
+    workspace: Workspace,
+    histories: HashMap<PlanId, History>,
+    pending: Pending,
+    ids: IdGen,
+}
+
+impl Session {
+    pub fn new(workspace: Workspace, seed: u64) -> Session {
+        Session {
+            workspace,
+            histories: HashMap::new(),
+            pending: Vec::new(),
+            ids: IdGen::new(seed),
+        }
+    }
+
+    pub fn workspace(&self) -> &Workspace {
+        &self.workspace
+    }
+
+    pub fn plan(&self, id: &PlanId) -> Option<&Plan> {
+        self.workspace.plan(id)
+    }
+
+    pub fn ids(&mut self) -> &mut IdGen {
+        &mut self.ids
+    }
+
+    /// A row id not used in the plan.
+    pub fn new_row_id(&mut self, plan: &PlanId) -> RowId {
+        let Session { workspace, ids, .. } = self;
+        let existing = workspace.plan(plan);
+        ids.row_id(|candidate| {
+            existing.is_some_and(|p| p.rows.iter().any(|r| r.id.as_str() == candidate))
+        })
+    }
+
+    /// Applies a user's edit: recorded for undo and queued for saving. Returns whether the
+    /// plan changed.
+    pub fn apply(&mut self, plan: &PlanId, edit: Edit) -> Result<bool, EditError> {
+        let target = self
+            .workspace
+            .plan_mut(plan)
+            .ok_or_else(|| EditError::NoSuchRow(RowId::from("")))?;
+        let forward = edit.clone();
+        match target.apply(edit)? {
+            None => Ok(false),
+            Some(inverse) => {
+                self.histories
+                    .entry(plan.clone())
+                    .or_default()
+                    .record(&forward, inverse);
+                self.pending.push((plan.clone(), forward));
+                Ok(true)
+            }
+        }
+    }
+
+    /// Undoes the plan's last step; returns the edit that did it.
+    pub fn undo(&mut self, plan: &PlanId) -> Option<Edit> {
+        self.step(plan, true)
+    }
+
+    pub fn redo(&mut self, plan: &PlanId) -> Option<Edit> {
+        self.step(plan, false)
+    }
+
+    fn step(&mut self, plan: &PlanId, undo: bool) -> Option<Edit> {
+        let history = self.histories.get_mut(plan)?;
+        let target = self.workspace.plan_mut(plan)?;
+        loop {
+            let edit = if undo {
+                history.pop_undo()?
+            } else {
+                history.pop_redo()?
+            };
+            // A step can fail only when another tab removed what it refers to: skip it.
+            if let Ok(Some(inverse)) = target.apply(edit.clone()) {
+                if undo {
+                    history.push_redo(inverse);
+                } else {
+                    history.push_undo(inverse);
+                }
+                self.pending.push((plan.clone(), edit.clone()));
+                return Some(edit);
+            }
+        }
+    }
+
+    /// Ends a run of typing so the next keystroke is a new undo step.
+    pub fn seal(&mut self, plan: &PlanId) {
+        if let Some(h) = self.histories.get_mut(plan) {
+            h.seal();
+        }
+    }
+
+    pub fn can_undo(&self, plan: &PlanId) -> bool {
+        self.histories.get(plan).is_some_and(History::can_undo)
+    }
+
+    pub fn can_redo(&self, plan: &PlanId) -> bool {
+        self.histories.get(plan).is_some_and(History::can_redo)
+    }
+
+    pub fn has_unsaved(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Everything up to now is saved.
+    pub fn mark_saved(&mut self) {
+        self.pending.clear();
+    }
+
+    /// Takes another tab's newer workspace and replays this tab's unsaved edits on top of
+    /// it, so neither side's typing is lost. Edits that no longer apply (their row was
+    /// deleted there) are dropped. Keeps undo history.
+    pub fn adopt(&mut self, newer: Workspace) {
+        let active = self.workspace.active.clone();
+        self.workspace = newer;
+        if self.workspace.plan(&active).is_some() {
+            self.workspace.active = active;
+        }
+        let pending = std::mem::take(&mut self.pending);
+        for (plan, edit) in pending {
+            if let Some(target) = self.workspace.plan_mut(&plan) {
+                if let Ok(Some(_)) = target.apply(edit.clone()) {
+                    self.pending.push((plan, edit));
+                }
+            }
+        }
+        let plans = &self.workspace.plans;
+        self.histories
+            .retain(|id, _| plans.iter().any(|entry| &entry.id == id));
+    }
+
+    pub fn active(&self) -> &PlanId {
+        &self.workspace.active
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::plan::{Field, Row};
+
+    fn main() -> PlanId {
+        PlanId("main".into())
+    }
+
+    fn session() -> Session {
+        let rows = ["a", "b", "c"]
+            .iter()
+            .map(|id| Row {
+                item: id.to_uppercase(),
+                ..Row::blank(RowId::from(*id))
+            })
+            .collect();
+        Session::new(Workspace::with_plan(Plan::new("P", rows)), 9)
+    }
+
+    fn type_into(s: &mut Session, row: &str, text: &str) {
+        // One edit per keystroke, as the browser sends them.
+        for n in 1..=text.len() {
+            s.apply(
+                &main(),
+                Edit::SetField {
+                    row: row.into(),
+                    field: Field::Notes,
+                    value: text[..n].into(),
+                },
+            )
+            .unwrap();
+        }
+    }
+
+    fn notes(s: &Session, row: usize) -> &str {
+        &s.plan(&main()).unwrap().rows[row].notes
+    }
+
+    #[test]
+    fn typing_in_one_cell_undoes_as_one_step() {
+        let mut s = session();
+        type_into(&mut s, "a", "hello");
+        assert_eq!(notes(&s, 0), "hello");
+        assert!(s.undo(&main()).is_some());
+        assert_eq!(notes(&s, 0), "");
+        assert!(!s.can_undo(&main()));
+        assert!(s.redo(&main()).is_some());
+        assert_eq!(notes(&s, 0), "hello");
+    }
+
+    #[test]
+    fn sealing_starts_a_new_step() {
+        let mut s = session();
+        type_into(&mut s, "a", "one");
+        s.seal(&main());
+        type_into(&mut s, "a", "one two");
+        s.undo(&main());
+        assert_eq!(notes(&s, 0), "one");
+        s.undo(&main());
+        assert_eq!(notes(&s, 0), "");
+    }
+
+    #[test]
+    fn another_cell_starts_a_new_step() {
+        let mut s = session();
+        type_into(&mut s, "a", "x");
+        type_into(&mut s, "b", "y");
+        s.undo(&main());
+        assert_eq!((notes(&s, 0), notes(&s, 1)), ("x", ""));
+    }
+
+    #[test]
+    fn a_new_edit_clears_redo() {
+        let mut s = session();
+        s.apply(&main(), Edit::DeleteRow { row: "a".into() })
+            .unwrap();
+        s.undo(&main());
+        assert!(s.can_redo(&main()));
+        s.apply(&main(), Edit::SetTitle("T".into())).unwrap();
+        assert!(!s.can_redo(&main()));
+    }
+
+    #[test]
+    fn undo_and_redo_structural_edits_in_order() {
+        let mut s = session();
+        let id = s.new_row_id(&main());
+        s.apply(
+            &main(),
+            Edit::InsertRow {
+                at: 1,
+                row: Row::blank(id.clone()),
+            },
+        )
+        .unwrap();
+        s.apply(
+            &main(),
+            Edit::MoveRow {
+                row: id.clone(),
+                to: 3,
+            },
+        )
+        .unwrap();
+        s.apply(&main(), Edit::DeleteRow { row: "a".into() })
+            .unwrap();
+        let order = |s: &Session| -> Vec<String> {
+            s.plan(&main())
+                .unwrap()
+                .rows
+                .iter()
+                .map(|r| r.id.0.clone())
+                .collect()
+        };
+        assert_eq!(order(&s), ["b", "c", id.as_str()]);
+        s.undo(&main());
+        assert_eq!(order(&s), ["a", "b", "c", id.as_str()]);
+        s.undo(&main());
+        assert_eq!(order(&s), ["a", id.as_str(), "b", "c"]);
+        s.undo(&main());
+        assert_eq!(order(&s), ["a", "b", "c"]);
+        assert!(s.undo(&main()).is_none());
+        s.redo(&main());
+        s.redo(&main());
+        s.redo(&main());
+        assert_eq!(order(&s), ["b", "c", id.as_str()]);
+    }
+
+    #[test]
+    fn undo_and_redo_are_saved_like_edits() {
+        let mut s = session();
+        s.apply(&main(), Edit::SetTitle("T".into())).unwrap();
+        s.mark_saved();
+        assert!(!s.has_unsaved());
+        s.undo(&main());
+        assert!(s.has_unsaved());
+    }
+
+    #[test]
+    fn adopting_a_newer_copy_keeps_unsaved_edits() {
+        let mut mine = session();
+        let mut theirs = session();
+        theirs
+            .apply(&main(), Edit::DeleteRow { row: "c".into() })
+            .unwrap();
+        theirs
+            .apply(
+                &main(),
+                Edit::SetField {
+                    row: "b".into(),
+                    field: Field::Owner,
+                    value: "Bo".into(),
+                },
+            )
+            .unwrap();
+        type_into(&mut mine, "a", "mine");
+        type_into(&mut mine, "c", "gone soon");
+
+        mine.adopt(theirs.workspace().clone());
+        let plan = mine.plan(&main()).unwrap();
+        assert_eq!(plan.rows.len(), 2, "their delete stays");
+        assert_eq!(plan.rows[1].owner, "Bo", "their edit stays");
+        assert_eq!(plan.rows[0].notes, "mine", "my unsaved typing stays");
+        assert!(mine.has_unsaved());
+    }
+
+    #[test]
+    fn undo_skips_steps_whose_row_another_tab_deleted() {
+        let mut s = session();
+        type_into(&mut s, "a", "x");
+        s.seal(&main());
+        type_into(&mut s, "c", "y");
+        s.mark_saved();
+        let mut other = s.workspace().clone();
+        other.plans[0].plan.rows.pop();
+        s.adopt(other);
+        assert!(s.undo(&main()).is_some());
+        assert_eq!(notes(&s, 0), "", "the step on the deleted row was skipped");
+    }
+}

@@ -1,0 +1,330 @@
+//! The browser's workspace: the plans kept in one browser, and the versioned envelope that
+//! stores them in local storage.
+
+use super::decode::decode_plan;
+use super::ids::IdGen;
+use super::plan::Plan;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// The envelope's current schema. History:
+/// - 1: `{"schema":1,"saved_at":…,"plan":{…}}`, one plan per browser.
+/// - 2: a workspace of plans (`active`, `plans`) plus `revision` and `writer`, which let two
+///   tabs tell whose save is newer.
+pub const WORKSPACE_SCHEMA: u32 = 2;
+
+/// A plan's identity inside the workspace.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PlanId(pub String);
+
+impl PlanId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PlanId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The id of the plan every new workspace starts with.
+pub const FIRST_PLAN_ID: &str = "main";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanEntry {
+    pub id: PlanId,
+    pub plan: Plan,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Workspace {
+    /// The plan that was open last.
+    pub active: PlanId,
+    pub plans: Vec<PlanEntry>,
+}
+
+impl Workspace {
+    /// A workspace holding one plan.
+    pub fn with_plan(plan: Plan) -> Workspace {
+        Workspace {
+            active: PlanId(FIRST_PLAN_ID.into()),
+            plans: vec![PlanEntry {
+                id: PlanId(FIRST_PLAN_ID.into()),
+                plan,
+            }],
+        }
+    }
+
+    pub fn plan(&self, id: &PlanId) -> Option<&Plan> {
+        self.plans.iter().find(|e| &e.id == id).map(|e| &e.plan)
+    }
+
+    pub fn plan_mut(&mut self, id: &PlanId) -> Option<&mut Plan> {
+        self.plans
+            .iter_mut()
+            .find(|e| &e.id == id)
+            .map(|e| &mut e.plan)
+    }
+}
+
+/// What local storage holds under `syncplan.workspace`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub schema: u32,
+    /// Grows by one with every save from any tab; the higher revision is the newer copy.
+    pub revision: u64,
+    /// Which tab wrote it (breaks ties between equal revisions).
+    pub writer: String,
+    /// RFC 3339 time of the save.
+    pub saved_at: String,
+    #[serde(flatten)]
+    pub workspace: Workspace,
+}
+
+/// An envelope to be written, borrowing the workspace instead of copying it.
+#[derive(Serialize)]
+pub struct EnvelopeRef<'a> {
+    pub schema: u32,
+    pub revision: u64,
+    pub writer: &'a str,
+    pub saved_at: &'a str,
+    #[serde(flatten)]
+    pub workspace: &'a Workspace,
+}
+
+impl EnvelopeRef<'_> {
+    pub fn to_json(&self) -> String {
+        // Strings and numbers only: serialising cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+impl Envelope {
+    pub fn to_json(&self) -> String {
+        EnvelopeRef {
+            schema: self.schema,
+            revision: self.revision,
+            writer: &self.writer,
+            saved_at: &self.saved_at,
+            workspace: &self.workspace,
+        }
+        .to_json()
+    }
+
+    /// Whether this save is newer than one at `revision` written by `writer`.
+    pub fn is_newer_than(&self, revision: u64, writer: &str) -> bool {
+        (self.revision, self.writer.as_str()) > (revision, writer)
+    }
+}
+
+/// Why a stored value could not be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvelopeError(pub String);
+
+impl fmt::Display for EnvelopeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Reads a stored envelope of any known schema and brings it to the current one.
+pub fn decode_envelope(text: &str, ids: &mut IdGen) -> Result<Envelope, EnvelopeError> {
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| EnvelopeError(format!("it is not valid JSON ({e})")))?;
+    let Value::Object(mut obj) = value else {
+        return Err(EnvelopeError("it is not a JSON object".into()));
+    };
+    let schema = obj
+        .get("schema")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| EnvelopeError("it has no schema number".into()))?;
+    if schema == 1 {
+        obj = migrate_v1_to_v2(obj)?;
+    } else if schema > WORKSPACE_SCHEMA as u64 {
+        return Err(EnvelopeError(format!(
+            "it was saved by a newer version of syncplan (schema {schema})"
+        )));
+    } else if schema != 2 {
+        return Err(EnvelopeError(format!("schema {schema} is unknown")));
+    }
+
+    let plans = match obj.remove("plans") {
+        Some(Value::Array(plans)) => plans,
+        _ => return Err(EnvelopeError("it has no list of plans".into())),
+    };
+    let mut entries = Vec::with_capacity(plans.len());
+    for (i, entry) in plans.into_iter().enumerate() {
+        let Value::Object(mut entry) = entry else {
+            return Err(EnvelopeError(format!("plan {} is not an object", i + 1)));
+        };
+        let id = match entry.remove("id") {
+            Some(Value::String(id)) if !id.is_empty() => PlanId(id),
+            _ => return Err(EnvelopeError(format!("plan {} has no id", i + 1))),
+        };
+        let plan =
+            decode_plan(entry.remove("plan").unwrap_or(Value::Null), ids).map_err(|problems| {
+                EnvelopeError(format!(
+                    "plan {} is damaged: {}",
+                    i + 1,
+                    problems
+                        .first()
+                        .map(ToString::to_string)
+                        .unwrap_or_default()
+                ))
+            })?;
+        entries.push(PlanEntry { id, plan });
+    }
+    if entries.is_empty() {
+        return Err(EnvelopeError("it holds no plans".into()));
+    }
+    let text_field = |obj: &Map<String, Value>, key: &str| {
+        obj.get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut active = PlanId(text_field(&obj, "active"));
+    if !entries.iter().any(|e| e.id == active) {
+        active = entries[0].id.clone();
+    }
+    Ok(Envelope {
+        schema: WORKSPACE_SCHEMA,
+        revision: obj.get("revision").and_then(Value::as_u64).unwrap_or(0),
+        writer: text_field(&obj, "writer"),
+        saved_at: text_field(&obj, "saved_at"),
+        workspace: Workspace {
+            active,
+            plans: entries,
+        },
+    })
+}
+
+/// Schema 1 kept a single plan; schema 2 keeps it as the first plan of a workspace.
+fn migrate_v1_to_v2(mut v1: Map<String, Value>) -> Result<Map<String, Value>, EnvelopeError> {
+    let plan = v1
+        .remove("plan")
+        .ok_or_else(|| EnvelopeError("the schema 1 save has no plan".into()))?;
+    let mut v2 = Map::new();
+    v2.insert("schema".into(), Value::from(2));
+    v2.insert("revision".into(), Value::from(0));
+    v2.insert("writer".into(), Value::from(""));
+    if let Some(saved_at) = v1.remove("saved_at") {
+        v2.insert("saved_at".into(), saved_at);
+    }
+    v2.insert("active".into(), Value::from(FIRST_PLAN_ID));
+    v2.insert(
+        "plans".into(),
+        Value::Array(vec![
+            serde_json::json!({ "id": FIRST_PLAN_ID, "plan": plan }),
+        ]),
+    );
+    Ok(v2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::plan::{Priority, Status};
+
+    fn decode(text: &str) -> Result<Envelope, EnvelopeError> {
+        decode_envelope(text, &mut IdGen::new(3))
+    }
+
+    #[test]
+    fn migrates_a_hand_written_schema_1_save() {
+        // As the single-plan version of syncplan wrote it.
+        let v1 = r#"{
+            "schema": 1,
+            "saved_at": "2026-10-01T09:30:00Z",
+            "plan": {
+                "schema": 1,
+                "title": "Offline sync for Field App",
+                "rows": [
+                    {"id": "t01", "item": "Trigger matrix", "category": "Sync triggers",
+                     "priority": "P0", "owner": "Ana", "status": "In progress",
+                     "notes": "foreground, reconnect, push"},
+                    {"id": "t02", "item": "Backoff", "category": "Battery",
+                     "priority": "P1", "owner": "", "status": "Done", "notes": ""}
+                ]
+            }
+        }"#;
+        let env = decode(v1).unwrap();
+        assert_eq!(env.schema, WORKSPACE_SCHEMA);
+        assert_eq!(env.revision, 0);
+        assert_eq!(env.saved_at, "2026-10-01T09:30:00Z");
+        assert_eq!(env.workspace.active.as_str(), FIRST_PLAN_ID);
+        let plan = env.workspace.plan(&env.workspace.active).unwrap();
+        assert_eq!(plan.title, "Offline sync for Field App");
+        assert_eq!(plan.rows.len(), 2);
+        assert_eq!(plan.rows[0].owner, "Ana");
+        assert_eq!(plan.rows[0].status, Status::InProgress);
+        assert_eq!(plan.rows[1].priority, Priority::P1);
+        assert_eq!(plan.rows[1].status, Status::Done);
+
+        // What we write back is schema 2 and reads back the same.
+        let again = decode(&env.to_json()).unwrap();
+        assert_eq!(again, env);
+    }
+
+    #[test]
+    fn round_trips_the_current_schema() {
+        let env = Envelope {
+            schema: WORKSPACE_SCHEMA,
+            revision: 41,
+            writer: "tab-a".into(),
+            saved_at: "2026-11-25T10:00:00.000Z".into(),
+            workspace: Workspace::with_plan(crate::template::default_plan()),
+        };
+        assert_eq!(decode(&env.to_json()), Ok(env));
+    }
+
+    #[test]
+    fn explains_what_is_wrong_with_a_damaged_save() {
+        let err = |t: &str| decode(t).unwrap_err().0;
+        assert!(err("{not json").starts_with("it is not valid JSON"));
+        assert_eq!(err("[1]"), "it is not a JSON object");
+        assert_eq!(err(r#"{"plans":[]}"#), "it has no schema number");
+        assert!(err(r#"{"schema":7,"plans":[]}"#).contains("newer version"));
+        assert_eq!(err(r#"{"schema":2,"plans":[]}"#), "it holds no plans");
+        assert!(
+            err(r#"{"schema":2,"plans":[{"id":"p","plan":{"rows":[{"status":"?"}]}}]}"#)
+                .starts_with("plan 1 is damaged: Row 1, status")
+        );
+        assert_eq!(err(r#"{"schema":1}"#), "the schema 1 save has no plan");
+    }
+
+    #[test]
+    fn an_unknown_active_plan_falls_back_to_the_first() {
+        let env = decode(
+            r#"{"schema":2,"revision":3,"writer":"w","saved_at":"","active":"gone",
+                "plans":[{"id":"p1","plan":{"title":"A","rows":[]}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(env.workspace.active.as_str(), "p1");
+        assert_eq!(env.revision, 3);
+    }
+
+    #[test]
+    fn newer_means_higher_revision_then_writer() {
+        let mut env = decode(
+            &Envelope {
+                schema: 2,
+                revision: 5,
+                writer: "b".into(),
+                saved_at: String::new(),
+                workspace: Workspace::with_plan(Plan::new("x", vec![])),
+            }
+            .to_json(),
+        )
+        .unwrap();
+        assert!(env.is_newer_than(4, "z"));
+        assert!(env.is_newer_than(5, "a"));
+        assert!(!env.is_newer_than(5, "b"));
+        env.revision = 4;
+        assert!(!env.is_newer_than(5, "a"));
+    }
+}

@@ -1,0 +1,6 @@
+//! Client-only adapters: local storage, the DOM, downloads. Called from effects and event
+//! handlers only, never while rendering (they would panic on the server and break
+//! hydration).
+
+pub mod dom;
+pub mod storage;

@@ -1,0 +1,145 @@
+//! Small DOM helpers: time, entropy, focus, downloads, the readiness signal.
+
+use wasm_bindgen::JsCast;
+
+fn document() -> Option<web_sys::Document> {
+    web_sys::window()?.document()
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// The current time as RFC 3339 (UTC).
+pub fn now_rfc3339() -> String {
+    js_sys::Date::new_0().to_iso_string().into()
+}
+
+/// 64 bits of seed for id generation. `Math.random` is enough: ids only need to be unique
+/// within a plan, and every new id is checked against the plan.
+pub fn random_seed() -> u64 {
+    let hi = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    let lo = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    (hi << 32 | lo) ^ now_ms() as u64
+}
+
+/// Tells tests and benchmarks the page is interactive and stored data is applied:
+/// `<body data-hydrated="true">` and the `syncplan:ready` performance mark.
+pub fn mark_ready() {
+    if let Some(body) = document().and_then(|d| d.body()) {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+    if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = perf.mark("syncplan:ready");
+    }
+}
+
+/// The element matching a CSS selector.
+pub fn query(selector: &str) -> Option<web_sys::HtmlElement> {
+    document()?
+        .query_selector(selector)
+        .ok()
+        .flatten()?
+        .dyn_into::<web_sys::HtmlElement>()
+        .ok()
+}
+
+/// Focuses the cell in column `col` of the row with id `row`, once the DOM has caught up
+/// with the latest change.
+pub fn focus_cell_later(row: &str, col: &str) {
+    let selector = format!("tr[data-row-id=\"{row}\"] [data-col=\"{col}\"]");
+    leptos::prelude::set_timeout(
+        move || {
+            if let Some(el) = query(&selector) {
+                let _ = el.focus();
+            }
+        },
+        std::time::Duration::ZERO,
+    );
+}
+
+/// Focuses the same column in the row after (`down`) or before the row of `cell`.
+/// Returns whether there was such a row.
+pub fn focus_neighbour_cell(cell: &web_sys::Element, down: bool) -> bool {
+    let Some(col) = cell.get_attribute("data-col") else {
+        return false;
+    };
+    let Some(row) = cell.closest("tr").ok().flatten() else {
+        return false;
+    };
+    let next = if down {
+        row.next_element_sibling()
+    } else {
+        row.previous_element_sibling()
+    };
+    let target = next
+        .and_then(|r| {
+            r.query_selector(&format!("[data-col=\"{col}\"]"))
+                .ok()
+                .flatten()
+        })
+        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
+    match target {
+        Some(el) => el.focus().is_ok(),
+        None => false,
+    }
+}
+
+/// Moves focus from a cell to its row, so Escape leaves editing but keeps the place.
+pub fn focus_row_of(cell: &web_sys::Element) {
+    if let Some(row) = cell
+        .closest("tr")
+        .ok()
+        .flatten()
+        .and_then(|r| r.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = row.focus();
+    }
+}
+
+/// Offers `content` as a file download named `file_name`.
+pub fn download_text(file_name: &str, content: &str, mime: &str) -> Result<(), String> {
+    let parts = js_sys::Array::of1(&content.into());
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
+        .map_err(|_| "the browser could not prepare the file".to_owned())?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)
+        .map_err(|_| "the browser could not prepare the file".to_owned())?;
+    let document = document().ok_or("there is no document")?;
+    let anchor = document
+        .create_element("a")
+        .map_err(|_| "the browser could not start the download".to_owned())?
+        .unchecked_into::<web_sys::HtmlAnchorElement>();
+    anchor.set_href(&url);
+    anchor.set_download(file_name);
+    anchor.click();
+    // Revoking at once can cancel the download in some browsers; a minute is plenty.
+    leptos::prelude::set_timeout(
+        move || {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        },
+        std::time::Duration::from_secs(60),
+    );
+    Ok(())
+}
+
+/// Opens the FAQ answer with this id and brings it into view.
+pub fn open_faq(id: &str) {
+    if let Some(details) = document()
+        .and_then(|d| d.get_element_by_id(id))
+        .and_then(|el| el.dyn_into::<web_sys::HtmlDetailsElement>().ok())
+    {
+        details.set_open(true);
+        details.scroll_into_view();
+        if let Some(summary) = details
+            .query_selector("summary")
+            .ok()
+            .flatten()
+            .and_then(|s| s.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = summary.focus();
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! The workspace in local storage: one versioned envelope, backups of values we could not
+//! read, and the revision check that keeps a tab from writing an older copy over a newer one.
+
+use crate::model::{decode_envelope, Envelope, EnvelopeRef, IdGen, Workspace, WORKSPACE_SCHEMA};
+use gloo_storage::Storage as _;
+use serde::Deserialize;
+
+pub const WORKSPACE_KEY: &str = "syncplan.workspace";
+pub const BACKUP_PREFIX: &str = "syncplan.backup.";
+
+/// Why local storage cannot be used.
+fn storage() -> Result<web_sys::Storage, String> {
+    let window = web_sys::window().ok_or("there is no browser window")?;
+    match window.local_storage() {
+        Ok(Some(storage)) => Ok(storage),
+        Ok(None) => Err("this browser has no local storage".into()),
+        Err(e) => Err(format!(
+            "the browser blocks local storage ({})",
+            js_error_name(&e)
+        )),
+    }
+}
+
+/// The name of a thrown DOM exception (`QuotaExceededError`, `SecurityError`, …).
+fn js_error_name(e: &wasm_bindgen::JsValue) -> String {
+    js_sys::Reflect::get(e, &"name".into())
+        .ok()
+        .and_then(|n| n.as_string())
+        .unwrap_or_else(|| "unknown error".into())
+}
+
+/// What the first read after page load found.
+pub enum Loaded {
+    /// Nothing stored yet: a first visit.
+    Nothing,
+    Found(Envelope),
+    /// A value was there but could not be read; it has been copied to `backup_key`
+    /// (`None` if even that failed, in which case it is left untouched).
+    Damaged {
+        reason: String,
+        backup_key: Option<String>,
+        raw: String,
+    },
+    /// Local storage cannot be used at all.
+    Unavailable(String),
+}
+
+pub fn load(ids: &mut IdGen, now_ms: f64) -> Loaded {
+    let storage = match storage() {
+        Ok(s) => s,
+        Err(why) => return Loaded::Unavailable(why),
+    };
+    let raw = match storage.get_item(WORKSPACE_KEY) {
+        Ok(Some(raw)) => raw,
+        Ok(None) => return Loaded::Nothing,
+        Err(e) => {
+            return Loaded::Unavailable(format!(
+                "the browser refused to read local storage ({})",
+                js_error_name(&e)
+            ))
+        }
+    };
+    match decode_envelope(&raw, ids) {
+        Ok(envelope) => Loaded::Found(envelope),
+        Err(reason) => {
+            let backup_key = backup(&storage, &raw, now_ms);
+            Loaded::Damaged {
+                reason: reason.0,
+                backup_key,
+                raw,
+            }
+        }
+    }
+}
+
+/// Copies `raw` to a fresh `syncplan.backup.<unix-ms>` key that never overwrites another.
+fn backup(storage: &web_sys::Storage, raw: &str, now_ms: f64) -> Option<String> {
+    let mut ms = now_ms as u64;
+    loop {
+        let key = format!("{BACKUP_PREFIX}{ms}");
+        match storage.get_item(&key) {
+            Ok(Some(_)) => ms += 1,
+            Ok(None) => {
+                return set_raw(storage, &key, raw).ok().map(|_| key);
+            }
+            Err(_) => return None,
+        }
+    }
+}
+
+fn set_raw(storage: &web_sys::Storage, key: &str, value: &str) -> Result<(), String> {
+    storage.set_item(key, value).map_err(|e| js_error_name(&e))
+}
+
+/// The part of a stored envelope needed to tell whether it is newer than ours.
+#[derive(Deserialize)]
+struct Header {
+    schema: u32,
+    #[serde(default)]
+    revision: u64,
+    #[serde(default)]
+    writer: String,
+}
+
+pub enum Saved {
+    /// Written as revision `revision`.
+    Written {
+        revision: u64,
+    },
+    /// Another tab saved a newer copy since we last looked: adopt it, then save again.
+    Newer(Envelope),
+    /// A newer version of syncplan wrote the workspace; writing ours would lose its data.
+    NewerVersion,
+    Failed(String),
+}
+
+/// Saves `workspace` as the revision after `base` (written by `base_writer`), unless the
+/// stored copy is newer than that base.
+pub fn save(base: u64, base_writer: &str, writer: &str, workspace: &Workspace) -> Saved {
+    let storage = match storage() {
+        Ok(s) => s,
+        Err(why) => return Saved::Failed(why),
+    };
+    if let Ok(Some(current)) = storage.get_item(WORKSPACE_KEY) {
+        match serde_json::from_str::<Header>(&current) {
+            Ok(h) if h.schema > WORKSPACE_SCHEMA => return Saved::NewerVersion,
+            Ok(h) if (h.revision, h.writer.as_str()) > (base, base_writer) => {
+                let mut ids = IdGen::new(super::dom::random_seed());
+                if let Ok(newer) = decode_envelope(&current, &mut ids) {
+                    return Saved::Newer(newer);
+                }
+            }
+            // Damaged or older: ours replaces it (a damaged value was backed up on load).
+            _ => {}
+        }
+    }
+    let revision = base + 1;
+    let saved_at = super::dom::now_rfc3339();
+    let envelope = EnvelopeRef {
+        schema: WORKSPACE_SCHEMA,
+        revision,
+        writer,
+        saved_at: &saved_at,
+        workspace,
+    };
+    match gloo_storage::LocalStorage::set(WORKSPACE_KEY, envelope) {
+        Ok(()) => Saved::Written { revision },
+        Err(gloo_storage::errors::StorageError::JsError(js)) if js.name == "QuotaExceededError" => {
+            Saved::Failed("this browser's storage for the site is full".into())
+        }
+        Err(other) => Saved::Failed(format!("the browser refused to save ({other})")),
+    }
+}
+
+/// Reads another tab's save from a `storage` event's new value.
+pub fn decode_foreign(raw: &str, ids: &mut IdGen) -> Option<Envelope> {
+    decode_envelope(raw, ids).ok()
+}

@@ -1,0 +1,20 @@
+//! Components. They render the plan and call `PlanContext` (which calls the model); they
+//! never re-implement model logic. The same table renders the editor and, with
+//! `read_only`, a shared plan.
+
+mod editor_page;
+mod faq_list;
+mod not_found;
+mod notice_banner;
+mod plan_context;
+mod plan_row;
+mod plan_table;
+mod save_indicator;
+mod shortcuts;
+mod toolbar;
+
+pub use editor_page::EditorPage;
+pub use faq_list::FaqList;
+pub use not_found::NotFound;
+pub use plan_context::{provide_plan_context, use_plan, Notice, PlanContext, RowCells, SaveState};
+pub use plan_table::PlanTable;

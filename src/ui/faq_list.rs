@@ -1,0 +1,42 @@
+use crate::template::{Faq, FAQ};
+use leptos::prelude::*;
+
+/// The FAQ as an accordion of `<details>`: opens and closes without JavaScript. Category
+/// links point at `#<id>-answer`, which browsers open and scroll to even without JavaScript.
+#[component]
+pub fn FaqList() -> impl IntoView {
+    view! {
+        <section class="faq" id="faq" aria-labelledby="faq-heading">
+            <h2 id="faq-heading">"Frequently asked questions"</h2>
+            {FAQ.iter().map(|faq| view! { <FaqItem faq/> }).collect_view()}
+        </section>
+    }
+}
+
+#[component]
+fn FaqItem(faq: &'static Faq) -> impl IntoView {
+    view! {
+        <details class="faq-item" id=faq.id>
+            <summary>
+                <h3>{faq.question}</h3>
+            </summary>
+            <div class="faq-answer" id=format!("{}-answer", faq.id)>
+                {faq.answer.iter().map(|p| view! { <p>{with_code(p)}</p> }).collect_view()}
+            </div>
+        </details>
+    }
+}
+
+/// Splits `text` at backticks: odd pieces render as `<code>`. Text only, never HTML.
+fn with_code(text: &'static str) -> impl IntoView {
+    text.split('`')
+        .enumerate()
+        .map(|(i, piece)| {
+            if i % 2 == 1 {
+                view! { <code>{piece}</code> }.into_any()
+            } else {
+                piece.into_any()
+            }
+        })
+        .collect_view()
+}

@@ -1,0 +1,553 @@
+//! The editor state that components share: the model session, one signal per cell (so a
+//! keystroke re-renders one cell, not the table), and persistence to local storage.
+
+use crate::browser::{dom, storage};
+use crate::model::{
+    Edit, Field, IdGen, Plan, PlanId, Priority, Row, RowId, Session, Status, Workspace,
+};
+use leptos::prelude::*;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Edits are written to local storage at most this long after they happen.
+pub const SAVE_DELAY: Duration = Duration::from_millis(150);
+
+/// The cells of one row, each its own signal.
+#[derive(Clone)]
+pub struct RowCells {
+    pub id: RowId,
+    pub item: ArcRwSignal<String>,
+    pub category: ArcRwSignal<String>,
+    pub priority: ArcRwSignal<Priority>,
+    pub owner: ArcRwSignal<String>,
+    pub status: ArcRwSignal<Status>,
+    pub notes: ArcRwSignal<String>,
+}
+
+fn set_if_changed<T>(signal: &ArcRwSignal<T>, value: &T)
+where
+    T: PartialEq + Clone + Send + Sync + 'static,
+{
+    if signal.with_untracked(|v| v != value) {
+        signal.set(value.clone());
+    }
+}
+
+impl RowCells {
+    fn new(row: &Row) -> RowCells {
+        RowCells {
+            id: row.id.clone(),
+            item: ArcRwSignal::new(row.item.clone()),
+            category: ArcRwSignal::new(row.category.clone()),
+            priority: ArcRwSignal::new(row.priority),
+            owner: ArcRwSignal::new(row.owner.clone()),
+            status: ArcRwSignal::new(row.status),
+            notes: ArcRwSignal::new(row.notes.clone()),
+        }
+    }
+
+    fn update_from(&self, row: &Row) {
+        set_if_changed(&self.item, &row.item);
+        set_if_changed(&self.category, &row.category);
+        set_if_changed(&self.priority, &row.priority);
+        set_if_changed(&self.owner, &row.owner);
+        set_if_changed(&self.status, &row.status);
+        set_if_changed(&self.notes, &row.notes);
+    }
+}
+
+/// What the save indicator says.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SaveState {
+    /// Server render and first client render, before local storage is read.
+    Starting,
+    /// Nothing to save yet (first visit, no edits).
+    Ready,
+    Saved {
+        at_ms: f64,
+    },
+    /// The last save failed; edits are kept in memory and saving is retried on the next edit.
+    Failed(String),
+    /// Local storage cannot be used; editing continues in memory.
+    Unavailable(String),
+    /// Another tab runs a newer syncplan; this one stops saving so it cannot lose that data.
+    NewerVersion,
+}
+
+/// A message at the top of the editor.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    pub text: String,
+    /// A stored value we could not read, offered as a download.
+    pub backup: Option<String>,
+}
+
+/// Local-storage bookkeeping for this tab.
+#[derive(Clone, Debug, Default)]
+struct Persist {
+    /// The stored revision our copy is based on, and the tab that wrote it.
+    base_revision: u64,
+    base_writer: String,
+    /// This tab's name in saves.
+    me: String,
+    /// Whether saving is possible and allowed.
+    enabled: bool,
+    scheduled: bool,
+}
+
+#[derive(Clone, Copy)]
+pub struct PlanContext {
+    session: StoredValue<Session>,
+    persist: StoredValue<Persist>,
+    pub read_only: bool,
+    pub title: RwSignal<String>,
+    pub rows: RwSignal<Vec<RowCells>>,
+    pub can_undo: RwSignal<bool>,
+    pub can_redo: RwSignal<bool>,
+    pub save_state: RwSignal<SaveState>,
+    pub notice: RwSignal<Option<Notice>>,
+    /// Text for the screen-reader live region.
+    pub announcement: RwSignal<String>,
+}
+
+/// Provides the editor state for `plan`. With `read_only`, nothing is stored or edited.
+pub fn provide_plan_context(plan: Plan, read_only: bool) -> PlanContext {
+    let rows = plan.rows.iter().map(RowCells::new).collect();
+    let ctx = PlanContext {
+        title: RwSignal::new(plan.title.clone()),
+        session: StoredValue::new(Session::new(Workspace::with_plan(plan), 0)),
+        persist: StoredValue::new(Persist::default()),
+        read_only,
+        rows: RwSignal::new(rows),
+        can_undo: RwSignal::new(false),
+        can_redo: RwSignal::new(false),
+        save_state: RwSignal::new(SaveState::Starting),
+        notice: RwSignal::new(None),
+        announcement: RwSignal::new(String::new()),
+    };
+    provide_context(ctx);
+    ctx
+}
+
+pub fn use_plan() -> PlanContext {
+    expect_context::<PlanContext>()
+}
+
+impl PlanContext {
+    fn active(&self) -> PlanId {
+        self.session.with_value(|s| s.active().clone())
+    }
+
+    /// The plan as it is now (for exports and the like).
+    pub fn snapshot(&self) -> Plan {
+        self.session
+            .with_value(|s| s.plan(s.active()).cloned())
+            .unwrap_or_else(|| Plan::new("", vec![]))
+    }
+
+    /// Applies a user's edit and reflects it in the signals. Returns whether it changed
+    /// anything.
+    pub fn edit(&self, edit: Edit) -> bool {
+        if self.read_only {
+            return false;
+        }
+        let cell = match &edit {
+            Edit::SetField { row, .. } => Some(row.clone()),
+            _ => None,
+        };
+        let active = self.active();
+        let result = self.session.try_update_value(|s| s.apply(&active, edit));
+        match result {
+            Some(Ok(true)) => {
+                match cell {
+                    Some(row) => self.sync_row(&row),
+                    None => self.sync(),
+                }
+                self.schedule_save();
+                true
+            }
+            Some(Ok(false)) | None => false,
+            Some(Err(e)) => {
+                self.announce(e.to_string());
+                false
+            }
+        }
+    }
+
+    pub fn set_field(&self, row: &RowId, field: Field, value: String) {
+        self.edit(Edit::SetField {
+            row: row.clone(),
+            field,
+            value,
+        });
+    }
+
+    pub fn set_title(&self, title: String) {
+        self.edit(Edit::SetTitle(title));
+    }
+
+    /// Inserts an empty row at `at` and returns its id.
+    pub fn insert_row(&self, at: usize) -> Option<RowId> {
+        let active = self.active();
+        let id = self.session.try_update_value(|s| s.new_row_id(&active))?;
+        let inserted = self.edit(Edit::InsertRow {
+            at,
+            row: Row::blank(id.clone()),
+        });
+        if inserted {
+            self.announce(format!("Row {} added.", at.min(self.len() - 1) + 1));
+        }
+        inserted.then_some(id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.with_untracked(Vec::len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn position(&self, id: &RowId) -> Option<usize> {
+        self.rows
+            .with_untracked(|rows| rows.iter().position(|r| &r.id == id))
+    }
+
+    fn item_name(&self, id: &RowId) -> String {
+        self.rows.with_untracked(|rows| {
+            rows.iter()
+                .find(|r| &r.id == id)
+                .map(|r| r.item.get_untracked())
+                .filter(|t| !t.trim().is_empty())
+                .map(|t| format!("\"{t}\""))
+                .unwrap_or_else(|| "The empty row".into())
+        })
+    }
+
+    pub fn delete_row(&self, id: &RowId) {
+        let Some(at) = self.position(id) else { return };
+        let name = self.item_name(id);
+        if self.edit(Edit::DeleteRow { row: id.clone() }) {
+            self.announce(format!(
+                "{name} (row {}) deleted. Press Control+Z to undo.",
+                at + 1
+            ));
+        }
+    }
+
+    /// Moves a row by `delta` places (negative is up).
+    pub fn move_row(&self, id: &RowId, delta: isize) -> bool {
+        let Some(at) = self.position(id) else {
+            return false;
+        };
+        let to = at as isize + delta;
+        if to < 0 || to >= self.len() as isize {
+            return false;
+        }
+        let moved = self.edit(Edit::MoveRow {
+            row: id.clone(),
+            to: to as usize,
+        });
+        if moved {
+            self.announce(format!(
+                "{} moved to row {} of {}.",
+                self.item_name(id),
+                to + 1,
+                self.len()
+            ));
+        }
+        moved
+    }
+
+    pub fn reset_to_template(&self) {
+        let template = crate::template::default_plan();
+        if self.edit(Edit::Replace {
+            title: template.title,
+            rows: template.rows,
+        }) {
+            self.announce("The plan was reset to the template. Press Control+Z to undo.".into());
+        }
+    }
+
+    /// Adds `rows` after the existing ones, as one undoable step.
+    pub fn append_rows(&self, rows: Vec<Row>) -> bool {
+        let at = self.len();
+        let batch = rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, row)| Edit::InsertRow { at: at + i, row })
+            .collect();
+        self.edit(Edit::Batch(batch))
+    }
+
+    pub fn undo(&self) {
+        self.step(true);
+    }
+
+    pub fn redo(&self) {
+        self.step(false);
+    }
+
+    fn step(&self, undo: bool) {
+        if self.read_only {
+            return;
+        }
+        let active = self.active();
+        let done = self
+            .session
+            .try_update_value(|s| {
+                if undo {
+                    s.undo(&active)
+                } else {
+                    s.redo(&active)
+                }
+            })
+            .flatten();
+        match done {
+            Some(_) => {
+                self.sync();
+                self.schedule_save();
+                self.announce(if undo { "Undone." } else { "Redone." }.into());
+            }
+            None => self.announce(if undo {
+                "Nothing to undo.".into()
+            } else {
+                "Nothing to redo.".into()
+            }),
+        }
+    }
+
+    /// Ends a run of typing (the cell lost focus).
+    pub fn seal(&self) {
+        let active = self.active();
+        self.session.update_value(|s| s.seal(&active));
+    }
+
+    pub fn announce(&self, text: String) {
+        // Alternate a trailing space so repeating a message is still a change to announce.
+        let same = self.announcement.with_untracked(|a| a.trim_end() == text);
+        let text = if same && !self.announcement.with_untracked(|a| a.ends_with(' ')) {
+            text + " "
+        } else {
+            text
+        };
+        self.announcement.set(text);
+    }
+
+    /// Brings one row's signals in line with the model.
+    fn sync_row(&self, id: &RowId) {
+        let active = self.active();
+        let row = self
+            .session
+            .with_value(|s| s.plan(&active).and_then(|p| p.row(id)).cloned());
+        if let Some(row) = row {
+            self.rows.with_untracked(|rows| {
+                if let Some(cells) = rows.iter().find(|c| &c.id == id) {
+                    cells.update_from(&row);
+                }
+            });
+        }
+        self.sync_history();
+    }
+
+    /// Brings every signal in line with the model: changed cells update, rows that moved
+    /// keep their DOM, new rows get new cells.
+    fn sync(&self) {
+        let plan = self.snapshot();
+        if self.title.with_untracked(|t| t != &plan.title) {
+            self.title.set(plan.title.clone());
+        }
+        let same_rows = self.rows.with_untracked(|cur| {
+            cur.len() == plan.rows.len() && cur.iter().zip(&plan.rows).all(|(c, r)| c.id == r.id)
+        });
+        if same_rows {
+            self.rows.with_untracked(|cur| {
+                for (cells, row) in cur.iter().zip(&plan.rows) {
+                    cells.update_from(row);
+                }
+            });
+        } else {
+            let mut old: HashMap<RowId, RowCells> = self
+                .rows
+                .with_untracked(|cur| cur.iter().map(|c| (c.id.clone(), c.clone())).collect());
+            let next = plan
+                .rows
+                .iter()
+                .map(|row| match old.remove(&row.id) {
+                    Some(cells) => {
+                        cells.update_from(row);
+                        cells
+                    }
+                    None => RowCells::new(row),
+                })
+                .collect();
+            self.rows.set(next);
+        }
+        self.sync_history();
+    }
+
+    fn sync_history(&self) {
+        let active = self.active();
+        let (undo, redo) = self
+            .session
+            .with_value(|s| (s.can_undo(&active), s.can_redo(&active)));
+        if self.can_undo.get_untracked() != undo {
+            self.can_undo.set(undo);
+        }
+        if self.can_redo.get_untracked() != redo {
+            self.can_redo.set(redo);
+        }
+    }
+
+    // ----- persistence (browser only: called from effects and event handlers) -----
+
+    /// Reads the stored workspace once after hydration and starts saving.
+    pub fn load_from_storage(&self) {
+        let seed = dom::random_seed();
+        let me = format!("tab-{:x}", seed & 0xffff_ffff_ffff);
+        let mut ids = IdGen::new(seed);
+        self.persist.update_value(|p| p.me = me);
+        match storage::load(&mut ids, dom::now_ms()) {
+            storage::Loaded::Nothing => {
+                self.persist.update_value(|p| p.enabled = true);
+                self.save_state.set(SaveState::Ready);
+            }
+            storage::Loaded::Found(envelope) => {
+                let saved_at = js_sys::Date::parse(&envelope.saved_at);
+                self.persist.update_value(|p| {
+                    p.enabled = true;
+                    p.base_revision = envelope.revision;
+                    p.base_writer = envelope.writer.clone();
+                });
+                self.session
+                    .set_value(Session::new(envelope.workspace, seed.rotate_left(17)));
+                self.save_state.set(if saved_at.is_finite() {
+                    SaveState::Saved { at_ms: saved_at }
+                } else {
+                    SaveState::Ready
+                });
+                self.sync();
+            }
+            storage::Loaded::Damaged {
+                reason,
+                backup_key,
+                raw,
+            } => {
+                let text = match &backup_key {
+                    Some(key) => {
+                        self.persist.update_value(|p| p.enabled = true);
+                        self.save_state.set(SaveState::Ready);
+                        format!(
+                            "The plan saved in this browser could not be read: {reason}. \
+                             It is kept unchanged under the key \"{key}\" and you can \
+                             download it below. You are now editing a fresh copy of the \
+                             template."
+                        )
+                    }
+                    None => {
+                        self.save_state.set(SaveState::Unavailable(
+                            "the stored plan could not be read or backed up".into(),
+                        ));
+                        format!(
+                            "The plan saved in this browser could not be read ({reason}), \
+                             and there was no room to back it up, so it is left untouched \
+                             and this tab will not save. Download it below, then free some \
+                             browser storage and reload."
+                        )
+                    }
+                };
+                self.notice.set(Some(Notice {
+                    text,
+                    backup: Some(raw),
+                }));
+            }
+            storage::Loaded::Unavailable(why) => {
+                self.save_state.set(SaveState::Unavailable(why));
+            }
+        }
+    }
+
+    fn schedule_save(&self) {
+        let skip = self.persist.with_value(|p| p.scheduled || !p.enabled);
+        if skip {
+            return;
+        }
+        self.persist.update_value(|p| p.scheduled = true);
+        let ctx = *self;
+        set_timeout(move || ctx.save_now(), SAVE_DELAY);
+    }
+
+    /// Writes unsaved edits now (also used when the page is being hidden or closed).
+    pub fn save_now(&self) {
+        self.persist.update_value(|p| p.scheduled = false);
+        let (enabled, base, base_writer, me) = self.persist.with_value(|p| {
+            (
+                p.enabled,
+                p.base_revision,
+                p.base_writer.clone(),
+                p.me.clone(),
+            )
+        });
+        if !enabled || !self.session.with_value(Session::has_unsaved) {
+            return;
+        }
+        let outcome = self
+            .session
+            .with_value(|s| storage::save(base, &base_writer, &me, s.workspace()));
+        match outcome {
+            storage::Saved::Written { revision } => {
+                self.persist.update_value(|p| {
+                    p.base_revision = revision;
+                    p.base_writer = p.me.clone();
+                });
+                self.session.update_value(Session::mark_saved);
+                self.save_state.set(SaveState::Saved {
+                    at_ms: dom::now_ms(),
+                });
+            }
+            storage::Saved::Newer(envelope) => {
+                self.adopt(envelope);
+                self.save_now();
+            }
+            storage::Saved::NewerVersion => {
+                self.persist.update_value(|p| p.enabled = false);
+                self.save_state.set(SaveState::NewerVersion);
+            }
+            storage::Saved::Failed(why) => self.save_state.set(SaveState::Failed(why)),
+        }
+    }
+
+    /// Takes another tab's newer save, keeping this tab's unsaved edits on top.
+    fn adopt(&self, envelope: crate::model::Envelope) {
+        self.persist.update_value(|p| {
+            p.base_revision = envelope.revision;
+            p.base_writer = envelope.writer.clone();
+        });
+        self.session.update_value(|s| s.adopt(envelope.workspace));
+        self.sync();
+    }
+
+    /// Handles another tab's write to the workspace key.
+    pub fn on_foreign_save(&self, raw: &str) {
+        let (enabled, base, base_writer) = self
+            .persist
+            .with_value(|p| (p.enabled, p.base_revision, p.base_writer.clone()));
+        if !enabled {
+            return;
+        }
+        let mut ids = IdGen::new(dom::random_seed());
+        let Some(envelope) = storage::decode_foreign(raw, &mut ids) else {
+            return;
+        };
+        if !envelope.is_newer_than(base, &base_writer) {
+            return;
+        }
+        let saved_at = js_sys::Date::parse(&envelope.saved_at);
+        self.adopt(envelope);
+        if self.session.with_value(Session::has_unsaved) {
+            self.schedule_save();
+        } else if saved_at.is_finite() {
+            self.save_state.set(SaveState::Saved { at_ms: saved_at });
+        }
+    }
+}

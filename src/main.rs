@@ -1,0 +1,68 @@
+#[cfg(feature = "ssr")]
+#[tokio::main]
+async fn main() {
+    use syncplan::server::{app, AppState, Config};
+    use tracing_subscriber::EnvFilter;
+
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(why) => {
+            eprintln!("syncplan cannot start: {why}");
+            std::process::exit(2);
+        }
+    };
+    let state = AppState {
+        leptos_options: config.leptos_options(),
+    };
+    let listener = match tokio::net::TcpListener::bind(config.addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!(
+                "syncplan cannot listen on {}: {e}. Is another server using that port? \
+                 Set LEPTOS_SITE_ADDR to use another one.",
+                config.addr
+            );
+            std::process::exit(2);
+        }
+    };
+    println!("syncplan is running at http://{}", config.addr);
+    let served = axum::serve(listener, app(state).into_make_service())
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    if let Err(e) = served {
+        eprintln!("syncplan stopped with an error: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM; in-flight requests then finish before the server exits.
+#[cfg(feature = "ssr")]
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
+
+#[cfg(not(feature = "ssr"))]
+pub fn main() {
+    // The browser build starts from `hydrate()` in lib.rs.
+}

@@ -1,0 +1,84 @@
+# syncplan: `make run` serves the app, `make test` runs every test.
+# Each set-up step installs a pinned tool only when it is missing, and says nothing otherwise.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := run
+
+CARGO_BIN := $(HOME)/.cargo/bin
+export PATH := $(CARGO_BIN):$(PATH)
+
+CARGO_LEPTOS_VERSION := 0.3.10
+WASM_BINDGEN_VERSION := 0.2.130
+WASM_OPT_VERSION := 0.116.1
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+SITE_ADDR ?= 127.0.0.1:3000
+# cargo-leptos compiles Leptos with this set; plain cargo must match or Leptos rebuilds.
+export LEPTOS_OUTPUT_NAME := syncplan
+RUN_ENV := LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_ADDR=$(SITE_ADDR) LEPTOS_ENV=PROD
+
+.PHONY: run test tools browser e2e-deps build unit e2e lint fmt bench clean
+
+## run: build the release and serve it on http://127.0.0.1:3000
+run: build
+	@$(RUN_ENV) ./target/release/syncplan
+
+## test: unit, integration and browser tests
+test: tools browser e2e-deps
+	cargo test --release --features ssr
+	cargo leptos build --release
+	cd end2end && npx playwright test
+
+build: tools
+	cargo leptos build --release
+
+unit:
+	cargo test --release --features ssr
+
+e2e: tools browser e2e-deps
+	cargo leptos build --release
+	cd end2end && npx playwright test
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-features --all-targets -- -D warnings
+
+fmt:
+	cargo fmt
+
+# ----- set-up (idempotent, pinned, quiet when done) -----
+
+tools:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || { \
+	  echo "Adding the wasm32-unknown-unknown target..."; \
+	  rustup target add wasm32-unknown-unknown; }
+	@cargo leptos --version 2>/dev/null | grep -q " $(CARGO_LEPTOS_VERSION)$$" || { \
+	  echo "Compiling cargo-leptos $(CARGO_LEPTOS_VERSION) (first run only: about 25 minutes)..."; \
+	  cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked --force --quiet; }
+	@wasm-bindgen --version 2>/dev/null | grep -q " $(WASM_BINDGEN_VERSION)$$" || { \
+	  echo "Compiling wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (first run only: about 5 minutes)..."; \
+	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force --quiet; }
+	@"$(CARGO_BIN)/wasm-opt" --version 2>/dev/null | grep -q "version 116" || { \
+	  echo "Compiling wasm-opt $(WASM_OPT_VERSION) (first run only: about 15 minutes)..."; \
+	  cargo install wasm-opt --version $(WASM_OPT_VERSION) --locked --force --quiet; }
+	@# cargo-leptos runs the first wasm-opt on PATH; Debian's binaryen (108) breaks hydration.
+	@[ "$$(command -v wasm-opt)" = "$(CARGO_BIN)/wasm-opt" ] || { \
+	  echo "error: wasm-opt on PATH is $$(command -v wasm-opt), expected $(CARGO_BIN)/wasm-opt"; exit 1; }
+
+browser:
+	@command -v chromium >/dev/null || { \
+	  echo "Installing Chromium from Debian's packages..."; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+e2e-deps: end2end/node_modules/.installed
+
+end2end/node_modules/.installed: end2end/package-lock.json
+	@echo "Installing the browser-test packages (npm ci)..."
+	@cd end2end && npm ci --no-audit --no-fund --silent
+	@touch $@
+
+clean:
+	cargo clean
+	rm -rf end2end/node_modules end2end/test-results

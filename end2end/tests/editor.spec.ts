@@ -1,0 +1,283 @@
+import { test, expect, WORKSPACE_KEY } from './fixtures';
+
+test.describe('editing', () => {
+  test('the template renders and hydrates', async ({ editor, page }) => {
+    await editor.goto();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Background sync planning template');
+    expect(await editor.rows().count()).toBeGreaterThanOrEqual(25);
+    await expect(editor.cell(1, 'item')).toHaveValue('Map every sync trigger');
+    const mark = await page.evaluate(() => performance.getEntriesByName('syncplan:ready').length);
+    expect(mark).toBe(1);
+  });
+
+  test('an edit survives a reload', async ({ editor }) => {
+    await editor.goto();
+    await editor.cell(2, 'item').fill('Schedule WorkManager sync (edited)');
+    await editor.cell(2, 'owner').fill('Priya');
+    await editor.cell(2, 'notes').fill('line one\nline two');
+    await editor.cell(2, 'priority').selectOption('P0');
+    await editor.cell(2, 'status').selectOption('Blocked');
+    await editor.cell(2, 'category').fill('Battery');
+    await expect.poll(() => editor.storedItems()).toContain('Schedule WorkManager sync (edited)');
+    await expect(editor.saveIndicator()).toContainText('Saved in this browser');
+    await editor.reload();
+    await expect(editor.cell(2, 'item')).toHaveValue('Schedule WorkManager sync (edited)');
+    await expect(editor.cell(2, 'owner')).toHaveValue('Priya');
+    await expect(editor.cell(2, 'notes')).toHaveValue('line one\nline two');
+    await expect(editor.cell(2, 'priority')).toHaveValue('P0');
+    await expect(editor.cell(2, 'status')).toHaveValue('Blocked');
+    await expect(editor.cell(2, 'category')).toHaveValue('Battery');
+  });
+
+  test('the title is editable and saved', async ({ editor, page }) => {
+    await editor.goto();
+    await page.getByLabel('Plan title').fill('Sync plan for Field App');
+    await expect.poll(async () => (await editor.stored())?.plans?.[0]?.plan?.title).toBe('Sync plan for Field App');
+    await editor.reload();
+    await expect(page.getByLabel('Plan title')).toHaveValue('Sync plan for Field App');
+  });
+
+  test('add, delete, reorder, undo and redo', async ({ editor }) => {
+    await editor.goto();
+    const before = await editor.items();
+    const n = before.length;
+
+    await editor.button('+ Add row').click();
+    await expect(editor.rows()).toHaveCount(n + 1);
+    await expect(editor.cell(n + 1, 'item')).toBeFocused();
+    await editor.cell(n + 1, 'item').fill('A brand new row');
+
+    await editor.button('Delete row 1').click();
+    await expect(editor.rows()).toHaveCount(n);
+    expect((await editor.items())[0]).toBe(before[1]);
+
+    await editor.button('Move row 1 down').click();
+    expect((await editor.items()).slice(0, 2)).toEqual([before[2], before[1]]);
+
+    await editor.button('Insert a row below row 1').click();
+    await expect(editor.rows()).toHaveCount(n + 1);
+    await expect(editor.cell(2, 'item')).toHaveValue('');
+
+    // Undo the insert, the move, the delete, the typing, the add.
+    await editor.button('Undo').click();
+    await expect(editor.rows()).toHaveCount(n);
+    await editor.button('Undo').click();
+    expect((await editor.items()).slice(0, 2)).toEqual([before[1], before[2]]);
+    await editor.button('Undo').click();
+    expect((await editor.items())[0]).toBe(before[0]);
+    await editor.button('Undo').click();
+    await expect(editor.cell(n + 1, 'item')).toHaveValue('');
+    await editor.button('Undo').click();
+    expect(await editor.items()).toEqual(before);
+    await expect(editor.button('Undo')).toHaveAttribute('aria-disabled', 'true');
+
+    // Redo everything with the keyboard.
+    for (let i = 0; i < 5; i++) await editor.page.keyboard.press('Control+Shift+Z');
+    const after = await editor.items();
+    expect(after.length).toBe(n + 1);
+    expect(after[0]).toBe(before[2]);
+    expect(after[1]).toBe('');
+    expect(after[2]).toBe(before[1]);
+    expect(after[n]).toBe('A brand new row');
+
+    // And the result is what is stored.
+    await expect.poll(() => editor.storedItems()).toEqual(after);
+    await editor.reload();
+    expect(await editor.items()).toEqual(after);
+  });
+
+  test('undo after reload starts from the stored plan', async ({ editor, page }) => {
+    await editor.goto();
+    await editor.cell(1, 'owner').fill('Sam');
+    await page.keyboard.press('Control+Z');
+    await expect(editor.cell(1, 'owner')).toHaveValue('');
+    await page.keyboard.press('Control+Shift+Z');
+    await expect(editor.cell(1, 'owner')).toHaveValue('Sam');
+    await expect.poll(async () => (await editor.stored())?.plans?.[0]?.plan?.rows?.[0]?.owner).toBe('Sam');
+    await editor.reload();
+    await expect(editor.cell(1, 'owner')).toHaveValue('Sam');
+  });
+
+  test('keyboard: Enter moves down, Alt+arrows move rows, Ctrl+Enter inserts, Escape leaves', async ({ editor, page }) => {
+    await editor.goto();
+    const before = await editor.items();
+    await editor.cell(1, 'owner').click();
+    await page.keyboard.press('Enter');
+    await expect(editor.cell(2, 'owner')).toBeFocused();
+    await page.keyboard.press('Shift+Enter');
+    await expect(editor.cell(1, 'owner')).toBeFocused();
+    await page.keyboard.press('Tab');
+    await expect(editor.cell(1, 'status')).toBeFocused();
+
+    await editor.cell(1, 'item').focus();
+    await page.keyboard.press('Alt+ArrowDown');
+    expect((await editor.items()).slice(0, 2)).toEqual([before[1], before[0]]);
+    await expect(editor.cell(2, 'item')).toBeFocused();
+    await page.keyboard.press('Alt+ArrowUp');
+    expect((await editor.items()).slice(0, 2)).toEqual([before[0], before[1]]);
+
+    await page.keyboard.press('Control+Enter');
+    await expect(editor.rows()).toHaveCount(before.length + 1);
+    await expect(editor.cell(2, 'item')).toBeFocused();
+    await page.keyboard.type('Typed after Ctrl+Enter');
+    await page.keyboard.press('Control+Shift+Backspace');
+    await expect(editor.rows()).toHaveCount(before.length);
+    await expect(page.getByTestId('announcer')).toContainText('deleted');
+
+    await editor.cell(3, 'notes').focus();
+    await page.keyboard.press('Escape');
+    await expect(editor.row(3)).toBeFocused();
+  });
+
+  test('reset to template asks first and can be undone', async ({ editor, page }) => {
+    await editor.goto();
+    await editor.cell(1, 'item').fill('Custom first row');
+    await editor.button('Reset to template').click();
+    const dialog = page.getByRole('dialog', { name: 'Reset to the template?' });
+    await expect(dialog).toBeVisible();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect(dialog).toBeHidden();
+    await expect(editor.cell(1, 'item')).toHaveValue('Custom first row');
+
+    await editor.button('Reset to template').click();
+    await dialog.getByRole('button', { name: 'Reset to template' }).click();
+    await expect(editor.cell(1, 'item')).toHaveValue('Map every sync trigger');
+    await editor.button('Undo').click();
+    await expect(editor.cell(1, 'item')).toHaveValue('Custom first row');
+  });
+
+  test('a category links to its FAQ answer', async ({ editor, page }) => {
+    await editor.goto();
+    const link = editor.row(6).locator('.faq-link');
+    await expect(link).toHaveAttribute('href', '#faq-conflicts-answer');
+    await link.click();
+    await expect(page.locator('#faq-conflicts')).toHaveAttribute('open', '');
+    await expect(page.locator('#faq-conflicts summary')).toBeFocused();
+  });
+});
+
+test.describe('stored data', () => {
+  test('a corrupt stored value is backed up and the user is told', async ({ editor, page }) => {
+    await page.addInitScript((key) => {
+      if (!sessionStorage.getItem('seeded')) {
+        localStorage.setItem(key, '{"schema":2,"plans":[{oops');
+        sessionStorage.setItem('seeded', '1');
+      }
+    }, WORKSPACE_KEY);
+    await editor.goto();
+    const notice = page.getByRole('alert');
+    await expect(notice).toContainText('could not be read');
+    await expect(editor.cell(1, 'item')).toHaveValue('Map every sync trigger');
+    const backups = await page.evaluate(() =>
+      Object.keys(localStorage).filter((k) => k.startsWith('syncplan.backup.')),
+    );
+    expect(backups).toHaveLength(1);
+    const kept = await page.evaluate((k) => localStorage.getItem(k), backups[0]);
+    expect(kept).toBe('{"schema":2,"plans":[{oops');
+
+    const download = page.waitForEvent('download');
+    await notice.getByRole('button', { name: 'Download the backup' }).click();
+    const file = await download;
+    const path = await file.path();
+    const fs = await import('node:fs');
+    expect(fs.readFileSync(path, 'utf8')).toBe('{"schema":2,"plans":[{oops');
+
+    // Editing goes on and is saved over the damaged value; the backup stays.
+    await editor.cell(1, 'owner').fill('Lee');
+    await expect.poll(async () => (await editor.stored())?.plans?.[0]?.plan?.rows?.[0]?.owner).toBe('Lee');
+    await editor.reload();
+    await expect(page.getByRole('alert')).toHaveCount(0);
+    expect(await page.evaluate((k) => localStorage.getItem(k), backups[0])).toBe('{"schema":2,"plans":[{oops');
+  });
+
+  test('an older schema-1 save is migrated', async ({ editor, page }) => {
+    await page.addInitScript((key) => {
+      if (!sessionStorage.getItem('seeded')) {
+        localStorage.setItem(key, JSON.stringify({
+          schema: 1,
+          saved_at: '2026-10-01T09:30:00Z',
+          plan: { schema: 1, title: 'Old plan', rows: [
+            { id: 'a1', item: 'From the old version', category: 'Testing', priority: 'P0', owner: 'Kim', status: 'Done', notes: '' },
+          ] },
+        }));
+        sessionStorage.setItem('seeded', '1');
+      }
+    }, WORKSPACE_KEY);
+    await editor.goto();
+    await expect(editor.rows()).toHaveCount(1);
+    await expect(editor.cell(1, 'item')).toHaveValue('From the old version');
+    await expect(editor.cell(1, 'status')).toHaveValue('Done');
+    await expect(page.getByLabel('Plan title')).toHaveValue('Old plan');
+  });
+
+  test('blocked storage: a warning, and editing goes on in memory', async ({ editor, page }) => {
+    await page.addInitScript(() => {
+      Object.defineProperty(window, 'localStorage', {
+        get() { throw new DOMException('The user denied storage', 'SecurityError'); },
+      });
+    });
+    await editor.goto();
+    await expect(editor.saveIndicator()).toContainText('Not saving');
+    await editor.cell(1, 'item').fill('Still editable');
+    await editor.button('+ Add row').click();
+    await expect(editor.cell(1, 'item')).toHaveValue('Still editable');
+  });
+
+  test('full storage: a warning, edits kept, saved once there is room', async ({ editor, page }) => {
+    await page.addInitScript(() => {
+      const real = Storage.prototype.setItem;
+      (window as any).__storageFull = true;
+      Storage.prototype.setItem = function (k: string, v: string) {
+        if ((window as any).__storageFull && k === 'syncplan.workspace') {
+          throw new DOMException('full', 'QuotaExceededError');
+        }
+        return real.call(this, k, v);
+      };
+    });
+    await editor.goto();
+    await editor.cell(1, 'owner').fill('Ana');
+    await expect(editor.saveIndicator()).toContainText('storage for the site is full');
+    await expect(editor.cell(1, 'owner')).toHaveValue('Ana');
+    await page.evaluate(() => { (window as any).__storageFull = false; });
+    await editor.cell(1, 'owner').fill('Ana B');
+    await expect(editor.saveIndicator()).toContainText('Saved in this browser');
+    await expect.poll(async () => (await editor.stored())?.plans?.[0]?.plan?.rows?.[0]?.owner).toBe('Ana B');
+  });
+});
+
+test.describe('two tabs', () => {
+  test('an edit in one tab shows in the other, and neither overwrites the other', async ({ editor, context }) => {
+    await editor.goto();
+    const other = await context.newPage();
+    const problems: string[] = [];
+    other.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text()); });
+    await other.goto('/');
+    await other.locator('body[data-hydrated="true"]').waitFor();
+    const otherCell = (n: number, col: string) => other.locator('table.plan-table tbody tr').nth(n - 1).locator(`[data-col="${col}"]`);
+
+    await editor.cell(1, 'owner').fill('From tab A');
+    await expect(otherCell(1, 'owner')).toHaveValue('From tab A');
+
+    await otherCell(2, 'owner').fill('From tab B');
+    await expect(editor.cell(2, 'owner')).toHaveValue('From tab B');
+    await expect(editor.cell(1, 'owner')).toHaveValue('From tab A');
+
+    // Structural edits travel too.
+    await other.getByRole('button', { name: 'Delete row 3', exact: true }).click();
+    const count = await other.locator('table.plan-table tbody tr').count();
+    await expect(editor.rows()).toHaveCount(count);
+
+    // The stored copy has both tabs' edits.
+    await expect.poll(async () => {
+      const env = await editor.stored();
+      const rows = env.plans[0].plan.rows;
+      return [rows[0].owner, rows[1].owner, rows.length];
+    }).toEqual(['From tab A', 'From tab B', count]);
+
+    // A reload of either tab shows the same plan.
+    await editor.reload();
+    await expect(editor.cell(2, 'owner')).toHaveValue('From tab B');
+    await expect(editor.rows()).toHaveCount(count);
+    expect(problems).toEqual([]);
+  });
+});

@@ -1,0 +1,93 @@
+import { test as base, expect, type Page, type Locator } from '@playwright/test';
+
+export const WORKSPACE_KEY = 'syncplan.workspace';
+
+/** The editor page: navigation that waits for hydration, and the table's cells. */
+export class Editor {
+  constructor(readonly page: Page) {}
+
+  async goto(path = '/') {
+    await this.page.goto(path);
+    await this.ready();
+  }
+
+  /** Waits for hydration and the stored-data load (the app marks both). */
+  async ready() {
+    await this.page.locator('body[data-hydrated="true"]').waitFor();
+  }
+
+  async reload() {
+    await this.page.reload();
+    await this.ready();
+  }
+
+  rows(): Locator {
+    return this.page.locator('table.plan-table tbody tr');
+  }
+
+  row(n: number): Locator {
+    return this.rows().nth(n - 1);
+  }
+
+  /** The control in column `col` (item, category, priority, owner, status, notes) of row n. */
+  cell(n: number, col: string): Locator {
+    return this.row(n).locator(`[data-col="${col}"]`);
+  }
+
+  async items(): Promise<string[]> {
+    const inputs = this.page.locator('table.plan-table tbody [data-col="item"]');
+    return inputs.evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value));
+  }
+
+  saveIndicator(): Locator {
+    return this.page.getByTestId('save-indicator');
+  }
+
+  /** The stored workspace envelope, or null when there is none (or it is not JSON). */
+  async stored(): Promise<any> {
+    return this.page.evaluate((key) => {
+      try {
+        return JSON.parse(localStorage.getItem(key) ?? 'null');
+      } catch {
+        return null;
+      }
+    }, WORKSPACE_KEY);
+  }
+
+  async storedItems(): Promise<string[]> {
+    const env = await this.stored();
+    if (!env) return [];
+    const plan = env.plans.find((p: any) => p.id === env.active).plan;
+    return plan.rows.map((r: any) => r.item);
+  }
+
+  button(name: string | RegExp): Locator {
+    return this.page.getByRole('button', { name, exact: typeof name === 'string' });
+  }
+}
+
+type Fixtures = { editor: Editor; consoleProblems: string[] };
+
+/**
+ * Every test gets an Editor, and fails if the page logged a console error or warning
+ * (hydration mismatches included) or threw.
+ */
+export const test = base.extend<Fixtures>({
+  consoleProblems: async ({ page }, use) => {
+    const problems: string[] = [];
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' || msg.type() === 'warning') {
+        problems.push(`${msg.type()}: ${msg.text()}`);
+      }
+    });
+    page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+    await use(problems);
+    expect(problems, 'the browser console stays clean').toEqual([]);
+  },
+  editor: async ({ page, consoleProblems }, use) => {
+    void consoleProblems;
+    await use(new Editor(page));
+  },
+});
+
+export { expect };

@@ -1,0 +1,42 @@
+import { test, expect } from '@playwright/test';
+
+// This project runs with JavaScript disabled: the server-rendered page must stand alone.
+test('the table and the FAQ are readable without JavaScript', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Background sync planning template');
+  const rows = page.locator('table.plan-table tbody tr');
+  expect(await rows.count()).toBeGreaterThanOrEqual(25);
+  await expect(rows.nth(0).locator('[data-col="item"]')).toHaveValue('Map every sync trigger');
+  await expect(rows.nth(0).locator('[data-col="priority"]')).toHaveValue('P0');
+  await expect(rows.nth(0).locator('[data-col="status"]')).toHaveValue('Not started');
+  await expect(rows.nth(0).locator('[data-col="notes"]')).toHaveValue(/List when sync runs/);
+  await expect(page.locator('th')).toHaveText(['#', 'Item', 'Category', 'Priority', 'Owner', 'Status', 'Notes', 'Row actions']);
+  await expect(rows.nth(4).locator('td.col-num')).toHaveText('5');
+  // Playwright disables scripts but not the parser's scripting flag, so <noscript> stays
+  // raw text here; a browser with JavaScript off shows it.
+  expect(await page.locator('noscript').first().textContent()).toContain('JavaScript is off');
+});
+
+test('the FAQ opens and closes without JavaScript', async ({ page }) => {
+  await page.goto('/');
+  const items = page.locator('details.faq-item');
+  expect(await items.count()).toBeGreaterThanOrEqual(8);
+  const first = items.first();
+  const answer = first.locator('.faq-answer');
+  await expect(answer).toBeHidden();
+  await first.locator('summary').click();
+  await expect(answer).toBeVisible();
+  await expect(answer).toContainText('lastSyncTimestamp');
+  await first.locator('summary').click();
+  await expect(answer).toBeHidden();
+  // Every answer is in the page for readers and search.
+  const texts = await page.locator('.faq-answer').allTextContents();
+  expect(texts.every((t) => t.length > 100)).toBe(true);
+});
+
+test('a category link opens its FAQ answer without JavaScript', async ({ page }) => {
+  await page.goto('/');
+  await page.locator('table.plan-table tbody tr').nth(5).locator('.faq-link').click();
+  await expect(page).toHaveURL(/#faq-conflicts-answer$/);
+  await expect(page.locator('#faq-conflicts .faq-answer')).toBeVisible();
+});

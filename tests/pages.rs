@@ -1,0 +1,81 @@
+#![cfg(feature = "ssr")]
+//! The pages, through the real router.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{get, html_escape, test_app};
+use syncplan::template::{default_plan, FAQ, PAGE_TITLE};
+
+#[tokio::test]
+async fn the_editor_renders_the_whole_template_server_side() {
+    let app = test_app();
+    let (status, html) = get(&app, "/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&format!("<h1>{PAGE_TITLE}</h1>")),
+        "page title"
+    );
+    for header in [
+        "#", "Item", "Category", "Priority", "Owner", "Status", "Notes",
+    ] {
+        assert!(html.contains(&format!(">{header}</th>")), "column {header}");
+    }
+    let plan = default_plan();
+    assert!(plan.rows.len() >= 25);
+    for row in &plan.rows {
+        assert!(
+            html.contains(&html_escape(&row.item)),
+            "row item {:?}",
+            row.item
+        );
+        assert!(
+            html.contains(&format!("data-row-id=\"{}\"", row.id)),
+            "row id {}",
+            row.id
+        );
+    }
+    for faq in FAQ {
+        assert!(
+            html.contains(&html_escape(faq.question)),
+            "FAQ question {:?}",
+            faq.question
+        );
+        assert!(
+            html.contains(&format!("id=\"{}\"", faq.id)),
+            "FAQ anchor {}",
+            faq.id
+        );
+    }
+    assert_eq!(html.matches("class=\"faq-item\"").count(), FAQ.len());
+}
+
+#[tokio::test]
+async fn cells_carry_their_values_for_readers_without_javascript() {
+    let app = test_app();
+    let (_, html) = get(&app, "/").await;
+    let first = &default_plan().rows[0];
+    // Inputs carry their value; item and notes are textarea text; selects mark the choice.
+    assert!(html.contains(&format!("value=\"{}\"", first.category)));
+    assert!(html.contains(&format!(">{}</textarea>", html_escape(&first.item))));
+    assert!(html.contains(&format!(">{}</textarea>", html_escape(&first.notes))));
+    assert!(html.contains("<option value=\"P0\" selected"));
+    assert!(html.contains("<option value=\"Not started\" selected"));
+}
+
+#[tokio::test]
+async fn unknown_paths_get_the_404_page() {
+    let app = test_app();
+    let (status, html) = get(&app, "/no/such/page").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("Page not found"));
+    assert!(html.contains("href=\"/\""));
+}
+
+#[tokio::test]
+async fn healthz_answers_ok() {
+    let app = test_app();
+    let (status, body) = get(&app, "/healthz").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, "ok");
+}

@@ -2,5 +2,7 @@
 //! handlers only, never while rendering (they would panic on the server and break
 //! hydration).
 
+pub mod clipboard;
 pub mod dom;
+pub mod files;
 pub mod storage;

@@ -1,11 +1,9 @@
 //! Plan → files for Google Sheets, Excel and Notion, and files → plan. Pure functions over
 //! bytes (server only: the browser posts the plan and downloads what comes back).
 
-mod csv_cells;
 mod formats;
 mod import;
 
-pub use csv_cells::{guard_cell, unguard_cell};
 pub use formats::{export, file_name, Format};
 pub use import::{import_csv, import_json, Imported};
 

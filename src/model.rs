@@ -1,6 +1,8 @@
 //! The plan document and every change to it. Pure: no I/O, no browser, no server, so all
 //! of it is unit-tested natively and shared by the editor, the exports and the share store.
 
+mod cells;
+mod clipboard;
 mod decode;
 mod edit;
 mod history;
@@ -10,6 +12,8 @@ mod plan;
 mod session;
 mod workspace;
 
+pub use cells::{guard_cell, unguard_cell};
+pub use clipboard::{to_html_table, to_tsv};
 pub use decode::{decode_plan, decode_plan_json, parse_choice, DEFAULT_TITLE};
 pub use edit::{Edit, EditError};
 pub use history::{History, MAX_UNDO_STEPS};

@@ -3,7 +3,9 @@
 //! `read_only`, a shared plan.
 
 mod editor_page;
+mod export_panel;
 mod faq_list;
+mod import_panel;
 mod not_found;
 mod notice_banner;
 mod plan_context;
@@ -14,6 +16,7 @@ mod shortcuts;
 mod toolbar;
 
 pub use editor_page::EditorPage;
+pub use export_panel::{ExportChoice, ExportPanel, EXPORTS};
 pub use faq_list::FaqList;
 pub use not_found::NotFound;
 pub use plan_context::{provide_plan_context, use_plan, Notice, PlanContext, RowCells, SaveState};

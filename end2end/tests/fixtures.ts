@@ -66,26 +66,38 @@ export class Editor {
   }
 }
 
-type Fixtures = { editor: Editor; consoleProblems: string[] };
+/** Collects console errors and warnings; a test may allow the ones it expects. */
+export class ConsoleGuard {
+  readonly problems: string[] = [];
+  private readonly allowed: RegExp[] = [];
+  allow(pattern: RegExp) {
+    this.allowed.push(pattern);
+  }
+  unexpected(): string[] {
+    return this.problems.filter((p) => !this.allowed.some((a) => a.test(p)));
+  }
+}
+
+type Fixtures = { editor: Editor; consoleGuard: ConsoleGuard };
 
 /**
  * Every test gets an Editor, and fails if the page logged a console error or warning
  * (hydration mismatches included) or threw.
  */
 export const test = base.extend<Fixtures>({
-  consoleProblems: async ({ page }, use) => {
-    const problems: string[] = [];
+  consoleGuard: async ({ page }, use) => {
+    const guard = new ConsoleGuard();
     page.on('console', (msg) => {
       if (msg.type() === 'error' || msg.type() === 'warning') {
-        problems.push(`${msg.type()}: ${msg.text()}`);
+        guard.problems.push(`${msg.type()}: ${msg.text()}`);
       }
     });
-    page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
-    await use(problems);
-    expect(problems, 'the browser console stays clean').toEqual([]);
+    page.on('pageerror', (err) => guard.problems.push(`pageerror: ${err.message}`));
+    await use(guard);
+    expect(guard.unexpected(), 'the browser console stays clean').toEqual([]);
   },
-  editor: async ({ page, consoleProblems }, use) => {
-    void consoleProblems;
+  editor: async ({ page, consoleGuard }, use) => {
+    void consoleGuard;
     await use(new Editor(page));
   },
 });

@@ -1,7 +1,6 @@
 //! The export formats.
 
-use super::csv_cells::guard_cell;
-use crate::model::{Field, Plan};
+use crate::model::{guard_cell, Field, Plan};
 use crate::template::FAQ;
 use std::fmt::Write as _;
 

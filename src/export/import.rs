@@ -1,10 +1,9 @@
 //! Files → plan: CSV from any spreadsheet (columns in any order, headers in any case) and
 //! plan JSON. Every problem is reported with its row and column.
 
-use super::csv_cells::unguard_cell;
 use crate::model::{
-    check_text, decode_plan_json, max_chars, parse_choice, Field, IdGen, Plan, Priority, Problem,
-    Row, RowId, Status, MAX_PROBLEMS, MAX_ROWS,
+    check_text, decode_plan_json, max_chars, parse_choice, unguard_cell, Field, IdGen, Plan,
+    Priority, Problem, Row, RowId, Status, MAX_PROBLEMS, MAX_ROWS,
 };
 use std::collections::HashSet;
 

@@ -289,3 +289,10 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_page_offers_exactly_the_server_formats() {
+    let offered: Vec<_> = crate::ui::EXPORTS.iter().map(|e| e.slug).collect();
+    let served: Vec<_> = Format::ALL.iter().map(|f| f.slug()).collect();
+    assert_eq!(offered, served);
+}

@@ -50,6 +50,21 @@ impl Session {
         })
     }
 
+    /// `n` row ids not used in the plan nor among themselves.
+    pub fn new_row_ids(&mut self, plan: &PlanId, n: usize) -> Vec<RowId> {
+        let Session { workspace, ids, .. } = self;
+        let existing = workspace.plan(plan);
+        let mut fresh: Vec<RowId> = Vec::with_capacity(n);
+        for _ in 0..n {
+            let id = ids.row_id(|candidate| {
+                existing.is_some_and(|p| p.rows.iter().any(|r| r.id.as_str() == candidate))
+                    || fresh.iter().any(|f| f.as_str() == candidate)
+            });
+            fresh.push(id);
+        }
+        fresh
+    }
+
     /// Applies a user's edit: recorded for undo and queued for saving. Returns whether the
     /// plan changed.
     pub fn apply(&mut self, plan: &PlanId, edit: Edit) -> Result<bool, EditError> {
@@ -223,6 +238,17 @@ mod tests {
         type_into(&mut s, "b", "y");
         s.undo(&main());
         assert_eq!((notes(&s, 0), notes(&s, 1)), ("x", ""));
+    }
+
+    #[test]
+    fn new_row_ids_are_unique() {
+        let mut s = session();
+        let ids = s.new_row_ids(&main(), 50);
+        let unique: std::collections::HashSet<_> = ids.iter().collect();
+        assert_eq!(unique.len(), 50);
+        assert!(ids
+            .iter()
+            .all(|id| s.plan(&main()).unwrap().row(id).is_none()));
     }
 
     #[test]

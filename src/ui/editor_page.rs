@@ -1,3 +1,4 @@
+use super::export_panel::ExportPanel;
 use super::faq_list::FaqList;
 use super::notice_banner::NoticeBanner;
 use super::plan_context::{provide_plan_context, use_plan};
@@ -42,6 +43,7 @@ pub fn EditorPage() -> impl IntoView {
                 <section class="plan" id="plan" aria-label="Plan">
                     <PlanTitle/>
                     <Toolbar/>
+                    <ExportPanel/>
                     <PlanTable/>
                     <KeyboardHelp/>
                 </section>

@@ -269,15 +269,30 @@ impl PlanContext {
         }
     }
 
-    /// Adds `rows` after the existing ones, as one undoable step.
+    /// Adds `rows` (with fresh ids) after the existing ones, as one undoable step.
     pub fn append_rows(&self, rows: Vec<Row>) -> bool {
         let at = self.len();
+        let active = self.active();
+        let ids = self
+            .session
+            .try_update_value(|s| s.new_row_ids(&active, rows.len()))
+            .unwrap_or_default();
         let batch = rows
             .into_iter()
+            .zip(ids)
             .enumerate()
-            .map(|(i, row)| Edit::InsertRow { at: at + i, row })
+            .map(|(i, (row, id))| Edit::InsertRow {
+                at: at + i,
+                row: Row { id, ..row },
+            })
             .collect();
         self.edit(Edit::Batch(batch))
+    }
+
+    /// Replaces every row (and the title, when one is given), as one undoable step.
+    pub fn replace_rows(&self, title: Option<String>, rows: Vec<Row>) -> bool {
+        let title = title.unwrap_or_else(|| self.title.get_untracked());
+        self.edit(Edit::Replace { title, rows })
     }
 
     pub fn undo(&self) {

@@ -1,4 +1,4 @@
-//! Formula-injection guards for spreadsheet cells (OWASP "CSV Injection", ASVS 1.2.10).
+//! Formula-injection guards for spreadsheet cells (exports and Copy for Sheets) (OWASP "CSV Injection", ASVS 1.2.10).
 //!
 //! A cell that a spreadsheet would run as a formula gets a leading `'`. The rule is chosen so
 //! that import can remove exactly what export added, making export → import lossless:

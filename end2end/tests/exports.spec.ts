@@ -1,0 +1,128 @@
+import { test, expect } from './fixtures';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+async function download(editor: any, label: string) {
+  const waiting = editor.page.waitForEvent('download');
+  await editor.page.getByRole('button', { name: label, exact: true }).click();
+  const file = await waiting;
+  const saved = path.join(os.tmpdir(), `syncplan-${Date.now()}-${file.suggestedFilename()}`);
+  await file.saveAs(saved);
+  return { name: file.suggestedFilename(), bytes: fs.readFileSync(saved), path: saved };
+}
+
+test.describe('get this template', () => {
+  test('each download is a real file of the current plan', async ({ editor, page }) => {
+    await editor.goto();
+    await page.getByLabel('Plan title').fill('Field App sync');
+    await editor.cell(1, 'item').fill('=1+1, "quoted"');
+    await editor.cell(1, 'notes').fill('first line\nsecond | line');
+
+    const csv = await download(editor, 'Google Sheets (CSV)');
+    expect(csv.name).toBe('field-app-sync.csv');
+    const text = csv.bytes.toString('utf8');
+    expect(text.startsWith('#,Item,Category,Priority,Owner,Status,Notes\r\n')).toBe(true);
+    expect(text).toContain('1,"\'=1+1, ""quoted""",Sync triggers,P0');
+    expect(text).toContain('"first line\nsecond | line"');
+
+    const excel = await download(editor, 'Excel (CSV)');
+    expect(excel.name).toBe('field-app-sync-excel.csv');
+    expect([...excel.bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(excel.bytes.subarray(3).toString('utf8')).toBe(text);
+
+    const notion = await download(editor, 'Notion (database CSV)');
+    expect(notion.name).toBe('field-app-sync-notion.csv');
+    expect(notion.bytes.toString('utf8').startsWith('Item,Category,Priority,Status,Owner,Notes,#\r\n')).toBe(true);
+
+    const md = await download(editor, 'Notion (Markdown page)');
+    expect(md.name).toBe('field-app-sync.md');
+    const mdText = md.bytes.toString('utf8');
+    expect(mdText.startsWith('# Field App sync\n')).toBe(true);
+    expect(mdText).toContain('first line<br>second \\| line');
+    expect(mdText).toContain('## Frequently asked questions');
+
+    const json = await download(editor, 'Backup (JSON)');
+    expect(json.name).toBe('field-app-sync.json');
+    const plan = JSON.parse(json.bytes.toString('utf8'));
+    expect(plan.title).toBe('Field App sync');
+    expect(plan.rows[0].item).toBe('=1+1, "quoted"');
+    expect(plan.rows.length).toBe(await editor.rows().count());
+  });
+
+  test('an exported CSV imports back into the same table, undoably', async ({ editor, page }) => {
+    await editor.goto();
+    await editor.cell(2, 'owner').fill('Dana');
+    await editor.cell(3, 'status').selectOption('Done');
+    const before = await editor.items();
+    const csv = await download(editor, 'Google Sheets (CSV)');
+
+    // Change the table, then bring the file back.
+    await editor.button('Delete row 1').click();
+    await editor.cell(1, 'item').fill('changed');
+    await page.setInputFiles('#import-file', csv.path);
+    await expect(page.locator('.import-ready')).toContainText(`${before.length} rows ready, no problems`);
+    await page.getByRole('button', { name: `Replace the plan with these ${before.length} rows` }).click();
+    expect(await editor.items()).toEqual(before);
+    await expect(editor.cell(2, 'owner')).toHaveValue('Dana');
+    await expect(editor.cell(3, 'status')).toHaveValue('Done');
+
+    // Append doubles the rows; undo takes the import back.
+    await page.setInputFiles('#import-file', csv.path);
+    await page.getByRole('button', { name: `Append ${before.length} rows` }).click();
+    await expect(editor.rows()).toHaveCount(before.length * 2);
+    await editor.button('Undo').click();
+    await expect(editor.rows()).toHaveCount(before.length);
+    await editor.button('Undo').click();
+    expect((await editor.items())[0]).toBe('changed');
+  });
+
+  test('a JSON backup restores title and rows', async ({ editor, page }) => {
+    await editor.goto();
+    await page.getByLabel('Plan title').fill('Backed up');
+    await editor.cell(1, 'owner').fill('Ines');
+    const json = await download(editor, 'Backup (JSON)');
+    await editor.button('Reset to template').click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Reset to template' }).click();
+    await expect(page.getByLabel('Plan title')).toHaveValue('Background sync plan');
+    await page.setInputFiles('#import-file', json.path);
+    await page.getByRole('button', { name: /^Replace the plan/ }).click();
+    await expect(page.getByLabel('Plan title')).toHaveValue('Backed up');
+    await expect(editor.cell(1, 'owner')).toHaveValue('Ines');
+  });
+
+  test('a file with problems lists them and changes nothing', async ({ editor, page, consoleGuard }) => {
+    // Chromium logs every 4xx response; this 422 is the answer the test expects.
+    consoleGuard.allow(/status of 422/);
+    await editor.goto();
+    const before = await editor.items();
+    await page.setInputFiles('#import-file', {
+      name: 'broken.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('Item,Priority,Status\nA,P9,Done\nB,P1,someday\n'),
+    });
+    const problems = page.locator('.import-error');
+    await expect(problems).toContainText('broken.csv');
+    await expect(problems.locator('li')).toHaveText([/^Row 1, priority: "P9" is not a priority/, /^Row 2, status: "someday"/]);
+    expect(await editor.items()).toEqual(before);
+  });
+
+  test('Copy for Sheets puts text and HTML on the clipboard', async ({ editor, page, context }) => {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+    await editor.goto();
+    await editor.cell(1, 'notes').fill('two\nlines');
+    await editor.button('Copy for Sheets').click();
+    await expect(page.getByTestId('announcer')).toContainText('Copied');
+    const copied = await page.evaluate(async () => {
+      const items = await navigator.clipboard.read();
+      const item = items[0];
+      const text = await (await item.getType('text/plain')).text();
+      const html = await (await item.getType('text/html')).text();
+      return { types: item.types, text, html };
+    });
+    expect(copied.types).toEqual(expect.arrayContaining(['text/plain', 'text/html']));
+    expect(copied.text.split('\n')[0]).toBe('#\tItem\tCategory\tPriority\tOwner\tStatus\tNotes');
+    expect(copied.text).toContain('\t"two\nlines"\n');
+    expect(copied.html).toContain('<td>two<br>lines</td>');
+  });
+});

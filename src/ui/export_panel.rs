@@ -1,0 +1,110 @@
+use super::import_panel::ImportPanel;
+use super::plan_context::use_plan;
+use crate::browser::clipboard;
+use crate::model::{to_html_table, to_tsv};
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+/// A download the page offers (the file itself is made on the server).
+pub struct ExportChoice {
+    pub slug: &'static str,
+    pub label: &'static str,
+    pub hint: &'static str,
+}
+
+pub const EXPORTS: [ExportChoice; 5] = [
+    ExportChoice {
+        slug: "csv",
+        label: "Google Sheets (CSV)",
+        hint: "In Google Sheets: File → Import → Upload",
+    },
+    ExportChoice {
+        slug: "excel-csv",
+        label: "Excel (CSV)",
+        hint: "Opens in Excel with accents and emoji intact",
+    },
+    ExportChoice {
+        slug: "notion-csv",
+        label: "Notion (database CSV)",
+        hint: "In Notion: Import → CSV, to get a database",
+    },
+    ExportChoice {
+        slug: "markdown",
+        label: "Notion (Markdown page)",
+        hint: "In Notion: Import → Text & Markdown, to get a page with the FAQ",
+    },
+    ExportChoice {
+        slug: "json",
+        label: "Backup (JSON)",
+        hint: "A complete copy that Import takes back unchanged",
+    },
+];
+
+/// "Get this template": real file downloads (a plain form post, so they also work without
+/// JavaScript), Copy for Sheets, and import.
+#[component]
+pub fn ExportPanel() -> impl IntoView {
+    let ctx = use_plan();
+    let plan_field = NodeRef::<html::Input>::new();
+    let initial_json = ctx.snapshot().to_json();
+    // Send the plan as it is at the moment of the click.
+    let fill_plan = move |_| {
+        if let Some(input) = plan_field.get() {
+            input.set_value(&ctx.snapshot().to_json());
+        }
+    };
+    let copying = RwSignal::new(false);
+    let copy_for_sheets = move |_| {
+        let plan = ctx.snapshot();
+        let (tsv, html) = (to_tsv(&plan), to_html_table(&plan));
+        let rows = plan.rows.len();
+        copying.set(true);
+        spawn_local(async move {
+            match clipboard::copy_text_and_html(&tsv, &html).await {
+                Ok(()) => ctx.announce(format!(
+                    "Copied {rows} rows. Click cell A1 in Google Sheets and paste."
+                )),
+                Err(why) => ctx.announce(format!("Copying failed: {why}.")),
+            }
+            copying.set(false);
+        });
+    };
+    view! {
+        <section class="get-template" aria-labelledby="get-template-heading">
+            <h2 id="get-template-heading">"Get this template"</h2>
+            <p class="hint">
+                "Download the plan as it is now. Google Sheets and Notion are free; no account is needed here."
+            </p>
+            <form method="post" action="/api/export/csv" class="downloads" on:submit=fill_plan>
+                <input type="hidden" name="plan" value=initial_json node_ref=plan_field/>
+                {EXPORTS
+                    .iter()
+                    .map(|e| {
+                        view! {
+                            <button
+                                type="submit"
+                                class="button"
+                                formaction=format!("/api/export/{}", e.slug)
+                                data-format=e.slug
+                                title=e.hint
+                            >
+                                {e.label}
+                            </button>
+                        }
+                    })
+                    .collect_view()}
+                <button
+                    type="button"
+                    class="button"
+                    on:click=copy_for_sheets
+                    aria-disabled=move || copying.get().to_string()
+                    title="Copies the table so a paste into Google Sheets or Excel fills the cells"
+                >
+                    "Copy for Sheets"
+                </button>
+            </form>
+            <ImportPanel/>
+        </section>
+    }
+}

@@ -28,6 +28,7 @@ run: build
 test: tools browser e2e-deps
 	cargo test --release --features ssr
 	cargo leptos build --release
+	rm -rf target/e2e-data
 	cd end2end && npx playwright test
 
 build: tools
@@ -38,6 +39,7 @@ unit:
 
 e2e: tools browser e2e-deps
 	cargo leptos build --release
+	rm -rf target/e2e-data
 	cd end2end && npx playwright test
 
 lint:

@@ -3,6 +3,7 @@ import { defineConfig } from '@playwright/test';
 // The release build, started by Playwright on its own port so `make run` can keep 3000.
 const port = Number(process.env.SYNCPLAN_TEST_PORT ?? 3210);
 const dataDir = process.env.SYNCPLAN_TEST_DATA ?? '../target/e2e-data';
+// The share rate limit is generous here: every test creates links from the same address.
 
 export default defineConfig({
   testDir: './tests',
@@ -43,7 +44,8 @@ export default defineConfig({
       LEPTOS_SITE_ROOT: '../target/site',
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_ENV: 'PROD',
-      SYNCPLAN_DATA_DIR: dataDir,
+      SYNCPLAN_DATABASE_URL: `sqlite://${dataDir}/shares.db?mode=rwc`,
+      SYNCPLAN_SHARE_RATE_LIMIT: '1000',
       RUST_LOG: 'warn',
     },
   },

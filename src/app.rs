@@ -1,11 +1,11 @@
 //! The HTML shell and the routes.
 
-use crate::ui::{EditorPage, NotFound};
+use crate::ui::{EditorPage, NotFound, SharePage};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -35,6 +35,8 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=EditorPage/>
+                // Async: the whole page (and its 404 / 410 status) is ready before it is sent.
+                <Route path=path!("/s/:id") view=SharePage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -5,4 +5,5 @@
 pub mod clipboard;
 pub mod dom;
 pub mod files;
+pub mod share_api;
 pub mod storage;

@@ -17,24 +17,32 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    let state = AppState {
-        leptos_options: config.leptos_options(),
+    let addr = config.addr;
+    let state = match AppState::new(config).await {
+        Ok(s) => s,
+        Err(why) => {
+            eprintln!("syncplan cannot open its share store: {why}");
+            std::process::exit(2);
+        }
     };
-    let listener = match tokio::net::TcpListener::bind(config.addr).await {
+    let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(l) => l,
         Err(e) => {
             eprintln!(
                 "syncplan cannot listen on {}: {e}. Is another server using that port? \
                  Set LEPTOS_SITE_ADDR to use another one.",
-                config.addr
+                addr
             );
             std::process::exit(2);
         }
     };
-    println!("syncplan is running at http://{}", config.addr);
-    let served = axum::serve(listener, app(state).into_make_service())
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    println!("syncplan is running at http://{}", addr);
+    let served = axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await;
     if let Err(e) = served {
         eprintln!("syncplan stopped with an error: {e}");
         std::process::exit(1);

@@ -25,6 +25,6 @@ pub use limits::{
 pub use plan::{Field, Plan, Priority, Row, RowId, Status, PLAN_SCHEMA};
 pub use session::Session;
 pub use workspace::{
-    decode_envelope, Envelope, EnvelopeError, EnvelopeRef, PlanEntry, PlanId, Workspace,
-    FIRST_PLAN_ID, WORKSPACE_SCHEMA,
+    decode_envelope, Envelope, EnvelopeError, EnvelopeRef, OwnedShare, PlanEntry, PlanId,
+    Workspace, FIRST_PLAN_ID, WORKSPACE_SCHEMA,
 };

@@ -3,8 +3,13 @@
 mod config;
 mod error;
 mod exports;
+mod rate_limit;
 mod routes;
+mod share_api;
+mod shares;
 
-pub use config::Config;
+pub use config::{Config, DEFAULT_DATABASE_URL};
 pub use error::AppError;
 pub use routes::{app, AppState};
+pub use share_api::load_for_page;
+pub use shares::{ShareStore, StoreError};

@@ -10,8 +10,11 @@ mod not_found;
 mod notice_banner;
 mod plan_context;
 mod plan_row;
+mod plan_switcher;
 mod plan_table;
 mod save_indicator;
+mod share_dialog;
+mod share_page;
 mod shortcuts;
 mod toolbar;
 
@@ -21,3 +24,4 @@ pub use faq_list::FaqList;
 pub use not_found::NotFound;
 pub use plan_context::{provide_plan_context, use_plan, Notice, PlanContext, RowCells, SaveState};
 pub use plan_table::PlanTable;
+pub use share_page::{format_utc, ShareLoad, SharePage, SharedPlan};

@@ -5,37 +5,13 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use common::{body_text, send, test_app};
-use serde_json::Value;
+use common::{body_text, json_error, post, send, test_app};
 use syncplan::model::{Plan, MAX_BODY_BYTES, MAX_ROWS};
 use syncplan::template::default_plan;
 
-fn post(uri: &str, content_type: &str, body: impl Into<Body>) -> Request<Body> {
-    Request::post(uri)
-        .header(header::CONTENT_TYPE, content_type)
-        .body(body.into())
-        .unwrap()
-}
-
-async fn json_error(app: &axum::Router, request: Request<Body>, status: StatusCode) -> Value {
-    let response = send(app, request).await;
-    assert_eq!(response.status(), status);
-    assert_eq!(
-        response.headers()[header::CONTENT_TYPE],
-        "application/json",
-        "errors are JSON"
-    );
-    let body: Value = serde_json::from_str(&body_text(response).await).unwrap();
-    assert!(
-        body["error"].as_str().is_some_and(|e| e.len() > 10),
-        "{body}"
-    );
-    body
-}
-
 #[tokio::test]
 async fn every_format_downloads_with_its_type_and_name() {
-    let app = test_app();
+    let app = test_app().await;
     let json = default_plan().to_json();
     for (format, content_type, name, start) in [
         (
@@ -100,7 +76,7 @@ async fn every_format_downloads_with_its_type_and_name() {
 
 #[tokio::test]
 async fn a_plain_html_form_can_export() {
-    let app = test_app();
+    let app = test_app().await;
     let form = serde_urlencoded::to_string([("plan", default_plan().to_json())]).unwrap();
     let response = send(
         &app,
@@ -126,7 +102,7 @@ async fn a_plain_html_form_can_export() {
 
 #[tokio::test]
 async fn an_unknown_format_is_a_404_listing_the_formats() {
-    let app = test_app();
+    let app = test_app().await;
     let body = json_error(
         &app,
         post(
@@ -146,7 +122,7 @@ async fn an_unknown_format_is_a_404_listing_the_formats() {
 
 #[tokio::test]
 async fn an_invalid_plan_is_a_422_naming_row_and_field() {
-    let app = test_app();
+    let app = test_app().await;
     let body = json_error(
         &app,
         post(
@@ -171,7 +147,7 @@ async fn an_invalid_plan_is_a_422_naming_row_and_field() {
 
 #[tokio::test]
 async fn size_limits_are_413() {
-    let app = test_app();
+    let app = test_app().await;
     let huge = format!(
         r#"{{"title":"t","rows":[{{"notes":"{}"}}]}}"#,
         "x".repeat(MAX_BODY_BYTES)
@@ -205,7 +181,7 @@ async fn size_limits_are_413() {
 
 #[tokio::test]
 async fn wrong_content_types_are_415() {
-    let app = test_app();
+    let app = test_app().await;
     json_error(
         &app,
         post("/api/export/csv", "text/csv", "Item\nx\n"),
@@ -228,7 +204,7 @@ async fn wrong_content_types_are_415() {
 
 #[tokio::test]
 async fn import_reads_csv_in_any_column_order() {
-    let app = test_app();
+    let app = test_app().await;
     let response = send(
         &app,
         post(
@@ -249,7 +225,7 @@ async fn import_reads_csv_in_any_column_order() {
 
 #[tokio::test]
 async fn export_then_import_gives_the_plan_back() {
-    let app = test_app();
+    let app = test_app().await;
     let plan = default_plan();
     for (format, content_type) in [("json", "application/json"), ("csv", "text/csv")] {
         let exported = body_text(
@@ -283,7 +259,7 @@ async fn export_then_import_gives_the_plan_back() {
 
 #[tokio::test]
 async fn import_reports_every_problem_up_to_fifty() {
-    let app = test_app();
+    let app = test_app().await;
     let mut csv = String::from("Item,Priority\n");
     for i in 0..80 {
         csv.push_str(&format!("row {i},P{}\n", 5 + i));

@@ -9,7 +9,7 @@ use syncplan::template::{default_plan, FAQ, PAGE_TITLE};
 
 #[tokio::test]
 async fn the_editor_renders_the_whole_template_server_side() {
-    let app = test_app();
+    let app = test_app().await;
     let (status, html) = get(&app, "/").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
@@ -52,7 +52,7 @@ async fn the_editor_renders_the_whole_template_server_side() {
 
 #[tokio::test]
 async fn cells_carry_their_values_for_readers_without_javascript() {
-    let app = test_app();
+    let app = test_app().await;
     let (_, html) = get(&app, "/").await;
     let first = &default_plan().rows[0];
     // Inputs carry their value; item and notes are textarea text; selects mark the choice.
@@ -65,7 +65,7 @@ async fn cells_carry_their_values_for_readers_without_javascript() {
 
 #[tokio::test]
 async fn unknown_paths_get_the_404_page() {
-    let app = test_app();
+    let app = test_app().await;
     let (status, html) = get(&app, "/no/such/page").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(html.contains("Page not found"));
@@ -74,7 +74,7 @@ async fn unknown_paths_get_the_404_page() {
 
 #[tokio::test]
 async fn healthz_answers_ok() {
-    let app = test_app();
+    let app = test_app().await;
     let (status, body) = get(&app, "/healthz").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, "ok");

@@ -1,7 +1,10 @@
 //! The workspace in local storage: one versioned envelope, backups of values we could not
 //! read, and the revision check that keeps a tab from writing an older copy over a newer one.
 
-use crate::model::{decode_envelope, Envelope, EnvelopeRef, IdGen, Workspace, WORKSPACE_SCHEMA};
+use crate::model::{
+    decode_envelope, Envelope, EnvelopeRef, IdGen, Plan, PlanId, Session, Workspace,
+    WORKSPACE_SCHEMA,
+};
 use gloo_storage::Storage as _;
 use serde::Deserialize;
 
@@ -155,4 +158,58 @@ pub fn save(base: u64, base_writer: &str, writer: &str, workspace: &Workspace) -
 /// Reads another tab's save from a `storage` event's new value.
 pub fn decode_foreign(raw: &str, ids: &mut IdGen) -> Option<Envelope> {
     decode_envelope(raw, ids).ok()
+}
+
+/// Adds `plan` as a new plan of this browser's workspace and makes it the one that opens
+/// next. Never overwrites anything: a newer save from another tab is taken first, and a
+/// value that cannot be read is backed up before it is replaced.
+pub fn add_plan_copy(plan: Plan) -> Result<PlanId, String> {
+    let storage = storage()?;
+    let seed = super::dom::random_seed();
+    let mut ids = IdGen::new(seed);
+    let me = format!("copy-{:x}", seed & 0xffff_ffff);
+    let (workspace, mut base, mut base_writer) = match storage.get_item(WORKSPACE_KEY) {
+        Ok(Some(raw)) => match decode_envelope(&raw, &mut ids) {
+            Ok(envelope) => (Some(envelope.workspace), envelope.revision, envelope.writer),
+            Err(_) => {
+                backup(&storage, &raw, super::dom::now_ms())
+                    .ok_or("there is no room to back up the plans already in this browser")?;
+                (None, 0, String::new())
+            }
+        },
+        Ok(None) => (None, 0, String::new()),
+        Err(e) => {
+            return Err(format!(
+                "the browser refused to read local storage ({})",
+                js_error_name(&e)
+            ))
+        }
+    };
+    // No workspace yet: the copy becomes its only plan.
+    let workspace = workspace.unwrap_or_else(|| Workspace {
+        active: PlanId(String::new()),
+        plans: Vec::new(),
+        shares: Vec::new(),
+    });
+    let mut session = Session::new(workspace, seed);
+    let id = session.add_plan(plan);
+    session.set_active(&id);
+    for _ in 0..5 {
+        match save(base, &base_writer, &me, session.workspace()) {
+            Saved::Written { .. } => return Ok(id),
+            Saved::Newer(newer) => {
+                base = newer.revision;
+                base_writer = newer.writer.clone();
+                session.adopt(newer.workspace);
+                session.set_active(&id);
+            }
+            Saved::NewerVersion => {
+                return Err(
+                    "a newer version of syncplan is open in another tab; reload this page".into(),
+                )
+            }
+            Saved::Failed(why) => return Err(why),
+        }
+    }
+    Err("other tabs kept saving at the same moment; try again".into())
 }

@@ -5,17 +5,64 @@ use super::edit::{Edit, EditError};
 use super::history::History;
 use super::ids::IdGen;
 use super::plan::{Plan, RowId};
-use super::workspace::{PlanId, Workspace};
+use super::workspace::{OwnedShare, PlanEntry, PlanId, Workspace};
 use std::collections::HashMap;
 
-/// The edits of this tab that are not saved yet, oldest first.
-type Pending = Vec<(PlanId, Edit)>;
+/// A change this tab made and has not saved yet. Kept so that, when another tab saves a
+/// newer copy first, these can be replayed on top of it.
+#[derive(Clone, Debug)]
+enum Change {
+    Edit(PlanId, Edit),
+    AddPlan(PlanEntry),
+    RemovePlan(PlanId),
+    SetShare(OwnedShare),
+    RemoveShare(PlanId),
+    /// Only the "last used" pointer moved; there is nothing to replay.
+    SetActive,
+}
+
+impl Change {
+    /// Applies the change to `workspace`; false when it no longer applies.
+    fn replay(&self, workspace: &mut Workspace) -> bool {
+        match self {
+            Change::Edit(plan, edit) => workspace
+                .plan_mut(plan)
+                .is_some_and(|p| matches!(p.apply(edit.clone()), Ok(Some(_)))),
+            Change::AddPlan(entry) => {
+                let new = workspace.plan(&entry.id).is_none();
+                if new {
+                    workspace.plans.push(entry.clone());
+                }
+                new
+            }
+            Change::RemovePlan(id) => {
+                let before = workspace.plans.len();
+                workspace.plans.retain(|e| &e.id != id);
+                workspace.shares.retain(|s| &s.plan != id);
+                workspace.plans.len() != before
+            }
+            Change::SetShare(share) => {
+                if workspace.plan(&share.plan).is_none() {
+                    return false;
+                }
+                workspace.shares.retain(|s| s.plan != share.plan);
+                workspace.shares.push(share.clone());
+                true
+            }
+            Change::RemoveShare(plan) => {
+                workspace.shares.retain(|s| &s.plan != plan);
+                true
+            }
+            Change::SetActive => true,
+        }
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct Session {
     workspace: Workspace,
     histories: HashMap<PlanId, History>,
-    pending: Pending,
+    pending: Vec<Change>,
     ids: IdGen,
 }
 
@@ -37,17 +84,14 @@ impl Session {
         self.workspace.plan(id)
     }
 
-    pub fn ids(&mut self) -> &mut IdGen {
-        &mut self.ids
+    pub fn active(&self) -> &PlanId {
+        &self.workspace.active
     }
 
     /// A row id not used in the plan.
     pub fn new_row_id(&mut self, plan: &PlanId) -> RowId {
-        let Session { workspace, ids, .. } = self;
-        let existing = workspace.plan(plan);
-        ids.row_id(|candidate| {
-            existing.is_some_and(|p| p.rows.iter().any(|r| r.id.as_str() == candidate))
-        })
+        let mut ids = self.new_row_ids(plan, 1);
+        ids.pop().unwrap_or_else(|| RowId::from("r0"))
     }
 
     /// `n` row ids not used in the plan nor among themselves.
@@ -80,7 +124,7 @@ impl Session {
                     .entry(plan.clone())
                     .or_default()
                     .record(&forward, inverse);
-                self.pending.push((plan.clone(), forward));
+                self.pending.push(Change::Edit(plan.clone(), forward));
                 Ok(true)
             }
         }
@@ -111,7 +155,7 @@ impl Session {
                 } else {
                     history.push_undo(inverse);
                 }
-                self.pending.push((plan.clone(), edit.clone()));
+                self.pending.push(Change::Edit(plan.clone(), edit.clone()));
                 return Some(edit);
             }
         }
@@ -132,6 +176,53 @@ impl Session {
         self.histories.get(plan).is_some_and(History::can_redo)
     }
 
+    fn change(&mut self, change: Change) {
+        if change.replay(&mut self.workspace) {
+            self.pending.push(change);
+        }
+    }
+
+    /// Adds a plan to the workspace (not opening it) and returns its id.
+    pub fn add_plan(&mut self, plan: Plan) -> PlanId {
+        let id = self.workspace.fresh_plan_id(&mut self.ids);
+        self.change(Change::AddPlan(PlanEntry {
+            id: id.clone(),
+            plan,
+        }));
+        id
+    }
+
+    /// Removes a plan and forgets its link. The workspace is never left empty: removing the
+    /// last plan leaves a fresh copy of `replacement`.
+    pub fn remove_plan(&mut self, id: &PlanId, replacement: impl FnOnce() -> Plan) {
+        self.change(Change::RemovePlan(id.clone()));
+        self.histories.remove(id);
+        if self.workspace.plans.is_empty() {
+            let fresh = self.add_plan(replacement());
+            self.workspace.active = fresh;
+        } else if self.workspace.plan(&self.workspace.active).is_none() {
+            self.workspace.active = self.workspace.plans[0].id.clone();
+        }
+    }
+
+    /// Opens another plan of the workspace.
+    pub fn set_active(&mut self, id: &PlanId) -> bool {
+        if self.workspace.plan(id).is_none() || &self.workspace.active == id {
+            return false;
+        }
+        self.workspace.active = id.clone();
+        self.pending.push(Change::SetActive);
+        true
+    }
+
+    pub fn set_share(&mut self, share: OwnedShare) {
+        self.change(Change::SetShare(share));
+    }
+
+    pub fn remove_share(&mut self, plan: &PlanId) {
+        self.change(Change::RemoveShare(plan.clone()));
+    }
+
     pub fn has_unsaved(&self) -> bool {
         !self.pending.is_empty()
     }
@@ -141,30 +232,28 @@ impl Session {
         self.pending.clear();
     }
 
-    /// Takes another tab's newer workspace and replays this tab's unsaved edits on top of
-    /// it, so neither side's typing is lost. Edits that no longer apply (their row was
-    /// deleted there) are dropped. Keeps undo history.
+    /// Takes another tab's newer workspace and replays this tab's unsaved changes on top of
+    /// it, so neither side's work is lost. Changes that no longer apply (their row or plan
+    /// is gone there) are dropped. This tab keeps its open plan when it still exists.
     pub fn adopt(&mut self, newer: Workspace) {
         let active = self.workspace.active.clone();
         self.workspace = newer;
+        let pending = std::mem::take(&mut self.pending);
+        for change in pending {
+            if change.replay(&mut self.workspace) {
+                self.pending.push(change);
+            }
+        }
         if self.workspace.plan(&active).is_some() {
             self.workspace.active = active;
-        }
-        let pending = std::mem::take(&mut self.pending);
-        for (plan, edit) in pending {
-            if let Some(target) = self.workspace.plan_mut(&plan) {
-                if let Ok(Some(_)) = target.apply(edit.clone()) {
-                    self.pending.push((plan, edit));
-                }
+        } else if self.workspace.plan(&self.workspace.active).is_none() {
+            if let Some(first) = self.workspace.plans.first() {
+                self.workspace.active = first.id.clone();
             }
         }
         let plans = &self.workspace.plans;
         self.histories
             .retain(|id, _| plans.iter().any(|entry| &entry.id == id));
-    }
-
-    pub fn active(&self) -> &PlanId {
-        &self.workspace.active
     }
 }
 
@@ -356,5 +445,64 @@ mod tests {
         s.adopt(other);
         assert!(s.undo(&main()).is_some());
         assert_eq!(notes(&s, 0), "", "the step on the deleted row was skipped");
+    }
+
+    #[test]
+    fn plans_are_added_opened_and_removed() {
+        let mut s = session();
+        let copy = s.add_plan(Plan::new("Copy", vec![]));
+        assert_ne!(copy, main());
+        assert_eq!(s.active(), &main(), "adding does not open");
+        assert!(s.set_active(&copy));
+        assert_eq!(s.active(), &copy);
+        s.remove_plan(&copy, || Plan::new("fresh", vec![]));
+        assert_eq!(s.active(), &main());
+        s.remove_plan(&main(), || Plan::new("fresh", vec![]));
+        assert_eq!(s.workspace().plans.len(), 1, "never empty");
+        assert_eq!(s.plan(s.active()).unwrap().title, "fresh");
+    }
+
+    #[test]
+    fn a_plan_added_in_another_tab_survives_our_unsaved_edits() {
+        let mut mine = session();
+        // Another tab seeds its ids differently.
+        let mut theirs = Session::new(session().workspace().clone(), 10);
+        let copy = theirs.add_plan(Plan::new("Made a copy", vec![]));
+        theirs.set_active(&copy);
+        type_into(&mut mine, "a", "typing");
+        let mine_added = mine.add_plan(Plan::new("Mine", vec![]));
+
+        mine.adopt(theirs.workspace().clone());
+        let titles: Vec<_> = mine
+            .workspace()
+            .plans
+            .iter()
+            .map(|e| e.plan.title.as_str())
+            .collect();
+        assert_eq!(titles, ["P", "Made a copy", "Mine"]);
+        assert_eq!(mine.active(), &main(), "this tab keeps its open plan");
+        assert_eq!(notes(&mine, 0), "typing");
+        assert!(mine.plan(&mine_added).is_some());
+    }
+
+    #[test]
+    fn shares_follow_their_plan() {
+        let mut s = session();
+        let share = OwnedShare {
+            plan: main(),
+            id: "s1".into(),
+            url: "http://x/s/s1".into(),
+            owner_token: "t".into(),
+            published_at: String::new(),
+        };
+        s.set_share(share.clone());
+        assert_eq!(s.workspace().share_of(&main()), Some(&share));
+        s.set_share(OwnedShare {
+            id: "s2".into(),
+            ..share
+        });
+        assert_eq!(s.workspace().shares.len(), 1, "one link per plan");
+        s.remove_share(&main());
+        assert!(s.workspace().shares.is_empty());
     }
 }

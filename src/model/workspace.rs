@@ -40,11 +40,28 @@ pub struct PlanEntry {
     pub plan: Plan,
 }
 
+/// A share link this browser created, with the secret that updates or revokes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnedShare {
+    /// The workspace plan the link publishes.
+    pub plan: PlanId,
+    pub id: String,
+    pub url: String,
+    pub owner_token: String,
+    /// RFC 3339 time of the last publish.
+    #[serde(default)]
+    pub published_at: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Workspace {
     /// The plan that was open last.
     pub active: PlanId,
     pub plans: Vec<PlanEntry>,
+    /// Share links owned by this browser (added in schema 2 without a bump: older saves
+    /// simply have none).
+    #[serde(default)]
+    pub shares: Vec<OwnedShare>,
 }
 
 impl Workspace {
@@ -56,7 +73,18 @@ impl Workspace {
                 id: PlanId(FIRST_PLAN_ID.into()),
                 plan,
             }],
+            shares: Vec::new(),
         }
+    }
+
+    /// The link that publishes `plan`, if this browser made one.
+    pub fn share_of(&self, plan: &PlanId) -> Option<&OwnedShare> {
+        self.shares.iter().find(|s| &s.plan == plan)
+    }
+
+    /// A plan id not used in this workspace.
+    pub fn fresh_plan_id(&self, ids: &mut IdGen) -> PlanId {
+        PlanId(ids.fresh('p', |c| self.plans.iter().any(|e| e.id.as_str() == c)))
     }
 
     pub fn plan(&self, id: &PlanId) -> Option<&Plan> {
@@ -191,6 +219,15 @@ pub fn decode_envelope(text: &str, ids: &mut IdGen) -> Result<Envelope, Envelope
     if !entries.iter().any(|e| e.id == active) {
         active = entries[0].id.clone();
     }
+    // Owned shares are a convenience: a damaged entry is dropped, never fatal.
+    let shares = match obj.remove("shares") {
+        Some(Value::Array(list)) => list
+            .into_iter()
+            .filter_map(|s| serde_json::from_value::<OwnedShare>(s).ok())
+            .filter(|s| entries.iter().any(|e| e.id == s.plan))
+            .collect(),
+        _ => Vec::new(),
+    };
     Ok(Envelope {
         schema: WORKSPACE_SCHEMA,
         revision: obj.get("revision").and_then(Value::as_u64).unwrap_or(0),
@@ -199,6 +236,7 @@ pub fn decode_envelope(text: &str, ids: &mut IdGen) -> Result<Envelope, Envelope
         workspace: Workspace {
             active,
             plans: entries,
+            shares,
         },
     })
 }
@@ -295,6 +333,22 @@ mod tests {
                 .starts_with("plan 1 is damaged: Row 1, status")
         );
         assert_eq!(err(r#"{"schema":1}"#), "the schema 1 save has no plan");
+    }
+
+    #[test]
+    fn owned_shares_round_trip_and_damaged_ones_are_dropped() {
+        let env = decode(
+            r#"{"schema":2,"revision":1,"writer":"w","saved_at":"","active":"p1",
+                "plans":[{"id":"p1","plan":{"title":"A","rows":[]}}],
+                "shares":[{"plan":"p1","id":"abc","url":"http://x/s/abc","owner_token":"t"},
+                          {"plan":"p1"},
+                          {"plan":"gone","id":"d","url":"u","owner_token":"t"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(env.workspace.shares.len(), 1);
+        let share = env.workspace.share_of(&PlanId("p1".into())).unwrap();
+        assert_eq!(share.id, "abc");
+        assert_eq!(decode(&env.to_json()).unwrap(), env);
     }
 
     #[test]

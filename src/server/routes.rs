@@ -1,16 +1,45 @@
-//! Router assembly: the Leptos pages, the API, static files.
+//! Router assembly: the Leptos pages, the API, static files, response headers.
 
+use super::config::Config;
+use super::rate_limit::RateLimiter;
+use super::shares::ShareStore;
+use super::{exports, share_api};
 use crate::app::{shell, App};
-use axum::extract::FromRef;
+use axum::extract::{FromRef, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::sync::Arc;
+use std::time::Duration;
 use tower_http::trace::TraceLayer;
 
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
+    pub config: Arc<Config>,
+    pub store: Arc<ShareStore>,
+    pub limiter: Arc<RateLimiter>,
+}
+
+impl AppState {
+    /// Opens the share store and builds the state the router needs.
+    pub async fn new(config: Config) -> Result<AppState, super::shares::StoreError> {
+        let store = ShareStore::open(&config.database_url).await?;
+        Ok(AppState {
+            leptos_options: config.leptos_options(),
+            limiter: Arc::new(RateLimiter::new(
+                config.share_rate_per_minute,
+                Duration::from_secs(60),
+            )),
+            config: Arc::new(config),
+            store: Arc::new(store),
+        })
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -23,16 +52,58 @@ impl FromRef<AppState> for LeptosOptions {
 pub fn app(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    let page_state = state.clone();
     Router::new()
         .route("/healthz", get(healthz))
-        .route("/api/export/{format}", post(super::exports::export_plan))
-        .route("/api/import", post(super::exports::import_plan))
-        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .route("/api/export/{format}", post(exports::export_plan))
+        .route("/api/import", post(exports::import_plan))
+        .route("/api/shares", post(share_api::create_share))
+        .route(
+            "/api/shares/{id}",
+            get(share_api::get_share)
+                .put(share_api::update_share)
+                .delete(share_api::revoke_share),
+        )
+        .route("/s/{id}/export/{format}", get(share_api::export_share))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(page_state.clone()),
+            move || shell(options.clone()),
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(share_privacy_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
-async fn healthz() -> &'static str {
-    "ok"
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => "ok".into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+/// Shared plans are for the people who have the link: keep them out of search engines and
+/// keep the link out of Referer headers.
+async fn share_privacy_headers(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let private =
+        path.starts_with("/s/") || path == "/api/shares" || path.starts_with("/api/shares/");
+    let mut response = next.run(request).await;
+    if private {
+        let headers = response.headers_mut();
+        headers.insert(
+            "x-robots-tag",
+            HeaderValue::from_static("noindex, nofollow"),
+        );
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+    }
+    response
 }

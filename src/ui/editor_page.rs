@@ -2,6 +2,7 @@ use super::export_panel::ExportPanel;
 use super::faq_list::FaqList;
 use super::notice_banner::NoticeBanner;
 use super::plan_context::{provide_plan_context, use_plan};
+use super::plan_switcher::PlanSwitcher;
 use super::plan_table::PlanTable;
 use super::shortcuts;
 use super::toolbar::Toolbar;
@@ -41,6 +42,7 @@ pub fn EditorPage() -> impl IntoView {
             <NoticeBanner/>
             <div class="layout">
                 <section class="plan" id="plan" aria-label="Plan">
+                    <PlanSwitcher/>
                     <PlanTitle/>
                     <Toolbar/>
                     <ExportPanel/>

@@ -3,7 +3,8 @@
 
 use crate::browser::{dom, storage};
 use crate::model::{
-    Edit, Field, IdGen, Plan, PlanId, Priority, Row, RowId, Session, Status, Workspace,
+    clean_text, Edit, Field, IdGen, OwnedShare, Plan, PlanId, Priority, Row, RowId, Session,
+    Status, Workspace, MAX_TITLE_CHARS,
 };
 use leptos::prelude::*;
 use std::collections::HashMap;
@@ -11,6 +12,9 @@ use std::time::Duration;
 
 /// Edits are written to local storage at most this long after they happen.
 pub const SAVE_DELAY: Duration = Duration::from_millis(150);
+
+/// Where a tab remembers which plan it has open (session storage: per tab).
+const TAB_ACTIVE_KEY: &str = "syncplan.active";
 
 /// The cells of one row, each its own signal.
 #[derive(Clone)]
@@ -102,6 +106,11 @@ pub struct PlanContext {
     pub read_only: bool,
     pub title: RwSignal<String>,
     pub rows: RwSignal<Vec<RowCells>>,
+    /// Every plan of the workspace (id, title), in order.
+    pub plans: RwSignal<Vec<(PlanId, String)>>,
+    pub active_id: RwSignal<PlanId>,
+    /// The share link this browser owns for the open plan.
+    pub share: RwSignal<Option<OwnedShare>>,
     pub can_undo: RwSignal<bool>,
     pub can_redo: RwSignal<bool>,
     pub save_state: RwSignal<SaveState>,
@@ -113,9 +122,19 @@ pub struct PlanContext {
 /// Provides the editor state for `plan`. With `read_only`, nothing is stored or edited.
 pub fn provide_plan_context(plan: Plan, read_only: bool) -> PlanContext {
     let rows = plan.rows.iter().map(RowCells::new).collect();
+    let workspace = Workspace::with_plan(plan);
     let ctx = PlanContext {
-        title: RwSignal::new(plan.title.clone()),
-        session: StoredValue::new(Session::new(Workspace::with_plan(plan), 0)),
+        title: RwSignal::new(workspace.plans[0].plan.title.clone()),
+        plans: RwSignal::new(
+            workspace
+                .plans
+                .iter()
+                .map(|e| (e.id.clone(), e.plan.title.clone()))
+                .collect(),
+        ),
+        active_id: RwSignal::new(workspace.active.clone()),
+        share: RwSignal::new(None),
+        session: StoredValue::new(Session::new(workspace, 0)),
         persist: StoredValue::new(Persist::default()),
         read_only,
         rows: RwSignal::new(rows),
@@ -134,7 +153,8 @@ pub fn use_plan() -> PlanContext {
 }
 
 impl PlanContext {
-    fn active(&self) -> PlanId {
+    /// The open plan's id.
+    pub fn active(&self) -> PlanId {
         self.session.with_value(|s| s.active().clone())
     }
 
@@ -295,6 +315,65 @@ impl PlanContext {
         self.edit(Edit::Replace { title, rows })
     }
 
+    /// Opens another plan of the workspace.
+    pub fn switch_plan(&self, id: &PlanId) {
+        if self.read_only {
+            return;
+        }
+        if self.session.try_update_value(|s| s.set_active(id)) == Some(true) {
+            dom::tab_set(TAB_ACTIVE_KEY, id.as_str());
+            self.sync();
+            self.schedule_save();
+            self.announce(format!("Opened \"{}\".", self.title.get_untracked()));
+        }
+    }
+
+    /// Adds `plan` to the workspace and opens it.
+    pub fn open_new_plan(&self, plan: Plan) {
+        if self.read_only {
+            return;
+        }
+        if let Some(id) = self.session.try_update_value(|s| s.add_plan(plan)) {
+            self.switch_plan(&id);
+        }
+    }
+
+    /// A copy of the open plan, opened.
+    pub fn duplicate_plan(&self) {
+        let mut copy = self.snapshot();
+        copy.title = clean_text(&format!("Copy of {}", copy.title), MAX_TITLE_CHARS);
+        self.open_new_plan(copy);
+    }
+
+    /// Deletes the open plan (the caller has asked for confirmation) and opens another.
+    pub fn delete_active_plan(&self) {
+        if self.read_only {
+            return;
+        }
+        let active = self.active();
+        let title = self.title.get_untracked();
+        self.session
+            .update_value(|s| s.remove_plan(&active, crate::template::default_plan));
+        dom::tab_set(TAB_ACTIVE_KEY, self.active().as_str());
+        self.sync();
+        self.schedule_save();
+        self.announce(format!("Deleted \"{title}\"."));
+    }
+
+    /// Remembers the share link made for the open plan.
+    pub fn remember_share(&self, share: OwnedShare) {
+        self.session.update_value(|s| s.set_share(share));
+        self.sync();
+        self.schedule_save();
+    }
+
+    /// Forgets a plan's link (after it was revoked).
+    pub fn forget_share(&self, plan: &PlanId) {
+        self.session.update_value(|s| s.remove_share(plan));
+        self.sync();
+        self.schedule_save();
+    }
+
     pub fn undo(&self) {
         self.step(true);
     }
@@ -372,6 +451,24 @@ impl PlanContext {
         if self.title.with_untracked(|t| t != &plan.title) {
             self.title.set(plan.title.clone());
         }
+        let (plans, active, share) = self.session.with_value(|s| {
+            let w = s.workspace();
+            let plans: Vec<(PlanId, String)> = w
+                .plans
+                .iter()
+                .map(|e| (e.id.clone(), e.plan.title.clone()))
+                .collect();
+            (plans, w.active.clone(), w.share_of(&w.active).cloned())
+        });
+        if self.plans.with_untracked(|p| p != &plans) {
+            self.plans.set(plans);
+        }
+        if self.active_id.with_untracked(|a| a != &active) {
+            self.active_id.set(active);
+        }
+        if self.share.with_untracked(|s| s != &share) {
+            self.share.set(share);
+        }
         let same_rows = self.rows.with_untracked(|cur| {
             cur.len() == plan.rows.len() && cur.iter().zip(&plan.rows).all(|(c, r)| c.id == r.id)
         });
@@ -434,8 +531,21 @@ impl PlanContext {
                     p.base_revision = envelope.revision;
                     p.base_writer = envelope.writer.clone();
                 });
-                self.session
-                    .set_value(Session::new(envelope.workspace, seed.rotate_left(17)));
+                let mut session = Session::new(envelope.workspace, seed.rotate_left(17));
+                // This tab's plan: the one a link asked for, else the one it had open, else
+                // the one used last anywhere.
+                let wanted = dom::query_param("plan");
+                if wanted.is_some() {
+                    dom::replace_url("/");
+                }
+                for id in [wanted, dom::tab_get(TAB_ACTIVE_KEY)].into_iter().flatten() {
+                    if session.set_active(&PlanId(id)) {
+                        break;
+                    }
+                }
+                session.mark_saved();
+                dom::tab_set(TAB_ACTIVE_KEY, session.active().as_str());
+                self.session.set_value(session);
                 self.save_state.set(if saved_at.is_finite() {
                     SaveState::Saved { at_ms: saved_at }
                 } else {

@@ -1,5 +1,6 @@
 use super::plan_context::use_plan;
 use super::save_indicator::SaveIndicator;
+use super::share_dialog::ShareDialog;
 use crate::browser::dom;
 use leptos::html;
 use leptos::prelude::*;
@@ -48,6 +49,7 @@ pub fn Toolbar() -> impl IntoView {
             <button type="button" class="button" on:click=open_reset>
                 "Reset to template"
             </button>
+            <ShareDialog/>
             <SaveIndicator/>
         </div>
         <dialog node_ref=dialog class="dialog" aria-labelledby="reset-title" aria-describedby="reset-text">

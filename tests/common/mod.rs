@@ -3,20 +3,43 @@
 #![allow(dead_code)]
 
 use axum::body::Body;
-use axum::http::{Request, Response, StatusCode};
+use axum::http::{header, Request, Response, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
+use serde_json::Value;
 use syncplan::server::{app, AppState, Config};
+use tempfile::TempDir;
 use tower::ServiceExt;
 
-pub fn test_app() -> Router {
-    let config = Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        site_root: "target/site".into(),
-    };
-    app(AppState {
-        leptos_options: config.leptos_options(),
-    })
+/// The real router over a fresh SQLite file; keep the `TempDir` alive while testing.
+pub struct TestApp {
+    pub router: Router,
+    pub dir: TempDir,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Router;
+    fn deref(&self) -> &Router {
+        &self.router
+    }
+}
+
+pub async fn test_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::for_tests(&format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("shares.db").display()
+    ));
+    configure(&mut config);
+    let state = AppState::new(config).await.expect("the store opens");
+    TestApp {
+        router: app(state),
+        dir,
+    }
+}
+
+pub async fn test_app() -> TestApp {
+    test_app_with(|_| {}).await
 }
 
 pub async fn send(app: &Router, request: Request<Body>) -> Response<Body> {
@@ -42,4 +65,28 @@ pub fn html_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+pub fn post(uri: &str, content_type: &str, body: impl Into<Body>) -> Request<Body> {
+    Request::post(uri)
+        .header(header::CONTENT_TYPE, content_type)
+        .body(body.into())
+        .unwrap()
+}
+
+/// Sends `request`, checks the status and that the error is JSON with a real sentence.
+pub async fn json_error(app: &Router, request: Request<Body>, status: StatusCode) -> Value {
+    let response = send(app, request).await;
+    assert_eq!(response.status(), status);
+    assert_eq!(
+        response.headers()[header::CONTENT_TYPE],
+        "application/json",
+        "errors are JSON"
+    );
+    let body: Value = serde_json::from_str(&body_text(response).await).unwrap();
+    assert!(
+        body["error"].as_str().is_some_and(|e| e.len() > 10),
+        "{body}"
+    );
+    body
 }

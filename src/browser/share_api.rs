@@ -1,0 +1,90 @@
+//! The editor's calls to the share API.
+
+use crate::model::Plan;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct Created {
+    pub id: String,
+    pub url: String,
+    pub owner_token: String,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: String,
+}
+
+/// What went wrong, with the HTTP status when the server answered.
+pub struct ShareError {
+    pub status: Option<u16>,
+    pub message: String,
+}
+
+async fn failure(response: gloo_net::http::Response) -> ShareError {
+    let status = response.status();
+    let message = match response.json::<ErrorBody>().await {
+        Ok(body) => body.error,
+        Err(_) => format!("The server answered {status}. Try again in a minute."),
+    };
+    ShareError {
+        status: Some(status),
+        message,
+    }
+}
+
+fn offline() -> ShareError {
+    ShareError {
+        status: None,
+        message: "The server could not be reached. Check your connection and try again.".into(),
+    }
+}
+
+fn json_request(
+    builder: gloo_net::http::RequestBuilder,
+    plan: &Plan,
+) -> Result<gloo_net::http::Request, ShareError> {
+    builder
+        .header("Content-Type", "application/json")
+        .body(plan.to_json())
+        .map_err(|_| offline())
+}
+
+pub async fn create(plan: &Plan) -> Result<Created, ShareError> {
+    let response = json_request(gloo_net::http::Request::post("/api/shares"), plan)?
+        .send()
+        .await
+        .map_err(|_| offline())?;
+    if response.status() == 201 {
+        response.json::<Created>().await.map_err(|_| offline())
+    } else {
+        Err(failure(response).await)
+    }
+}
+
+pub async fn update(id: &str, token: &str, plan: &Plan) -> Result<(), ShareError> {
+    let builder = gloo_net::http::Request::put(&format!("/api/shares/{id}"))
+        .header("Authorization", &format!("Bearer {token}"));
+    let response = json_request(builder, plan)?
+        .send()
+        .await
+        .map_err(|_| offline())?;
+    if response.status() == 204 {
+        Ok(())
+    } else {
+        Err(failure(response).await)
+    }
+}
+
+pub async fn revoke(id: &str, token: &str) -> Result<(), ShareError> {
+    let response = gloo_net::http::Request::delete(&format!("/api/shares/{id}"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .send()
+        .await
+        .map_err(|_| offline())?;
+    match response.status() {
+        // Gone already counts as revoked.
+        204 | 410 => Ok(()),
+        _ => Err(failure(response).await),
+    }
+}

@@ -1,0 +1,183 @@
+use super::plan_context::use_plan;
+use super::share_page::format_utc;
+use crate::browser::{clipboard, dom, share_api};
+use crate::model::OwnedShare;
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+/// "Share": create a read-only link, publish updates to it, revoke it.
+#[component]
+pub fn ShareDialog() -> impl IntoView {
+    let ctx = use_plan();
+    let dialog = NodeRef::<html::Dialog>::new();
+    let busy = RwSignal::new(false);
+    let message = RwSignal::new(String::new());
+    let confirm_revoke = RwSignal::new(false);
+
+    let open = move |_| {
+        message.set(String::new());
+        confirm_revoke.set(false);
+        if let Some(d) = dialog.get() {
+            let _ = d.show_modal();
+        }
+    };
+    let create = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        let plan_id = ctx.active();
+        let plan = ctx.snapshot();
+        busy.set(true);
+        spawn_local(async move {
+            match share_api::create(&plan).await {
+                Ok(created) => {
+                    ctx.remember_share(OwnedShare {
+                        plan: plan_id,
+                        id: created.id,
+                        url: created.url,
+                        owner_token: created.owner_token,
+                        published_at: dom::now_rfc3339(),
+                    });
+                    message.set(
+                        "Link created. Copy it and send it to the people who should see the plan."
+                            .into(),
+                    );
+                }
+                Err(e) => message.set(e.message),
+            }
+            busy.set(false);
+        });
+    };
+    let update = move |_| {
+        let Some(share) = ctx.share.get_untracked() else {
+            return;
+        };
+        if busy.get_untracked() {
+            return;
+        }
+        let plan = ctx.snapshot();
+        busy.set(true);
+        spawn_local(async move {
+            match share_api::update(&share.id, &share.owner_token, &plan).await {
+                Ok(()) => {
+                    ctx.remember_share(OwnedShare {
+                        published_at: dom::now_rfc3339(),
+                        ..share
+                    });
+                    message.set("The link now shows the plan as it is here.".into());
+                }
+                Err(e) if matches!(e.status, Some(404 | 410)) => {
+                    ctx.forget_share(&share.plan);
+                    message.set(format!("{} Create a new link to share again.", e.message));
+                }
+                Err(e) => message.set(e.message),
+            }
+            busy.set(false);
+        });
+    };
+    let revoke = move |_| {
+        let Some(share) = ctx.share.get_untracked() else {
+            return;
+        };
+        if !confirm_revoke.get_untracked() {
+            confirm_revoke.set(true);
+            return;
+        }
+        busy.set(true);
+        spawn_local(async move {
+            match share_api::revoke(&share.id, &share.owner_token).await {
+                Ok(()) => {
+                    ctx.forget_share(&share.plan);
+                    message.set(
+                        "The link is revoked: anyone who opens it now sees that it was taken down."
+                            .into(),
+                    );
+                }
+                Err(e) => message.set(e.message),
+            }
+            confirm_revoke.set(false);
+            busy.set(false);
+        });
+    };
+    let copy_link = move |_| {
+        let Some(share) = ctx.share.get_untracked() else {
+            return;
+        };
+        spawn_local(async move {
+            let html = format!("<a href=\"{0}\">{0}</a>", share.url);
+            match clipboard::copy_text_and_html(&share.url, &html).await {
+                Ok(()) => message.set("Link copied.".into()),
+                Err(why) => message.set(format!(
+                    "Copying failed: {why}. Select the link and copy it."
+                )),
+            }
+        });
+    };
+    let published = move || {
+        ctx.share.with(|s| {
+            s.as_ref().map(|s| {
+                let ms = js_sys::Date::parse(&s.published_at);
+                if ms.is_finite() {
+                    format!("Last published {}.", format_utc(ms as i64))
+                } else {
+                    String::new()
+                }
+            })
+        })
+    };
+    let disabled = move || busy.get().to_string();
+
+    view! {
+        <button type="button" class="button" on:click=open aria-haspopup="dialog">
+            {move || if ctx.share.with(Option::is_some) { "Shared ✓" } else { "Share…" }}
+        </button>
+        <dialog node_ref=dialog class="dialog share-dialog" aria-labelledby="share-title">
+            <form method="dialog">
+                <h2 id="share-title">"Share a read-only link"</h2>
+                {move || match ctx.share.get() {
+                    None => view! {
+                        <p>
+                            "Anyone with the link can view this plan, download it and make their own copy. "
+                            "They cannot change yours. The link shows the plan as it is when you create or update it."
+                        </p>
+                        <div class="dialog-actions start">
+                            <button type="button" class="button primary" on:click=create aria-disabled=disabled>
+                                "Create link"
+                            </button>
+                        </div>
+                    }
+                        .into_any(),
+                    Some(share) => view! {
+                        <label for="share-url">"Link"</label>
+                        <div class="formula-row">
+                            <input id="share-url" class="formula" type="text" readonly value=share.url.clone()/>
+                            <button type="button" class="button" on:click=copy_link>"Copy link"</button>
+                        </div>
+                        <p class="hint">
+                            {published}
+                            " Edits you make here appear on the link when you update it."
+                        </p>
+                        <div class="dialog-actions start">
+                            <button type="button" class="button primary" on:click=update aria-disabled=disabled>
+                                "Update link"
+                            </button>
+                            <a class="button" href=share.url.clone() target="_blank" rel="noopener">"Open"</a>
+                            <button type="button" class="button danger" on:click=revoke aria-disabled=disabled>
+                                {move || if confirm_revoke.get() { "Yes, revoke the link" } else { "Revoke" }}
+                            </button>
+                        </div>
+                        {move || confirm_revoke.get().then(|| view! {
+                            <p class="dialog-error">"Revoking ends the link for everyone. You can create a new link later."</p>
+                        })}
+                    }
+                        .into_any(),
+                }}
+                <p class="share-message" role="status">{move || message.get()}</p>
+                <div class="dialog-actions">
+                    <button type="submit" class="button" value="close">"Close"</button>
+                </div>
+            </form>
+        </dialog>
+    }
+}

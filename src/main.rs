@@ -36,6 +36,7 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    tracing::info!(store = state.store.backend(), "share store ready");
     println!("syncplan is running at http://{}", addr);
     let served = axum::serve(
         listener,

@@ -13,7 +13,7 @@ async fn the_editor_renders_the_whole_template_server_side() {
     let (status, html) = get(&app, "/").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        html.contains(&format!("<h1>{PAGE_TITLE}</h1>")),
+        html.contains(&format!("<h1>{PAGE_TITLE}")),
         "page title"
     );
     for header in [

@@ -27,18 +27,18 @@ run: build
 ## test: unit, integration and browser tests
 test: tools browser e2e-deps
 	cargo test --release --features ssr
-	cargo leptos build --release
+	cargo leptos build --release --precompress
 	rm -rf target/e2e-data
 	cd end2end && npx playwright test
 
 build: tools
-	cargo leptos build --release
+	cargo leptos build --release --precompress
 
 unit:
 	cargo test --release --features ssr
 
 e2e: tools browser e2e-deps
-	cargo leptos build --release
+	cargo leptos build --release --precompress
 	rm -rf target/e2e-data
 	cd end2end && npx playwright test
 

@@ -3,6 +3,7 @@
 mod config;
 mod error;
 mod exports;
+mod page_cache;
 mod rate_limit;
 mod routes;
 mod share_api;

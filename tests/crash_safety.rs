@@ -36,7 +36,8 @@ fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> std::io::Res
         .ok_or_else(|| std::io::Error::other("no status"))?;
     let length: Option<usize> = head.lines().find_map(|l| {
         let (k, v) = l.split_once(':')?;
-        k.eq_ignore_ascii_case("content-length").then(|| v.trim().parse().ok())?
+        k.eq_ignore_ascii_case("content-length")
+            .then(|| v.trim().parse().ok())?
     });
     if length.is_some_and(|n| n != body.len()) {
         return Err(std::io::Error::other("truncated body"));
@@ -88,7 +89,10 @@ fn acknowledged_shares_survive_sigkill() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(100);
     let dir = tempfile::tempdir().unwrap();
-    let database_url = format!("sqlite://{}?mode=rwc", dir.path().join("shares.db").display());
+    let database_url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("shares.db").display()
+    );
     let port = free_port();
     let mut seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

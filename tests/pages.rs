@@ -12,10 +12,7 @@ async fn the_editor_renders_the_whole_template_server_side() {
     let app = test_app().await;
     let (status, html) = get(&app, "/").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(
-        html.contains(&format!("<h1>{PAGE_TITLE}")),
-        "page title"
-    );
+    assert!(html.contains(&format!("<h1>{PAGE_TITLE}")), "page title");
     for header in [
         "#", "Item", "Category", "Priority", "Owner", "Status", "Notes",
     ] {

@@ -84,8 +84,17 @@ impl Config {
             .site_root(self.site_root.clone())
             .site_pkg_dir("pkg")
             .site_addr(self.addr)
+            .hash_files(hash_file_present())
             .build()
     }
+}
+
+/// cargo-leptos writes `hash.txt` beside the server binary when file names are hashed.
+fn hash_file_present() -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt").is_file()))
+        .unwrap_or(false)
 }
 
 fn env_or(key: &str, default: &str) -> String {

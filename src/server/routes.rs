@@ -1,6 +1,7 @@
 //! Router assembly: the Leptos pages, the API, static files, response headers.
 
 use super::config::Config;
+use super::page_cache::{self, PageCache};
 use super::rate_limit::RateLimiter;
 use super::shares::ShareStore;
 use super::{exports, share_api};
@@ -16,6 +17,7 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
 use std::time::Duration;
+use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
 #[derive(Clone)]
@@ -24,6 +26,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Arc<ShareStore>,
     pub limiter: Arc<RateLimiter>,
+    pub pages: Arc<PageCache>,
 }
 
 impl AppState {
@@ -38,6 +41,7 @@ impl AppState {
             )),
             config: Arc::new(config),
             store: Arc::new(store),
+            pages: Arc::default(),
         })
     }
 }
@@ -72,7 +76,16 @@ pub fn app(state: AppState) -> Router {
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(
+            state.pages.clone(),
+            page_cache::serve_cached_pages,
+        ))
         .layer(middleware::from_fn(share_privacy_headers))
+        .layer(middleware::from_fn_with_state(
+            state.leptos_options.hash_files,
+            static_cache_headers,
+        ))
+        .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -104,6 +117,33 @@ async fn share_privacy_headers(request: Request, next: Next) -> Response {
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         );
+    }
+    response
+}
+
+/// Hashed build files never change under their name: browsers may keep them for a year.
+async fn static_cache_headers(
+    State(hashed): State<bool>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    let policy = if path.starts_with("/pkg/") {
+        if hashed {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        }
+    } else if matches!(path, "/favicon.ico" | "/favicon.svg" | "/robots.txt") {
+        "public, max-age=86400"
+    } else {
+        return next.run(request).await;
+    };
+    let mut response = next.run(request).await;
+    if response.status().is_success() && !response.headers().contains_key(header::CACHE_CONTROL) {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
     }
     response
 }

@@ -186,7 +186,9 @@ pub async fn update_share(
 ) -> Result<StatusCode, AppError> {
     let id = parse_id(&id)?;
     let token = bearer(&headers)?;
-    owner_result(state.store.update(&id, &token, &plan).await?)
+    let result = owner_result(state.store.update(&id, &token, &plan).await?);
+    state.pages.forget_share(id.as_str());
+    result
 }
 
 pub async fn revoke_share(
@@ -196,7 +198,9 @@ pub async fn revoke_share(
 ) -> Result<StatusCode, AppError> {
     let id = parse_id(&id)?;
     let token = bearer(&headers)?;
-    owner_result(state.store.revoke(&id, &token).await?)
+    let result = owner_result(state.store.revoke(&id, &token).await?);
+    state.pages.forget_share(id.as_str());
+    result
 }
 
 /// `GET /s/{id}/export/{format}`: a shared plan's file; `csv` works with `=IMPORTDATA()`.

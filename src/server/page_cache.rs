@@ -1,0 +1,262 @@
+//! Rendered pages served from memory. The editor page is the same for everyone, so it is
+//! rendered once; a share page is kept for a few seconds (and dropped at once when its owner
+//! updates or revokes it here). Each page is stored plain, gzip and brotli, so serving it is
+//! a copy of bytes.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+/// How long a share page is served from memory. Another instance's update or revoke shows
+/// after at most this long; this instance's own show at once.
+pub const SHARE_PAGE_TTL: Duration = Duration::from_secs(2);
+const MAX_SHARE_PAGES: usize = 2_000;
+const MAX_PAGE_BYTES: usize = 8 * 1024 * 1024;
+
+struct CachedPage {
+    plain: Bytes,
+    gzip: Bytes,
+    brotli: Bytes,
+    content_type: HeaderValue,
+    stored: Instant,
+}
+
+#[derive(Default)]
+pub struct PageCache {
+    editor: RwLock<Option<Arc<CachedPage>>>,
+    shares: RwLock<HashMap<String, Arc<CachedPage>>>,
+}
+
+/// Which cache a path belongs to.
+enum Slot<'a> {
+    Editor,
+    Share(&'a str),
+}
+
+fn slot(path: &str) -> Option<Slot<'_>> {
+    if path == "/" {
+        return Some(Slot::Editor);
+    }
+    let id = path.strip_prefix("/s/")?;
+    (id.len() == 22
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    .then_some(Slot::Share(id))
+}
+
+impl PageCache {
+    fn get(&self, slot: &Slot) -> Option<Arc<CachedPage>> {
+        match slot {
+            Slot::Editor => self.editor.read().ok()?.clone(),
+            Slot::Share(id) => {
+                let page = self.shares.read().ok()?.get(*id).cloned()?;
+                (page.stored.elapsed() < SHARE_PAGE_TTL).then_some(page)
+            }
+        }
+    }
+
+    fn put(&self, slot: &Slot, page: Arc<CachedPage>) {
+        match slot {
+            Slot::Editor => {
+                if let Ok(mut editor) = self.editor.write() {
+                    *editor = Some(page);
+                }
+            }
+            Slot::Share(id) => {
+                if let Ok(mut shares) = self.shares.write() {
+                    if shares.len() >= MAX_SHARE_PAGES {
+                        shares.retain(|_, p| p.stored.elapsed() < SHARE_PAGE_TTL);
+                    }
+                    if shares.len() < MAX_SHARE_PAGES {
+                        shares.insert((*id).to_owned(), page);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Forgets a share's page (its owner just changed or revoked it).
+    pub fn forget_share(&self, id: &str) {
+        if let Ok(mut shares) = self.shares.write() {
+            shares.remove(id);
+        }
+    }
+}
+
+fn compress(plain: &[u8]) -> (Bytes, Bytes) {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+    let gzip = gz
+        .write_all(plain)
+        .and_then(|_| gz.finish())
+        .unwrap_or_default();
+    let mut brotli = Vec::new();
+    {
+        let mut w = brotli::CompressorWriter::new(&mut brotli, 4096, 6, 22);
+        let _ = w.write_all(plain);
+    }
+    (gzip.into(), brotli.into())
+}
+
+fn preferred_encoding(headers: &HeaderMap) -> Option<&'static str> {
+    let accepted = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let offers = |name: &str| {
+        accepted.split(',').any(|part| {
+            let mut pieces = part.split(';');
+            let coding = pieces.next().unwrap_or_default().trim();
+            let refused = pieces.any(|p| p.trim().replace(' ', "") == "q=0");
+            coding.eq_ignore_ascii_case(name) && !refused
+        })
+    };
+    if offers("br") {
+        Some("br")
+    } else if offers("gzip") {
+        Some("gzip")
+    } else {
+        None
+    }
+}
+
+fn respond(page: &CachedPage, request_headers: &HeaderMap, head_only: bool) -> Response {
+    let encoding = preferred_encoding(request_headers);
+    let bytes = match encoding {
+        Some("br") => page.brotli.clone(),
+        Some(_) => page.gzip.clone(),
+        None => page.plain.clone(),
+    };
+    let length = bytes.len();
+    let mut response = if head_only {
+        Body::empty().into_response()
+    } else {
+        Body::from(bytes).into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, page.content_type.clone());
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Some(e) = encoding {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(e));
+    }
+    response
+}
+
+/// Serves `/` and `/s/{id}` from memory when it can, and fills the cache when it cannot.
+pub async fn serve_cached_pages(
+    State(cache): State<Arc<PageCache>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let head_only = request.method() == Method::HEAD;
+    if !(request.method() == Method::GET || head_only) {
+        return next.run(request).await;
+    }
+    let path = request.uri().path().to_owned();
+    let Some(slot) = slot(&path) else {
+        return next.run(request).await;
+    };
+    if let Some(page) = cache.get(&slot) {
+        return respond(&page, request.headers(), head_only);
+    }
+    let request_headers = request.headers().clone();
+    let response = next.run(request).await;
+    let cacheable = response.status() == StatusCode::OK
+        && response.headers().get(header::CONTENT_ENCODING).is_none()
+        && response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+    if !cacheable {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(plain) = axum::body::to_bytes(body, MAX_PAGE_BYTES).await else {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The page could not be rendered. Please reload.",
+        )
+            .into_response();
+    };
+    let (gzip, brotli) = tokio::task::spawn_blocking({
+        let plain = plain.clone();
+        move || compress(&plain)
+    })
+    .await
+    .unwrap_or_default();
+    let page = Arc::new(CachedPage {
+        plain,
+        gzip,
+        brotli,
+        content_type: parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .cloned()
+            .unwrap_or(HeaderValue::from_static("text/html; charset=utf-8")),
+        stored: Instant::now(),
+    });
+    cache.put(&slot, page.clone());
+    respond(&page, &request_headers, head_only)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_editor_and_well_formed_share_pages_are_cached() {
+        assert!(matches!(slot("/"), Some(Slot::Editor)));
+        assert!(matches!(
+            slot("/s/AAAAAAAAAAAAAAAAAAAAAA"),
+            Some(Slot::Share(_))
+        ));
+        for other in [
+            "/s/short",
+            "/s/AAAAAAAAAAAAAAAAAAAAAA/export/csv",
+            "/api/shares",
+            "/pkg/x.js",
+        ] {
+            assert!(slot(other).is_none(), "{other}");
+        }
+    }
+
+    #[test]
+    fn encodings_are_picked_from_accept_encoding() {
+        let h = |v: &str| {
+            let mut m = HeaderMap::new();
+            m.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(v).unwrap());
+            m
+        };
+        assert_eq!(preferred_encoding(&h("gzip, deflate, br")), Some("br"));
+        assert_eq!(preferred_encoding(&h("gzip")), Some("gzip"));
+        assert_eq!(preferred_encoding(&h("br;q=0, gzip")), Some("gzip"));
+        assert_eq!(preferred_encoding(&h("identity")), None);
+        assert_eq!(preferred_encoding(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn compressed_copies_decompress_to_the_page() {
+        use std::io::Read;
+        let plain = "<html>".repeat(1000);
+        let (gzip, br) = compress(plain.as_bytes());
+        let mut out = String::new();
+        flate2::read::GzDecoder::new(&gzip[..])
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, plain);
+        let mut out = String::new();
+        brotli::Decompressor::new(&br[..], 4096)
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, plain);
+        assert!(br.len() < plain.len() / 10);
+    }
+}

@@ -177,22 +177,30 @@ impl Numbers {
 /// Text for a Markdown table cell or heading: HTML and link syntax are escaped (user text
 /// never becomes markup), pipes cannot end the cell, line breaks become `<br>`.
 fn md_text(out: &mut String, text: &str, in_table: bool) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '|' => out.push_str("\\|"),
-            '\\' | '[' | ']' | '`' | '*' | '_' | '#' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\n' if in_table => out.push_str("<br>"),
-            '\n' => out.push(' '),
-            '\t' => out.push(' '),
-            c => out.push(c),
-        }
+    // Every character to replace is ASCII, so copying the runs between them is UTF-8 safe.
+    let mut start = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let replacement = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'|' => "\\|",
+            b'\\' => "\\\\",
+            b'[' => "\\[",
+            b']' => "\\]",
+            b'`' => "\\`",
+            b'*' => "\\*",
+            b'_' => "\\_",
+            b'#' => "\\#",
+            b'\n' if in_table => "<br>",
+            b'\n' | b'\t' => " ",
+            _ => continue,
+        };
+        out.push_str(&text[start..i]);
+        out.push_str(replacement);
+        start = i + 1;
     }
+    out.push_str(&text[start..]);
 }
 
 fn markdown(plan: &Plan) -> String {

@@ -79,17 +79,27 @@ pub const MAX_PROBLEMS: usize = 50;
 
 /// Checks `text` against the length and character rules; `None` when it is fine.
 pub fn check_text(text: &str, max: usize) -> Option<String> {
-    let len = text.chars().count();
-    if len > max {
-        return Some(format!(
-            "is {len} characters long; the limit is {max}. Shorten it and try again."
-        ));
+    // Byte scan first: control characters are C0 (one byte), DEL, or C1 (0xC2 0x80–0x9F).
+    let bytes = text.as_bytes();
+    let suspicious = bytes
+        .iter()
+        .any(|&b| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f || b == 0xc2);
+    if suspicious {
+        if let Some(c) = text.chars().find(|c| is_forbidden_control(*c)) {
+            return Some(format!(
+                "contains the control character U+{:04X}; only line breaks and tabs are allowed.",
+                c as u32
+            ));
+        }
     }
-    if let Some(c) = text.chars().find(|c| is_forbidden_control(*c)) {
-        return Some(format!(
-            "contains the control character U+{:04X}; only line breaks and tabs are allowed.",
-            c as u32
-        ));
+    // A text of at most `max` bytes has at most `max` characters: count only longer ones.
+    if bytes.len() > max {
+        let len = text.chars().count();
+        if len > max {
+            return Some(format!(
+                "is {len} characters long; the limit is {max}. Shorten it and try again."
+            ));
+        }
     }
     None
 }
@@ -215,6 +225,15 @@ mod tests {
             .unwrap()
             .contains("limit is 500"));
         assert!(check_text("a\u{0}b", 10).unwrap().contains("U+0000"));
+        assert!(
+            check_text("a\u{85}b", 10).unwrap().contains("U+0085"),
+            "C1 controls"
+        );
+        assert_eq!(
+            check_text("\u{a0}é", 10),
+            None,
+            "0xC2 that is not a control"
+        );
         assert_eq!(check_text("line\nnext\ttab", 20), None);
     }
 

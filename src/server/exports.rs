@@ -135,17 +135,19 @@ impl<S: Send + Sync> FromRequest<S> for PlanBody {
             return Err(unsupported("text/csv", expected));
         }
         let bytes = read_body(body, &parts.headers).await?;
-        let json = if kind == BodyKind::Form {
+        let mut ids = IdGen::new(random_seed());
+        let plan = if kind == BodyKind::Form {
             let form: PlanForm = serde_urlencoded::from_bytes(&bytes)
                 .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
-            form.plan.ok_or_else(|| {
+            let json = form.plan.ok_or_else(|| {
                 AppError::BadRequest("The form has no \"plan\" field with the plan JSON.".into())
-            })?
+            })?;
+            decode_plan_json(&json, &mut ids)?
         } else {
-            String::from_utf8(bytes.to_vec())
-                .map_err(|_| AppError::BadRequest("The body is not UTF-8 text.".into()))?
+            let json = std::str::from_utf8(&bytes)
+                .map_err(|_| AppError::BadRequest("The body is not UTF-8 text.".into()))?;
+            decode_plan_json(json, &mut ids)?
         };
-        let plan = decode_plan_json(&json, &mut IdGen::new(random_seed()))?;
         Ok(PlanBody(plan))
     }
 }

@@ -18,7 +18,7 @@ SITE_ADDR ?= 127.0.0.1:3000
 export LEPTOS_OUTPUT_NAME := syncplan
 RUN_ENV := LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_ADDR=$(SITE_ADDR) LEPTOS_ENV=PROD
 
-.PHONY: run test tools browser e2e-deps build unit e2e lint fmt bench clean
+.PHONY: run test tools browser e2e-deps build unit e2e lint fmt bench bench-deps clean
 
 ## run: build the release and serve it on http://127.0.0.1:3000
 run: build
@@ -41,6 +41,14 @@ e2e: tools browser e2e-deps
 	cargo leptos build --release --precompress
 	rm -rf target/e2e-data
 	cd end2end && npx playwright test
+
+## bench: every performance figure, with its reference, in one run (never part of `make test`)
+bench: tools browser bench-deps
+	cargo leptos build --release --precompress
+	cd bench/counter && LEPTOS_OUTPUT_NAME=counter cargo leptos build --release --frontend-only --precompress
+	cd bench/tools && CARGO_TARGET_DIR=$(CURDIR)/target/bench cargo build --release --bin reference-server
+	cd bench/tools && CARGO_TARGET_DIR=$(CURDIR)/target/bench cargo bench --bench export
+	node bench/run.mjs
 
 lint:
 	cargo fmt --check
@@ -79,6 +87,20 @@ e2e-deps: end2end/node_modules/.installed
 end2end/node_modules/.installed: end2end/package-lock.json
 	@echo "Installing the browser-test packages (npm ci)..."
 	@cd end2end && npm ci --no-audit --no-fund --silent
+	@touch $@
+
+bench-deps: bench/node_modules/.installed
+	@command -v wrk >/dev/null || { \
+	  echo "Installing wrk from Debian's packages..."; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
+	@twiggy --version 2>/dev/null | grep -q " 0.8.0" || { \
+	  echo "Compiling twiggy 0.8.0 (first bench only: about 2 minutes)..."; \
+	  cargo install twiggy --version 0.8.0 --locked --force --quiet; }
+
+bench/node_modules/.installed: bench/package-lock.json
+	@echo "Installing the benchmark packages (npm ci)..."
+	@cd bench && npm ci --no-audit --no-fund --silent
 	@touch $@
 
 clean:

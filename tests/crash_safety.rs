@@ -54,7 +54,7 @@ fn free_port() -> u16 {
 }
 
 fn start(port: u16, database_url: &str) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_syncplan"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_syncplan"))
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
         .env("LEPTOS_SITE_ROOT", "target/site")
         .env("SYNCPLAN_DATABASE_URL", database_url)
@@ -71,6 +71,8 @@ fn start(port: u16, database_url: &str) -> Child {
         }
         thread::sleep(Duration::from_millis(5));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the server did not become healthy");
 }
 

@@ -30,8 +30,13 @@ pub fn mark_ready() {
     if let Some(body) = document().and_then(|d| d.body()) {
         let _ = body.set_attribute("data-hydrated", "true");
     }
+    mark("syncplan:ready");
+}
+
+/// A user-timing mark (for profilers and benchmarks).
+pub fn mark(name: &str) {
     if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
-        let _ = perf.mark("syncplan:ready");
+        let _ = perf.mark(name);
     }
 }
 
@@ -178,5 +183,29 @@ pub fn tab_get(key: &str) -> Option<String> {
 pub fn tab_set(key: &str, value: &str) {
     if let Some(storage) = web_sys::window().and_then(|w| w.session_storage().ok().flatten()) {
         let _ = storage.set_item(key, value);
+    }
+}
+
+/// A span of work recorded as a user-timing measure, so profilers and benchmarks can see it.
+/// Only the latest measure of a name is kept.
+pub struct Timing {
+    name: &'static str,
+}
+
+impl Timing {
+    pub fn start(name: &'static str) -> Timing {
+        if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
+            let _ = perf.mark(&format!("{name}:start"));
+        }
+        Timing { name }
+    }
+
+    pub fn finish(self) {
+        if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
+            let start = format!("{}:start", self.name);
+            perf.clear_measures_with_measure_name(self.name);
+            let _ = perf.measure_with_start_mark(self.name, &start);
+            perf.clear_marks_with_mark_name(&start);
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! Rendered pages served from memory. The editor page is the same for everyone, so it is
 //! rendered once; a share page is kept for a few seconds (and dropped at once when its owner
-//! updates or revokes it here). Each page is stored plain, gzip and brotli, so serving it is
-//! a copy of bytes.
+//! updates or revokes it here). When a share page is older than that, one request renders it
+//! again while the others are still served the copy (no stampede of renders). Each page is
+//! stored plain, gzip and brotli, so serving it is a copy of bytes.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -10,6 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -25,6 +27,14 @@ struct CachedPage {
     brotli: Bytes,
     content_type: HeaderValue,
     stored: Instant,
+    /// Set by the one request that renders a stale page again.
+    refreshing: AtomicBool,
+}
+
+impl CachedPage {
+    fn is_fresh(&self) -> bool {
+        self.stored.elapsed() < SHARE_PAGE_TTL
+    }
 }
 
 #[derive(Default)]
@@ -51,14 +61,33 @@ fn slot(path: &str) -> Option<Slot<'_>> {
     .then_some(Slot::Share(id))
 }
 
+/// What the cache has for a request.
+enum Lookup {
+    /// Serve this.
+    Hit(Arc<CachedPage>),
+    /// Render the page (and store it).
+    Miss,
+}
+
 impl PageCache {
-    fn get(&self, slot: &Slot) -> Option<Arc<CachedPage>> {
-        match slot {
-            Slot::Editor => self.editor.read().ok()?.clone(),
-            Slot::Share(id) => {
-                let page = self.shares.read().ok()?.get(*id).cloned()?;
-                (page.stored.elapsed() < SHARE_PAGE_TTL).then_some(page)
-            }
+    fn lookup(&self, slot: &Slot) -> Lookup {
+        let page = match slot {
+            Slot::Editor => self.editor.read().ok().and_then(|e| e.clone()),
+            Slot::Share(id) => self.shares.read().ok().and_then(|s| s.get(*id).cloned()),
+        };
+        match page {
+            None => Lookup::Miss,
+            Some(page) if matches!(slot, Slot::Editor) || page.is_fresh() => Lookup::Hit(page),
+            // Stale: the first request to notice renders it again; the rest get the copy.
+            Some(page) => match page.refreshing.compare_exchange(
+                false,
+                true,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => Lookup::Miss,
+                Err(_) => Lookup::Hit(page),
+            },
         }
     }
 
@@ -72,7 +101,7 @@ impl PageCache {
             Slot::Share(id) => {
                 if let Ok(mut shares) = self.shares.write() {
                     if shares.len() >= MAX_SHARE_PAGES {
-                        shares.retain(|_, p| p.stored.elapsed() < SHARE_PAGE_TTL);
+                        shares.retain(|_, p| p.is_fresh());
                     }
                     if shares.len() < MAX_SHARE_PAGES {
                         shares.insert((*id).to_owned(), page);
@@ -164,11 +193,17 @@ pub async fn serve_cached_pages(
     let Some(slot) = slot(&path) else {
         return next.run(request).await;
     };
-    if let Some(page) = cache.get(&slot) {
+    if let Lookup::Hit(page) = cache.lookup(&slot) {
         return respond(&page, request.headers(), head_only);
     }
     let request_headers = request.headers().clone();
     let response = next.run(request).await;
+    if let Slot::Share(id) = slot {
+        if response.status() != StatusCode::OK {
+            // Revoked or gone meanwhile (perhaps on another instance): no stale copy stays.
+            cache.forget_share(id);
+        }
+    }
     let cacheable = response.status() == StatusCode::OK
         && response.headers().get(header::CONTENT_ENCODING).is_none()
         && response
@@ -202,6 +237,7 @@ pub async fn serve_cached_pages(
             .cloned()
             .unwrap_or(HeaderValue::from_static("text/html; charset=utf-8")),
         stored: Instant::now(),
+        refreshing: AtomicBool::new(false),
     });
     cache.put(&slot, page.clone());
     respond(&page, &request_headers, head_only)

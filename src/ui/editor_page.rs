@@ -19,6 +19,7 @@ pub fn EditorPage() -> impl IntoView {
     // Server and first client render show the template; stored edits arrive after hydration.
     let ctx = provide_plan_context(template::default_plan(), false);
     Effect::new(move |_| {
+        dom::mark("syncplan:hydrated");
         untrack(|| {
             ctx.load_from_storage();
             shortcuts::install(ctx);

@@ -14,8 +14,10 @@ use tower::ServiceExt;
 fn reference(json: &str) -> Vec<u8> {
     let plan: Plan = serde_json::from_str(json).expect("valid plan");
     let mut w = csv::Writer::from_writer(Vec::with_capacity(json.len()));
-    w.write_record(["#", "Item", "Category", "Priority", "Owner", "Status", "Notes"])
-        .unwrap();
+    w.write_record([
+        "#", "Item", "Category", "Priority", "Owner", "Status", "Notes",
+    ])
+    .unwrap();
     for (i, row) in plan.rows.iter().enumerate() {
         w.write_field((i + 1).to_string()).unwrap();
         for f in Field::ALL {

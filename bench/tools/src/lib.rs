@@ -14,9 +14,17 @@ pub fn sample_plan(n: usize) -> Plan {
                 item: format!("{} #{i}", t.item),
                 category: t.category.clone(),
                 priority: Priority::ALL[i % 4],
-                owner: if i % 3 == 0 { format!("Owner {i}, \"team\"") } else { String::new() },
+                owner: if i % 3 == 0 {
+                    format!("Owner {i}, \"team\"")
+                } else {
+                    String::new()
+                },
                 status: Status::ALL[i % 4],
-                notes: if i % 7 == 0 { format!("={i}+1\n{}", t.notes) } else { t.notes.clone() },
+                notes: if i % 7 == 0 {
+                    format!("={i}+1\n{}", t.notes)
+                } else {
+                    t.notes.clone()
+                },
             }
         })
         .collect();

@@ -9,7 +9,9 @@ use axum::Router;
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
-    let addr = args.next().expect("usage: reference-server ADDR PATH=FILE …");
+    let addr = args
+        .next()
+        .expect("usage: reference-server ADDR PATH=FILE …");
     let mut app = Router::new();
     for spec in args {
         let (path, file) = spec.split_once('=').expect("PATH=FILE");

@@ -1,0 +1,285 @@
+// `make bench`: every figure of the performance budget, measured in one run on this machine,
+// each beside a reference measured in the same run. Prints a table and writes
+// bench/RESULTS.md. Expects the release build, the counter reference and the bench tools to
+// be built (the Makefile does that first).
+
+import { spawn, execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { measureBrowser } from './browser.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const out = path.join(root, 'bench', 'out');
+fs.mkdirSync(out, { recursive: true });
+const APP_PORT = 3900;
+const REF_PORT = 3901;
+const WRK = ['-t2', '-c32', '-d10s', '--latency'];
+const results = { sections: [] };
+
+function log(...args) {
+  console.log('[bench]', ...args);
+}
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function waitFor(url) {
+  for (let i = 0; i < 400; i++) {
+    try {
+      const r = await fetch(url);
+      if (r.ok) return;
+    } catch {}
+    await sleep(25);
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+function start(cmd, args, env) {
+  const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  return child;
+}
+
+function parseDuration(text) {
+  const m = /([\d.]+)(us|ms|s)/.exec(text);
+  if (!m) return NaN;
+  const n = Number(m[1]);
+  return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
+}
+
+function wrk(url) {
+  const text = execFileSync('wrk', [...WRK, url], { encoding: 'utf8' });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)[1]);
+  const p50 = parseDuration(/\n\s+50%\s+(\S+)/.exec(text)[1]);
+  const p99 = parseDuration(/\n\s+99%\s+(\S+)/.exec(text)[1]);
+  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(text);
+  return { rps, p50, p99, non2xx: errors ? Number(errors[1]) : 0 };
+}
+
+function samplePlan(n) {
+  const rows = [];
+  for (let i = 0; i < n; i++) {
+    rows.push({
+      id: `r${String(i).padStart(5, '0')}`,
+      item: `Checklist item ${i}: plan the sync step`,
+      category: ['Sync triggers', 'Battery', 'Offline queue', 'Testing'][i % 4],
+      priority: ['P0', 'P1', 'P2', 'P3'][i % 4],
+      owner: i % 3 ? '' : `Owner ${i}`,
+      status: ['Not started', 'In progress', 'Blocked', 'Done'][i % 4],
+      notes: `Notes for row ${i}, with a comma, "quotes" and a second line\nthat wraps.`,
+    });
+  }
+  return { schema: 1, title: `Benchmark plan (${n} rows)`, rows };
+}
+
+const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+const pct = (a, b) => `${fmt((100 * a) / b)} %`;
+const ratio = (a, b) => `${fmt(a / b, 2)}×`;
+
+function section(title, header, rows, notes = []) {
+  results.sections.push({ title, header, rows, notes });
+  console.log(`\n## ${title}`);
+  console.table(rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]]))));
+}
+
+async function pages() {
+  const db = path.join(out, 'bench.db');
+  for (const f of [db, `${db}-wal`, `${db}-shm`]) fs.rmSync(f, { force: true });
+  const app = start('target/release/syncplan', [], {
+    LEPTOS_SITE_ROOT: 'target/site',
+    LEPTOS_SITE_ADDR: `127.0.0.1:${APP_PORT}`,
+    LEPTOS_ENV: 'PROD',
+    SYNCPLAN_DATABASE_URL: `sqlite://${db}?mode=rwc`,
+    RUST_LOG: 'error',
+  });
+  try {
+    const base = `http://127.0.0.1:${APP_PORT}`;
+    await waitFor(`${base}/healthz`);
+    const created = await (
+      await fetch(`${base}/api/shares`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(samplePlan(200)),
+      })
+    ).json();
+    const sharePath = `/s/${created.id}`;
+    // The reference serves exactly these bytes.
+    fs.writeFileSync(path.join(out, 'editor.html'), Buffer.from(await (await fetch(`${base}/`)).arrayBuffer()));
+    fs.writeFileSync(path.join(out, 'share.html'), Buffer.from(await (await fetch(`${base}${sharePath}`)).arrayBuffer()));
+    const ref = start('target/bench/release/reference-server', [
+      `127.0.0.1:${REF_PORT}`,
+      `/editor=${path.join(out, 'editor.html')}`,
+      `/share=${path.join(out, 'share.html')}`,
+    ], {});
+    try {
+      const refBase = `http://127.0.0.1:${REF_PORT}`;
+      await waitFor(`${refBase}/editor`);
+      log('wrk: GET / …');
+      const editor = wrk(`${base}/`);
+      const editorRef = wrk(`${refBase}/editor`);
+      log('wrk: GET /s/{id} (200 rows) …');
+      const share = wrk(`${base}${sharePath}`);
+      const shareRef = wrk(`${refBase}/share`);
+      const row = (name, m, r, goal) => [
+        name,
+        fmt(m.rps),
+        fmt(r.rps),
+        pct(m.rps, r.rps),
+        `${fmt(m.p50, 2)} / ${fmt(m.p99, 2)}`,
+        `${fmt(r.p50, 2)} / ${fmt(r.p99, 2)}`,
+        ratio(m.p99, r.p99),
+        goal,
+      ];
+      section(
+        'Page throughput (wrk -t2 -c32 -d10s, loopback)',
+        ['page', 'req/s', 'reference req/s', 'of reference', 'p50 / p99 ms', 'reference p50 / p99 ms', 'p99 ratio', 'goal'],
+        [
+          row('GET /', editor, editorRef, '≥ 70 %, p99 ≤ 2×'),
+          row('GET /s/{id} (200 rows)', share, shareRef, '≥ 50 %, p99 ≤ 2×'),
+        ],
+        [
+          `Reference: the same HTML bytes (${fs.statSync(path.join(out, 'editor.html')).size} and ${fs.statSync(path.join(out, 'share.html')).size} bytes) served from memory by a bare axum handler (bench/tools/src/bin/reference-server.rs).`,
+          `Non-2xx responses: app ${editor.non2xx + share.non2xx}, reference ${editorRef.non2xx + shareRef.non2xx}.`,
+        ],
+      );
+      results.shareUrl = `${base}${sharePath}`;
+      await browserAndLighthouse(base, sharePath);
+    } finally {
+      ref.kill('SIGTERM');
+    }
+  } finally {
+    app.kill('SIGTERM');
+    await sleep(200);
+  }
+}
+
+function criterion() {
+  const dir = path.join(root, 'target', 'bench', 'criterion', 'export 2000 rows');
+  const read = (name) => {
+    const file = path.join(dir, name, 'new', 'estimates.json');
+    const est = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return est.median.point_estimate / 1e6; // ns -> ms
+  };
+  const ref = read('reference_ serde_json + bare csv__Writer');
+  const rows = ['csv', 'markdown'].map((f) => {
+    const t = read(`POST _api_export_${f}`);
+    return [`POST /api/export/${f}`, fmt(t, 3), fmt(ref, 3), ratio(t, ref), '≤ 1.5×'];
+  });
+  section('Export of 2,000 rows (criterion, median)', ['handler', 'ms', 'reference ms', 'ratio', 'goal'], rows, [
+    'Reference: serde_json parsing the same document into the plan type plus a bare csv::Writer (bench/tools/benches/export.rs). The handler runs through the real router: body read, validation, formula guards, file.',
+  ]);
+}
+
+function sizes(dir, prefix) {
+  const files = fs.readdirSync(dir).filter((f) => f.startsWith(prefix) && /\.(wasm|js|css)$/.test(f));
+  const pick = (ext) => files.find((f) => f.endsWith(ext));
+  const measure = (f) => {
+    if (!f) return { raw: 0, gz: 0, br: 0 };
+    const data = fs.readFileSync(path.join(dir, f));
+    return {
+      raw: data.length,
+      gz: zlib.gzipSync(data, { level: 9 }).length,
+      br: zlib.brotliCompressSync(data, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+    };
+  };
+  return { wasm: measure(pick('.wasm')), js: measure(pick('.js')), css: measure(pick('.css')) };
+}
+
+function bundle() {
+  const ours = sizes(path.join(root, 'target', 'site', 'pkg'), 'syncplan');
+  const counter = sizes(path.join(root, 'bench', 'counter', 'target', 'site', 'pkg'), 'counter');
+  const kb = (n) => fmt(n / 1024, 1);
+  const line = (name, o, c) => [name, kb(o.raw), kb(o.gz), kb(o.br), kb(c.raw), kb(c.gz), kb(c.br), c.raw ? ratio(o.br, c.br) : '—'];
+  const total = (s) => ({ raw: s.wasm.raw + s.js.raw, gz: s.wasm.gz + s.js.gz, br: s.wasm.br + s.js.br });
+  const t = total(ours);
+  const ct = total(counter);
+  section(
+    'Bundle (release build; KB = 1024 bytes)',
+    ['file', 'raw', 'gzip -9', 'brotli', 'counter raw', 'counter gzip', 'counter brotli', 'brotli ratio'],
+    [
+      line('WASM', ours.wasm, counter.wasm),
+      line('JS', ours.js, counter.js),
+      line('CSS', ours.css, counter.css),
+      line('WASM + JS', t, ct),
+    ],
+    [`Goal: WASM + JS ≤ 1.3× the counter (${kb(1.3 * ct.br)} KB brotli) and ≤ 140 KB brotli.`,
+     'Reference: the leptos-rs/start-axum counter app (router, meta, one page), built in bench/counter with the same profile and flags.'],
+  );
+  // Largest contributors, by name (a names-preserving copy of the same build).
+  try {
+    const front = path.join(root, 'target', 'front', 'wasm32-unknown-unknown', 'wasm-release', 'syncplan.wasm');
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'twiggy-'));
+    execFileSync('wasm-bindgen', ['--target', 'web', '--out-dir', tmp, front]);
+    execFileSync('wasm-opt', ['-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '-g', path.join(tmp, 'syncplan_bg.wasm'), '-o', path.join(tmp, 'named.wasm')]);
+    const csv = execFileSync('twiggy', ['top', '-n', '400', '--format', 'csv', path.join(tmp, 'named.wasm')], { encoding: 'utf8' });
+    const items = csv.trim().split('\n').slice(1).map((l) => {
+      const m = /^"?(.*?)"?,(\d+),/.exec(l);
+      return m ? { name: m[1], size: Number(m[2]) } : null;
+    }).filter((x) => x && !x.name.includes('function names') && !x.name.startsWith('Σ') && !x.name.startsWith('...'));
+    const top = items.slice(0, 10).map((x, i) => [String(i + 1), x.name.length > 110 ? `${x.name.slice(0, 107)}…` : x.name, fmt(x.size / 1024, 1)]);
+    section('Top 10 WASM contributors (twiggy top, code only)', ['#', 'item', 'KB'], top);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  } catch (e) {
+    log('twiggy step failed:', e.message);
+  }
+}
+
+async function browserAndLighthouse(base, sharePath) {
+  log('browser measurements (500-row plan) …');
+  const b = await measureBrowser(base);
+  section('Browser (Playwright + Debian Chromium, 500-row plan)', ['measure', 'value', 'goal'], [
+    ['navigation start → ready (median of 5 warm loads)', `${fmt(b.readyMs, 0)} ms`, '≤ 150 ms'],
+    ['… hydration of the server-rendered template done', `${fmt(b.hydratedMs, 0)} ms`, ''],
+    ['… stored 500-row plan applied (ready − hydrated)', `${fmt(b.readyMs - b.hydratedMs, 0)} ms`, ''],
+    ['then style + layout + paint of the full table', `${fmt(b.renderMs, 0)} ms`, ''],
+    ['keystroke: input handling + DOM updates, median / p95 (50 keys)', `${fmt(b.keyMedian, 2)} / ${fmt(b.keyP95, 2)} ms`, ''],
+    ['keystroke: style + layout after it, median / p95', `${fmt(b.layoutMedian, 2)} / ${fmt(b.layoutP95, 2)} ms`, ''],
+    ['keystroke → next painted frame, median / p95 (includes waiting for the frame)', `${fmt(b.frameMedian, 1)} / ${fmt(b.frameP95, 1)} ms`, 'p95 ≤ 16 ms'],
+    ['one local-storage save of the plan (median of 20)', `${fmt(b.saveMs, 2)} ms`, '≤ 4 ms'],
+    ['rows whose DOM changed for one cell edit', String(b.rowsTouched), '1'],
+  ], [`Ready: the app's performance.mark("syncplan:ready"), set once hydration is done and the stored plan is on screen; measured from navigation start. Saved plan: ${fmt(b.savedBytes / 1024, 0)} KB of JSON. Keystroke handling is timed from the input event to the end of the microtasks it queues (Leptos' DOM updates); style + layout by forcing it right after; "next paint" from the key event to the first task after the next frame.`]);
+
+  log('lighthouse …');
+  const lh = (url, name) => {
+    const file = path.join(out, `lighthouse-${name.replace(/\W+/g, '-')}.json`);
+    execFileSync(path.join(root, 'bench', 'node_modules', '.bin', 'lighthouse'), [
+      url, '--preset=desktop', '--quiet', '--output=json', `--output-path=${file}`,
+      '--only-categories=performance,accessibility,best-practices',
+      '--chrome-flags=--headless=new --no-sandbox --disable-gpu --no-first-run --disable-background-networking --disable-component-update --disable-sync',
+    ], { env: { ...process.env, CHROME_PATH: '/usr/bin/chromium' }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const r = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const s = (k) => Math.round(r.categories[k].score * 100);
+    return [name, String(s('performance')), String(s('accessibility')), String(s('best-practices')), fmt(r.audits['largest-contentful-paint'].numericValue, 0), fmt(r.audits['total-blocking-time'].numericValue, 0)];
+  };
+  const rows = [];
+  for (const [url, name] of [[`${base}/`, 'editor'], [`${base}${sharePath}`, 'share page']]) {
+    try {
+      rows.push(lh(url, name));
+    } catch (e) {
+      rows.push([name, 'failed', e.message.slice(0, 60), '', '', '']);
+    }
+  }
+  section('Lighthouse 12.2.3 (desktop preset)', ['page', 'performance', 'accessibility', 'best practices', 'LCP ms', 'TBT ms'], rows, ['Goal: ≥ 95 each.']);
+}
+
+function writeReport() {
+  const cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) || [])[1] ?? os.cpus()[0]?.model ?? 'unknown';
+  let md = `# Benchmark results\n\nMeasured by \`make bench\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ` +
+    `${os.cpus().length} × ${cpu.trim()}, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB, ${os.type()} ${os.release()}. ` +
+    `Every ratio compares two figures measured in this same run.\n`;
+  for (const s of results.sections) {
+    md += `\n## ${s.title}\n\n| ${s.header.join(' | ')} |\n|${s.header.map(() => '---').join('|')}|\n`;
+    for (const r of s.rows) md += `| ${r.map((c) => String(c).replace(/\|/g, '\\|')).join(' | ')} |\n`;
+    for (const n of s.notes) md += `\n${n}\n`;
+  }
+  fs.writeFileSync(path.join(root, 'bench', 'RESULTS.md'), md);
+  log('wrote bench/RESULTS.md');
+}
+
+criterion();
+bundle();
+await pages();
+writeReport();

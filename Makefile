@@ -26,7 +26,8 @@ run: build
 
 ## test: unit, integration and browser tests
 test: tools browser e2e-deps
-	cargo test --release --features ssr
+	@# The share-store suite runs on SQLite and on a private local PostgreSQL.
+	SYNCPLAN_TEST_POSTGRES_URL="$$(scripts/test-postgres.sh)" cargo test --release --features ssr
 	cargo leptos build --release --precompress
 	rm -rf target/e2e-data
 	cd end2end && npx playwright test
@@ -35,7 +36,7 @@ build: tools
 	cargo leptos build --release --precompress
 
 unit:
-	cargo test --release --features ssr
+	SYNCPLAN_TEST_POSTGRES_URL="$$(scripts/test-postgres.sh)" cargo test --release --features ssr
 
 e2e: tools browser e2e-deps
 	cargo leptos build --release --precompress

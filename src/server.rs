@@ -11,7 +11,7 @@ mod shares;
 
 pub use config::{Config, DEFAULT_DATABASE_URL};
 pub use error::AppError;
+pub use page_cache::SHARE_PAGE_TTL;
 pub use routes::{app, AppState};
 pub use share_api::load_for_page;
-pub use page_cache::SHARE_PAGE_TTL;
 pub use shares::{ShareStore, StoreError};

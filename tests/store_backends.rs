@@ -18,7 +18,10 @@ use tempfile::TempDir;
 /// Database URLs to test: a fresh SQLite file, and PostgreSQL when available.
 fn backends() -> Vec<(&'static str, String, Option<TempDir>)> {
     let dir = tempfile::tempdir().unwrap();
-    let sqlite = format!("sqlite://{}?mode=rwc", dir.path().join("shares.db").display());
+    let sqlite = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("shares.db").display()
+    );
     let mut list = vec![("SQLite", sqlite, Some(dir))];
     match std::env::var("SYNCPLAN_TEST_POSTGRES_URL") {
         Ok(url) if !url.trim().is_empty() => list.push(("PostgreSQL", url, None)),
@@ -53,7 +56,9 @@ fn with_token(method: &str, uri: &str, token: &str, body: Option<String>) -> Req
         .uri(uri)
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .header(header::CONTENT_TYPE, "application/json");
-    builder.body(body.map(Body::from).unwrap_or_default()).unwrap()
+    builder
+        .body(body.map(Body::from).unwrap_or_default())
+        .unwrap()
 }
 
 async fn read(app: &Router, id: &str) -> (StatusCode, Option<Plan>) {
@@ -73,21 +78,41 @@ async fn the_share_lifecycle_works_on_every_backend() {
     for (name, url, _dir) in backends() {
         let app = instance(&url).await;
         let (id, token) = create(&app, &default_plan()).await;
-        assert_eq!(read(&app, &id).await, (StatusCode::OK, Some(default_plan())), "{name}");
+        assert_eq!(
+            read(&app, &id).await,
+            (StatusCode::OK, Some(default_plan())),
+            "{name}"
+        );
 
         let uri = format!("/api/shares/{id}");
-        let wrong = send(&app, with_token("PUT", &uri, "not-the-token", Some(changed("x").to_json()))).await;
+        let wrong = send(
+            &app,
+            with_token("PUT", &uri, "not-the-token", Some(changed("x").to_json())),
+        )
+        .await;
         assert_eq!(wrong.status(), StatusCode::FORBIDDEN, "{name}");
-        assert_eq!(read(&app, &id).await.1, Some(default_plan()), "{name}: refusal changed nothing");
+        assert_eq!(
+            read(&app, &id).await.1,
+            Some(default_plan()),
+            "{name}: refusal changed nothing"
+        );
 
-        let ok = send(&app, with_token("PUT", &uri, &token, Some(changed("v2").to_json()))).await;
+        let ok = send(
+            &app,
+            with_token("PUT", &uri, &token, Some(changed("v2").to_json())),
+        )
+        .await;
         assert_eq!(ok.status(), StatusCode::NO_CONTENT, "{name}");
         assert_eq!(read(&app, &id).await.1, Some(changed("v2")), "{name}");
 
         let gone = send(&app, with_token("DELETE", &uri, &token, None)).await;
         assert_eq!(gone.status(), StatusCode::NO_CONTENT, "{name}");
         assert_eq!(read(&app, &id).await.0, StatusCode::GONE, "{name}");
-        assert_eq!(get(&app, "/healthz").await, (StatusCode::OK, "ok".into()), "{name}");
+        assert_eq!(
+            get(&app, "/healthz").await,
+            (StatusCode::OK, "ok".into()),
+            "{name}"
+        );
     }
 }
 
@@ -97,22 +122,48 @@ async fn two_instances_on_one_database_see_each_others_shares() {
         let a = instance(&url).await;
         let b = instance(&url).await;
         let (id, token) = create(&a, &changed("made on A")).await;
-        assert_eq!(read(&b, &id).await.1, Some(changed("made on A")), "{name}: B serves A's share");
+        assert_eq!(
+            read(&b, &id).await.1,
+            Some(changed("made on A")),
+            "{name}: B serves A's share"
+        );
         let (status, page) = get(&b, &format!("/s/{id}")).await;
         assert_eq!(status, StatusCode::OK, "{name}");
-        assert!(page.contains("made on A"), "{name}: B renders the share page");
+        assert!(
+            page.contains("made on A"),
+            "{name}: B renders the share page"
+        );
 
         let uri = format!("/api/shares/{id}");
-        let updated = send(&b, with_token("PUT", &uri, &token, Some(changed("updated on B").to_json()))).await;
+        let updated = send(
+            &b,
+            with_token("PUT", &uri, &token, Some(changed("updated on B").to_json())),
+        )
+        .await;
         assert_eq!(updated.status(), StatusCode::NO_CONTENT, "{name}");
-        assert_eq!(read(&a, &id).await.1, Some(changed("updated on B")), "{name}: A sees B's update");
+        assert_eq!(
+            read(&a, &id).await.1,
+            Some(changed("updated on B")),
+            "{name}: A sees B's update"
+        );
 
         let revoked = send(&a, with_token("DELETE", &uri, &token, None)).await;
         assert_eq!(revoked.status(), StatusCode::NO_CONTENT, "{name}");
-        assert_eq!(read(&b, &id).await.0, StatusCode::GONE, "{name}: B sees A's revoke");
+        assert_eq!(
+            read(&b, &id).await.0,
+            StatusCode::GONE,
+            "{name}: B sees A's revoke"
+        );
         // B's page cache may hold the page for a moment; it never outlives the TTL.
-        tokio::time::sleep(syncplan::server::SHARE_PAGE_TTL + std::time::Duration::from_millis(100)).await;
-        assert_eq!(get(&b, &format!("/s/{id}")).await.0, StatusCode::GONE, "{name}");
+        tokio::time::sleep(
+            syncplan::server::SHARE_PAGE_TTL + std::time::Duration::from_millis(100),
+        )
+        .await;
+        assert_eq!(
+            get(&b, &format!("/s/{id}")).await.0,
+            StatusCode::GONE,
+            "{name}"
+        );
     }
 }
 
@@ -129,7 +180,8 @@ async fn concurrent_writers_never_fail_on_any_backend() {
                         let (id, token) = create(&app, &plan).await;
                         let uri = format!("/api/shares/{id}");
                         let next = changed(&format!("client {client} share {n} v2"));
-                        let r = send(&app, with_token("PUT", &uri, &token, Some(next.to_json()))).await;
+                        let r =
+                            send(&app, with_token("PUT", &uri, &token, Some(next.to_json()))).await;
                         assert_eq!(r.status(), StatusCode::NO_CONTENT);
                         assert_eq!(read(&app, &id).await.1, Some(next));
                     }
@@ -137,7 +189,8 @@ async fn concurrent_writers_never_fail_on_any_backend() {
             })
             .collect();
         for t in tasks {
-            t.await.unwrap_or_else(|e| panic!("{name}: a writer failed: {e}"));
+            t.await
+                .unwrap_or_else(|e| panic!("{name}: a writer failed: {e}"));
         }
     }
 }

@@ -28,6 +28,8 @@ pub enum AppError {
     RateLimited { retry_after: u64 },
     #[error("{0}")]
     Unavailable(String),
+    #[error("the request took too long")]
+    Timeout,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -53,6 +55,7 @@ impl AppError {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Timeout => StatusCode::REQUEST_TIMEOUT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -94,6 +97,10 @@ impl AppError {
                 "error": format!(
                     "Too many share links created from your network. Try again in {retry_after} seconds."
                 )
+            }),
+            AppError::Timeout => json!({
+                "error": "The request took too long and was stopped. Try again; if it keeps \
+                          happening, send a smaller plan."
             }),
             AppError::Internal(cause) => {
                 tracing::error!(%cause, "request failed");

@@ -9,6 +9,9 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,6 +29,7 @@ struct CachedPage {
     gzip: Bytes,
     brotli: Bytes,
     content_type: HeaderValue,
+    csp: HeaderValue,
     stored: Instant,
     /// Set by the one request that renders a stale page again.
     refreshing: AtomicBool,
@@ -170,6 +174,7 @@ fn respond(page: &CachedPage, request_headers: &HeaderMap, head_only: bool) -> R
     };
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, page.content_type.clone());
+    headers.insert(header::CONTENT_SECURITY_POLICY, page.csp.clone());
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -179,47 +184,54 @@ fn respond(page: &CachedPage, request_headers: &HeaderMap, head_only: bool) -> R
     response
 }
 
-/// Serves `/` and `/s/{id}` from memory when it can, and fills the cache when it cannot.
-pub async fn serve_cached_pages(
+fn is_html(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"))
+}
+
+/// Serves `/` and `/s/{id}` from memory when it can and fills the cache when it cannot, and
+/// gives every HTML page its Content-Security-Policy (which names the page's own inline
+/// scripts by hash, so cached pages need no per-request nonce).
+pub async fn serve_pages(
     State(cache): State<Arc<PageCache>>,
     request: Request,
     next: Next,
 ) -> Response {
     let head_only = request.method() == Method::HEAD;
-    if !(request.method() == Method::GET || head_only) {
-        return next.run(request).await;
-    }
+    let readable = request.method() == Method::GET || head_only;
     let path = request.uri().path().to_owned();
-    let Some(slot) = slot(&path) else {
-        return next.run(request).await;
-    };
-    if let Lookup::Hit(page) = cache.lookup(&slot) {
-        return respond(&page, request.headers(), head_only);
+    let slot = if readable { slot(&path) } else { None };
+    if let Some(slot) = &slot {
+        if let Lookup::Hit(page) = cache.lookup(slot) {
+            return respond(&page, request.headers(), head_only);
+        }
     }
     let request_headers = request.headers().clone();
     let response = next.run(request).await;
-    if let Slot::Share(id) = slot {
+    if let Some(Slot::Share(id)) = &slot {
         if response.status() != StatusCode::OK {
             // Revoked or gone meanwhile (perhaps on another instance): no stale copy stays.
             cache.forget_share(id);
         }
     }
-    let cacheable = response.status() == StatusCode::OK
-        && response.headers().get(header::CONTENT_ENCODING).is_none()
-        && response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
-    if !cacheable {
+    if !is_html(&response) || response.headers().contains_key(header::CONTENT_ENCODING) {
         return response;
     }
-    let (parts, body) = response.into_parts();
+    let (mut parts, body) = response.into_parts();
     let Ok(plain) = axum::body::to_bytes(body, MAX_PAGE_BYTES).await else {
         return (
             StatusCode::INTERNAL_SERVER_ERROR,
             "The page could not be rendered. Please reload.",
         )
             .into_response();
+    };
+    let csp = content_security_policy(&plain);
+    let Some(slot) = slot.filter(|_| parts.status == StatusCode::OK) else {
+        parts.headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+        parts.headers.remove(header::CONTENT_LENGTH);
+        return Response::from_parts(parts, Body::from(plain));
     };
     let (gzip, brotli) = tokio::task::spawn_blocking({
         let plain = plain.clone();
@@ -236,11 +248,59 @@ pub async fn serve_cached_pages(
             .get(header::CONTENT_TYPE)
             .cloned()
             .unwrap_or(HeaderValue::from_static("text/html; charset=utf-8")),
+        csp,
         stored: Instant::now(),
         refreshing: AtomicBool::new(false),
     });
     cache.put(&slot, page.clone());
     respond(&page, &request_headers, head_only)
+}
+
+/// The policy for an HTML page: scripts only from this origin plus the page's own inline
+/// scripts (Leptos' hydration script and serialized data), by SHA-256; WebAssembly
+/// compilation allowed; nothing else inline, no plugins, no framing, no `<base>`.
+pub fn content_security_policy(html: &[u8]) -> HeaderValue {
+    let mut script_src = String::from("'self' 'wasm-unsafe-eval'");
+    for script in inline_scripts(html) {
+        let digest = Sha256::digest(script);
+        script_src.push_str(" 'sha256-");
+        script_src.push_str(&STANDARD.encode(digest));
+        script_src.push('\'');
+    }
+    let policy = format!(
+        "default-src 'self'; script-src {script_src}; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; font-src 'self'; worker-src 'self'; manifest-src 'self'; \
+         form-action 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    );
+    HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static(
+        "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    ))
+}
+
+/// The bodies of `<script>` elements without `src`.
+fn inline_scripts(html: &[u8]) -> Vec<&[u8]> {
+    let mut found = Vec::new();
+    let mut rest = html;
+    while let Some(start) = find(rest, b"<script") {
+        let after = &rest[start..];
+        let Some(tag_end) = find(after, b">") else {
+            break;
+        };
+        let tag = &after[..tag_end];
+        let body = &after[tag_end + 1..];
+        let Some(close) = find(body, b"</script>") else {
+            break;
+        };
+        if find(tag, b" src=").is_none() {
+            found.push(&body[..close]);
+        }
+        rest = &body[close..];
+    }
+    found
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 #[cfg(test)]
@@ -276,6 +336,30 @@ mod tests {
         assert_eq!(preferred_encoding(&h("br;q=0, gzip")), Some("gzip"));
         assert_eq!(preferred_encoding(&h("identity")), None);
         assert_eq!(preferred_encoding(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn the_policy_lists_each_inline_script_by_hash() {
+        let html = br#"<html><head><script type="module" nonce="x">import("/pkg/a.js")</script>
+            <script src="/pkg/b.js"></script></head><body><script>window.__X=[1]</script></body></html>"#;
+        let scripts = inline_scripts(html);
+        assert_eq!(
+            scripts,
+            [&b"import(\"/pkg/a.js\")"[..], &b"window.__X=[1]"[..]]
+        );
+        let csp = content_security_policy(html);
+        let csp = csp.to_str().unwrap();
+        let hash = STANDARD.encode(Sha256::digest(b"window.__X=[1]"));
+        assert!(csp.contains(&format!("'sha256-{hash}'")), "{csp}");
+        assert!(csp.contains("'wasm-unsafe-eval'"));
+        for directive in [
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(directive), "{directive}");
+        }
+        assert!(!csp.contains("unsafe-inline"));
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! Router assembly: the Leptos pages, the API, static files, response headers.
 
 use super::config::Config;
+use super::error::AppError;
 use super::page_cache::{self, PageCache};
 use super::rate_limit::RateLimiter;
 use super::shares::ShareStore;
 use super::{exports, share_api};
 use crate::app::{shell, App};
+use crate::model::MAX_BODY_BYTES;
 use axum::extract::{FromRef, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -18,6 +20,9 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 #[derive(Clone)]
@@ -78,12 +83,34 @@ pub fn app(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(
             state.pages.clone(),
-            page_cache::serve_cached_pages,
+            page_cache::serve_pages,
         ))
         .layer(middleware::from_fn(share_privacy_headers))
         .layer(middleware::from_fn_with_state(
             state.leptos_options.hash_files,
             static_cache_headers,
+        ))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(middleware::map_response(json_rejections))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
@@ -97,6 +124,26 @@ async fn healthz(State(state): State<AppState>) -> Response {
             tracing::error!(error = %e, "health check failed");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
         }
+    }
+}
+
+/// A request taking longer than this is answered 408 (the server keeps serving others).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The body-limit and timeout layers answer in plain text; our clients get JSON sentences.
+async fn json_rejections(response: Response) -> Response {
+    let plain = !response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"application/json"));
+    match response.status() {
+        StatusCode::PAYLOAD_TOO_LARGE if plain => AppError::TooLarge(format!(
+            "The request is larger than {} MiB. Split the plan or remove long notes.",
+            MAX_BODY_BYTES / (1024 * 1024)
+        ))
+        .into_response(),
+        StatusCode::REQUEST_TIMEOUT if plain => AppError::Timeout.into_response(),
+        _ => response,
     }
 }
 

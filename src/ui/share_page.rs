@@ -216,7 +216,7 @@ fn SharedPlanView(shared: SharedPlan) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <Title text=format!("{title} · shared plan · syncplan")/>
+        <Title text=format!("{} · shared plan · syncplan", title_text(&title))/>
         <main id="main" class="editor shared">
             <div class="intro">
                 <p class="eyebrow">"Shared plan · read-only"</p>
@@ -257,6 +257,12 @@ fn SharedPlanView(shared: SharedPlan) -> impl IntoView {
     }
 }
 
+/// User text for `<title>`: leptos_meta 0.8 writes the title without escaping it, so `<` and
+/// `>` (which could close the element) become look-alike angle quotes.
+fn title_text(text: &str) -> String {
+    text.replace('<', "‹").replace('>', "›")
+}
+
 /// `2026-11-25T14:05:00Z`.
 fn utc_iso(ms: i64) -> String {
     let (y, m, d, hh, mm) = civil(ms);
@@ -294,6 +300,15 @@ fn civil(ms: i64) -> (i64, i64, i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn titles_cannot_close_the_title_element() {
+        assert_eq!(
+            title_text("</title><script>x</script>"),
+            "‹/title›‹script›x‹/script›"
+        );
+        assert_eq!(title_text("Plain & simple"), "Plain & simple");
+    }
 
     #[test]
     fn dates_format_in_utc() {

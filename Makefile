@@ -18,7 +18,7 @@ SITE_ADDR ?= 127.0.0.1:3000
 export LEPTOS_OUTPUT_NAME := syncplan
 RUN_ENV := LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_ADDR=$(SITE_ADDR) LEPTOS_ENV=PROD
 
-.PHONY: run test tools browser e2e-deps build unit e2e lint fmt bench bench-deps clean
+.PHONY: run test tools browser e2e-deps build unit e2e lint fmt bench bench-deps soak fuzz clean
 
 ## run: build the release and serve it on http://127.0.0.1:3000
 run: build
@@ -50,6 +50,23 @@ bench: tools browser bench-deps
 	cd bench/tools && CARGO_TARGET_DIR=$(CURDIR)/target/bench cargo build --release --bin reference-server
 	cd bench/tools && CARGO_TARGET_DIR=$(CURDIR)/target/bench cargo bench --bench export
 	node bench/run.mjs
+
+## soak: 60 s of mixed load, SIGKILL cycles under load, disk-full and read-only database
+soak: tools
+	cargo leptos build --release --precompress
+	cd bench/tools && CARGO_TARGET_DIR=$(CURDIR)/target/bench cargo build --release --bin soak
+	target/bench/release/soak
+
+## fuzz: coverage-guided fuzzing of every decoder, FUZZ_SECONDS each (not part of `make test`)
+FUZZ_SECONDS ?= 60
+fuzz: tools
+	@cargo fuzz --version 2>/dev/null | grep -q " 0.13.2" || { \
+	  echo "Compiling cargo-fuzz 0.13.2..."; \
+	  cargo install cargo-fuzz --version 0.13.2 --locked --force --quiet; }
+	@# cargo-fuzz passes instrumentation flags that stable rustc accepts only with RUSTC_BOOTSTRAP.
+	cd fuzz && for target in plan_json csv_import envelope share_id; do \
+	  RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$(CURDIR)/target/fuzz cargo fuzz run $$target \
+	    --sanitizer none --fuzz-dir . -- -max_total_time=$(FUZZ_SECONDS) || exit 1; done
 
 lint:
 	cargo fmt --check

@@ -14,4 +14,4 @@ pub use error::AppError;
 pub use page_cache::SHARE_PAGE_TTL;
 pub use routes::{app, AppState};
 pub use share_api::load_for_page;
-pub use shares::{ShareStore, StoreError};
+pub use shares::{ShareId, ShareStore, StoreError};

@@ -16,10 +16,19 @@ fn plan_like_json() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
-        "\\PC{0,20}".prop_map(Value::from),
-        prop_oneof![Just("P0"), Just("high"), Just("Done"), Just("doing"), Just("p9"), Just("")]
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
             .prop_map(Value::from),
+        "\\PC{0,20}".prop_map(Value::from),
+        prop_oneof![
+            Just("P0"),
+            Just("high"),
+            Just("Done"),
+            Just("doing"),
+            Just("p9"),
+            Just("")
+        ]
+        .prop_map(Value::from),
     ];
     let any_value = scalar.clone().prop_recursive(2, 8, 3, |inner| {
         prop_oneof![
@@ -31,21 +40,29 @@ fn plan_like_json() -> impl Strategy<Value = Value> {
     let row = proptest::collection::vec(
         (
             prop_oneof![
-                Just("id"), Just("item"), Just("category"), Just("priority"), Just("owner"),
-                Just("status"), Just("notes"), Just("extra")
+                Just("id"),
+                Just("item"),
+                Just("category"),
+                Just("priority"),
+                Just("owner"),
+                Just("status"),
+                Just("notes"),
+                Just("extra")
             ],
             any_value.clone(),
         ),
         0..8,
     )
-    .prop_map(|fields| {
-        Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
-    });
+    .prop_map(|fields| Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()));
     let rows = prop_oneof![
         proptest::collection::vec(prop_oneof![row, any_value.clone()], 0..6).prop_map(Value::from),
         any_value.clone(),
     ];
-    (proptest::option::of(any_value.clone()), proptest::option::of(any_value), proptest::option::of(rows))
+    (
+        proptest::option::of(any_value.clone()),
+        proptest::option::of(any_value),
+        proptest::option::of(rows),
+    )
         .prop_map(|(schema, title, rows)| {
             let mut doc = serde_json::Map::new();
             if let Some(s) = schema {
@@ -74,8 +91,16 @@ fn csv_like() -> impl Strategy<Value = String> {
         "\\PC{0,6}",
     ];
     let header = prop_oneof![
-        Just("Item"), Just("item"), Just("#"), Just("Category"), Just("Priority"),
-        Just("Owner"), Just("Status"), Just("Notes"), Just("Other"), Just("")
+        Just("Item"),
+        Just("item"),
+        Just("#"),
+        Just("Category"),
+        Just("Priority"),
+        Just("Owner"),
+        Just("Status"),
+        Just("Notes"),
+        Just("Other"),
+        Just("")
     ];
     (
         proptest::collection::vec(header, 0..8),

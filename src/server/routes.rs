@@ -35,7 +35,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Opens the share store and builds the state the router needs.
+    /// Prepares the share store and builds the state the router needs. Fails only on a
+    /// configuration error; an unreachable database makes sharing answer 503 until it is back.
     pub async fn new(config: Config) -> Result<AppState, super::shares::StoreError> {
         let store = ShareStore::open(&config.database_url).await?;
         Ok(AppState {

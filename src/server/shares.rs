@@ -116,24 +116,35 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+/// A value bound to a write.
+enum Arg {
+    Text(String),
+    Int(i64),
+}
+
 pub struct ShareStore {
-    pool: AnyPool,
+    /// Replaced by a fresh pool after a failed write (see `reset_pool`).
+    pool: std::sync::RwLock<AnyPool>,
+    options: AnyPoolOptions,
+    /// Set once the migrations have run; until then (database unreachable at start) every
+    /// call tries again, so the store recovers without a restart.
+    ready: tokio::sync::OnceCell<()>,
     /// SQLite allows one writer at a time; queueing writes here avoids "database is locked".
     write_lock: Option<Mutex<()>>,
     backend: &'static str,
+    url: String,
 }
 
 impl ShareStore {
-    /// Connects (creating a SQLite file and its folder when needed) and runs the migrations.
+    /// Prepares the store and tries to connect and run the migrations. Only a malformed URL
+    /// is an error: a database that cannot be reached yet (down, read-only, full disk) makes
+    /// sharing answer 503 until it can be, while the rest of the app keeps working.
     pub async fn open(url: &str) -> Result<ShareStore, StoreError> {
         sqlx::any::install_default_drivers();
         let sqlite = url.starts_with("sqlite:");
-        if sqlite {
-            create_parent_dir(url)?;
-        }
-        let pool = AnyPoolOptions::new()
+        let options = AnyPoolOptions::new()
             .max_connections(if sqlite { 8 } else { 16 })
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(3))
             .after_connect(|conn, _| {
                 Box::pin(async move {
                     if conn.backend_name() == "SQLite" {
@@ -145,18 +156,79 @@ impl ShareStore {
                     }
                     Ok(())
                 })
-            })
-            .connect(url)
-            .await?;
-        MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("migrations failed: {e}")))?;
-        Ok(ShareStore {
-            pool,
+            });
+        let pool = options
+            .clone()
+            .connect_lazy(url)
+            .map_err(|e| StoreError::Internal(format!("the database URL is not usable: {e}")))?;
+        let store = ShareStore {
+            pool: std::sync::RwLock::new(pool),
+            options,
+            ready: tokio::sync::OnceCell::new(),
             write_lock: sqlite.then(|| Mutex::new(())),
             backend: if sqlite { "SQLite" } else { "PostgreSQL" },
-        })
+            url: url.to_owned(),
+        };
+        if let Err(e) = store.ready().await {
+            tracing::error!(error = %e, "the share store is not available yet; sharing answers 503 until it is");
+        }
+        Ok(store)
+    }
+
+    /// Runs the migrations once the database can be reached.
+    async fn ready(&self) -> Result<(), StoreError> {
+        self.ready
+            .get_or_try_init(|| async {
+                if self.url.starts_with("sqlite:") {
+                    create_parent_dir(&self.url)?;
+                }
+                MIGRATOR
+                    .run(&self.pool())
+                    .await
+                    .map_err(|e| StoreError::Unavailable(format!("migrations failed: {e}")))
+            })
+            .await
+            .map(|_| ())
+    }
+
+    fn pool(&self) -> AnyPool {
+        self.pool.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// SQLite connections opened while the file could not be written (a read-only
+    /// filesystem, say) stay read-only; replacing them lets sharing recover without a
+    /// restart once the storage is writable again.
+    fn reset_pool(&self) {
+        if let Ok(fresh) = self.options.clone().connect_lazy(&self.url) {
+            let old = std::mem::replace(
+                &mut *self.pool.write().unwrap_or_else(|e| e.into_inner()),
+                fresh,
+            );
+            tokio::spawn(async move { old.close().await });
+        }
+    }
+
+    /// Runs one write; on SQLite, a failed write is tried once more on fresh connections.
+    async fn write(&self, sql: &'static str, args: &[Arg]) -> Result<(), StoreError> {
+        let mut retried = false;
+        loop {
+            let mut query = sqlx::query(sql);
+            for arg in args {
+                query = match arg {
+                    Arg::Text(text) => query.bind(text.clone()),
+                    Arg::Int(n) => query.bind(*n),
+                };
+            }
+            match query.execute(&self.pool()).await {
+                Ok(_) => return Ok(()),
+                Err(e) if self.write_lock.is_some() && !retried => {
+                    tracing::warn!(error = %e, "a share write failed; retrying on fresh connections");
+                    self.reset_pool();
+                    retried = true;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     pub fn backend(&self) -> &'static str {
@@ -172,34 +244,38 @@ impl ShareStore {
 
     /// Answers whether the database responds.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        self.ready().await?;
+        sqlx::query("SELECT 1").execute(&self.pool()).await?;
         Ok(())
     }
 
     pub async fn create(&self, plan: &Plan) -> Result<(ShareId, OwnerToken), StoreError> {
+        self.ready().await?;
         let id = ShareId::generate()?;
         let token = OwnerToken::generate()?;
         let now = now_ms();
         let _guard = self.writing().await;
-        sqlx::query(
+        self.write(
             "INSERT INTO shares (id, owner_hash, plan, version, created_at, updated_at) \
              VALUES ($1, $2, $3, 1, $4, $4)",
+            &[
+                Arg::Text(id.as_str().to_owned()),
+                Arg::Text(token.hash()),
+                Arg::Text(plan.to_json()),
+                Arg::Int(now),
+            ],
         )
-        .bind(id.as_str())
-        .bind(token.hash())
-        .bind(plan.to_json())
-        .bind(now)
-        .execute(&self.pool)
         .await?;
         Ok((id, token))
     }
 
     pub async fn get(&self, id: &ShareId) -> Result<Lookup, StoreError> {
+        self.ready().await?;
         let row = sqlx::query(
             "SELECT id, plan, version, created_at, updated_at, revoked_at FROM shares WHERE id = $1",
         )
         .bind(id.as_str())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.pool())
         .await?;
         let Some(row) = row else {
             return Ok(Lookup::Missing);
@@ -217,19 +293,21 @@ impl ShareStore {
         token: &OwnerToken,
         plan: &Plan,
     ) -> Result<OwnerAction, StoreError> {
+        self.ready().await?;
         let _guard = self.writing().await;
         let check = self.check_owner(id, token).await?;
         if check != OwnerAction::Done {
             return Ok(check);
         }
-        sqlx::query(
+        self.write(
             "UPDATE shares SET plan = $1, version = version + 1, updated_at = $2 \
              WHERE id = $3 AND revoked_at IS NULL",
+            &[
+                Arg::Text(plan.to_json()),
+                Arg::Int(now_ms()),
+                Arg::Text(id.as_str().to_owned()),
+            ],
         )
-        .bind(plan.to_json())
-        .bind(now_ms())
-        .bind(id.as_str())
-        .execute(&self.pool)
         .await?;
         Ok(OwnerAction::Done)
     }
@@ -240,16 +318,17 @@ impl ShareStore {
         id: &ShareId,
         token: &OwnerToken,
     ) -> Result<OwnerAction, StoreError> {
+        self.ready().await?;
         let _guard = self.writing().await;
         let check = self.check_owner(id, token).await?;
         if check != OwnerAction::Done {
             return Ok(check);
         }
-        sqlx::query("UPDATE shares SET plan = '', revoked_at = $1 WHERE id = $2")
-            .bind(now_ms())
-            .bind(id.as_str())
-            .execute(&self.pool)
-            .await?;
+        self.write(
+            "UPDATE shares SET plan = '', revoked_at = $1 WHERE id = $2",
+            &[Arg::Int(now_ms()), Arg::Text(id.as_str().to_owned())],
+        )
+        .await?;
         Ok(OwnerAction::Done)
     }
 
@@ -260,7 +339,7 @@ impl ShareStore {
     ) -> Result<OwnerAction, StoreError> {
         let row = sqlx::query("SELECT owner_hash, revoked_at FROM shares WHERE id = $1")
             .bind(id.as_str())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.pool())
             .await?;
         let Some(row) = row else {
             return Ok(OwnerAction::Missing);

@@ -9,7 +9,9 @@ mod history;
 mod ids;
 mod limits;
 mod plan;
+mod readiness;
 mod session;
+mod table_view;
 mod workspace;
 
 pub use cells::{guard_cell, unguard_cell};
@@ -23,7 +25,9 @@ pub use limits::{
     MAX_NOTES_CHARS, MAX_PROBLEMS, MAX_ROWS, MAX_SHORT_CHARS, MAX_TITLE_CHARS,
 };
 pub use plan::{Field, Plan, Priority, Row, RowId, Status, PLAN_SCHEMA};
+pub use readiness::{same_category, status_index, CategoryTally, Readiness, NO_CATEGORY};
 pub use session::Session;
+pub use table_view::{Sort, TableView, ViewSpec};
 pub use workspace::{
     decode_envelope, Envelope, EnvelopeError, EnvelopeRef, OwnedShare, PlanEntry, PlanId,
     Workspace, FIRST_PLAN_ID, WORKSPACE_SCHEMA,

@@ -3,6 +3,10 @@
 
 use crate::model::{Plan, Priority, Row, RowId, Status, DEFAULT_TITLE};
 
+mod hints;
+
+pub use hints::{hints_for, Hint, HintRule, Platform, HINT_RULES};
+
 pub const PAGE_TITLE: &str = "Background sync planning template";
 pub const INTRO: &str = "Plan reliable background sync for your mobile app. The checklist \
 covers sync triggers, conflict resolution, the offline queue, bandwidth, battery and platform \
@@ -64,6 +68,11 @@ pub fn category(name: &str) -> Option<&'static Category> {
     CATEGORIES
         .iter()
         .find(|c| c.name.eq_ignore_ascii_case(name))
+}
+
+/// The template's category names, in order: what every plan should cover.
+pub fn category_names() -> [&'static str; 10] {
+    CATEGORIES.map(|c| c.name)
 }
 
 /// One checklist row of the template: id, item, category, priority, note.

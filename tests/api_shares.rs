@@ -315,13 +315,16 @@ async fn the_share_page_is_read_only_and_offers_downloads_and_a_live_sheet() {
     for row in &edited().rows {
         assert!(page.contains(&html_escape(&row.item)), "{}", row.item);
     }
-    let table = &page[page.find("<table").unwrap()..page.find("</table>").unwrap()];
+    // The rows hold text only; the header's buttons sort the view and change nothing.
+    let body = &page[page.find("<tbody").unwrap()..page.find("</tbody>").unwrap()];
     for control in ["<input", "<textarea", "<select", "<button"] {
-        assert!(
-            !table.contains(control),
-            "the shared table has no {control}"
-        );
+        assert!(!body.contains(control), "the shared rows have no {control}");
     }
+    let table = &page[page.find("<table").unwrap()..page.find("</table>").unwrap()];
+    assert_eq!(
+        table.matches("<button").count(),
+        table.matches("class=\"sort-button\"").count()
+    );
     assert!(
         page.contains(&format!(
             "=IMPORTDATA(&quot;https://plans.example.com/s/{}/export/csv&quot;)",

@@ -175,7 +175,10 @@ fn acknowledged_shares_survive_sigkill() {
 #[test]
 fn sigterm_finishes_the_request_in_flight_then_exits() {
     let dir = tempfile::tempdir().unwrap();
-    let database_url = format!("sqlite://{}?mode=rwc", dir.path().join("shares.db").display());
+    let database_url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("shares.db").display()
+    );
     let port = free_port();
     let mut server = start(port, &database_url);
 
@@ -183,7 +186,9 @@ fn sigterm_finishes_the_request_in_flight_then_exits() {
     let body = default_plan().to_json();
     let (first, rest) = body.split_at(body.len() / 2);
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     write!(
         stream,
         "POST /api/export/csv HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
@@ -202,7 +207,11 @@ fn sigterm_finishes_the_request_in_flight_then_exits() {
     stream.write_all(rest.as_bytes()).unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
-    assert!(response.starts_with("HTTP/1.1 200"), "{}", &response[..response.len().min(200)]);
+    assert!(
+        response.starts_with("HTTP/1.1 200"),
+        "{}",
+        &response[..response.len().min(200)]
+    );
     assert!(response.contains("#,Item,Category"));
 
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -211,7 +220,10 @@ fn sigterm_finishes_the_request_in_flight_then_exits() {
             assert!(status.success(), "clean exit after SIGTERM: {status}");
             break;
         }
-        assert!(Instant::now() < deadline, "the server did not stop after SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "the server did not stop after SIGTERM"
+        );
         thread::sleep(Duration::from_millis(20));
     }
     // And it no longer accepts connections.

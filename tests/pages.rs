@@ -16,7 +16,12 @@ async fn the_editor_renders_the_whole_template_server_side() {
     for header in [
         "#", "Item", "Category", "Priority", "Owner", "Status", "Notes",
     ] {
-        assert!(html.contains(&format!(">{header}</th>")), "column {header}");
+        assert!(
+            html.contains(&format!(
+                ">{header}<span aria-hidden=\"true\" class=\"sort-mark\""
+            )),
+            "column {header}"
+        );
     }
     let plan = default_plan();
     assert!(plan.rows.len() >= 25);
@@ -45,6 +50,30 @@ async fn the_editor_renders_the_whole_template_server_side() {
         );
     }
     assert_eq!(html.matches("class=\"faq-item\"").count(), FAQ.len());
+}
+
+#[tokio::test]
+async fn the_readiness_summary_is_rendered_server_side() {
+    let app = test_app().await;
+    let (_, html) = get(&app, "/").await;
+    let p0 = default_plan()
+        .rows
+        .iter()
+        .filter(|r| r.priority == syncplan::model::Priority::P0)
+        .count();
+    assert!(
+        html.contains(&format!("0 of {p0} P0 items done")),
+        "P0 headline"
+    );
+    assert!(html.contains("class=\"bar status-bar\""), "status chart");
+    // One bar per template category, each a filter button.
+    assert_eq!(html.matches("class=\"category-button\"").count(), 10);
+    assert!(
+        html.contains("aria-label=\"Testing: 0 of 2 done\""),
+        "category name with its figures for screen readers"
+    );
+    // The template covers every category: nothing is flagged.
+    assert!(!html.contains("item yet"));
 }
 
 #[tokio::test]

@@ -69,7 +69,8 @@ export class Editor {
 /** Collects console errors and warnings; a test may allow the ones it expects. */
 export class ConsoleGuard {
   readonly problems: string[] = [];
-  private readonly allowed: RegExp[] = [];
+  // Playwright's own note when `serviceWorkers: 'block'` stops the app registering its worker.
+  private readonly allowed: RegExp[] = [/Service Worker registration blocked by Playwright/];
   allow(pattern: RegExp) {
     this.allowed.push(pattern);
   }

@@ -33,6 +33,23 @@ pub fn mark_ready() {
     mark("syncplan:ready");
 }
 
+/// Registers the service worker that lets the editor open offline after this visit. Where
+/// service workers are unavailable (plain http on another host, private modes), the page
+/// simply keeps needing the network.
+pub fn register_service_worker() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    if !js_sys::Reflect::has(&window.navigator(), &"serviceWorker".into()).unwrap_or(false) {
+        return;
+    }
+    let promise = window.navigator().service_worker().register("/sw.js");
+    wasm_bindgen_futures::spawn_local(async move {
+        // A failed registration only means no offline copy; the page works as before.
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    });
+}
+
 /// A user-timing mark (for profilers and benchmarks).
 pub fn mark(name: &str) {
     if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
@@ -73,11 +90,18 @@ pub fn focus_neighbour_cell(cell: &web_sys::Element, down: bool) -> bool {
     let Some(row) = cell.closest("tr").ok().flatten() else {
         return false;
     };
-    let next = if down {
-        row.next_element_sibling()
-    } else {
-        row.previous_element_sibling()
+    let step = |r: &web_sys::Element| {
+        if down {
+            r.next_element_sibling()
+        } else {
+            r.previous_element_sibling()
+        }
     };
+    // Rows the filter hides are skipped.
+    let mut next = step(&row);
+    while let Some(r) = next.as_ref().filter(|r| r.has_attribute("hidden")) {
+        next = step(r);
+    }
     let target = next
         .and_then(|r| {
             r.query_selector(&format!("[data-col=\"{col}\"]"))

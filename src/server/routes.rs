@@ -184,6 +184,19 @@ async fn static_cache_headers(
         }
     } else if matches!(path, "/favicon.ico" | "/favicon.svg" | "/robots.txt") {
         "public, max-age=86400"
+    } else if path == "/sw.js" {
+        // A service worker runs under the CSP it is served with: it may fetch from this
+        // origin and nothing else. Browsers check it for updates on every visit.
+        let mut response = next.run(request).await;
+        if response.status().is_success() {
+            let headers = response.headers_mut();
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; connect-src 'self'"),
+            );
+        }
+        return response;
     } else {
         return next.run(request).await;
     };

@@ -4,7 +4,9 @@ use super::notice_banner::NoticeBanner;
 use super::plan_context::{provide_plan_context, use_plan};
 use super::plan_switcher::PlanSwitcher;
 use super::plan_table::PlanTable;
+use super::readiness_summary::ReadinessSummary;
 use super::shortcuts;
+use super::table_filters::TableFilters;
 use super::toolbar::Toolbar;
 use crate::browser::dom;
 use crate::model::MAX_TITLE_CHARS;
@@ -25,7 +27,13 @@ pub fn EditorPage() -> impl IntoView {
             shortcuts::install(ctx);
         });
         // After the DOM has caught up with the stored plan.
-        set_timeout(dom::mark_ready, Duration::ZERO);
+        set_timeout(
+            || {
+                dom::mark_ready();
+                dom::register_service_worker();
+            },
+            Duration::ZERO,
+        );
     });
     view! {
         <Title text=format!("{PAGE_TITLE} · syncplan")/>
@@ -47,6 +55,8 @@ pub fn EditorPage() -> impl IntoView {
                     <PlanTitle/>
                     <Toolbar/>
                     <ExportPanel/>
+                    <ReadinessSummary/>
+                    <TableFilters/>
                     <PlanTable/>
                     <KeyboardHelp/>
                 </section>

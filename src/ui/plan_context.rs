@@ -3,8 +3,8 @@
 
 use crate::browser::{dom, storage};
 use crate::model::{
-    clean_text, Edit, Field, IdGen, OwnedShare, Plan, PlanId, Priority, Row, RowId, Session,
-    Status, Workspace, MAX_TITLE_CHARS,
+    clean_text, Edit, Field, IdGen, OwnedShare, Plan, PlanId, Priority, Readiness, Row, RowId,
+    Session, Status, TableView, ViewSpec, Workspace, MAX_TITLE_CHARS,
 };
 use leptos::prelude::*;
 use std::collections::HashMap;
@@ -117,12 +117,38 @@ pub struct PlanContext {
     pub notice: RwSignal<Option<Notice>>,
     /// Text for the screen-reader live region.
     pub announcement: RwSignal<String>,
+    /// The filter and sort the user chose, and what they come to for the current rows.
+    pub spec: RwSignal<ViewSpec>,
+    pub view: RwSignal<TableView>,
+    /// Each row's position in the plan (its `#`), whatever the display order.
+    pub positions: Memo<HashMap<RowId, usize>>,
+    /// The readiness summary, live.
+    pub readiness: Memo<Readiness>,
 }
 
 /// Provides the editor state for `plan`. With `read_only`, nothing is stored or edited.
 pub fn provide_plan_context(plan: Plan, read_only: bool) -> PlanContext {
-    let rows = plan.rows.iter().map(RowCells::new).collect();
+    let rows = RwSignal::new(plan.rows.iter().map(RowCells::new).collect::<Vec<_>>());
     let workspace = Workspace::with_plan(plan);
+    let positions = Memo::new(move |_| {
+        rows.with(|rows| {
+            rows.iter()
+                .enumerate()
+                .map(|(i, c)| (c.id.clone(), i))
+                .collect::<HashMap<_, _>>()
+        })
+    });
+    let readiness = Memo::new(move |_| {
+        let cells: Vec<(String, Priority, Status)> = rows.with(|rows| {
+            rows.iter()
+                .map(|c| (c.category.get(), c.priority.get(), c.status.get()))
+                .collect()
+        });
+        Readiness::of(
+            cells.iter().map(|(c, p, s)| (c.as_str(), *p, *s)),
+            &crate::template::category_names(),
+        )
+    });
     let ctx = PlanContext {
         title: RwSignal::new(workspace.plans[0].plan.title.clone()),
         plans: RwSignal::new(
@@ -137,12 +163,16 @@ pub fn provide_plan_context(plan: Plan, read_only: bool) -> PlanContext {
         session: StoredValue::new(Session::new(workspace, 0)),
         persist: StoredValue::new(Persist::default()),
         read_only,
-        rows: RwSignal::new(rows),
+        rows,
         can_undo: RwSignal::new(false),
         can_redo: RwSignal::new(false),
         save_state: RwSignal::new(SaveState::Starting),
         notice: RwSignal::new(None),
         announcement: RwSignal::new(String::new()),
+        spec: RwSignal::new(ViewSpec::default()),
+        view: RwSignal::new(TableView::default()),
+        positions,
+        readiness,
     };
     provide_context(ctx);
     ctx
@@ -194,6 +224,62 @@ impl PlanContext {
         }
     }
 
+    /// Shows the table as `spec` asks (filter, sort). The plan itself does not change.
+    pub fn set_view(&self, spec: ViewSpec) {
+        let rows = self.snapshot().rows;
+        let view = spec.apply(&rows);
+        let shown = rows.len() - view.hidden.len();
+        let mut message = if spec.is_filtering() {
+            format!("Showing {shown} of {} rows.", rows.len())
+        } else {
+            "Showing every row.".to_owned()
+        };
+        match spec.describe_sort() {
+            Some(sort) => message = format!("{message} {sort}."),
+            None if self.spec.with_untracked(|s| s.sort.is_some()) => {
+                message.push_str(" In plan order.")
+            }
+            None => {}
+        }
+        self.view.set(view);
+        self.spec.set(spec);
+        self.announce(message);
+    }
+
+    /// Changes part of the view, e.g. `ctx.update_view(|s| s.status = None)`.
+    pub fn update_view(&self, change: impl FnOnce(&mut ViewSpec)) {
+        let mut spec = self.spec.get_untracked();
+        change(&mut spec);
+        self.set_view(spec);
+    }
+
+    /// Back to every row in plan order, without announcing it.
+    fn clear_view(&self) {
+        if self.spec.with_untracked(|s| s != &ViewSpec::default()) {
+            self.spec.set(ViewSpec::default());
+            self.view.set(TableView::default());
+        }
+    }
+
+    /// The rows in display order (sorted rows first, then rows added since).
+    pub fn display_rows(&self) -> Vec<RowCells> {
+        self.rows
+            .with(|rows| self.view.with(|v| v.arrange(rows, |c| &c.id)))
+    }
+
+    /// How many rows the filter lets through.
+    pub fn shown_count(&self) -> usize {
+        self.rows.with(|rows| {
+            self.view
+                .with(|v| rows.iter().filter(|c| !v.hidden.contains(&c.id)).count())
+        })
+    }
+
+    /// Adds a row of `category` at the end (from the readiness summary's "add" buttons).
+    pub fn add_row_in(&self, category: &str) -> Option<RowId> {
+        self.insert_filled(self.len(), category)
+    }
+
     pub fn set_field(&self, row: &RowId, field: Field, value: String) {
         self.edit(Edit::SetField {
             row: row.clone(),
@@ -208,11 +294,19 @@ impl PlanContext {
 
     /// Inserts an empty row at `at` and returns its id.
     pub fn insert_row(&self, at: usize) -> Option<RowId> {
+        self.insert_filled(at, "")
+    }
+
+    /// Inserts a row at `at` that has only its category filled in.
+    fn insert_filled(&self, at: usize, category: &str) -> Option<RowId> {
         let active = self.active();
         let id = self.session.try_update_value(|s| s.new_row_id(&active))?;
         let inserted = self.edit(Edit::InsertRow {
             at,
-            row: Row::blank(id.clone()),
+            row: Row {
+                category: category.to_owned(),
+                ..Row::blank(id.clone())
+            },
         });
         if inserted {
             self.announce(format!("Row {} added.", at.min(self.len() - 1) + 1));
@@ -257,6 +351,10 @@ impl PlanContext {
 
     /// Moves a row by `delta` places (negative is up).
     pub fn move_row(&self, id: &RowId, delta: isize) -> bool {
+        // Moving is about plan order: show it.
+        if self.spec.with_untracked(|s| s.sort.is_some()) {
+            self.update_view(|s| s.sort = None);
+        }
         let Some(at) = self.position(id) else {
             return false;
         };
@@ -281,6 +379,7 @@ impl PlanContext {
 
     pub fn reset_to_template(&self) {
         let template = crate::template::default_plan();
+        self.clear_view();
         if self.edit(Edit::Replace {
             title: template.title,
             rows: template.rows,
@@ -312,6 +411,7 @@ impl PlanContext {
     /// Replaces every row (and the title, when one is given), as one undoable step.
     pub fn replace_rows(&self, title: Option<String>, rows: Vec<Row>) -> bool {
         let title = title.unwrap_or_else(|| self.title.get_untracked());
+        self.clear_view();
         self.edit(Edit::Replace { title, rows })
     }
 
@@ -464,6 +564,8 @@ impl PlanContext {
             self.plans.set(plans);
         }
         if self.active_id.with_untracked(|a| a != &active) {
+            // Another plan: its own rows, unfiltered.
+            self.clear_view();
             self.active_id.set(active);
         }
         if self.share.with_untracked(|s| s != &share) {

@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 
 /// One row of the plan table.
 #[component]
-pub fn PlanRow(index: ReadSignal<usize>, cells: RowCells) -> impl IntoView {
+pub fn PlanRow(index: Signal<usize>, cells: RowCells) -> impl IntoView {
     let ctx = use_plan();
     let id = cells.id.clone();
     let number = move || index.get() + 1;
@@ -20,12 +20,19 @@ pub fn PlanRow(index: ReadSignal<usize>, cells: RowCells) -> impl IntoView {
     let status = RwSignal::from(cells.status);
     let notes = RwSignal::from(cells.notes);
     let status_class = move || format!("status-{}", status.get().slug());
+    let hidden = {
+        let id = id.clone();
+        Memo::new(move |_| ctx.view.with(|v| v.hidden.contains(&id)))
+    };
+    let hints = Memo::new(move |_| {
+        item.with(|i| notes.with(|n| template::hints_for(&[i.as_str(), n.as_str()])))
+    });
 
     if ctx.read_only {
         return Either::Left(view! {
-            <tr data-row-id=id.to_string()>
+            <tr data-row-id=id.to_string() hidden=move || hidden.get()>
                 <td class="col-num" data-label="#">{number}</td>
-                <td class="col-item" data-label="Item">{move || item.get()}</td>
+                <td class="col-item" data-label="Item">{move || item.get()}<RowHints hints/></td>
                 <td class="col-category" data-label="Category">
                     {move || item_category(category.get())}
                 </td>
@@ -48,10 +55,11 @@ pub fn PlanRow(index: ReadSignal<usize>, cells: RowCells) -> impl IntoView {
         move |ev: KeyboardEvent| on_row_key(ctx, &ev, &id)
     };
     Either::Right(view! {
-        <tr data-row-id=id.to_string() tabindex="-1" on:keydown=row_keys>
+        <tr data-row-id=id.to_string() tabindex="-1" on:keydown=row_keys hidden=move || hidden.get()>
             <td class="col-num" data-label="#">{number}</td>
             <td class="col-item" data-label="Item">
                 <TextCell row=id.clone() field=Field::Item value=item index/>
+                <RowHints hints/>
             </td>
             <td class="col-category" data-label="Category">
                 <div class="category-cell">
@@ -88,6 +96,42 @@ pub fn PlanRow(index: ReadSignal<usize>, cells: RowCells) -> impl IntoView {
             </td>
         </tr>
     })
+}
+
+/// Platform-constraint warnings for a row, each linking to the FAQ answer behind it.
+#[component]
+fn RowHints(hints: Memo<Vec<template::Hint>>) -> impl IntoView {
+    move || {
+        hints.with(|hints| {
+            (!hints.is_empty()).then(|| {
+                let items = hints
+                    .iter()
+                    .map(|h| {
+                        let faq = h.faq;
+                        view! {
+                            <li>
+                                {h.text()} " "
+                                <a
+                                    href=format!("#{faq}-answer")
+                                    on:click=move |ev| {
+                                        ev.prevent_default();
+                                        dom::open_faq(faq);
+                                    }
+                                >
+                                    "Why?"
+                                </a>
+                            </li>
+                        }
+                    })
+                    .collect_view();
+                view! {
+                    <ul class="row-hints" aria-label="Platform limits">
+                        {items}
+                    </ul>
+                }
+            })
+        })
+    }
 }
 
 fn item_category(category: String) -> impl IntoView {
@@ -161,7 +205,7 @@ fn TextCell(
     row: RowId,
     field: Field,
     value: RwSignal<String>,
-    index: ReadSignal<usize>,
+    index: Signal<usize>,
 ) -> impl IntoView {
     let ctx = use_plan();
     let label = move || format!("{}, row {}", field.header(), index.get() + 1);
@@ -252,7 +296,7 @@ fn leave_cell(ev: &KeyboardEvent) {
 fn ChoiceCell(
     row: RowId,
     field: Field,
-    index: ReadSignal<usize>,
+    index: Signal<usize>,
     options: Vec<(&'static str, &'static str)>,
     value: Signal<&'static str>,
 ) -> impl IntoView {
@@ -321,7 +365,7 @@ fn FaqLink(category: RwSignal<String>) -> impl IntoView {
 
 /// Move up / down, insert below, delete.
 #[component]
-fn RowActions(row: RowId, index: ReadSignal<usize>) -> impl IntoView {
+fn RowActions(row: RowId, index: Signal<usize>) -> impl IntoView {
     let ctx = use_plan();
     let n = move || index.get() + 1;
     let is_first = move || index.get() == 0;

@@ -1,6 +1,8 @@
 use super::faq_list::FaqList;
 use super::plan_context::provide_plan_context;
 use super::plan_table::PlanTable;
+use super::readiness_summary::ReadinessSummary;
+use super::table_filters::TableFilters;
 use crate::browser::{clipboard, dom, storage};
 use crate::model::Plan;
 use leptos::prelude::*;
@@ -247,6 +249,8 @@ fn SharedPlanView(shared: SharedPlan) -> impl IntoView {
                             </div>
                         </div>
                     </section>
+                    <ReadinessSummary/>
+                    <TableFilters/>
                     <PlanTable/>
                 </section>
                 <aside class="guidance">

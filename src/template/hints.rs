@@ -1,0 +1,498 @@
+//! Platform-constraint hints: a row that names a schedule the platforms will not keep
+//! ("poll every 5 min in the background") gets a short warning linking to the FAQ answer
+//! that explains the limit. The rules are data; `hints_for` applies them.
+
+/// Which rows a rule looks at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Platform {
+    /// Rows that name Android, or name no platform at all (Android's limit is the floor
+    /// of any cross-platform background schedule).
+    Android,
+    /// Rows that name iOS.
+    Ios,
+    /// Every row.
+    Any,
+}
+
+/// One platform limit.
+#[derive(Debug)]
+pub struct HintRule {
+    pub id: &'static str,
+    pub platform: Platform,
+    /// Fires when the row names a repeat interval shorter than this many seconds.
+    pub shorter_than_secs: f64,
+    /// When not empty, the row must also mention one of these phrases.
+    pub needs_any: &'static [&'static str],
+    /// Rows that mention one of these are left alone (the foreground, where apps may poll
+    /// as often as they like; pushes, which another rule covers).
+    pub unless_any: &'static [&'static str],
+    pub message: &'static str,
+    /// The FAQ answer that explains the limit.
+    pub faq: &'static str,
+}
+
+pub const HINT_RULES: [HintRule; 3] = [
+    HintRule {
+        id: "android-periodic-minimum",
+        platform: Platform::Android,
+        shorter_than_secs: 15.0 * 60.0,
+        needs_any: &[],
+        unless_any: &[
+            "foreground",
+            "websocket",
+            "websockets",
+            "web socket",
+            "while the app is open",
+            "on screen",
+            "push",
+            "pushes",
+        ],
+        message: "Android runs periodic background work at most every 15 minutes \
+                  (WorkManager's minimum), and Doze can push it back further.",
+        faq: "faq-interval",
+    },
+    HintRule {
+        id: "ios-refresh-not-guaranteed",
+        platform: Platform::Ios,
+        shorter_than_secs: f64::INFINITY,
+        needs_any: &[],
+        unless_any: &[
+            "foreground",
+            "websocket",
+            "websockets",
+            "web socket",
+            "while the app is open",
+            "on screen",
+        ],
+        message: "iOS decides when background refresh runs: earliestBeginDate is only a \
+                  floor, so no interval is guaranteed.",
+        faq: "faq-interval",
+    },
+    HintRule {
+        id: "silent-push-throttled",
+        platform: Platform::Any,
+        shorter_than_secs: 20.0 * 60.0,
+        needs_any: &[
+            "silent push",
+            "silent pushes",
+            "silent notification",
+            "silent notifications",
+            "background push",
+            "content available",
+        ],
+        unless_any: &[],
+        message: "Apple throttles silent pushes to a few an hour and may not deliver them: use \
+                  a push as a nudge to sync, never as the schedule.",
+        faq: "faq-websockets",
+    },
+];
+
+const ANDROID_WORDS: [&str; 4] = ["android", "workmanager", "jobscheduler", "doze"];
+const IOS_WORDS: [&str; 8] = [
+    "ios",
+    "iphone",
+    "ipad",
+    "bgapprefreshtask",
+    "bgprocessingtask",
+    "bgtaskscheduler",
+    "background fetch",
+    "apple",
+];
+
+/// A rule that fired on a row, with the words that made it fire.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hint {
+    pub rule: &'static str,
+    /// The schedule as the row wrote it, e.g. "every 5 min".
+    pub phrase: String,
+    pub message: &'static str,
+    pub faq: &'static str,
+}
+
+impl Hint {
+    pub fn text(&self) -> String {
+        format!("“{}”: {}", self.phrase, self.message)
+    }
+}
+
+/// The hints for a row's text (item and notes).
+pub fn hints_for(texts: &[&str]) -> Vec<Hint> {
+    let text = texts.join("\n");
+    // Cheap exit for the common case: no digit and no schedule word, no interval.
+    if !text.bytes().any(|b| b.is_ascii_digit())
+        && !["every", "each", "once", "times"]
+            .iter()
+            .any(|w| contains_ignore_ascii_case(&text, w))
+    {
+        return Vec::new();
+    }
+    let tokens = tokenize(&text);
+    let intervals = find_intervals(&tokens);
+    let Some(shortest) = intervals.iter().min_by(|a, b| a.secs.total_cmp(&b.secs)) else {
+        return Vec::new();
+    };
+    let names_android = ANDROID_WORDS.iter().any(|w| mentions(&tokens, w));
+    let names_ios = IOS_WORDS.iter().any(|w| mentions(&tokens, w));
+    HINT_RULES
+        .iter()
+        .filter(|rule| match rule.platform {
+            Platform::Android => names_android || !names_ios,
+            Platform::Ios => names_ios,
+            Platform::Any => true,
+        })
+        .filter(|rule| !rule.unless_any.iter().any(|w| mentions(&tokens, w)))
+        .filter(|rule| {
+            rule.needs_any.is_empty() || rule.needs_any.iter().any(|w| mentions(&tokens, w))
+        })
+        .filter(|rule| shortest.secs < rule.shorter_than_secs)
+        .map(|rule| Hint {
+            rule: rule.id,
+            phrase: text[shortest.start..shortest.end].to_owned(),
+            message: rule.message,
+            faq: rule.faq,
+        })
+        .collect()
+}
+
+fn contains_ignore_ascii_case(text: &str, word: &str) -> bool {
+    text.as_bytes()
+        .windows(word.len())
+        .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Token {
+    /// Lower-cased.
+    text: String,
+    start: usize,
+    end: usize,
+    number: Option<f64>,
+}
+
+/// Splits text into words and numbers: "every 5min" is `every`, `5`, `min`; "1.5" stays one
+/// number; everything that is not a letter or digit separates.
+fn tokenize(text: &str) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((start, c)) = chars.next() {
+        if c.is_ascii_digit() {
+            let mut end = start + 1;
+            while let Some(&(i, d)) = chars.peek() {
+                let decimal_point = (d == '.' || d == ',')
+                    && text[i + 1..]
+                        .chars()
+                        .next()
+                        .is_some_and(|n| n.is_ascii_digit());
+                if d.is_ascii_digit() || decimal_point {
+                    end = i + d.len_utf8();
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            tokens.push(Token {
+                text: text[start..end].to_owned(),
+                start,
+                end,
+                number: parse_number(&text[start..end]),
+            });
+        } else if c.is_alphabetic() {
+            let mut end = start + c.len_utf8();
+            while let Some(&(i, d)) = chars.peek() {
+                if d.is_alphabetic() || d == '\'' {
+                    end = i + d.len_utf8();
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            let word = text[start..end].to_lowercase();
+            let number = number_word(&word);
+            tokens.push(Token {
+                text: word,
+                start,
+                end,
+                number,
+            });
+        }
+    }
+    tokens
+}
+
+/// Reads "5", "1.5" or "2,5" (by hand: `str::parse::<f64>` would add kilobytes of WASM).
+fn parse_number(digits: &str) -> Option<f64> {
+    let mut parts = digits.split(['.', ',']);
+    let whole = parts.next()?;
+    let fraction = parts.next().unwrap_or("");
+    if parts.next().is_some() || whole.len() > 12 || fraction.len() > 6 {
+        return None;
+    }
+    let value = |s: &str| s.bytes().fold(0u64, |n, b| n * 10 + u64::from(b - b'0'));
+    let scale = 10u64.pow(fraction.len() as u32);
+    Some(value(whole) as f64 + value(fraction) as f64 / scale as f64)
+}
+
+fn number_word(word: &str) -> Option<f64> {
+    Some(match word {
+        "one" => 1.0,
+        "two" => 2.0,
+        "three" => 3.0,
+        "four" => 4.0,
+        "five" => 5.0,
+        "six" => 6.0,
+        "seven" => 7.0,
+        "eight" => 8.0,
+        "nine" => 9.0,
+        "ten" => 10.0,
+        "twelve" => 12.0,
+        "fifteen" => 15.0,
+        "twenty" => 20.0,
+        "thirty" => 30.0,
+        "sixty" => 60.0,
+        _ => return None,
+    })
+}
+
+fn unit_secs(word: &str) -> Option<f64> {
+    Some(match word {
+        "s" | "sec" | "secs" | "second" | "seconds" => 1.0,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60.0,
+        "h" | "hr" | "hrs" | "hour" | "hours" => 3600.0,
+        "d" | "day" | "days" => 86400.0,
+        _ => return None,
+    })
+}
+
+/// Whether the words of `phrase` appear one after another.
+fn mentions(tokens: &[Token], phrase: &str) -> bool {
+    let words: Vec<&str> = phrase.split(' ').collect();
+    tokens
+        .windows(words.len())
+        .any(|w| w.iter().zip(&words).all(|(t, word)| t.text == *word))
+}
+
+#[derive(Debug)]
+struct Interval {
+    secs: f64,
+    start: usize,
+    end: usize,
+}
+
+/// Every repeat interval the text names: "every 5 min", "each 30 s", "every 5–10 minutes"
+/// (the shorter end counts), "every minute", "every few minutes", "once a minute",
+/// "4 times an hour", "a 5-minute interval".
+fn find_intervals(tokens: &[Token]) -> Vec<Interval> {
+    let mut found = Vec::new();
+    let word = |i: usize| tokens.get(i).map(|t| t.text.as_str()).unwrap_or("");
+    let number = |i: usize| tokens.get(i).and_then(|t| t.number);
+    let unit = |i: usize| tokens.get(i).and_then(|t| unit_secs(&t.text));
+    let span = |from: usize, to: usize, secs: f64| Interval {
+        secs,
+        start: tokens[from].start,
+        end: tokens[to].end,
+    };
+    for i in 0..tokens.len() {
+        match word(i) {
+            "every" | "each" => {
+                if let Some(n) = number(i + 1) {
+                    // "every 5 min", "every 5 to 10 min", "every 5-10 min"
+                    let mut j = i + 2;
+                    if matches!(word(j), "to" | "or") && number(j + 1).is_some() {
+                        j += 2;
+                    } else if number(j).is_some() {
+                        j += 1;
+                    }
+                    if let Some(u) = unit(j) {
+                        found.push(span(i, j, n * u));
+                    }
+                } else if let Some(u) = unit(i + 1) {
+                    found.push(span(i, i + 1, u));
+                } else if matches!(word(i + 1), "few" | "couple") {
+                    let j = if word(i + 2) == "of" { i + 3 } else { i + 2 };
+                    if let Some(u) = unit(j) {
+                        let n = if word(i + 1) == "few" { 3.0 } else { 2.0 };
+                        found.push(span(i, j, n * u));
+                    }
+                }
+            }
+            "once" | "twice" | "times" => {
+                // "once a minute", "twice per hour", "4 times an hour"
+                let (count, from) = match word(i) {
+                    "once" => (Some(1.0), i),
+                    "twice" => (Some(2.0), i),
+                    _ => (i.checked_sub(1).and_then(number), i.saturating_sub(1)),
+                };
+                if let Some(count) = count.filter(|c| *c > 0.0) {
+                    if matches!(word(i + 1), "a" | "an" | "per" | "every") {
+                        if let Some(u) = unit(i + 2) {
+                            found.push(span(from, i + 2, u / count));
+                        }
+                    }
+                }
+            }
+            _ => {
+                // "a 5-minute interval", "5 min polling"
+                if let (Some(n), Some(u)) = (number(i), unit(i + 1)) {
+                    if matches!(
+                        word(i + 2),
+                        "interval"
+                            | "intervals"
+                            | "poll"
+                            | "polling"
+                            | "cadence"
+                            | "refresh"
+                            | "schedule"
+                            | "cycle"
+                            | "sync"
+                            | "syncs"
+                    ) && !matches!(word(i.wrapping_sub(1)), "every" | "each")
+                    {
+                        found.push(span(i, i + 2, n * u));
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(text: &str) -> Vec<&'static str> {
+        hints_for(&[text]).into_iter().map(|h| h.rule).collect()
+    }
+
+    fn shortest(text: &str) -> Option<f64> {
+        find_intervals(&tokenize(text))
+            .into_iter()
+            .map(|i| i.secs)
+            .reduce(f64::min)
+    }
+
+    #[test]
+    fn reads_the_ways_people_write_intervals() {
+        assert_eq!(shortest("Sync every 5 min"), Some(300.0));
+        assert_eq!(shortest("sync every 5min"), Some(300.0));
+        assert_eq!(shortest("Poll EVERY 30s"), Some(30.0));
+        assert_eq!(shortest("every 1.5 hours"), Some(5400.0));
+        assert_eq!(shortest("every 2,5 minutes"), Some(150.0));
+        assert_eq!(shortest("every 0.25 hours"), Some(900.0));
+        assert_eq!(shortest("every 1.5.5 min"), None);
+        assert_eq!(shortest("every five minutes"), Some(300.0));
+        assert_eq!(shortest("every 5–10 minutes"), Some(300.0));
+        assert_eq!(shortest("every 10 to 20 min"), Some(600.0));
+        assert_eq!(shortest("every minute"), Some(60.0));
+        assert_eq!(shortest("every few minutes"), Some(180.0));
+        assert_eq!(shortest("every couple of hours"), Some(7200.0));
+        assert_eq!(shortest("once a minute"), Some(60.0));
+        assert_eq!(shortest("4 times an hour"), Some(900.0));
+        assert_eq!(shortest("twice per hour"), Some(1800.0));
+        assert_eq!(shortest("use a 5-minute interval"), Some(300.0));
+        assert_eq!(shortest("10 min polling"), Some(600.0));
+    }
+
+    #[test]
+    fn ignores_numbers_that_are_not_intervals() {
+        assert_eq!(shortest("Give each mutation a client id"), None);
+        assert_eq!(shortest("about 10 minutes of jobs per day"), None);
+        assert_eq!(shortest("the same record edited on 5+ devices"), None);
+        assert_eq!(shortest("at the end of every run"), None);
+        assert_eq!(shortest("0 times a minute"), None);
+        assert_eq!(shortest(""), None);
+    }
+
+    #[test]
+    fn android_minimum_fires_below_15_minutes_in_the_background() {
+        assert_eq!(rules("Sync every 5 min"), ["android-periodic-minimum"]);
+        assert_eq!(
+            rules("Android: WorkManager job every 10 minutes"),
+            ["android-periodic-minimum"]
+        );
+        assert!(rules("Sync every 15 min").is_empty());
+        assert!(rules("Sync every 30 minutes").is_empty());
+        assert!(rules("In the foreground, poll every 30 seconds").is_empty());
+        assert!(rules("Keep a WebSocket open and ping every 20 s").is_empty());
+    }
+
+    #[test]
+    fn ios_rows_are_told_that_timing_is_not_guaranteed() {
+        assert_eq!(
+            rules("iOS: BGAppRefreshTask every 30 minutes"),
+            ["ios-refresh-not-guaranteed"]
+        );
+        // Named iOS only: the Android minimum does not apply.
+        assert_eq!(
+            rules("Refresh the iPhone app every 5 min"),
+            ["ios-refresh-not-guaranteed"]
+        );
+        // Both platforms named: both limits apply.
+        assert_eq!(
+            rules("Android and iOS: sync every 5 min"),
+            ["android-periodic-minimum", "ios-refresh-not-guaranteed"]
+        );
+        // "scenarios" and "radios" are not iOS.
+        assert!(rules("Test scenarios every 2 hours").is_empty());
+    }
+
+    #[test]
+    fn silent_push_schedules_are_flagged() {
+        assert_eq!(
+            rules("Send a silent push every 5 minutes to wake the app"),
+            ["silent-push-throttled"]
+        );
+        assert_eq!(
+            rules("Silent push every 10 min, in the foreground too"),
+            ["silent-push-throttled"]
+        );
+        assert!(rules("Silent push once an hour").is_empty());
+    }
+
+    #[test]
+    fn a_hint_quotes_the_rows_words_and_links_the_faq() {
+        let hints = hints_for(&["Poll the server", "Every 5 Min while in the background"]);
+        assert_eq!(hints.len(), 1);
+        assert_eq!(hints[0].phrase, "Every 5 Min");
+        assert_eq!(hints[0].faq, "faq-interval");
+        assert!(hints[0].text().starts_with("“Every 5 Min”: Android runs"));
+        assert!(crate::template::faq(hints[0].faq).is_some());
+    }
+
+    #[test]
+    fn every_rule_links_an_existing_faq_answer() {
+        for rule in &HINT_RULES {
+            assert!(crate::template::faq(rule.faq).is_some(), "{}", rule.id);
+        }
+    }
+
+    #[test]
+    fn the_template_itself_triggers_no_hint() {
+        for row in crate::template::default_plan().rows {
+            assert!(
+                hints_for(&[&row.item, &row.notes]).is_empty(),
+                "{}: {:?}",
+                row.item,
+                hints_for(&[&row.item, &row.notes])
+            );
+        }
+    }
+
+    #[test]
+    fn odd_text_does_not_panic() {
+        for text in [
+            "every",
+            "every 5",
+            "5",
+            "times",
+            "3 times",
+            "once a",
+            "every 9999999999999999999999 s",
+            "every 1.1234567 min",
+            "é every ½ min ∞",
+            "every 1.5.5 min",
+        ] {
+            let _ = hints_for(&[text]);
+        }
+    }
+}

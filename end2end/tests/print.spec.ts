@@ -14,6 +14,9 @@ test.describe('print', () => {
       await expect(page.locator(hidden).first(), hidden).toBeHidden();
     }
     await expect(page.getByLabel('Plan title')).toBeVisible();
+    // Column labels print as text (Chrome leaves buttons out of headers repeated per page).
+    const label = await page.locator('th.col-item').evaluate((th) => getComputedStyle(th, '::before').content);
+    expect(label).toBe('"Item"');
     await expect(page.getByTestId('readiness')).toBeVisible();
     const rows = editor.rows();
     const count = await rows.count();

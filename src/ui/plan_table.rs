@@ -109,7 +109,7 @@ fn SortHeader(field: Option<Field>, class: &'static str, label: &'static str) ->
         None => "Show plan order".to_owned(),
     };
     view! {
-        <th scope="col" class=class aria-sort=aria_sort>
+        <th scope="col" class=class aria-sort=aria_sort data-label=label>
             <button
                 type="button"
                 class="sort-button"

@@ -1,4 +1,4 @@
-import { test, expect, WORKSPACE_KEY } from './fixtures';
+import { test, expect, WORKSPACE_KEY, HARNESS_NOISE } from './fixtures';
 
 test.describe('editing', () => {
   test('the template renders and hydrates', async ({ editor, page }) => {
@@ -251,7 +251,7 @@ test.describe('two tabs', () => {
     const other = await context.newPage();
     const problems: string[] = [];
     other.on('console', (m) => {
-      const harness = /Service Worker registration blocked by Playwright/.test(m.text());
+      const harness = HARNESS_NOISE.test(m.text());
       if ((m.type() === 'error' || m.type() === 'warning') && !harness) problems.push(m.text());
     });
     await other.goto('/');

@@ -66,11 +66,13 @@ export class Editor {
   }
 }
 
+/** Playwright's own note when `serviceWorkers: 'block'` stops the app registering its worker. */
+export const HARNESS_NOISE = /Service Worker registration blocked by Playwright/;
+
 /** Collects console errors and warnings; a test may allow the ones it expects. */
 export class ConsoleGuard {
   readonly problems: string[] = [];
-  // Playwright's own note when `serviceWorkers: 'block'` stops the app registering its worker.
-  private readonly allowed: RegExp[] = [/Service Worker registration blocked by Playwright/];
+  private readonly allowed: RegExp[] = [HARNESS_NOISE];
   allow(pattern: RegExp) {
     this.allowed.push(pattern);
   }

@@ -23,13 +23,25 @@ pub struct HintRule {
     pub shorter_than_secs: f64,
     /// When not empty, the row must also mention one of these phrases.
     pub needs_any: &'static [&'static str],
-    /// Rows that mention one of these are left alone (the foreground, where apps may poll
-    /// as often as they like; pushes, which another rule covers).
-    pub unless_any: &'static [&'static str],
+    /// Rows that mention a phrase of one of these lists are left alone.
+    pub unless_any: &'static [&'static [&'static str]],
     pub message: &'static str,
     /// The FAQ answer that explains the limit.
     pub faq: &'static str,
 }
+
+/// The foreground, where apps may poll as often as they like.
+const FOREGROUND: &[&str] = &[
+    "foreground",
+    "websocket",
+    "websockets",
+    "web socket",
+    "while the app is open",
+    "on screen",
+];
+
+/// Pushes, which the silent-push rule covers.
+const PUSH: &[&str] = &["push", "pushes"];
 
 pub const HINT_RULES: [HintRule; 3] = [
     HintRule {
@@ -37,16 +49,7 @@ pub const HINT_RULES: [HintRule; 3] = [
         platform: Platform::Android,
         shorter_than_secs: 15.0 * 60.0,
         needs_any: &[],
-        unless_any: &[
-            "foreground",
-            "websocket",
-            "websockets",
-            "web socket",
-            "while the app is open",
-            "on screen",
-            "push",
-            "pushes",
-        ],
+        unless_any: &[FOREGROUND, PUSH],
         message: "Android runs periodic background work at most every 15 minutes \
                   (WorkManager's minimum), and Doze can push it back further.",
         faq: "faq-interval",
@@ -56,14 +59,7 @@ pub const HINT_RULES: [HintRule; 3] = [
         platform: Platform::Ios,
         shorter_than_secs: f64::INFINITY,
         needs_any: &[],
-        unless_any: &[
-            "foreground",
-            "websocket",
-            "websockets",
-            "web socket",
-            "while the app is open",
-            "on screen",
-        ],
+        unless_any: &[FOREGROUND],
         message: "iOS decides when background refresh runs: earliestBeginDate is only a \
                   floor, so no interval is guaranteed.",
         faq: "faq-interval",
@@ -140,7 +136,13 @@ pub fn hints_for(texts: &[&str]) -> Vec<Hint> {
             Platform::Ios => names_ios,
             Platform::Any => true,
         })
-        .filter(|rule| !rule.unless_any.iter().any(|w| mentions(&tokens, w)))
+        .filter(|rule| {
+            !rule
+                .unless_any
+                .iter()
+                .flat_map(|list| list.iter())
+                .any(|w| mentions(&tokens, w))
+        })
         .filter(|rule| {
             rule.needs_any.is_empty() || rule.needs_any.iter().any(|w| mentions(&tokens, w))
         })

@@ -4,7 +4,7 @@
 
 use super::plan_context::{use_plan, PlanContext};
 use crate::browser::dom;
-use crate::model::{same_category, status_index, CategoryTally, Readiness, Status};
+use crate::model::{status_index, CategoryTally, Readiness, Status};
 use leptos::prelude::*;
 
 /// Status segments from left to right: finished work first.
@@ -144,11 +144,7 @@ fn category_bar(ctx: PlanContext, tally: &CategoryTally) -> impl IntoView {
     let toggle = move |_| {
         let name = name.clone();
         ctx.update_view(move |s| {
-            let same = s
-                .category
-                .as_deref()
-                .is_some_and(|c| same_category(c, &name) && c.is_empty() == name.is_empty());
-            s.category = if same { None } else { Some(name) };
+            s.category = (s.category.as_deref() != Some(name.as_str())).then_some(name);
         })
     };
     let (done, total) = (tally.done(), tally.total());

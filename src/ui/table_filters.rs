@@ -14,44 +14,17 @@ pub fn TableFilters() -> impl IntoView {
             } else {
                 c
             };
-            view! {
-                <button
-                    type="button"
-                    class="chip"
-                    aria-label=format!("Category: {label}. Remove this filter")
-                    on:click=move |_| ctx.update_view(|s| s.category = None)
-                >
-                    "Category: " {label.clone()} <span aria-hidden="true">" ×"</span>
-                </button>
-            }
+            view! { <Chip text=format!("Category: {label}") remove="Remove this filter" on_remove=move || ctx.update_view(|s| s.category = None)/> }
         })
     };
     let status_chip = move || {
         ctx.spec.with(|s| s.status).map(|status| {
-            view! {
-                <button
-                    type="button"
-                    class="chip"
-                    aria-label=format!("Status: {}. Remove this filter", status.as_str())
-                    on:click=move |_| ctx.update_view(|s| s.status = None)
-                >
-                    "Status: " {status.as_str()} <span aria-hidden="true">" ×"</span>
-                </button>
-            }
+            view! { <Chip text=format!("Status: {}", status.as_str()) remove="Remove this filter" on_remove=move || ctx.update_view(|s| s.status = None)/> }
         })
     };
     let sort_chip = move || {
         ctx.spec.with(|s| s.describe_sort()).map(|sort| {
-            view! {
-                <button
-                    type="button"
-                    class="chip"
-                    aria-label=format!("{sort}. Back to plan order")
-                    on:click=move |_| ctx.update_view(|s| s.sort = None)
-                >
-                    {sort.clone()} <span aria-hidden="true">" ×"</span>
-                </button>
-            }
+            view! { <Chip text=sort remove="Back to plan order" on_remove=move || ctx.update_view(|s| s.sort = None)/> }
         })
     };
     let count = move || {
@@ -95,5 +68,25 @@ pub fn TableFilters() -> impl IntoView {
             </div>
             <p class="filter-count" data-testid="filter-count">{count}</p>
         </div>
+    }
+}
+
+/// An active filter or sort, as a button that removes it.
+#[component]
+fn Chip(
+    text: String,
+    remove: &'static str,
+    on_remove: impl Fn() + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <button
+            type="button"
+            class="chip"
+            aria-label=format!("{text}. {remove}")
+            on:click=move |_| on_remove()
+        >
+            {text.clone()}
+            <span aria-hidden="true">" ×"</span>
+        </button>
     }
 }

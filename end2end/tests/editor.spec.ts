@@ -123,6 +123,9 @@ test.describe('editing', () => {
     await page.keyboard.press('Control+Shift+Backspace');
     await expect(editor.rows()).toHaveCount(before.length);
     await expect(page.getByTestId('announcer')).toContainText('deleted');
+    // Focus moves to the row that took the deleted one's place (after a tick): wait for it,
+    // so it cannot land after the next step.
+    await expect(editor.cell(2, 'item')).toBeFocused();
 
     await editor.cell(3, 'notes').focus();
     await page.keyboard.press('Escape');

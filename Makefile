@@ -6,11 +6,13 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
 CARGO_BIN := $(HOME)/.cargo/bin
-export PATH := $(CARGO_BIN):$(PATH)
+# wasm-opt comes from npm's binaryen (tools/), first on PATH: cargo-leptos runs the first
+# wasm-opt it finds, and Debian's binaryen (108) silently breaks hydration.
+WASM_OPT_BIN := $(CURDIR)/tools/node_modules/.bin
+export PATH := $(WASM_OPT_BIN):$(CARGO_BIN):$(PATH)
 
 CARGO_LEPTOS_VERSION := 0.3.10
 WASM_BINDGEN_VERSION := 0.2.130
-WASM_OPT_VERSION := 0.116.1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 SITE_ADDR ?= 127.0.0.1:3000
@@ -77,7 +79,7 @@ fmt:
 
 # ----- set-up (idempotent, pinned, quiet when done) -----
 
-tools:
+tools: tools/node_modules/.installed
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || { \
 	  echo "Adding the wasm32-unknown-unknown target..."; \
 	  rustup target add wasm32-unknown-unknown; }
@@ -87,12 +89,17 @@ tools:
 	@wasm-bindgen --version 2>/dev/null | grep -q " $(WASM_BINDGEN_VERSION)$$" || { \
 	  echo "Compiling wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (first run only: about 5 minutes)..."; \
 	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force --quiet; }
-	@"$(CARGO_BIN)/wasm-opt" --version 2>/dev/null | grep -q "version 116" || { \
-	  echo "Compiling wasm-opt $(WASM_OPT_VERSION) (first run only: about 15 minutes)..."; \
-	  cargo install wasm-opt --version $(WASM_OPT_VERSION) --locked --force --quiet; }
 	@# cargo-leptos runs the first wasm-opt on PATH; Debian's binaryen (108) breaks hydration.
-	@[ "$$(command -v wasm-opt)" = "$(CARGO_BIN)/wasm-opt" ] || { \
-	  echo "error: wasm-opt on PATH is $$(command -v wasm-opt), expected $(CARGO_BIN)/wasm-opt"; exit 1; }
+	@[ "$$(command -v wasm-opt)" = "$(WASM_OPT_BIN)/wasm-opt" ] || { \
+	  echo "error: wasm-opt on PATH is $$(command -v wasm-opt), expected $(WASM_OPT_BIN)/wasm-opt"; exit 1; }
+
+# binaryen 132 from npm: a prebuilt wasm-opt (a Node script) that installs in seconds.
+tools/node_modules/.installed: tools/package-lock.json
+	@echo "Installing wasm-opt (npm binaryen 132.0.0, npm ci)..."
+	@cd tools && npm ci --no-audit --no-fund --silent
+	@tools/node_modules/.bin/wasm-opt --version | grep -q "version 132" || { \
+	  echo "error: tools/node_modules/.bin/wasm-opt is not binaryen 132"; exit 1; }
+	@touch $@
 
 browser:
 	@command -v chromium >/dev/null || { \

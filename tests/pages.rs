@@ -5,7 +5,7 @@ mod common;
 
 use axum::http::StatusCode;
 use common::{get, html_escape, test_app};
-use syncplan::template::{default_plan, FAQ, PAGE_TITLE};
+use syncplan::template::{content_checked_label, default_plan, CONTENT_CHECKED, FAQ, PAGE_TITLE};
 
 #[tokio::test]
 async fn the_editor_renders_the_whole_template_server_side() {
@@ -50,6 +50,25 @@ async fn the_editor_renders_the_whole_template_server_side() {
         );
     }
     assert_eq!(html.matches("class=\"faq-item\"").count(), FAQ.len());
+    // Every answer shows its sources, and the page says when they were checked.
+    assert_eq!(html.matches("class=\"faq-sources\"").count(), FAQ.len());
+    for faq in FAQ {
+        for source in faq.sources {
+            assert!(
+                html.contains(&format!("href=\"{}\"", source.url)),
+                "source link {}",
+                source.url
+            );
+        }
+    }
+    assert!(
+        html.contains(&format!("<time datetime=\"{CONTENT_CHECKED}\">")),
+        "checked date"
+    );
+    assert!(
+        html.contains(&content_checked_label()),
+        "checked date as people read it"
+    );
 }
 
 #[tokio::test]

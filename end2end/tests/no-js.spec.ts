@@ -26,7 +26,9 @@ test('the FAQ opens and closes without JavaScript', async ({ page }) => {
   await expect(answer).toBeHidden();
   await first.locator('summary').click();
   await expect(answer).toBeVisible();
-  await expect(answer).toContainText('lastSyncTimestamp');
+  await expect(answer).toContainText('sync token');
+  // Each answer ends with its sources, plain links that work without JavaScript.
+  await expect(answer.locator('.faq-sources a').first()).toHaveAttribute('href', /^https:\/\//);
   await first.locator('summary').click();
   await expect(answer).toBeHidden();
   // Every answer is in the page for readers and search.

@@ -27,7 +27,7 @@ test.describe('readiness summary', () => {
     await editor.cell(1, 'status').selectOption('Done');
     await expect(headline).toHaveText(`1 of ${p0Total} P0 items done`);
     await expect(page.getByRole('button', { name: /^Done 1$/ })).toBeVisible();
-    await expect(page.getByRole('button', { name: 'Sync triggers: 1 of 3 done' })).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Sync triggers: 1 of 4 done' })).toBeVisible();
 
     // Demoting it removes it from the P0 count.
     await editor.cell(1, 'priority').selectOption('P1');
@@ -113,8 +113,8 @@ test.describe('readiness summary', () => {
     await page.getByRole('button', { name: /^Platform constraints: / }).click();
     const shown = visibleRows(page);
     await expect(shown).not.toHaveCount(0);
-    // Rows 2, 3, 18 and 19: from row 3, Enter skips the 14 hidden rows.
-    await expect(shown.locator('td.col-num')).toHaveText(['2', '3', '18', '19']);
+    // Rows 2, 3, 18, 19 and 28: from row 3, Enter skips the 14 hidden rows.
+    await expect(shown.locator('td.col-num')).toHaveText(['2', '3', '18', '19', '28']);
     const from = shown.nth(1).locator('[data-col="owner"]');
     await from.click();
     await from.press('Enter');
@@ -177,13 +177,20 @@ test.describe('platform hints', () => {
     await expect(page.locator('.row-hints')).toHaveCount(0);
     await editor.cell(9, 'notes').fill('Poll the server every 5 min in the background.');
     const hint = editor.row(9).locator('.row-hints');
+    // No platform named: Android's minimum and iOS's caveat both apply.
     await expect(hint).toContainText('“every 5 min”: Android runs periodic background work at most every 15 minutes');
-    await hint.getByRole('link').click();
+    await expect(hint).toContainText('“every 5 min”: iOS decides when background refresh runs');
+    await hint.getByRole('link').first().click();
     await expect(page.locator('#faq-interval')).toHaveAttribute('open', '');
     await expect(page.locator('#faq-interval summary')).toBeFocused();
 
+    // A row naming no platform runs on iOS too, where 30 minutes is only a wish.
     await editor.cell(9, 'notes').fill('Poll the server every 30 minutes in the background.');
-    await expect(hint).toHaveCount(0);
+    await expect(hint).toContainText('“every 30 minutes”: iOS decides when background refresh runs');
+    await expect(hint).not.toContainText('Android runs');
+
+    await editor.cell(9, 'item').fill('Android: WorkManager sync');
+    await expect(editor.row(9).locator('.row-hints')).toHaveCount(0);
 
     await editor.cell(9, 'item').fill('iOS: BGAppRefreshTask every 20 minutes');
     await expect(editor.row(9).locator('.row-hints')).toContainText('iOS decides when background refresh runs');

@@ -1,7 +1,7 @@
 //! The export formats.
 
 use crate::model::{guard_cell, Field, Plan};
-use crate::template::FAQ;
+use crate::template::{content_checked_label, CHECKED_AGAINST, FAQ};
 use std::fmt::Write as _;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -12,7 +12,7 @@ pub enum Format {
     ExcelCsv,
     /// Notion's database import: Item (the title property) first, `#` last.
     NotionCsv,
-    /// A Notion-ready page: title, table, FAQ.
+    /// A Notion-ready page: title, table, FAQ with its sources.
     Markdown,
     /// The plan document, lossless.
     Json,
@@ -219,11 +219,27 @@ fn markdown(plan: &Plan) -> String {
         out.push('\n');
     }
     out.push_str("\n## Frequently asked questions\n");
+    let _ = write!(
+        out,
+        "\nContent checked against {CHECKED_AGAINST} on {}.\n",
+        content_checked_label()
+    );
     for faq in FAQ {
         let _ = write!(out, "\n### {}\n", faq.question);
         for paragraph in faq.answer {
             let _ = write!(out, "\n{paragraph}\n");
         }
+        out.push_str("\nSources: ");
+        for (i, source) in faq.sources.iter().enumerate() {
+            if i > 0 {
+                out.push_str(" · ");
+            }
+            // Our own https URLs, with nothing that could end the link early.
+            out.push('[');
+            md_text(&mut out, source.title, false);
+            let _ = write!(out, "]({})", source.url);
+        }
+        out.push('\n');
     }
     out
 }

@@ -121,14 +121,37 @@ fn golden_markdown() {
         "\n",
         "## Frequently asked questions\n",
         "\n",
-        "### How do I handle sync when the app has been in the background for days?\n",
-        "\n",
-        "Combine delta sync with a full-sync fallback.",
     );
     assert!(md.starts_with(expected_head), "got:\n{md}");
+    let expected_faq = format!(
+        "Content checked against Android, Apple and Firebase documentation on {}.\n\
+         \n\
+         ### How do I handle sync when the app has been in the background for days?\n\
+         \n\
+         Combine delta sync with a full-sync fallback.",
+        crate::template::content_checked_label()
+    );
+    assert!(
+        md[expected_head.len()..].starts_with(&expected_faq),
+        "got:\n{md}"
+    );
+    // Each answer ends with its sources as Markdown links.
+    assert!(md.contains(concat!(
+        "\nSources: [Google Calendar API: Synchronize resources efficiently]",
+        "(https://developers.google.com/calendar/api/guides/sync) · ",
+        "[PowerSync: Write path concepts]",
+        "(https://docs.powersync.com/handling-writes/write-path/concepts)\n",
+    )));
     for faq in crate::template::FAQ {
         assert!(md.contains(&format!("\n### {}\n", faq.question)));
+        for source in faq.sources {
+            assert!(md.contains(&format!("]({})", source.url)), "{}", source.url);
+        }
     }
+    assert_eq!(
+        md.matches("\nSources: [").count(),
+        crate::template::FAQ.len()
+    );
     // Every table line has exactly 8 unescaped pipes: the table never breaks.
     for line in md
         .lines()

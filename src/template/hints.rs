@@ -1,17 +1,35 @@
 //! Platform-constraint hints: a row that names a schedule the platforms will not keep
-//! ("poll every 5 min in the background") gets a short warning linking to the FAQ answer
-//! that explains the limit. The rules are data; `hints_for` applies them.
+//! ("poll every 5 min in the background") gets a short warning, in terms of the platform the
+//! row names, linking to the FAQ answer that explains the limit. The rules are data;
+//! `hints_for` applies them.
 
-/// Which rows a rule looks at.
+/// Which rows a rule looks at, by the platforms a row names. A row that names no platform
+/// runs on both, so every limit of either platform applies to it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Platform {
-    /// Rows that name Android, or name no platform at all (Android's limit is the floor
-    /// of any cross-platform background schedule).
+    /// Rows that name Android, or no platform.
     Android,
-    /// Rows that name iOS.
+    /// Rows that name iOS, or no platform.
     Ios,
-    /// Every row.
-    Any,
+    /// Rows that name Android and not iOS: for Android's own wording of a limit.
+    AndroidOnly,
+    /// Rows that name iOS and not Android: for Apple's own wording of a limit.
+    IosOnly,
+    /// Rows that name both platforms or neither: for one wording that covers both.
+    BothOrNeither,
+}
+
+impl Platform {
+    /// Whether a row naming Android (`android`) and iOS (`ios`) is one of these rows.
+    fn covers(self, android: bool, ios: bool) -> bool {
+        match self {
+            Platform::Android => android || !ios,
+            Platform::Ios => ios || !android,
+            Platform::AndroidOnly => android && !ios,
+            Platform::IosOnly => ios && !android,
+            Platform::BothOrNeither => android == ios,
+        }
+    }
 }
 
 /// One platform limit.
@@ -40,16 +58,36 @@ const FOREGROUND: &[&str] = &[
     "on screen",
 ];
 
-/// Pushes, which the silent-push rule covers.
+/// Pushes, which the silent-push rules cover.
 const PUSH: &[&str] = &["push", "pushes"];
 
-pub const HINT_RULES: [HintRule; 3] = [
+/// Pushes that wake the app without showing anything: Apple's background notifications and
+/// FCM's data messages.
+const SILENT_PUSH: &[&str] = &[
+    "silent push",
+    "silent pushes",
+    "silent notification",
+    "silent notifications",
+    "background push",
+    "background pushes",
+    "background notification",
+    "background notifications",
+    "content available",
+    "data message",
+    "data messages",
+];
+
+/// Pushes more often than this are a schedule, not a nudge: Apple advises two or three an
+/// hour at most.
+const PUSH_SCHEDULE_SECS: f64 = 20.0 * 60.0;
+
+pub const HINT_RULES: [HintRule; 5] = [
     HintRule {
         id: "android-periodic-minimum",
         platform: Platform::Android,
         shorter_than_secs: 15.0 * 60.0,
         needs_any: &[],
-        unless_any: &[FOREGROUND, PUSH],
+        unless_any: &[FOREGROUND, PUSH, SILENT_PUSH],
         message: "Android runs periodic background work at most every 15 minutes \
                   (WorkManager's minimum), and Doze can push it back further.",
         faq: "faq-interval",
@@ -57,34 +95,52 @@ pub const HINT_RULES: [HintRule; 3] = [
     HintRule {
         id: "ios-refresh-not-guaranteed",
         platform: Platform::Ios,
-        shorter_than_secs: f64::INFINITY,
+        // A daily schedule is about what iOS grants; anything tighter is a wish.
+        shorter_than_secs: 24.0 * 3600.0,
         needs_any: &[],
-        unless_any: &[FOREGROUND],
+        unless_any: &[FOREGROUND, PUSH, SILENT_PUSH],
         message: "iOS decides when background refresh runs: earliestBeginDate is only a \
-                  floor, so no interval is guaranteed.",
+                  floor, so expect a few refreshes a day, and none after a force-quit.",
         faq: "faq-interval",
     },
     HintRule {
         id: "silent-push-throttled",
-        platform: Platform::Any,
-        shorter_than_secs: 20.0 * 60.0,
-        needs_any: &[
-            "silent push",
-            "silent pushes",
-            "silent notification",
-            "silent notifications",
-            "background push",
-            "content available",
-        ],
+        platform: Platform::BothOrNeither,
+        shorter_than_secs: PUSH_SCHEDULE_SECS,
+        needs_any: SILENT_PUSH,
         unless_any: &[],
-        message: "Apple throttles silent pushes to a few an hour and may not deliver them: use \
-                  a push as a nudge to sync, never as the schedule.",
-        faq: "faq-websockets",
+        message: "Neither platform keeps a silent-push schedule: Apple allows a few an hour at \
+                  most and none after a force-quit, and FCM holds normal-priority messages in \
+                  Doze and demotes high-priority ones that show no notification. Use a push \
+                  as a nudge to sync, never as the schedule.",
+        faq: "faq-push",
+    },
+    HintRule {
+        id: "silent-push-apple-budget",
+        platform: Platform::IosOnly,
+        shorter_than_secs: PUSH_SCHEDULE_SECS,
+        needs_any: SILENT_PUSH,
+        unless_any: &[],
+        message: "Apple rations silent pushes by a budget that changes with conditions (send \
+                  two or three an hour at most), may drop them, and delivers none after a \
+                  force-quit: use a push as a nudge to sync, never as the schedule.",
+        faq: "faq-push",
+    },
+    HintRule {
+        id: "silent-push-fcm-priority",
+        platform: Platform::AndroidOnly,
+        shorter_than_secs: PUSH_SCHEDULE_SECS,
+        needs_any: SILENT_PUSH,
+        unless_any: &[],
+        message: "FCM holds normal-priority messages while the phone is in Doze and demotes \
+                  high-priority ones that show no notification: use a push as a nudge to \
+                  sync, never as the schedule.",
+        faq: "faq-push",
     },
 ];
 
-const ANDROID_WORDS: [&str; 4] = ["android", "workmanager", "jobscheduler", "doze"];
-const IOS_WORDS: [&str; 8] = [
+const ANDROID_WORDS: &[&str] = &["android", "workmanager", "jobscheduler", "doze"];
+const IOS_WORDS: &[&str] = &[
     "ios",
     "iphone",
     "ipad",
@@ -93,6 +149,7 @@ const IOS_WORDS: [&str; 8] = [
     "bgtaskscheduler",
     "background fetch",
     "apple",
+    "apns",
 ];
 
 /// A rule that fired on a row, with the words that made it fire.
@@ -131,11 +188,7 @@ pub fn hints_for(texts: &[&str]) -> Vec<Hint> {
     let names_ios = IOS_WORDS.iter().any(|w| mentions(&tokens, w));
     HINT_RULES
         .iter()
-        .filter(|rule| match rule.platform {
-            Platform::Android => names_android || !names_ios,
-            Platform::Ios => names_ios,
-            Platform::Any => true,
-        })
+        .filter(|rule| rule.platform.covers(names_android, names_ios))
         .filter(|rule| {
             !rule
                 .unless_any
@@ -407,13 +460,12 @@ mod tests {
 
     #[test]
     fn android_minimum_fires_below_15_minutes_in_the_background() {
-        assert_eq!(rules("Sync every 5 min"), ["android-periodic-minimum"]);
         assert_eq!(
             rules("Android: WorkManager job every 10 minutes"),
             ["android-periodic-minimum"]
         );
-        assert!(rules("Sync every 15 min").is_empty());
-        assert!(rules("Sync every 30 minutes").is_empty());
+        assert!(rules("Android: sync every 15 min").is_empty());
+        assert!(rules("Android: sync every 30 minutes").is_empty());
         assert!(rules("In the foreground, poll every 30 seconds").is_empty());
         assert!(rules("Keep a WebSocket open and ping every 20 s").is_empty());
     }
@@ -434,12 +486,41 @@ mod tests {
             rules("Android and iOS: sync every 5 min"),
             ["android-periodic-minimum", "ios-refresh-not-guaranteed"]
         );
-        // "scenarios" and "radios" are not iOS.
-        assert!(rules("Test scenarios every 2 hours").is_empty());
+        // A daily schedule is what iOS grants anyway.
+        assert!(rules("iOS: refresh the catalogue once a day").is_empty());
+        assert!(rules("iOS: back up every 2 days").is_empty());
+        // "scenarios" and "radios" are not iOS: the row names Android only.
+        assert_eq!(
+            rules("Android: test scenarios and radios every 10 min"),
+            ["android-periodic-minimum"]
+        );
     }
 
     #[test]
-    fn silent_push_schedules_are_flagged() {
+    fn a_row_naming_no_platform_gets_the_limits_of_both() {
+        assert_eq!(
+            rules("Sync every 5 min"),
+            ["android-periodic-minimum", "ios-refresh-not-guaranteed"]
+        );
+        // Fine on Android, a wish on iOS.
+        assert_eq!(
+            rules("Sync every 30 minutes"),
+            ["ios-refresh-not-guaranteed"]
+        );
+        assert_eq!(rules("Sync every 15 min"), ["ios-refresh-not-guaranteed"]);
+        assert_eq!(
+            rules("Refresh 4 times an hour"),
+            ["ios-refresh-not-guaranteed"]
+        );
+        assert!(rules("Sync once a day").is_empty());
+        assert!(rules("Rotate the keys every 90 days").is_empty());
+        let hints = hints_for(&["Sync every 30 minutes"]);
+        assert!(hints[0].message.contains("a few refreshes a day"));
+    }
+
+    #[test]
+    fn silent_push_schedules_get_the_named_platforms_reason() {
+        // No platform named: one message covering both.
         assert_eq!(
             rules("Send a silent push every 5 minutes to wake the app"),
             ["silent-push-throttled"]
@@ -448,16 +529,70 @@ mod tests {
             rules("Silent push every 10 min, in the foreground too"),
             ["silent-push-throttled"]
         );
+        assert_eq!(
+            rules("Android and iOS: silent push every 5 min"),
+            ["silent-push-throttled"]
+        );
+        // One platform named: that platform's own reason.
+        assert_eq!(
+            rules("iOS: silent push every 10 minutes"),
+            ["silent-push-apple-budget"]
+        );
+        assert_eq!(
+            rules("APNs background notification every 5 min"),
+            ["silent-push-apple-budget"]
+        );
+        assert_eq!(
+            rules("Android: FCM data message every 5 min to trigger sync"),
+            ["silent-push-fcm-priority"]
+        );
+        // A push now and then is a nudge, not a schedule.
         assert!(rules("Silent push once an hour").is_empty());
+        assert!(rules("Android: silent push once an hour").is_empty());
+    }
+
+    #[test]
+    fn push_messages_speak_of_the_right_platform() {
+        let message = |id: &str| {
+            HINT_RULES
+                .iter()
+                .find(|r| r.id == id)
+                .expect("a push rule")
+                .message
+        };
+        let apple = message("silent-push-apple-budget");
+        assert!(apple.contains("Apple") && apple.contains("force-quit"));
+        assert!(!apple.contains("FCM"));
+        let fcm = message("silent-push-fcm-priority");
+        assert!(fcm.contains("FCM") && fcm.contains("Doze") && fcm.contains("demotes"));
+        assert!(!fcm.contains("Apple"));
+        let both = message("silent-push-throttled");
+        for phrase in ["Apple", "force-quit", "FCM", "demotes"] {
+            assert!(both.contains(phrase), "{phrase}");
+        }
+    }
+
+    #[test]
+    fn platform_filters_split_rows_as_documented() {
+        use Platform::*;
+        // (names Android, names iOS) for: neither, Android only, iOS only, both.
+        let rows = [(false, false), (true, false), (false, true), (true, true)];
+        let covered = |p: Platform| rows.map(|(a, i)| p.covers(a, i));
+        assert_eq!(covered(Android), [true, true, false, true]);
+        assert_eq!(covered(Ios), [true, false, true, true]);
+        assert_eq!(covered(AndroidOnly), [false, true, false, false]);
+        assert_eq!(covered(IosOnly), [false, false, true, false]);
+        assert_eq!(covered(BothOrNeither), [true, false, false, true]);
     }
 
     #[test]
     fn a_hint_quotes_the_rows_words_and_links_the_faq() {
         let hints = hints_for(&["Poll the server", "Every 5 Min while in the background"]);
-        assert_eq!(hints.len(), 1);
-        assert_eq!(hints[0].phrase, "Every 5 Min");
-        assert_eq!(hints[0].faq, "faq-interval");
+        assert_eq!(hints.len(), 2);
+        assert!(hints.iter().all(|h| h.phrase == "Every 5 Min"));
+        assert!(hints.iter().all(|h| h.faq == "faq-interval"));
         assert!(hints[0].text().starts_with("“Every 5 Min”: Android runs"));
+        assert!(hints[1].text().starts_with("“Every 5 Min”: iOS decides"));
         assert!(crate::template::faq(hints[0].faq).is_some());
     }
 

@@ -1,13 +1,18 @@
-use crate::template::{Faq, FAQ};
+use crate::template::{content_checked_label, Faq, CHECKED_AGAINST, CONTENT_CHECKED, FAQ};
 use leptos::prelude::*;
 
 /// The FAQ as an accordion of `<details>`: opens and closes without JavaScript. Category
 /// links point at `#<id>-answer`, which browsers open and scroll to even without JavaScript.
+/// Each answer ends with its sources; the line under the heading says when they were checked.
 #[component]
 pub fn FaqList() -> impl IntoView {
     view! {
         <section class="faq" id="faq" aria-labelledby="faq-heading">
             <h2 id="faq-heading">"Frequently asked questions"</h2>
+            <p class="faq-checked">
+                "Content checked against " {CHECKED_AGAINST} " on "
+                <time datetime=CONTENT_CHECKED>{content_checked_label()}</time> "."
+            </p>
             {FAQ.iter().map(|faq| view! { <FaqItem faq/> }).collect_view()}
         </section>
     }
@@ -22,6 +27,20 @@ fn FaqItem(faq: &'static Faq) -> impl IntoView {
             </summary>
             <div class="faq-answer" id=format!("{}-answer", faq.id)>
                 {faq.answer.iter().map(|p| view! { <p>{with_code(p)}</p> }).collect_view()}
+                <p class="faq-sources">
+                    "Sources: "
+                    {faq
+                        .sources
+                        .iter()
+                        .enumerate()
+                        .map(|(i, source)| {
+                            view! {
+                                {(i > 0).then_some(" · ")}
+                                <a href=source.url rel="noopener noreferrer">{source.title}</a>
+                            }
+                        })
+                        .collect_view()}
+                </p>
             </div>
         </details>
     }

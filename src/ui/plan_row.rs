@@ -1,6 +1,6 @@
 use super::plan_context::{use_plan, PlanContext, RowCells};
 use crate::browser::dom;
-use crate::model::{max_chars, Field, Priority, RowId, Status};
+use crate::model::{max_chars, Edit, Field, Priority, RowId, Status};
 use crate::template;
 use leptos::either::Either;
 use leptos::ev::KeyboardEvent;
@@ -60,6 +60,7 @@ pub fn PlanRow(index: Signal<usize>, cells: RowCells) -> impl IntoView {
             <td class="col-item" data-label="Item">
                 <TextCell row=id.clone() field=Field::Item value=item index/>
                 <RowHints hints/>
+                <AdviceOffer row=id.clone() item notes category/>
             </td>
             <td class="col-category" data-label="Category">
                 <div class="category-cell">
@@ -130,6 +131,69 @@ fn RowHints(hints: Memo<Vec<template::Hint>>) -> impl IntoView {
                     </ul>
                 }
             })
+        })
+    }
+}
+
+/// "Update this row to the current advice", for a row that still holds earlier template
+/// advice word for word. Never applied by itself: the user chooses, and can undo.
+#[component]
+fn AdviceOffer(
+    row: RowId,
+    item: RwSignal<String>,
+    notes: RwSignal<String>,
+    category: RwSignal<String>,
+) -> impl IntoView {
+    let ctx = use_plan();
+    let update = {
+        let row = row.clone();
+        Memo::new(move |_| {
+            let probe = crate::model::Row {
+                item: item.get(),
+                notes: notes.get(),
+                category: category.get(),
+                ..crate::model::Row::blank(row.clone())
+            };
+            template::updated_advice(&probe)
+        })
+    };
+    let apply = move |_| {
+        let Some(advice) = update.get_untracked() else {
+            return;
+        };
+        let mut edits = vec![
+            Edit::SetField {
+                row: row.clone(),
+                field: Field::Item,
+                value: advice.item.to_owned(),
+            },
+            Edit::SetField {
+                row: row.clone(),
+                field: Field::Notes,
+                value: advice.notes.to_owned(),
+            },
+        ];
+        if let Some(category) = advice.category {
+            edits.push(Edit::SetField {
+                row: row.clone(),
+                field: Field::Category,
+                value: category.to_owned(),
+            });
+        }
+        if ctx.edit(Edit::Batch(edits)) {
+            ctx.announce("The row now holds the current advice. Press Control+Z to undo.".into());
+        }
+    };
+    move || {
+        update.with(|u| u.is_some()).then(|| {
+            view! {
+                <p class="advice-offer">
+                    "This row holds earlier advice from the template. "
+                    <button type="button" class="link-button" on:click=apply.clone()>
+                        "Update this row to the current advice"
+                    </button>
+                </p>
+            }
         })
     }
 }

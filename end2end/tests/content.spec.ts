@@ -1,0 +1,75 @@
+import { test, expect, WORKSPACE_KEY } from './fixtures';
+
+// A plan saved before the advice was corrected: row t10 still says what the old template said.
+const OLD_ITEM = 'Make every upload safe to retry';
+const OLD_NOTES =
+  'Give each mutation a client-generated id; the server remembers the last one it applied for each client and ignores repeats.';
+
+function savedWithOldAdvice() {
+  return JSON.stringify({
+    schema: 2,
+    revision: 1,
+    writer: 'old-tab',
+    saved_at: '2026-10-01T09:30:00Z',
+    active: 'main',
+    plans: [
+      {
+        id: 'main',
+        plan: {
+          schema: 1,
+          title: 'Saved last month',
+          rows: [
+            { id: 't10', item: OLD_ITEM, category: 'Offline queue', priority: 'P1', owner: 'Ana', status: 'In progress', notes: OLD_NOTES },
+            { id: 'mine', item: 'My own row', category: 'Testing', priority: 'P2', owner: '', status: 'Not started', notes: 'Nobody changes this.' },
+          ],
+        },
+      },
+    ],
+  });
+}
+
+test.describe('template content', () => {
+  test('a saved plan is never rewritten; old advice can be updated, and undone', async ({ editor, page }) => {
+    await page.addInitScript(
+      ([key, value]) => {
+        if (!sessionStorage.getItem('seeded')) {
+          localStorage.setItem(key, value);
+          sessionStorage.setItem('seeded', '1');
+        }
+      },
+      [WORKSPACE_KEY, savedWithOldAdvice()],
+    );
+    await editor.goto();
+    // The saved text is shown as it was saved.
+    await expect(editor.cell(1, 'notes')).toHaveValue(OLD_NOTES);
+    const offer = editor.row(1).getByRole('button', { name: 'Update this row to the current advice' });
+    await expect(offer).toBeVisible();
+    await expect(editor.row(2).getByRole('button', { name: 'Update this row to the current advice' })).toHaveCount(0);
+
+    await offer.click();
+    await expect(editor.cell(1, 'notes')).toHaveValue(/idempotency key/);
+    await expect(editor.cell(1, 'owner')).toHaveValue('Ana');
+    await expect(editor.cell(1, 'priority')).toHaveValue('P1');
+    await expect(editor.cell(1, 'status')).toHaveValue('In progress');
+    await expect(offer).toHaveCount(0);
+
+    await page.keyboard.press('Control+z');
+    await expect(editor.cell(1, 'notes')).toHaveValue(OLD_NOTES);
+    await expect(editor.cell(1, 'item')).toHaveValue(OLD_ITEM);
+  });
+
+  test('every FAQ answer shows its sources and the page says when it was checked', async ({ editor, page }) => {
+    await editor.goto();
+    await expect(page.locator('.faq')).toContainText('27 Nov 2026');
+    const answers = page.locator('.faq-item');
+    const n = await answers.count();
+    expect(n).toBeGreaterThanOrEqual(13);
+    for (let i = 0; i < n; i++) {
+      const links = answers.nth(i).locator('.faq-sources a');
+      expect(await links.count()).toBeGreaterThan(0);
+      for (const href of await links.evaluateAll((els) => els.map((e) => e.getAttribute('href')))) {
+        expect(href).toMatch(/^https:\/\//);
+      }
+    }
+  });
+});

@@ -5,9 +5,11 @@ mod cells;
 mod clipboard;
 mod decode;
 mod edit;
+mod grid;
 mod history;
 mod ids;
 mod limits;
+mod paste;
 mod plan;
 mod readiness;
 mod session;
@@ -18,11 +20,16 @@ pub use cells::{guard_cell, unguard_cell};
 pub use clipboard::{to_html_table, to_tsv};
 pub use decode::{decode_plan, decode_plan_json, parse_choice, DEFAULT_TITLE};
 pub use edit::{Edit, EditError};
+pub use grid::{column_index, CellRef, Cursor, Move};
 pub use history::{History, MAX_UNDO_STEPS};
 pub use ids::IdGen;
 pub use limits::{
     check_text, clean_text, is_valid_row_id, max_chars, Problem, ProblemKind, MAX_BODY_BYTES,
     MAX_NOTES_CHARS, MAX_PROBLEMS, MAX_ROWS, MAX_SHORT_CHARS, MAX_TITLE_CHARS,
+};
+pub use paste::{
+    block_to_html, block_to_tsv, clipboard_block, copy_block, parse_html_table, parse_tsv,
+    plan_paste, rectangle, Block, PastePlan, PasteProblem,
 };
 pub use plan::{Field, Plan, Priority, Row, RowId, Status, PLAN_SCHEMA};
 pub use readiness::{same_category, status_index, CategoryTally, Readiness, NO_CATEGORY};

@@ -48,6 +48,7 @@ export default defineConfig({
       LEPTOS_ENV: 'PROD',
       SYNCPLAN_DATABASE_URL: `sqlite://${dataDir}/shares.db?mode=rwc`,
       SYNCPLAN_SHARE_RATE_LIMIT: '1000',
+      SYNCPLAN_SHARES_PER_DAY: '100000',
       RUST_LOG: 'warn',
     },
   },

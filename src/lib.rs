@@ -8,6 +8,7 @@
 pub mod app;
 pub mod browser;
 pub mod model;
+pub mod shared;
 pub mod template;
 pub mod ui;
 

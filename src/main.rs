@@ -1,7 +1,7 @@
 #[cfg(feature = "ssr")]
 #[tokio::main]
 async fn main() {
-    use syncplan::server::{app, AppState, Config};
+    use syncplan::server::{app, serve, spawn_maintenance, AppState, Config, ConnectionLimits};
     use tracing_subscriber::EnvFilter;
 
     tracing_subscriber::fmt()
@@ -37,14 +37,17 @@ async fn main() {
         }
     };
     tracing::info!(store = state.store.backend(), "share store ready");
+    spawn_maintenance(&state);
+    let limits = ConnectionLimits {
+        max_connections: state.config.max_connections,
+        // Behind proxies every connection comes from a proxy: count clients per request.
+        max_per_client: (state.config.proxies.trusted_proxies == 0)
+            .then_some(state.config.max_connections_per_client),
+        header_timeout: state.config.header_timeout,
+        idle_timeout: state.config.idle_timeout,
+    };
     println!("syncplan is running at http://{}", addr);
-    let served = axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await;
-    if let Err(e) = served {
+    if let Err(e) = serve(listener, app(state), limits, shutdown_signal()).await {
         eprintln!("syncplan stopped with an error: {e}");
         std::process::exit(1);
     }

@@ -1,17 +1,26 @@
 //! The HTTP server: configuration, router assembly, handlers and errors.
 
+mod client_addr;
 mod config;
 mod error;
 mod exports;
 mod page_cache;
 mod rate_limit;
 mod routes;
+mod security_headers;
+mod serve;
 mod share_api;
+mod share_page;
 mod shares;
+mod state;
 
+pub use client_addr::{client_ip, parse_hop, ClientKey, ProxySetup};
 pub use config::{Config, DEFAULT_DATABASE_URL};
 pub use error::AppError;
-pub use page_cache::SHARE_PAGE_TTL;
-pub use routes::{app, AppState};
-pub use share_api::load_for_page;
-pub use shares::{ShareId, ShareStore, StoreError};
+pub use page_cache::SHARE_PAGE_MAX_AGE;
+pub use rate_limit::RateLimiter;
+pub use routes::{app, redact_path};
+pub use security_headers::inline_scripts;
+pub use serve::{serve, ConnectionLimits};
+pub use shares::{ShareStore, StoreError, StoreLimits};
+pub use state::{spawn_maintenance, AppState};

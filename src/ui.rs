@@ -27,5 +27,5 @@ pub use not_found::NotFound;
 pub use plan_context::{provide_plan_context, use_plan, Notice, PlanContext, RowCells, SaveState};
 pub use plan_table::PlanTable;
 pub use readiness_summary::ReadinessSummary;
-pub use share_page::{format_utc, ShareLoad, SharePage, SharedPlan};
+pub use share_page::{format_utc, SharePage};
 pub use table_filters::TableFilters;

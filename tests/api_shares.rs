@@ -342,6 +342,7 @@ async fn the_share_page_is_read_only_and_offers_downloads_and_a_live_sheet() {
         page.contains("How do I test sync reliability at scale?"),
         "the FAQ"
     );
+    assert!(page.contains("class=\"faq-sources\""), "the FAQ's sources");
 
     let response = send(
         &app,

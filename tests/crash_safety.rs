@@ -59,6 +59,7 @@ fn start(port: u16, database_url: &str) -> Child {
         .env("LEPTOS_SITE_ROOT", "target/site")
         .env("SYNCPLAN_DATABASE_URL", database_url)
         .env("SYNCPLAN_SHARE_RATE_LIMIT", "1000000")
+        .env("SYNCPLAN_SHARES_PER_DAY", "100000000")
         .env("RUST_LOG", "error")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

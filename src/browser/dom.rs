@@ -233,3 +233,15 @@ impl Timing {
         }
     }
 }
+
+/// The origin this page was loaded from (`https://plans.example.com`).
+pub fn origin() -> Option<String> {
+    web_sys::window()?.location().origin().ok()
+}
+
+/// Loads the current address again from the server.
+pub fn reload() {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().reload();
+    }
+}

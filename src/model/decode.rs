@@ -145,8 +145,13 @@ impl<'de> Deserialize<'de> for Rows {
                 f.write_str("a list of rows")
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Rows, A::Error> {
-                let mut rows = Vec::with_capacity(seq.size_hint().unwrap_or(32).min(MAX_ROWS + 1));
+                let mut rows = Vec::with_capacity(seq.size_hint().unwrap_or(32).min(MAX_ROWS));
                 while let Some(row) = seq.next_element::<RowSlot>()? {
+                    // Stop at the limit: a 2 MiB body of `{}` rows must not become a
+                    // million decoded rows before anything is checked.
+                    if rows.len() == MAX_ROWS {
+                        return Err(de::Error::custom(TOO_MANY_ROWS));
+                    }
                     rows.push(row);
                 }
                 Ok(Rows::List(rows))
@@ -245,12 +250,25 @@ pub fn decode_plan(value: serde_json::Value, ids: &mut IdGen) -> Result<Plan, Ve
     from_raw(raw, ids)
 }
 
+/// The error `rows` stops with once it holds more than [`MAX_ROWS`] rows.
+const TOO_MANY_ROWS: &str = "syncplan: too many rows";
+
+fn too_many_rows() -> Problem {
+    Problem::too_large(format!(
+        "The plan has more than {MAX_ROWS} rows; the limit is {MAX_ROWS}. Split it into \
+         smaller plans."
+    ))
+}
+
 fn json_problem(e: &serde_json::Error) -> Problem {
     // serde_json appends " at line X column Y"; say where in our own words instead.
     let full = e.to_string();
     let reason = full
         .rfind(" at line ")
         .map_or(full.as_str(), |i| &full[..i]);
+    if reason == TOO_MANY_ROWS {
+        return too_many_rows();
+    }
     let message = if e.is_data() {
         // Everything inside a plan is read leniently, so a data error is about its shape.
         if reason.starts_with("duplicate field") {
@@ -328,10 +346,7 @@ fn from_raw(raw: RawPlan, ids: &mut IdGen) -> Result<Plan, Vec<Problem>> {
         }
     };
     if raw_rows.len() > MAX_ROWS {
-        return Err(vec![Problem::too_large(format!(
-            "The plan has {} rows; the limit is {MAX_ROWS}. Split it into smaller plans.",
-            raw_rows.len()
-        ))]);
+        return Err(vec![too_many_rows()]);
     }
 
     let mut rows = Vec::with_capacity(raw_rows.len());

@@ -1,5 +1,6 @@
 //! One error type for every handler: users get a sentence they can act on, logs get the cause.
 
+use super::shares::StoreError;
 use crate::model::{Problem, ProblemKind};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -26,8 +27,17 @@ pub enum AppError {
     Invalid(Vec<Problem>),
     #[error("rate limited for {retry_after} s")]
     RateLimited { retry_after: u64 },
+    /// The client's share links for today are used up.
+    #[error("daily quota of {per_day} used up")]
+    DailyQuota { per_day: u32, retry_after: u64 },
+    /// The share store holds as much as it may.
+    #[error("the share store is full")]
+    StoreFull,
     #[error("{0}")]
     Unavailable(String),
+    /// Too many heavy requests at once: try again shortly.
+    #[error("overloaded")]
+    Busy { retry_after: u64 },
     #[error("the request took too long")]
     Timeout,
     #[error("internal error: {0}")]
@@ -53,8 +63,11 @@ impl AppError {
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::RateLimited { .. } | AppError::DailyQuota { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            AppError::StoreFull => StatusCode::INSUFFICIENT_STORAGE,
+            AppError::Unavailable(_) | AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Timeout => StatusCode::REQUEST_TIMEOUT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -98,6 +111,23 @@ impl AppError {
                     "Too many share links created from your network. Try again in {retry_after} seconds."
                 )
             }),
+            AppError::DailyQuota { per_day, .. } => json!({
+                "error": format!(
+                    "Your network has created {per_day} share links today, the most allowed in \
+                     a day. Try again tomorrow, or update a link you already made."
+                )
+            }),
+            AppError::StoreFull => json!({
+                "error": "This server cannot store more shared plans right now. Your plan is \
+                          still saved in this browser; existing links keep working. Try again \
+                          later or ask the site's operator to raise the limit."
+            }),
+            AppError::Busy { retry_after } => json!({
+                "error": format!(
+                    "The server is busy with other large requests. Try again in {retry_after} \
+                     seconds."
+                )
+            }),
             AppError::Timeout => json!({
                 "error": "The request took too long and was stopped. Try again; if it keeps \
                           happening, send a smaller plan."
@@ -120,11 +150,48 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let mut response = (self.status(), Json(self.body())).into_response();
-        if let AppError::RateLimited { retry_after } = self {
-            if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        if let AppError::RateLimited { retry_after }
+        | AppError::DailyQuota { retry_after, .. }
+        | AppError::Busy { retry_after } = self
+        {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
         response
     }
+}
+
+/// What the store's failures mean to a client. The cause is logged here, once; the client
+/// gets a sentence.
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> AppError {
+        match e {
+            StoreError::Unavailable(cause) => {
+                tracing::error!(%cause, "share store unavailable");
+                AppError::Unavailable(
+                    "Sharing is unavailable right now. Your plan is still saved in this browser; \
+                     try again in a minute."
+                        .into(),
+                )
+            }
+            StoreError::Internal(cause) => AppError::Internal(cause),
+            StoreError::DailyQuota { per_day } => AppError::DailyQuota {
+                per_day,
+                retry_after: seconds_to_next_utc_day(),
+            },
+            StoreError::Full => {
+                tracing::warn!("the share store is full (SYNCPLAN_MAX_STORE_MB)");
+                AppError::StoreFull
+            }
+        }
+    }
+}
+
+fn seconds_to_next_utc_day() -> u64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    86_400 - now % 86_400
 }

@@ -1,15 +1,18 @@
 //! `POST /api/export/{format}` and `POST /api/import`.
 
 use super::error::AppError;
+use super::state::AppState;
 use crate::export::{self, Format};
 use crate::model::{decode_plan_json, IdGen, Plan, DEFAULT_TITLE, MAX_BODY_BYTES};
+use crate::shared::headers::IGNORED_COLUMNS;
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
+use tokio::sync::OwnedSemaphorePermit;
 
 /// A seed for row ids from the OS random source.
 pub fn random_seed() -> u64 {
@@ -118,38 +121,67 @@ struct PlanForm {
 }
 
 /// A plan sent as JSON, or as the form field `plan` (so a plain HTML form works without
-/// JavaScript). Checked and normalised; any problem is a 422 naming row and field.
-pub struct PlanBody(pub Plan);
+/// JavaScript). Checked and normalised; any problem is a 422 naming row and field. Holds a
+/// heavy-work permit for as long as the handler keeps it.
+pub struct PlanBody(pub Plan, pub OwnedSemaphorePermit);
 
-impl<S: Send + Sync> FromRequest<S> for PlanBody {
+impl FromRequest<AppState> for PlanBody {
     type Rejection = AppError;
 
-    async fn from_request(req: Request, _state: &S) -> Result<Self, AppError> {
-        let (parts, body) = req.into_parts();
-        let kind = body_kind(&parts.headers);
-        let expected = "the plan as application/json, or a form with a \"plan\" field";
-        if let BodyKind::Other(other) = &kind {
-            return Err(unsupported(other, expected));
-        }
-        if kind == BodyKind::Csv {
-            return Err(unsupported("text/csv", expected));
-        }
-        let bytes = read_body(body, &parts.headers).await?;
-        let mut ids = IdGen::new(random_seed());
-        let plan = if kind == BodyKind::Form {
-            let form: PlanForm = serde_urlencoded::from_bytes(&bytes)
-                .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
-            let json = form.plan.ok_or_else(|| {
-                AppError::BadRequest("The form has no \"plan\" field with the plan JSON.".into())
-            })?;
-            decode_plan_json(&json, &mut ids)?
-        } else {
-            let json = std::str::from_utf8(&bytes)
-                .map_err(|_| AppError::BadRequest("The body is not UTF-8 text.".into()))?;
-            decode_plan_json(json, &mut ids)?
-        };
-        Ok(PlanBody(plan))
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, AppError> {
+        let (plan, permit) = decode_body(req, state, true).await?;
+        Ok(PlanBody(plan, permit))
     }
+}
+
+/// A plan sent as JSON only. The share API takes nothing else, so a cross-site HTML form
+/// (which can only send form encodings and plain text) cannot create or change a share.
+pub struct JsonPlan(pub Plan, pub OwnedSemaphorePermit);
+
+impl FromRequest<AppState> for JsonPlan {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, AppError> {
+        let (plan, permit) = decode_body(req, state, false).await?;
+        Ok(JsonPlan(plan, permit))
+    }
+}
+
+async fn decode_body(
+    req: Request,
+    state: &AppState,
+    forms: bool,
+) -> Result<(Plan, OwnedSemaphorePermit), AppError> {
+    let (parts, body) = req.into_parts();
+    let kind = body_kind(&parts.headers);
+    let expected = if forms {
+        "the plan as application/json, or a form with a \"plan\" field"
+    } else {
+        "the plan as application/json"
+    };
+    match &kind {
+        BodyKind::Json => {}
+        BodyKind::Form if forms => {}
+        BodyKind::Other(other) => return Err(unsupported(other, expected)),
+        BodyKind::Form => return Err(unsupported("application/x-www-form-urlencoded", expected)),
+        BodyKind::Csv => return Err(unsupported("text/csv", expected)),
+    }
+    let permit = state.heavy_permit().await?;
+    let bytes = read_body(body, &parts.headers).await?;
+    let mut ids = IdGen::new(random_seed());
+    let plan = if kind == BodyKind::Form {
+        let form: PlanForm = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
+        let json = form.plan.ok_or_else(|| {
+            AppError::BadRequest("The form has no \"plan\" field with the plan JSON.".into())
+        })?;
+        decode_plan_json(&json, &mut ids)?
+    } else {
+        let json = std::str::from_utf8(&bytes)
+            .map_err(|_| AppError::BadRequest("The body is not UTF-8 text.".into()))?;
+        decode_plan_json(json, &mut ids)?
+    };
+    Ok((plan, permit))
 }
 
 /// The file download of `plan` in `format`.
@@ -172,7 +204,10 @@ pub fn file_response(plan: &Plan, format: Format) -> Response {
     response
 }
 
-pub async fn export_plan(ExportFormat(format): ExportFormat, PlanBody(plan): PlanBody) -> Response {
+pub async fn export_plan(
+    ExportFormat(format): ExportFormat,
+    PlanBody(plan, _permit): PlanBody,
+) -> Response {
     file_response(&plan, format)
 }
 
@@ -181,10 +216,8 @@ pub struct ImportQuery {
     title: Option<String>,
 }
 
-/// The header that lists CSV columns the import did not use.
-pub const IGNORED_COLUMNS_HEADER: &str = "x-syncplan-ignored-columns";
-
 pub async fn import_plan(
+    State(state): State<AppState>,
     Query(query): Query<ImportQuery>,
     headers: HeaderMap,
     body: Body,
@@ -192,6 +225,7 @@ pub async fn import_plan(
     let kind = body_kind(&headers);
     let expected = "a CSV file as text/csv or a plan as application/json";
     let mut ids = IdGen::new(random_seed());
+    let _permit = state.heavy_permit().await?;
     let imported = match kind {
         BodyKind::Csv => {
             let bytes = read_body(body, &headers).await?;
@@ -212,7 +246,7 @@ pub async fn import_plan(
     let mut response = Json(imported.plan).into_response();
     if !imported.ignored_columns.is_empty() {
         if let Ok(v) = HeaderValue::from_str(&imported.ignored_columns.join(", ")) {
-            response.headers_mut().insert(IGNORED_COLUMNS_HEADER, v);
+            response.headers_mut().insert(IGNORED_COLUMNS, v);
         }
     }
     Ok(response)

@@ -1,143 +1,353 @@
 //! Rendered pages served from memory. The editor page is the same for everyone, so it is
-//! rendered once; a share page is kept for a few seconds (and dropped at once when its owner
-//! updates or revokes it here). When a share page is older than that, one request renders it
-//! again while the others are still served the copy (no stampede of renders). Each page is
-//! stored plain, gzip and brotli, so serving it is a copy of bytes.
+//! rendered once. A share page is rendered from a request that carries nothing of the
+//! viewer's (no headers: nothing one viewer sends can reach another), kept within a byte
+//! budget (least recently used first out), and never served more than
+//! [`SHARE_PAGE_MAX_AGE`] after the database read it shows: an update or revoke on any
+//! instance is visible within that bound, however clients behave. Renders run as their own
+//! tasks, so a client hanging up cannot leave a refresh half done. Compressed copies are
+//! made on first request for each encoding.
 
+use super::state::AppState;
+use crate::shared::ShareId;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
-use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use lru::LruCache;
+use std::collections::VecDeque;
 use std::io::Write;
+use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
-/// How long a share page is served from memory. Another instance's update or revoke shows
-/// after at most this long; this instance's own show at once.
-pub const SHARE_PAGE_TTL: Duration = Duration::from_secs(2);
-const MAX_SHARE_PAGES: usize = 2_000;
-const MAX_PAGE_BYTES: usize = 8 * 1024 * 1024;
+/// The oldest a served share page may be, counted from the database read it shows. Another
+/// instance's update or revoke is visible after at most this long (plus a render already
+/// under way); this instance's own at once.
+pub const SHARE_PAGE_MAX_AGE: Duration = Duration::from_secs(2);
+/// Until this age a page is served as it is; after it, one background render refreshes it
+/// while the copy is still served (until `SHARE_PAGE_MAX_AGE`).
+const FRESH_FOR: Duration = Duration::from_secs(1);
+/// The largest page body read from a render (far above what the plan limits allow).
+const MAX_RENDER_BYTES: usize = 64 * 1024 * 1024;
 
-struct CachedPage {
+/// How a page is stored: its body plain, and compressed copies once asked for.
+pub struct CachedPage {
     plain: Bytes,
-    gzip: Bytes,
-    brotli: Bytes,
+    gzip: OnceLock<Bytes>,
+    brotli: OnceLock<Bytes>,
     content_type: HeaderValue,
-    csp: HeaderValue,
-    stored: Instant,
-    /// Set by the one request that renders a stale page again.
+    /// When the render began: its database read is at least this recent.
+    snapshot: Instant,
+    /// Set while one background render refreshes this page.
     refreshing: AtomicBool,
 }
 
 impl CachedPage {
-    fn is_fresh(&self) -> bool {
-        self.stored.elapsed() < SHARE_PAGE_TTL
+    fn new(plain: Bytes, content_type: HeaderValue, snapshot: Instant) -> CachedPage {
+        CachedPage {
+            plain,
+            gzip: OnceLock::new(),
+            brotli: OnceLock::new(),
+            content_type,
+            snapshot,
+            refreshing: AtomicBool::new(false),
+        }
+    }
+
+    fn age(&self) -> Duration {
+        self.snapshot.elapsed()
+    }
+
+    /// Bytes held by this page in every encoding made so far.
+    fn size(&self) -> usize {
+        self.plain.len()
+            + self.gzip.get().map_or(0, Bytes::len)
+            + self.brotli.get().map_or(0, Bytes::len)
     }
 }
 
-#[derive(Default)]
+/// The share pages in memory.
+struct SharePages {
+    pages: LruCache<ShareId, Arc<CachedPage>>,
+    /// Pages in the order they were stored, to purge the expired ones without a scan.
+    stored: VecDeque<(Instant, ShareId)>,
+    bytes: usize,
+    /// When this instance last changed or revoked each share: a render that began earlier
+    /// must not be stored.
+    invalidated: LruCache<ShareId, Instant>,
+}
+
 pub struct PageCache {
     editor: RwLock<Option<Arc<CachedPage>>>,
-    shares: RwLock<HashMap<String, Arc<CachedPage>>>,
-}
-
-/// Which cache a path belongs to.
-enum Slot<'a> {
-    Editor,
-    Share(&'a str),
-}
-
-fn slot(path: &str) -> Option<Slot<'_>> {
-    if path == "/" {
-        return Some(Slot::Editor);
-    }
-    let id = path.strip_prefix("/s/")?;
-    (id.len() == 22
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-    .then_some(Slot::Share(id))
-}
-
-/// What the cache has for a request.
-enum Lookup {
-    /// Serve this.
-    Hit(Arc<CachedPage>),
-    /// Render the page (and store it).
-    Miss,
+    shares: Mutex<SharePages>,
+    budget: usize,
 }
 
 impl PageCache {
-    fn lookup(&self, slot: &Slot) -> Lookup {
-        let page = match slot {
-            Slot::Editor => self.editor.read().ok().and_then(|e| e.clone()),
-            Slot::Share(id) => self.shares.read().ok().and_then(|s| s.get(*id).cloned()),
-        };
-        match page {
-            None => Lookup::Miss,
-            Some(page) if matches!(slot, Slot::Editor) || page.is_fresh() => Lookup::Hit(page),
-            // Stale: the first request to notice renders it again; the rest get the copy.
-            Some(page) => match page.refreshing.compare_exchange(
-                false,
-                true,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => Lookup::Miss,
-                Err(_) => Lookup::Hit(page),
-            },
+    /// A cache holding at most `budget` bytes of share pages (0: share pages are not kept).
+    pub fn new(budget: usize) -> PageCache {
+        PageCache {
+            editor: RwLock::new(None),
+            shares: Mutex::new(SharePages {
+                pages: LruCache::unbounded(),
+                stored: VecDeque::new(),
+                bytes: 0,
+                invalidated: LruCache::new(NonZeroUsize::new(10_000).expect("not zero")),
+            }),
+            budget,
         }
     }
 
-    fn put(&self, slot: &Slot, page: Arc<CachedPage>) {
-        match slot {
-            Slot::Editor => {
-                if let Ok(mut editor) = self.editor.write() {
-                    *editor = Some(page);
-                }
+    /// A page larger than this is served but not kept.
+    fn max_page(&self) -> usize {
+        self.budget / 8
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, SharePages> {
+        self.shares.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn share(&self, id: &ShareId) -> Option<Arc<CachedPage>> {
+        let mut shares = self.lock();
+        shares.purge_expired();
+        shares.pages.get(id).cloned()
+    }
+
+    /// Keeps a rendered share page, unless the share changed here since the render began.
+    fn put_share(&self, id: &ShareId, page: Arc<CachedPage>) {
+        let size = page.size();
+        if size > self.max_page() {
+            return;
+        }
+        let mut shares = self.lock();
+        if shares
+            .invalidated
+            .get(id)
+            .is_some_and(|at| *at >= page.snapshot)
+        {
+            return;
+        }
+        if let Some(old) = shares.pages.put(id.clone(), page.clone()) {
+            shares.bytes -= old.size();
+        }
+        shares.bytes += size;
+        shares.stored.push_back((page.snapshot, id.clone()));
+        shares.purge_expired();
+        while shares.bytes > self.budget {
+            match shares.pages.pop_lru() {
+                Some((_, evicted)) => shares.bytes -= evicted.size(),
+                None => break,
             }
-            Slot::Share(id) => {
-                if let Ok(mut shares) = self.shares.write() {
-                    if shares.len() >= MAX_SHARE_PAGES {
-                        shares.retain(|_, p| p.is_fresh());
-                    }
-                    if shares.len() < MAX_SHARE_PAGES {
-                        shares.insert((*id).to_owned(), page);
-                    }
+        }
+    }
+
+    /// Counts a compressed copy just added to `page`, if the page is still in the cache.
+    fn grew(&self, id: &ShareId, page: &Arc<CachedPage>, added: usize) {
+        let mut shares = self.lock();
+        let held = shares.pages.peek(id).is_some_and(|p| Arc::ptr_eq(p, page));
+        if held {
+            shares.bytes += added;
+            while shares.bytes > self.budget {
+                match shares.pages.pop_lru() {
+                    Some((_, evicted)) => shares.bytes -= evicted.size(),
+                    None => break,
                 }
             }
         }
     }
 
-    /// Forgets a share's page (its owner just changed or revoked it).
-    pub fn forget_share(&self, id: &str) {
-        if let Ok(mut shares) = self.shares.write() {
-            shares.remove(id);
+    /// Forgets a share's page now (its owner just changed or revoked it), and keeps renders
+    /// already under way from storing what they read before.
+    pub fn forget_share(&self, id: &ShareId) {
+        let mut shares = self.lock();
+        if let Some(old) = shares.pages.pop(id) {
+            shares.bytes -= old.size();
+        }
+        shares.invalidated.put(id.clone(), Instant::now());
+    }
+
+    /// Bytes of share pages held now.
+    pub fn share_bytes(&self) -> usize {
+        self.lock().bytes
+    }
+
+    /// Share pages held now.
+    pub fn share_pages(&self) -> usize {
+        self.lock().pages.len()
+    }
+
+    /// Drops every share page past its maximum age.
+    pub fn purge_expired(&self) {
+        self.lock().purge_expired();
+    }
+}
+
+impl SharePages {
+    fn purge_expired(&mut self) {
+        while let Some((at, _)) = self.stored.front() {
+            if at.elapsed() < SHARE_PAGE_MAX_AGE {
+                break;
+            }
+            let (at, id) = self.stored.pop_front().expect("front exists");
+            // Only if the page held is the one stored then (not a newer render).
+            if self.pages.peek(&id).is_some_and(|p| p.snapshot == at) {
+                if let Some(old) = self.pages.pop(&id) {
+                    self.bytes -= old.size();
+                }
+            }
         }
     }
 }
 
-fn compress(plain: &[u8]) -> (Bytes, Bytes) {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
-    let gzip = gz
-        .write_all(plain)
-        .and_then(|_| gz.finish())
-        .unwrap_or_default();
-    let mut brotli = Vec::new();
-    {
-        let mut w = brotli::CompressorWriter::new(&mut brotli, 4096, 6, 22);
-        let _ = w.write_all(plain);
-    }
-    (gzip.into(), brotli.into())
+/// Which cached page a path is.
+enum Slot {
+    Editor,
+    Share(ShareId),
 }
 
-fn preferred_encoding(headers: &HeaderMap) -> Option<&'static str> {
+fn slot(path: &str) -> Option<Slot> {
+    if path == "/" {
+        return Some(Slot::Editor);
+    }
+    ShareId::parse(path.strip_prefix("/s/")?).map(Slot::Share)
+}
+
+/// The outcome of rendering a page from a header-less request.
+enum Rendered {
+    Page(Arc<CachedPage>),
+    /// Anything but a 200 HTML page (404, 410, 503…): passed on as it is.
+    Other(Response),
+}
+
+/// Renders `path` through the rest of the app as a task of its own (a client hanging up
+/// does not stop it), from a request with no headers at all.
+async fn render(next: &Next, path: &str) -> Rendered {
+    let request = Request::get(path)
+        .body(Body::empty())
+        .expect("a path from a parsed URI makes a valid request");
+    let snapshot = Instant::now();
+    let task = tokio::spawn(next.clone().run(request));
+    let response = match task.await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!(error = %e, "a page render failed");
+            return Rendered::Other(
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "The page could not be rendered. Please reload.",
+                )
+                    .into_response(),
+            );
+        }
+    };
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+    if response.status() != StatusCode::OK || !html {
+        return Rendered::Other(response);
+    }
+    let (parts, body) = response.into_parts();
+    match axum::body::to_bytes(body, MAX_RENDER_BYTES).await {
+        Ok(plain) => Rendered::Page(Arc::new(CachedPage::new(
+            plain,
+            parts
+                .headers
+                .get(header::CONTENT_TYPE)
+                .cloned()
+                .unwrap_or(HeaderValue::from_static("text/html; charset=utf-8")),
+            snapshot,
+        ))),
+        Err(e) => {
+            tracing::error!(error = %e, "a rendered page could not be read");
+            Rendered::Other(
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "The page could not be rendered. Please reload.",
+                )
+                    .into_response(),
+            )
+        }
+    }
+}
+
+/// Serves `/` and `/s/{id}` from memory when it can, and renders them when it must.
+pub async fn serve_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let head_only = request.method() == Method::HEAD;
+    let readable = request.method() == Method::GET || head_only;
+    let Some(slot) = readable.then(|| slot(request.uri().path())).flatten() else {
+        return next.run(request).await;
+    };
+    let cache = &state.pages;
+    let headers = request.headers().clone();
+    match slot {
+        Slot::Editor => {
+            let cached = cache.editor.read().ok().and_then(|e| e.clone());
+            let page = match cached {
+                Some(page) => page,
+                None => match render(&next, "/").await {
+                    Rendered::Page(page) => {
+                        if let Ok(mut editor) = cache.editor.write() {
+                            *editor = Some(page.clone());
+                        }
+                        page
+                    }
+                    Rendered::Other(response) => return response,
+                },
+            };
+            respond(cache, None, &page, &headers, head_only).await
+        }
+        Slot::Share(id) => {
+            if cache.budget == 0 {
+                return next.run(request).await;
+            }
+            let path = format!("/s/{id}");
+            if let Some(page) = cache.share(&id) {
+                let age = page.age();
+                if age < SHARE_PAGE_MAX_AGE {
+                    if age >= FRESH_FOR && !page.refreshing.swap(true, Ordering::AcqRel) {
+                        refresh_later(state.clone(), next, id.clone(), path, page.clone());
+                    }
+                    return respond(cache, Some(&id), &page, &headers, head_only).await;
+                }
+            }
+            match render(&next, &path).await {
+                Rendered::Page(page) => {
+                    cache.put_share(&id, page.clone());
+                    respond(cache, Some(&id), &page, &headers, head_only).await
+                }
+                Rendered::Other(response) => {
+                    // Gone, missing or failing (perhaps changed on another instance).
+                    cache.forget_share(&id);
+                    response
+                }
+            }
+        }
+    }
+}
+
+/// Renders a share page again in the background; the copy keeps being served meanwhile.
+fn refresh_later(state: AppState, next: Next, id: ShareId, path: String, old: Arc<CachedPage>) {
+    tokio::spawn(async move {
+        // Clears the flag however the render ends, so a failed refresh can be retried.
+        struct Done(Arc<CachedPage>);
+        impl Drop for Done {
+            fn drop(&mut self) {
+                self.0.refreshing.store(false, Ordering::Release);
+            }
+        }
+        let _done = Done(old);
+        match render(&next, &path).await {
+            Rendered::Page(page) => state.pages.put_share(&id, page),
+            Rendered::Other(_) => state.pages.forget_share(&id),
+        }
+    });
+}
+
+/// The content coding to answer with: brotli, else gzip, else none.
+pub fn preferred_encoding(headers: &HeaderMap) -> Option<&'static str> {
     let accepted = headers
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
@@ -146,7 +356,12 @@ fn preferred_encoding(headers: &HeaderMap) -> Option<&'static str> {
         accepted.split(',').any(|part| {
             let mut pieces = part.split(';');
             let coding = pieces.next().unwrap_or_default().trim();
-            let refused = pieces.any(|p| p.trim().replace(' ', "") == "q=0");
+            let refused = pieces.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
             coding.eq_ignore_ascii_case(name) && !refused
         })
     };
@@ -159,13 +374,82 @@ fn preferred_encoding(headers: &HeaderMap) -> Option<&'static str> {
     }
 }
 
-fn respond(page: &CachedPage, request_headers: &HeaderMap, head_only: bool) -> Response {
-    let encoding = preferred_encoding(request_headers);
-    let bytes = match encoding {
-        Some("br") => page.brotli.clone(),
-        Some(_) => page.gzip.clone(),
-        None => page.plain.clone(),
+fn gzip(plain: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+    gz.write_all(plain)?;
+    gz.finish()
+}
+
+fn brotli(plain: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    {
+        let mut w = brotli::CompressorWriter::new(&mut out, 4096, 5, 22);
+        w.write_all(plain)?;
+        w.flush()?;
+    }
+    Ok(out)
+}
+
+/// The page in `encoding`, compressing it on first use; `None` when that failed.
+async fn encoded(
+    cache: &PageCache,
+    id: Option<&ShareId>,
+    page: &Arc<CachedPage>,
+    encoding: &'static str,
+) -> Option<Bytes> {
+    let slot = if encoding == "br" {
+        &page.brotli
+    } else {
+        &page.gzip
     };
+    if let Some(bytes) = slot.get() {
+        return Some(bytes.clone());
+    }
+    let plain = page.plain.clone();
+    let made = tokio::task::spawn_blocking(move || {
+        if encoding == "br" {
+            brotli(&plain)
+        } else {
+            gzip(&plain)
+        }
+    })
+    .await;
+    match made {
+        Ok(Ok(bytes)) => {
+            let bytes = Bytes::from(bytes);
+            if slot.set(bytes.clone()).is_ok() {
+                if let Some(id) = id {
+                    cache.grew(id, page, bytes.len());
+                }
+            }
+            Some(slot.get().cloned().unwrap_or(bytes))
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, encoding, "compressing a page failed; serving it plain");
+            None
+        }
+        Err(e) => {
+            tracing::error!(error = %e, encoding, "compressing a page failed; serving it plain");
+            None
+        }
+    }
+}
+
+async fn respond(
+    cache: &PageCache,
+    id: Option<&ShareId>,
+    page: &Arc<CachedPage>,
+    request_headers: &HeaderMap,
+    head_only: bool,
+) -> Response {
+    let mut encoding = preferred_encoding(request_headers);
+    let mut bytes = page.plain.clone();
+    if let Some(e) = encoding {
+        match encoded(cache, id, page, e).await {
+            Some(b) => bytes = b,
+            None => encoding = None,
+        }
+    }
     let length = bytes.len();
     let mut response = if head_only {
         Body::empty().into_response()
@@ -174,138 +458,38 @@ fn respond(page: &CachedPage, request_headers: &HeaderMap, head_only: bool) -> R
     };
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, page.content_type.clone());
-    headers.insert(header::CONTENT_SECURITY_POLICY, page.csp.clone());
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // Share pages are for one viewer's browser only; the editor is the same for everyone.
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(if id.is_some() {
+            "private, no-cache"
+        } else {
+            "no-cache"
+        }),
+    );
     if let Some(e) = encoding {
         headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(e));
     }
     response
 }
 
-fn is_html(response: &Response) -> bool {
-    response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"))
-}
-
-/// Serves `/` and `/s/{id}` from memory when it can and fills the cache when it cannot, and
-/// gives every HTML page its Content-Security-Policy (which names the page's own inline
-/// scripts by hash, so cached pages need no per-request nonce).
-pub async fn serve_pages(
-    State(cache): State<Arc<PageCache>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let head_only = request.method() == Method::HEAD;
-    let readable = request.method() == Method::GET || head_only;
-    let path = request.uri().path().to_owned();
-    let slot = if readable { slot(&path) } else { None };
-    if let Some(slot) = &slot {
-        if let Lookup::Hit(page) = cache.lookup(slot) {
-            return respond(&page, request.headers(), head_only);
-        }
-    }
-    let request_headers = request.headers().clone();
-    let response = next.run(request).await;
-    if let Some(Slot::Share(id)) = &slot {
-        if response.status() != StatusCode::OK {
-            // Revoked or gone meanwhile (perhaps on another instance): no stale copy stays.
-            cache.forget_share(id);
-        }
-    }
-    if !is_html(&response) || response.headers().contains_key(header::CONTENT_ENCODING) {
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    let Ok(plain) = axum::body::to_bytes(body, MAX_PAGE_BYTES).await else {
-        return (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "The page could not be rendered. Please reload.",
-        )
-            .into_response();
-    };
-    let csp = content_security_policy(&plain);
-    let Some(slot) = slot.filter(|_| parts.status == StatusCode::OK) else {
-        parts.headers.insert(header::CONTENT_SECURITY_POLICY, csp);
-        parts.headers.remove(header::CONTENT_LENGTH);
-        return Response::from_parts(parts, Body::from(plain));
-    };
-    let (gzip, brotli) = tokio::task::spawn_blocking({
-        let plain = plain.clone();
-        move || compress(&plain)
-    })
-    .await
-    .unwrap_or_default();
-    let page = Arc::new(CachedPage {
-        plain,
-        gzip,
-        brotli,
-        content_type: parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .cloned()
-            .unwrap_or(HeaderValue::from_static("text/html; charset=utf-8")),
-        csp,
-        stored: Instant::now(),
-        refreshing: AtomicBool::new(false),
-    });
-    cache.put(&slot, page.clone());
-    respond(&page, &request_headers, head_only)
-}
-
-/// The policy for an HTML page: scripts only from this origin plus the page's own inline
-/// scripts (Leptos' hydration script and serialized data), by SHA-256; WebAssembly
-/// compilation allowed; nothing else inline, no plugins, no framing, no `<base>`.
-pub fn content_security_policy(html: &[u8]) -> HeaderValue {
-    let mut script_src = String::from("'self' 'wasm-unsafe-eval'");
-    for script in inline_scripts(html) {
-        let digest = Sha256::digest(script);
-        script_src.push_str(" 'sha256-");
-        script_src.push_str(&STANDARD.encode(digest));
-        script_src.push('\'');
-    }
-    let policy = format!(
-        "default-src 'self'; script-src {script_src}; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self'; font-src 'self'; worker-src 'self'; manifest-src 'self'; \
-         form-action 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-    );
-    HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static(
-        "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-    ))
-}
-
-/// The bodies of `<script>` elements without `src`.
-fn inline_scripts(html: &[u8]) -> Vec<&[u8]> {
-    let mut found = Vec::new();
-    let mut rest = html;
-    while let Some(start) = find(rest, b"<script") {
-        let after = &rest[start..];
-        let Some(tag_end) = find(after, b">") else {
-            break;
-        };
-        let tag = &after[..tag_end];
-        let body = &after[tag_end + 1..];
-        let Some(close) = find(body, b"</script>") else {
-            break;
-        };
-        if find(tag, b" src=").is_none() {
-            found.push(&body[..close]);
-        }
-        rest = &body[close..];
-    }
-    found
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn id(n: u8) -> ShareId {
+        ShareId::parse(&format!("{:A>22}", n)).unwrap()
+    }
+
+    fn page(bytes: usize, snapshot: Instant) -> Arc<CachedPage> {
+        Arc::new(CachedPage::new(
+            Bytes::from(vec![b'x'; bytes]),
+            HeaderValue::from_static("text/html"),
+            snapshot,
+        ))
+    }
 
     #[test]
     fn only_the_editor_and_well_formed_share_pages_are_cached() {
@@ -334,41 +518,60 @@ mod tests {
         assert_eq!(preferred_encoding(&h("gzip, deflate, br")), Some("br"));
         assert_eq!(preferred_encoding(&h("gzip")), Some("gzip"));
         assert_eq!(preferred_encoding(&h("br;q=0, gzip")), Some("gzip"));
+        assert_eq!(preferred_encoding(&h("br; q=0.0, gzip")), Some("gzip"));
         assert_eq!(preferred_encoding(&h("identity")), None);
         assert_eq!(preferred_encoding(&HeaderMap::new()), None);
     }
 
     #[test]
-    fn the_policy_lists_each_inline_script_by_hash() {
-        let html = br#"<html><head><script type="module" nonce="x">import("/pkg/a.js")</script>
-            <script src="/pkg/b.js"></script></head><body><script>window.__X=[1]</script></body></html>"#;
-        let scripts = inline_scripts(html);
-        assert_eq!(
-            scripts,
-            [&b"import(\"/pkg/a.js\")"[..], &b"window.__X=[1]"[..]]
-        );
-        let csp = content_security_policy(html);
-        let csp = csp.to_str().unwrap();
-        let hash = STANDARD.encode(Sha256::digest(b"window.__X=[1]"));
-        assert!(csp.contains(&format!("'sha256-{hash}'")), "{csp}");
-        assert!(csp.contains("'wasm-unsafe-eval'"));
-        for directive in [
-            "object-src 'none'",
-            "base-uri 'none'",
-            "frame-ancestors 'none'",
-        ] {
-            assert!(csp.contains(directive), "{directive}");
+    fn the_budget_evicts_least_recently_used_pages() {
+        let cache = PageCache::new(8_000);
+        let now = Instant::now();
+        for n in 0..5 {
+            cache.put_share(&id(n), page(1_000, now));
         }
-        assert!(!csp.contains("unsafe-inline"));
+        assert!(cache.share(&id(0)).is_some(), "touch 0: now most recent");
+        for n in 5..9 {
+            cache.put_share(&id(n), page(1_000, now));
+        }
+        assert!(cache.share_bytes() <= 8_000);
+        assert!(cache.share(&id(0)).is_some(), "recently used stays");
+        assert!(cache.share(&id(1)).is_none(), "least recently used goes");
+        // Too large to keep (over an eighth of the budget): not stored at all.
+        cache.put_share(&id(20), page(1_001, now));
+        assert!(cache.share(&id(20)).is_none());
+    }
+
+    #[test]
+    fn a_render_older_than_an_invalidation_is_not_stored() {
+        let cache = PageCache::new(1 << 20);
+        let before = Instant::now();
+        cache.forget_share(&id(1));
+        cache.put_share(&id(1), page(10, before));
+        assert!(cache.share(&id(1)).is_none());
+        cache.put_share(&id(1), page(10, Instant::now()));
+        assert!(cache.share(&id(1)).is_some());
+    }
+
+    #[test]
+    fn expired_pages_are_purged() {
+        let cache = PageCache::new(1 << 20);
+        let old = Instant::now() - SHARE_PAGE_MAX_AGE - Duration::from_millis(1);
+        cache.put_share(&id(1), page(100, old));
+        cache.put_share(&id(2), page(100, Instant::now()));
+        cache.purge_expired();
+        assert_eq!(cache.share_pages(), 1);
+        assert_eq!(cache.share_bytes(), 100);
     }
 
     #[test]
     fn compressed_copies_decompress_to_the_page() {
         use std::io::Read;
         let plain = "<html>".repeat(1000);
-        let (gzip, br) = compress(plain.as_bytes());
+        let gz = gzip(plain.as_bytes()).unwrap();
+        let br = brotli(plain.as_bytes()).unwrap();
         let mut out = String::new();
-        flate2::read::GzDecoder::new(&gzip[..])
+        flate2::read::GzDecoder::new(&gz[..])
             .read_to_string(&mut out)
             .unwrap();
         assert_eq!(out, plain);

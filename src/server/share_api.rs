@@ -1,35 +1,19 @@
-//! The share API (`/api/shares…`), share downloads (`/s/{id}/export/{format}`), and what the
-//! share page needs from the store.
+//! The share API (`/api/shares…`) and share downloads (`/s/{id}/export/{format}`).
 
+use super::client_addr::{client_ip, ClientKey};
 use super::error::AppError;
-use super::exports::{file_response, ExportFormat, PlanBody};
-use super::routes::AppState;
-use super::shares::{Lookup, OwnerAction, OwnerToken, ShareId, StoreError};
-use crate::ui::{ShareLoad, SharedPlan};
+use super::exports::{file_response, ExportFormat, JsonPlan};
+use super::shares::{Lookup, OwnerAction, OwnerToken};
+use super::state::AppState;
+use crate::shared::{headers, ShareId};
 use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Instant;
-
-impl From<StoreError> for AppError {
-    fn from(e: StoreError) -> AppError {
-        match e {
-            StoreError::Unavailable(cause) => {
-                tracing::error!(%cause, "share store unavailable");
-                AppError::Unavailable(
-                    "Sharing is unavailable right now. Your plan is still saved in this browser; \
-                     try again in a minute."
-                        .into(),
-                )
-            }
-            StoreError::Internal(cause) => AppError::Internal(cause),
-        }
-    }
-}
 
 fn not_found() -> AppError {
     AppError::NotFound(
@@ -39,6 +23,14 @@ fn not_found() -> AppError {
 
 fn gone() -> AppError {
     AppError::Gone("This shared plan was taken down by its owner.".into())
+}
+
+fn expired() -> AppError {
+    AppError::Gone(
+        "This shared plan expired: nobody opened it for a long time. Ask its owner to share it \
+         again."
+            .into(),
+    )
 }
 
 fn forbidden() -> AppError {
@@ -53,66 +45,72 @@ fn parse_id(text: &str) -> Result<ShareId, AppError> {
     ShareId::parse(text).ok_or_else(not_found)
 }
 
+/// The client a request comes from, for per-client limits.
+pub struct Client(pub ClientKey);
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        // Without a socket (tests driving the router directly) every request is one client.
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let ip = client_ip(peer, &parts.headers, &state.config.proxies).map_err(|bad| {
+            AppError::BadRequest(format!(
+                "The {} header is malformed: {bad}.",
+                state.config.proxies.header
+            ))
+        })?;
+        Ok(Client(ClientKey::of(ip)))
+    }
+}
+
 /// Counts a share creation against the client's per-minute limit.
-pub struct CreationQuota;
+pub struct CreationQuota(pub ClientKey);
 
 impl FromRequestParts<AppState> for CreationQuota {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let client = client_key(parts, state.config.client_ip_header.as_deref());
+        let Client(client) = Client::from_request_parts(parts, state).await?;
         state
             .limiter
-            .check(&client, Instant::now())
+            .check(client, Instant::now())
             .map_err(|retry_after| AppError::RateLimited { retry_after })?;
-        Ok(CreationQuota)
+        Ok(CreationQuota(client))
     }
 }
 
-/// The client's address: from the configured proxy header, else the socket.
-fn client_key(parts: &Parts, header: Option<&str>) -> String {
-    if let Some(name) = header {
-        if let Some(first) = parts
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-        {
-            return first.to_owned();
-        }
-    }
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+/// The address a new share is reached at. `SYNCPLAN_PUBLIC_URL` when set; else the host the
+/// creator's request came to (this answer goes to the creator alone and is never cached),
+/// with `https` only when a trusted proxy says so.
+fn share_url(state: &AppState, request: &HeaderMap, id: &ShareId) -> String {
+    format!("{}/s/{id}", request_origin(state, request))
 }
 
-/// The public address of a share: `SYNCPLAN_PUBLIC_URL`, else the host the request came to.
-pub fn share_url(public_url: Option<&str>, headers: &HeaderMap, id: &str) -> String {
-    format!("{}/s/{id}", site_base(public_url, headers))
-}
-
-fn site_base(public_url: Option<&str>, headers: &HeaderMap) -> String {
-    if let Some(base) = public_url {
-        return base.to_owned();
+fn request_origin(state: &AppState, request: &HeaderMap) -> String {
+    if let Some(base) = &state.config.public_url {
+        return base.clone();
     }
-    let host = headers
+    let host = request
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .filter(|h| {
             !h.is_empty()
+                && h.len() <= 255
                 && h.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
         });
-    let https = headers
-        .get("x-forwarded-proto")
-        .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"));
+    let https = state.config.proxies.trusted_proxies > 0
+        && request
+            .get("x-forwarded-proto")
+            .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"));
     match host {
         Some(host) => format!("{}://{host}", if https { "https" } else { "http" }),
-        None => String::new(),
+        None => state.config.link_origin(),
     }
 }
 
@@ -137,21 +135,27 @@ fn owner_result(action: OwnerAction) -> Result<StatusCode, AppError> {
     }
 }
 
+/// Share pages, share JSON and share downloads belong in one viewer's browser only.
+const PRIVATE: HeaderValue = HeaderValue::from_static("private, no-cache");
+
 pub async fn create_share(
     State(state): State<AppState>,
-    _quota: CreationQuota,
-    headers: HeaderMap,
-    PlanBody(plan): PlanBody,
+    CreationQuota(client): CreationQuota,
+    request_headers: HeaderMap,
+    JsonPlan(plan, _permit): JsonPlan,
 ) -> Result<Response, AppError> {
-    let (id, token) = state.store.create(&plan).await?;
-    let url = share_url(state.config.public_url.as_deref(), &headers, id.as_str());
+    let (id, token) = state.store.create(&plan, client).await?;
+    let url = share_url(&state, &request_headers, &id);
     let mut response = (
         StatusCode::CREATED,
         Json(json!({ "id": id.as_str(), "url": url, "owner_token": token.as_str() })),
     )
         .into_response();
-    if let Ok(location) = HeaderValue::from_str(&format!("/api/shares/{}", id.as_str())) {
-        response.headers_mut().insert(header::LOCATION, location);
+    let headers = response.headers_mut();
+    // The owner token is a secret: no cache anywhere may keep this answer.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(location) = HeaderValue::from_str(&format!("/api/shares/{id}")) {
+        headers.insert(header::LOCATION, location);
     }
     Ok(response)
 }
@@ -160,20 +164,19 @@ pub async fn get_share(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    match state.store.get(&parse_id(&id)?).await? {
+    let id = parse_id(&id)?;
+    match state.store.get(&id).await? {
         Lookup::Found(share) => {
+            visited(&state, &id);
             let mut response = Json(share.plan).into_response();
-            let headers = response.headers_mut();
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-            if let Ok(v) = HeaderValue::from_str(&share.updated_at_ms.to_string()) {
-                headers.insert("x-syncplan-updated-at", v);
-            }
-            if let Ok(v) = HeaderValue::from_str(&share.version.to_string()) {
-                headers.insert("x-syncplan-version", v);
-            }
+            let h = response.headers_mut();
+            h.insert(header::CACHE_CONTROL, PRIVATE);
+            h.insert(headers::UPDATED_AT, HeaderValue::from(share.updated_at_ms));
+            h.insert(headers::VERSION, HeaderValue::from(share.version));
             Ok(response)
         }
         Lookup::Revoked => Err(gone()),
+        Lookup::Expired => Err(expired()),
         Lookup::Missing => Err(not_found()),
     }
 }
@@ -181,25 +184,25 @@ pub async fn get_share(
 pub async fn update_share(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    PlanBody(plan): PlanBody,
+    request_headers: HeaderMap,
+    JsonPlan(plan, _permit): JsonPlan,
 ) -> Result<StatusCode, AppError> {
     let id = parse_id(&id)?;
-    let token = bearer(&headers)?;
+    let token = bearer(&request_headers)?;
     let result = owner_result(state.store.update(&id, &token, &plan).await?);
-    state.pages.forget_share(id.as_str());
+    state.pages.forget_share(&id);
     result
 }
 
 pub async fn revoke_share(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    request_headers: HeaderMap,
 ) -> Result<StatusCode, AppError> {
     let id = parse_id(&id)?;
-    let token = bearer(&headers)?;
+    let token = bearer(&request_headers)?;
     let result = owner_result(state.store.revoke(&id, &token).await?);
-    state.pages.forget_share(id.as_str());
+    state.pages.forget_share(&id);
     result
 }
 
@@ -209,43 +212,35 @@ pub async fn export_share(
     Path((id, _)): Path<(String, String)>,
     ExportFormat(format): ExportFormat,
 ) -> Result<Response, AppError> {
-    match state.store.get(&parse_id(&id)?).await? {
+    let id = parse_id(&id)?;
+    let _permit = state.heavy_permit().await?;
+    match state.store.get(&id).await? {
         Lookup::Found(share) => {
+            visited(&state, &id);
             let mut response = file_response(&share.plan, format);
             // Spreadsheets re-fetch live imports; let them see updates at once.
             response
                 .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+                .insert(header::CACHE_CONTROL, PRIVATE);
             Ok(response)
         }
         Lookup::Revoked => Err(gone()),
+        Lookup::Expired => Err(expired()),
         Lookup::Missing => Err(not_found()),
     }
 }
 
-/// What the share page shows for `id` (called while rendering it on the server).
-pub async fn load_for_page(state: &AppState, headers: &HeaderMap, id: &str) -> ShareLoad {
-    let Some(id) = ShareId::parse(id) else {
-        return ShareLoad::Missing;
-    };
-    match state.store.get(&id).await {
-        Ok(Lookup::Found(share)) => {
-            let base = site_base(state.config.public_url.as_deref(), headers);
-            ShareLoad::Found(SharedPlan {
-                csv_url: format!("{base}/s/{}/export/csv", share.id),
-                id: share.id,
-                plan: share.plan,
-                version: share.version,
-                updated_at_ms: share.updated_at_ms,
-            })
-        }
-        Ok(Lookup::Revoked) => ShareLoad::Revoked,
-        Ok(Lookup::Missing) => ShareLoad::Missing,
-        Err(e) => {
-            tracing::error!(error = %e, "share page could not load its share");
-            ShareLoad::Unavailable
-        }
+/// Records a visit for the retention policy (when it is on), without making anyone wait.
+pub fn visited(state: &AppState, id: &ShareId) {
+    if state.config.retention_days.is_none() {
+        return;
     }
+    let (store, id) = (state.store.clone(), id.clone());
+    tokio::spawn(async move {
+        if let Err(e) = store.touch(&id).await {
+            tracing::debug!(error = %e, "a share visit could not be recorded");
+        }
+    });
 }
 
 #[cfg(test)]
@@ -258,26 +253,6 @@ mod tests {
             h.insert(*k, HeaderValue::from_str(v).unwrap());
         }
         h
-    }
-
-    #[test]
-    fn share_urls_prefer_the_configured_public_url() {
-        let h = headers(&[("host", "internal:3000")]);
-        assert_eq!(
-            share_url(Some("https://plans.example.com"), &h, "abc"),
-            "https://plans.example.com/s/abc"
-        );
-        assert_eq!(share_url(None, &h, "abc"), "http://internal:3000/s/abc");
-        let h = headers(&[
-            ("host", "plans.example.com"),
-            ("x-forwarded-proto", "https"),
-        ]);
-        assert_eq!(
-            share_url(None, &h, "abc"),
-            "https://plans.example.com/s/abc"
-        );
-        let h = headers(&[("host", "evil.com/<script>")]);
-        assert_eq!(share_url(None, &h, "abc"), "/s/abc");
     }
 
     #[test]

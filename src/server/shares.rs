@@ -1,7 +1,11 @@
 //! The share store: shared plans in SQLite (one instance) or PostgreSQL (several), through
 //! sqlx's runtime-selected driver, so both run the same migrations and the same queries.
+//! Every write is one transaction whose conditions are part of its statements (owner,
+//! not revoked, quota, store size), so no check can go stale before the write lands.
 
+use super::client_addr::ClientKey;
 use crate::model::Plan;
+use crate::shared::ShareId;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
@@ -13,33 +17,22 @@ use tokio::sync::Mutex;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// A share's public id: 128 random bits, base64url (22 characters).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ShareId(String);
+const DAY_MS: i64 = 86_400_000;
 
-impl ShareId {
-    fn generate() -> Result<ShareId, StoreError> {
-        Ok(ShareId(URL_SAFE_NO_PAD.encode(random_bytes::<16>()?)))
-    }
-
-    /// Accepts exactly what `generate` makes; anything else cannot name a share.
-    pub fn parse(text: &str) -> Option<ShareId> {
-        (text.len() == 22
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-        .then(|| ShareId(text.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+fn new_share_id() -> Result<ShareId, StoreError> {
+    Ok(ShareId::from_random(random_bytes::<16>()?))
 }
 
 /// The secret that lets its holder update or revoke a share: 256 random bits, base64url.
 /// Shown once, to the creator; the store keeps only its SHA-256.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct OwnerToken(String);
+
+impl std::fmt::Debug for OwnerToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OwnerToken(…)")
+    }
+}
 
 impl OwnerToken {
     fn generate() -> Result<OwnerToken, StoreError> {
@@ -55,9 +48,15 @@ impl OwnerToken {
     }
 
     fn hash(&self) -> String {
-        let digest = Sha256::digest(self.0.as_bytes());
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        hex_sha256(self.0.as_bytes())
     }
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn random_bytes<const N: usize>() -> Result<[u8; N], StoreError> {
@@ -67,7 +66,7 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], StoreError> {
     Ok(bytes)
 }
 
-fn now_ms() -> i64 {
+pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -76,7 +75,7 @@ fn now_ms() -> i64 {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Share {
-    pub id: String,
+    pub id: ShareId,
     pub plan: Plan,
     /// Grows by one with every update.
     pub version: i64,
@@ -88,6 +87,8 @@ pub struct Share {
 pub enum Lookup {
     Found(Share),
     Revoked,
+    /// Ended by the retention policy.
+    Expired,
     Missing,
 }
 
@@ -106,20 +107,86 @@ pub enum StoreError {
     /// The database cannot be reached or refuses to write (disk full, read-only, down).
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    /// A bug or damaged data: a decode failure, a broken constraint.
     #[error("{0}")]
     Internal(String),
+    /// The client created its share links for today.
+    #[error("the client's daily share quota is used up")]
+    DailyQuota { per_day: u32 },
+    /// The store holds as much as it is allowed to.
+    #[error("the share store is full")]
+    Full,
 }
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> StoreError {
-        StoreError::Unavailable(e.to_string())
+        use sqlx::error::ErrorKind;
+        match &e {
+            // Our own statements breaking a rule, or data we cannot read: a bug, not an outage.
+            sqlx::Error::Database(db)
+                if matches!(
+                    db.kind(),
+                    ErrorKind::UniqueViolation
+                        | ErrorKind::ForeignKeyViolation
+                        | ErrorKind::NotNullViolation
+                        | ErrorKind::CheckViolation
+                ) =>
+            {
+                StoreError::Internal(e.to_string())
+            }
+            sqlx::Error::ColumnDecode { .. }
+            | sqlx::Error::ColumnNotFound(_)
+            | sqlx::Error::ColumnIndexOutOfBounds { .. }
+            | sqlx::Error::Decode(_)
+            | sqlx::Error::Encode(_)
+            | sqlx::Error::TypeNotFound { .. }
+            | sqlx::Error::RowNotFound
+            | sqlx::Error::Configuration(_) => StoreError::Internal(e.to_string()),
+            // Connection, I/O, pool timeouts, and database errors such as "disk full",
+            // "read-only" or "shutting down".
+            _ => StoreError::Unavailable(e.to_string()),
+        }
     }
 }
 
-/// A value bound to a write.
+/// Limits on what the store takes.
+#[derive(Clone, Debug)]
+pub struct StoreLimits {
+    /// Share links one client may create per UTC day.
+    pub shares_per_day: u32,
+    /// The most plan bytes the store holds; creating past it answers 507.
+    pub max_bytes: u64,
+}
+
+impl Default for StoreLimits {
+    fn default() -> Self {
+        StoreLimits {
+            shares_per_day: 500,
+            max_bytes: 1024 * 1024 * 1024,
+        }
+    }
+}
+
+/// A value bound to a statement.
+#[derive(Clone)]
 enum Arg {
     Text(String),
     Int(i64),
+}
+
+/// One statement of a write transaction. When `required` is set and the statement changes
+/// no row, the transaction is rolled back and the write answers that refusal.
+struct Step {
+    sql: &'static str,
+    args: Vec<Arg>,
+    required: Option<Refusal>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Refusal {
+    Quota,
+    Full,
+    NotOwnerOrGone,
 }
 
 pub struct ShareStore {
@@ -133,13 +200,14 @@ pub struct ShareStore {
     write_lock: Option<Mutex<()>>,
     backend: &'static str,
     url: String,
+    limits: StoreLimits,
 }
 
 impl ShareStore {
     /// Prepares the store and tries to connect and run the migrations. Only a malformed URL
     /// is an error: a database that cannot be reached yet (down, read-only, full disk) makes
     /// sharing answer 503 until it can be, while the rest of the app keeps working.
-    pub async fn open(url: &str) -> Result<ShareStore, StoreError> {
+    pub async fn open(url: &str, limits: StoreLimits) -> Result<ShareStore, StoreError> {
         sqlx::any::install_default_drivers();
         let sqlite = url.starts_with("sqlite:");
         let options = AnyPoolOptions::new()
@@ -157,10 +225,13 @@ impl ShareStore {
                     Ok(())
                 })
             });
-        let pool = options
-            .clone()
-            .connect_lazy(url)
-            .map_err(|e| StoreError::Internal(format!("the database URL is not usable: {e}")))?;
+        // The URL may hold a password: it never goes into an error message.
+        let pool = options.clone().connect_lazy(url).map_err(|e| {
+            StoreError::Internal(format!(
+                "the database URL is not usable ({})",
+                error_class(&e)
+            ))
+        })?;
         let store = ShareStore {
             pool: std::sync::RwLock::new(pool),
             options,
@@ -168,6 +239,7 @@ impl ShareStore {
             write_lock: sqlite.then(|| Mutex::new(())),
             backend: if sqlite { "SQLite" } else { "PostgreSQL" },
             url: url.to_owned(),
+            limits,
         };
         if let Err(e) = store.ready().await {
             tracing::error!(error = %e, "the share store is not available yet; sharing answers 503 until it is");
@@ -208,38 +280,54 @@ impl ShareStore {
         }
     }
 
-    /// Runs one write; on SQLite, a failed write is tried once more on fresh connections.
-    async fn write(&self, sql: &'static str, args: &[Arg]) -> Result<(), StoreError> {
+    pub fn backend(&self) -> &'static str {
+        self.backend
+    }
+
+    pub fn limits(&self) -> &StoreLimits {
+        &self.limits
+    }
+
+    /// Runs `steps` as one transaction. On SQLite, a transaction that fails with an error
+    /// (not a refusal) is tried once more on fresh connections.
+    async fn transact(&self, steps: &[Step]) -> Result<Result<(), Refusal>, StoreError> {
+        let _guard = match &self.write_lock {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        };
         let mut retried = false;
         loop {
-            let mut query = sqlx::query(sql);
-            for arg in args {
+            match self.try_transact(steps).await {
+                Err(StoreError::Unavailable(e)) if self.write_lock.is_some() && !retried => {
+                    tracing::warn!(error = %e, "a share write failed; retrying on fresh connections");
+                    self.reset_pool();
+                    retried = true;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn try_transact(&self, steps: &[Step]) -> Result<Result<(), Refusal>, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        for step in steps {
+            let mut query = sqlx::query(step.sql);
+            for arg in &step.args {
                 query = match arg {
                     Arg::Text(text) => query.bind(text.clone()),
                     Arg::Int(n) => query.bind(*n),
                 };
             }
-            match query.execute(&self.pool()).await {
-                Ok(_) => return Ok(()),
-                Err(e) if self.write_lock.is_some() && !retried => {
-                    tracing::warn!(error = %e, "a share write failed; retrying on fresh connections");
-                    self.reset_pool();
-                    retried = true;
+            let done = query.execute(&mut *tx).await?;
+            if let Some(refusal) = step.required {
+                if done.rows_affected() == 0 {
+                    tx.rollback().await?;
+                    return Ok(Err(refusal));
                 }
-                Err(e) => return Err(e.into()),
             }
         }
-    }
-
-    pub fn backend(&self) -> &'static str {
-        self.backend
-    }
-
-    async fn writing(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match &self.write_lock {
-            Some(lock) => Some(lock.lock().await),
-            None => None,
-        }
+        tx.commit().await?;
+        Ok(Ok(()))
     }
 
     /// Answers whether the database responds.
@@ -249,30 +337,67 @@ impl ShareStore {
         Ok(())
     }
 
-    pub async fn create(&self, plan: &Plan) -> Result<(ShareId, OwnerToken), StoreError> {
+    /// Stores `plan` as a new share created by `client`, within the client's daily quota
+    /// and the store's size limit.
+    pub async fn create(
+        &self,
+        plan: &Plan,
+        client: ClientKey,
+    ) -> Result<(ShareId, OwnerToken), StoreError> {
         self.ready().await?;
-        let id = ShareId::generate()?;
+        let id = new_share_id()?;
         let token = OwnerToken::generate()?;
         let now = now_ms();
-        let _guard = self.writing().await;
-        self.write(
-            "INSERT INTO shares (id, owner_hash, plan, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, 1, $4, $4)",
-            &[
-                Arg::Text(id.as_str().to_owned()),
-                Arg::Text(token.hash()),
-                Arg::Text(plan.to_json()),
-                Arg::Int(now),
-            ],
-        )
-        .await?;
-        Ok((id, token))
+        let json = plan.to_json();
+        let size = json.len() as i64;
+        let steps = [
+            // Counted per client and UTC day; only a hash of the client is kept, for two days.
+            Step {
+                sql: "INSERT INTO creation_counts (client, day, count) VALUES ($1, $2, 1) \
+                      ON CONFLICT (client, day) DO UPDATE SET count = creation_counts.count + 1 \
+                      WHERE creation_counts.count < $3",
+                args: vec![
+                    Arg::Text(hex_sha256(client.to_string().as_bytes())),
+                    Arg::Int(now.div_euclid(DAY_MS)),
+                    Arg::Int(i64::from(self.limits.shares_per_day)),
+                ],
+                required: Some(Refusal::Quota),
+            },
+            Step {
+                sql: "UPDATE store_usage SET bytes = bytes + $1 WHERE id = 1 AND bytes + $1 <= $2",
+                args: vec![
+                    Arg::Int(size),
+                    Arg::Int(self.limits.max_bytes.min(i64::MAX as u64) as i64),
+                ],
+                required: Some(Refusal::Full),
+            },
+            Step {
+                sql: "INSERT INTO shares (id, owner_hash, plan, version, created_at, updated_at, size) \
+                      VALUES ($1, $2, $3, 1, $4, $4, $5)",
+                args: vec![
+                    Arg::Text(id.as_str().to_owned()),
+                    Arg::Text(token.hash()),
+                    Arg::Text(json),
+                    Arg::Int(now),
+                    Arg::Int(size),
+                ],
+                required: None,
+            },
+        ];
+        match self.transact(&steps).await? {
+            Ok(()) => Ok((id, token)),
+            Err(Refusal::Quota) => Err(StoreError::DailyQuota {
+                per_day: self.limits.shares_per_day,
+            }),
+            Err(_) => Err(StoreError::Full),
+        }
     }
 
     pub async fn get(&self, id: &ShareId) -> Result<Lookup, StoreError> {
         self.ready().await?;
         let row = sqlx::query(
-            "SELECT id, plan, version, created_at, updated_at, revoked_at FROM shares WHERE id = $1",
+            "SELECT id, plan, version, created_at, updated_at, revoked_at, end_reason \
+             FROM shares WHERE id = $1",
         )
         .bind(id.as_str())
         .fetch_optional(&self.pool())
@@ -281,12 +406,36 @@ impl ShareStore {
             return Ok(Lookup::Missing);
         };
         if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
-            return Ok(Lookup::Revoked);
+            let reason: Option<String> = row.try_get("end_reason")?;
+            return Ok(if reason.as_deref() == Some("expired") {
+                Lookup::Expired
+            } else {
+                Lookup::Revoked
+            });
         }
         Ok(Lookup::Found(share_from_row(&row)?))
     }
 
-    /// Publishes `plan` to the share, if `token` is its owner's.
+    /// Notes that the share was viewed (at most one write per share and day), so the
+    /// retention policy keeps shares people still open.
+    pub async fn touch(&self, id: &ShareId) -> Result<(), StoreError> {
+        let now = now_ms();
+        self.transact(&[Step {
+            sql: "UPDATE shares SET visited_at = $1 \
+                  WHERE id = $2 AND revoked_at IS NULL AND (visited_at IS NULL OR visited_at < $3)",
+            args: vec![
+                Arg::Int(now),
+                Arg::Text(id.as_str().to_owned()),
+                Arg::Int(now - DAY_MS),
+            ],
+            required: None,
+        }])
+        .await?
+        .map_err(|_| StoreError::Internal("an unconditional write was refused".into()))
+    }
+
+    /// Publishes `plan` to the share, if `token` is its owner's and it is not revoked:
+    /// checked by the same statement that writes.
     pub async fn update(
         &self,
         id: &ShareId,
@@ -294,22 +443,35 @@ impl ShareStore {
         plan: &Plan,
     ) -> Result<OwnerAction, StoreError> {
         self.ready().await?;
-        let _guard = self.writing().await;
-        let check = self.check_owner(id, token).await?;
-        if check != OwnerAction::Done {
-            return Ok(check);
+        let json = plan.to_json();
+        let size = json.len() as i64;
+        let owned = [Arg::Text(id.as_str().to_owned()), Arg::Text(token.hash())];
+        let steps = [
+            Step {
+                sql: "UPDATE store_usage SET bytes = bytes + $3 - (SELECT size FROM shares \
+                      WHERE id = $1 AND owner_hash = $2 AND revoked_at IS NULL) \
+                      WHERE id = 1 AND EXISTS (SELECT 1 FROM shares \
+                      WHERE id = $1 AND owner_hash = $2 AND revoked_at IS NULL)",
+                args: vec![owned[0].clone(), owned[1].clone(), Arg::Int(size)],
+                required: None,
+            },
+            Step {
+                sql: "UPDATE shares SET plan = $3, size = $4, version = version + 1, updated_at = $5 \
+                      WHERE id = $1 AND owner_hash = $2 AND revoked_at IS NULL",
+                args: vec![
+                    owned[0].clone(),
+                    owned[1].clone(),
+                    Arg::Text(json),
+                    Arg::Int(size),
+                    Arg::Int(now_ms()),
+                ],
+                required: Some(Refusal::NotOwnerOrGone),
+            },
+        ];
+        match self.transact(&steps).await? {
+            Ok(()) => Ok(OwnerAction::Done),
+            Err(_) => self.why_refused(id, token).await,
         }
-        self.write(
-            "UPDATE shares SET plan = $1, version = version + 1, updated_at = $2 \
-             WHERE id = $3 AND revoked_at IS NULL",
-            &[
-                Arg::Text(plan.to_json()),
-                Arg::Int(now_ms()),
-                Arg::Text(id.as_str().to_owned()),
-            ],
-        )
-        .await?;
-        Ok(OwnerAction::Done)
     }
 
     /// Ends the share: its plan is deleted and the link answers 410 from now on.
@@ -319,20 +481,36 @@ impl ShareStore {
         token: &OwnerToken,
     ) -> Result<OwnerAction, StoreError> {
         self.ready().await?;
-        let _guard = self.writing().await;
-        let check = self.check_owner(id, token).await?;
-        if check != OwnerAction::Done {
-            return Ok(check);
+        let steps = [
+            Step {
+                sql: "UPDATE store_usage SET bytes = bytes - (SELECT size FROM shares \
+                      WHERE id = $1 AND owner_hash = $2 AND revoked_at IS NULL) \
+                      WHERE id = 1 AND EXISTS (SELECT 1 FROM shares \
+                      WHERE id = $1 AND owner_hash = $2 AND revoked_at IS NULL)",
+                args: vec![Arg::Text(id.as_str().to_owned()), Arg::Text(token.hash())],
+                required: None,
+            },
+            Step {
+                sql:
+                    "UPDATE shares SET plan = '', size = 0, revoked_at = $3, end_reason = 'owner' \
+                      WHERE id = $1 AND owner_hash = $2 AND revoked_at IS NULL",
+                args: vec![
+                    Arg::Text(id.as_str().to_owned()),
+                    Arg::Text(token.hash()),
+                    Arg::Int(now_ms()),
+                ],
+                required: Some(Refusal::NotOwnerOrGone),
+            },
+        ];
+        match self.transact(&steps).await? {
+            Ok(()) => Ok(OwnerAction::Done),
+            Err(_) => self.why_refused(id, token).await,
         }
-        self.write(
-            "UPDATE shares SET plan = '', revoked_at = $1 WHERE id = $2",
-            &[Arg::Int(now_ms()), Arg::Text(id.as_str().to_owned())],
-        )
-        .await?;
-        Ok(OwnerAction::Done)
     }
 
-    async fn check_owner(
+    /// Why an owner's write changed nothing. Only explains: the write itself was decided
+    /// atomically by its own statement.
+    async fn why_refused(
         &self,
         id: &ShareId,
         token: &OwnerToken,
@@ -351,7 +529,79 @@ impl ShareStore {
         if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
             return Ok(OwnerAction::Revoked);
         }
-        Ok(OwnerAction::Done)
+        // Changed between the write and this look (e.g. revoked meanwhile by the owner's
+        // other tab): the write did not happen, so say it is gone.
+        Ok(OwnerAction::Revoked)
+    }
+
+    /// Ends every live share that nobody opened (nor its owner updated) for `days` days.
+    /// Returns how many were ended.
+    pub async fn expire_unvisited(&self, days: u32) -> Result<u64, StoreError> {
+        self.ready().await?;
+        let cut = now_ms() - i64::from(days) * DAY_MS;
+        let count: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM shares WHERE revoked_at IS NULL AND \
+             (CASE WHEN visited_at IS NULL OR visited_at < updated_at \
+              THEN updated_at ELSE visited_at END) < $1",
+        )
+        .bind(cut)
+        .fetch_one(&self.pool())
+        .await?
+        .try_get("n")?;
+        if count == 0 {
+            return Ok(0);
+        }
+        self.transact(&[
+            Step {
+                sql: "UPDATE store_usage SET bytes = bytes - (SELECT COALESCE(SUM(size), 0) \
+                      FROM shares WHERE revoked_at IS NULL AND (CASE WHEN visited_at IS NULL \
+                      OR visited_at < updated_at THEN updated_at ELSE visited_at END) < $1) \
+                      WHERE id = 1",
+                args: vec![Arg::Int(cut)],
+                required: None,
+            },
+            Step {
+                sql: "UPDATE shares SET plan = '', size = 0, revoked_at = $2, end_reason = 'expired' \
+                      WHERE revoked_at IS NULL AND (CASE WHEN visited_at IS NULL \
+                      OR visited_at < updated_at THEN updated_at ELSE visited_at END) < $1",
+                args: vec![Arg::Int(cut), Arg::Int(now_ms())],
+                required: None,
+            },
+        ])
+        .await?
+        .map_err(|_| StoreError::Internal("an unconditional write was refused".into()))?;
+        Ok(count as u64)
+    }
+
+    /// Forgets daily creation counts older than yesterday (they hold client hashes).
+    pub async fn forget_old_counts(&self) -> Result<(), StoreError> {
+        self.ready().await?;
+        self.transact(&[Step {
+            sql: "DELETE FROM creation_counts WHERE day < $1",
+            args: vec![Arg::Int(now_ms().div_euclid(DAY_MS) - 1)],
+            required: None,
+        }])
+        .await?
+        .map_err(|_| StoreError::Internal("an unconditional write was refused".into()))
+    }
+
+    /// Plan bytes the store holds (what `SYNCPLAN_MAX_STORE_MB` limits).
+    pub async fn used_bytes(&self) -> Result<i64, StoreError> {
+        self.ready().await?;
+        Ok(sqlx::query("SELECT bytes FROM store_usage WHERE id = 1")
+            .fetch_one(&self.pool())
+            .await?
+            .try_get("bytes")?)
+    }
+}
+
+/// A short, secret-free description of a sqlx error (its URL may contain a password).
+fn error_class(e: &sqlx::Error) -> &'static str {
+    match e {
+        sqlx::Error::Configuration(_) => "malformed URL or options",
+        sqlx::Error::Io(_) => "I/O error",
+        sqlx::Error::Tls(_) => "TLS error",
+        _ => "unsupported URL",
     }
 }
 
@@ -359,8 +609,10 @@ fn share_from_row(row: &AnyRow) -> Result<Share, StoreError> {
     let json: String = row.try_get("plan")?;
     let plan: Plan = serde_json::from_str(&json)
         .map_err(|e| StoreError::Internal(format!("a stored plan is unreadable: {e}")))?;
+    let id: String = row.try_get("id")?;
     Ok(Share {
-        id: row.try_get("id")?,
+        id: ShareId::parse(&id)
+            .ok_or_else(|| StoreError::Internal("a stored share id is malformed".into()))?,
         plan,
         version: row.try_get("version")?,
         created_at_ms: row.try_get("created_at")?,
@@ -395,27 +647,15 @@ mod tests {
 
     #[test]
     fn ids_and_tokens_are_long_random_base64url() {
-        let a = ShareId::generate().unwrap();
-        let b = ShareId::generate().unwrap();
+        let a = new_share_id().unwrap();
+        let b = new_share_id().unwrap();
         assert_ne!(a, b);
         assert_eq!(a.as_str().len(), 22);
         assert_eq!(ShareId::parse(a.as_str()), Some(a));
         let t = OwnerToken::generate().unwrap();
         assert_eq!(t.as_str().len(), 43);
         assert_eq!(t.hash().len(), 64);
-    }
-
-    #[test]
-    fn only_well_formed_ids_parse() {
-        for bad in [
-            "",
-            "short",
-            "../../../../etc/passwd",
-            &"a".repeat(23),
-            "aaaaaaaaaaaaaaaaaaaaa!",
-        ] {
-            assert_eq!(ShareId::parse(bad), None, "{bad}");
-        }
+        assert_eq!(format!("{t:?}"), "OwnerToken(…)", "tokens never reach logs");
     }
 
     #[test]
@@ -425,5 +665,17 @@ mod tests {
         create_parent_dir(&format!("sqlite://{}?mode=rwc", db.display())).unwrap();
         assert!(db.parent().unwrap().is_dir());
         create_parent_dir("sqlite::memory:").unwrap();
+    }
+
+    #[test]
+    fn outages_and_bugs_are_told_apart() {
+        let outage = StoreError::from(sqlx::Error::PoolTimedOut);
+        assert!(matches!(outage, StoreError::Unavailable(_)));
+        let io = StoreError::from(sqlx::Error::Io(std::io::Error::other("refused")));
+        assert!(matches!(io, StoreError::Unavailable(_)));
+        let bug = StoreError::from(sqlx::Error::ColumnNotFound("plan".into()));
+        assert!(matches!(bug, StoreError::Internal(_)));
+        let bug = StoreError::from(sqlx::Error::RowNotFound);
+        assert!(matches!(bug, StoreError::Internal(_)));
     }
 }

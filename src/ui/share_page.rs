@@ -4,96 +4,26 @@ use super::plan_table::PlanTable;
 use super::readiness_summary::ReadinessSummary;
 use super::table_filters::TableFilters;
 use crate::browser::{clipboard, dom, storage};
-use crate::model::Plan;
+use crate::shared::{ShareLoad, SharePageData, SharedPlan, SHARE_DATA_ID};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::{Meta, Title};
-use leptos_router::hooks::use_params_map;
-use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// A shared plan as the share page shows it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SharedPlan {
-    pub id: String,
-    pub plan: Plan,
-    pub version: i64,
-    pub updated_at_ms: i64,
-    /// The address of its CSV, for `=IMPORTDATA()`.
-    pub csv_url: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum ShareLoad {
-    Found(SharedPlan),
-    Missing,
-    Revoked,
-    Unavailable,
-}
-
-/// Loads the share: from the store while rendering on the server; from the API in the
-/// browser (only needed if the page was not rendered on the server).
-fn fetch_share(id: String) -> impl std::future::Future<Output = ShareLoad> + Send {
+/// What the page shows: given by the server while rendering; read back from the page
+/// while hydrating. `None` only when the page was reached without a server render.
+fn page_data() -> Option<SharePageData> {
     #[cfg(feature = "ssr")]
-    let server = (
-        use_context::<crate::server::AppState>(),
-        use_context::<axum::http::request::Parts>(),
-    );
-    async move {
-        #[cfg(feature = "ssr")]
-        {
-            match server {
-                (Some(state), Some(parts)) => {
-                    crate::server::load_for_page(&state, &parts.headers, &id).await
-                }
-                _ => ShareLoad::Unavailable,
-            }
-        }
-        #[cfg(not(feature = "ssr"))]
-        {
-            // Browser futures are not Send; the browser has one thread, so that is fine.
-            send_wrapper::SendWrapper::new(fetch_share_in_browser(id)).await
-        }
+    {
+        use_context::<SharePageData>()
     }
-}
-
-#[cfg(not(feature = "ssr"))]
-async fn fetch_share_in_browser(id: String) -> ShareLoad {
-    let Ok(response) = gloo_net::http::Request::get(&format!("/api/shares/{id}"))
-        .send()
-        .await
-    else {
-        return ShareLoad::Unavailable;
-    };
-    match response.status() {
-        200 => {
-            let updated_at_ms = response
-                .headers()
-                .get("x-syncplan-updated-at")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            let version = response
-                .headers()
-                .get("x-syncplan-version")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            let origin = web_sys::window()
-                .and_then(|w| w.location().origin().ok())
-                .unwrap_or_default();
-            match response.json::<Plan>().await {
-                Ok(plan) => ShareLoad::Found(SharedPlan {
-                    csv_url: format!("{origin}/s/{id}/export/csv"),
-                    id,
-                    plan,
-                    version,
-                    updated_at_ms,
-                }),
-                Err(_) => ShareLoad::Unavailable,
-            }
-        }
-        404 => ShareLoad::Missing,
-        410 => ShareLoad::Revoked,
-        _ => ShareLoad::Unavailable,
+    #[cfg(not(feature = "ssr"))]
+    {
+        let raw = web_sys::window()?
+            .document()?
+            .get_element_by_id(SHARE_DATA_ID)?
+            .get_attribute("data-share")?;
+        serde_json::from_str(&raw).ok()
     }
 }
 
@@ -111,14 +41,62 @@ fn set_status(code: u16) {
 /// `/s/{id}`: a shared plan, read-only.
 #[component]
 pub fn SharePage() -> impl IntoView {
-    let params = use_params_map();
-    let share = Resource::new(
-        move || params.read().get("id").unwrap_or_default(),
-        fetch_share,
-    );
+    let Some(data) = page_data() else {
+        // Reached by navigating inside the app: load the page from the server instead.
+        Effect::new(move |_| dom::reload());
+        return view! { <main id="main"><p>"Loading the shared plan…"</p></main> }.into_any();
+    };
     Effect::new(move |_| {
         set_timeout(dom::mark_ready, Duration::ZERO);
     });
+    // Data for hydration, as an attribute: escaped like any attribute, never code.
+    let raw = serde_json::to_string(&data).unwrap_or_default();
+    let body = match data.load {
+        ShareLoad::Found(shared) => view! {
+            <SharedPlanView shared link_origin=data.link_origin origin_configured=data.origin_configured/>
+        }
+        .into_any(),
+        ShareLoad::Missing => {
+            set_status(404);
+            view! {
+                <ShareMessage
+                    title="This shared plan does not exist"
+                    text="Check that the link is complete. If someone sent it to you, ask them for a new one."
+                />
+            }
+            .into_any()
+        }
+        ShareLoad::Revoked => {
+            set_status(410);
+            view! {
+                <ShareMessage
+                    title="This shared plan was taken down"
+                    text="Its owner revoked the link, so the plan is no longer available here. Ask them to share it again."
+                />
+            }
+            .into_any()
+        }
+        ShareLoad::Expired => {
+            set_status(410);
+            view! {
+                <ShareMessage
+                    title="This shared plan has expired"
+                    text="Nobody opened it for a long time, so this server removed it. Ask its owner to share it again."
+                />
+            }
+            .into_any()
+        }
+        ShareLoad::Unavailable => {
+            set_status(503);
+            view! {
+                <ShareMessage
+                    title="This shared plan cannot be shown right now"
+                    text="The server could not reach its database. Please reload in a minute."
+                />
+            }
+            .into_any()
+        }
+    };
     view! {
         <Meta name="robots" content="noindex, nofollow"/>
         <a class="skip-link" href="#main">"Skip to the plan"</a>
@@ -126,44 +104,10 @@ pub fn SharePage() -> impl IntoView {
             <a class="brand" href="/">"syncplan"</a>
             <span class="tagline">"Plan reliable background sync for mobile apps"</span>
         </header>
-        <Suspense fallback=|| view! { <main id="main"><p>"Loading the shared plan…"</p></main> }>
-            {move || Suspend::new(async move {
-                match share.await {
-                    ShareLoad::Found(shared) => view! { <SharedPlanView shared/> }.into_any(),
-                    ShareLoad::Missing => {
-                        set_status(404);
-                        view! {
-                            <ShareMessage
-                                title="This shared plan does not exist"
-                                text="Check that the link is complete. If someone sent it to you, ask them for a new one."
-                            />
-                        }
-                            .into_any()
-                    }
-                    ShareLoad::Revoked => {
-                        set_status(410);
-                        view! {
-                            <ShareMessage
-                                title="This shared plan was taken down"
-                                text="Its owner revoked the link, so the plan is no longer available here. Ask them to share it again."
-                            />
-                        }
-                            .into_any()
-                    }
-                    ShareLoad::Unavailable => {
-                        set_status(503);
-                        view! {
-                            <ShareMessage
-                                title="This shared plan cannot be shown right now"
-                                text="The server could not reach its database. Please reload in a minute."
-                            />
-                        }
-                            .into_any()
-                    }
-                }
-            })}
-        </Suspense>
+        <div id=SHARE_DATA_ID hidden data-share=raw></div>
+        {body}
     }
+    .into_any()
 }
 
 #[component]
@@ -181,10 +125,26 @@ fn ShareMessage(title: &'static str, text: &'static str) -> impl IntoView {
 }
 
 #[component]
-fn SharedPlanView(shared: SharedPlan) -> impl IntoView {
+fn SharedPlanView(
+    shared: SharedPlan,
+    link_origin: String,
+    origin_configured: bool,
+) -> impl IntoView {
     provide_plan_context(shared.plan.clone(), true);
     let title = shared.plan.title.clone();
-    let formula = format!("=IMPORTDATA(\"{}\")", shared.csv_url);
+    // `=IMPORTDATA()` needs the full address. Unless it is configured, the browser knows it
+    // best: it is where the page was loaded from.
+    let origin = RwSignal::new(link_origin);
+    if !origin_configured {
+        Effect::new(move |_| {
+            if let Some(o) = dom::origin() {
+                origin.set(o);
+            }
+        });
+    }
+    let id = shared.id.clone();
+    let formula =
+        Memo::new(move |_| origin.with(|o| format!("=IMPORTDATA(\"{o}/s/{id}/export/csv\")")));
     let status = RwSignal::new(String::new());
     let plan = shared.plan.clone();
     let make_copy = move |_| match storage::add_plan_copy(plan.clone()) {
@@ -195,9 +155,8 @@ fn SharedPlanView(shared: SharedPlan) -> impl IntoView {
         Err(why) => status.set(format!("The copy could not be made: {why}.")),
     };
     let copy_formula = {
-        let formula = formula.clone();
         move |_| {
-            let formula = formula.clone();
+            let formula = formula.get_untracked();
             spawn_local(async move {
                 let message = match clipboard::copy_text_and_html(&formula, &formula).await {
                     Ok(()) => "Formula copied. Paste it into cell A1 of a Google Sheet.".to_owned(),
@@ -242,7 +201,7 @@ fn SharedPlanView(shared: SharedPlan) -> impl IntoView {
                         <div class="live-sheet">
                             <label for="importdata">"Live Google Sheet: paste into cell A1"</label>
                             <div class="formula-row">
-                                <input id="importdata" class="formula" type="text" readonly value=formula/>
+                                <input id="importdata" class="formula" type="text" readonly value=move || formula.get() prop:value=move || formula.get()/>
                                 <button type="button" class="button" on:click=copy_formula>
                                     "Copy formula"
                                 </button>

@@ -90,3 +90,86 @@ pub async fn json_error(app: &Router, request: Request<Body>, status: StatusCode
     );
     body
 }
+
+/// The real router and its state over a fresh SQLite file (or `database_url`).
+pub async fn state_with(
+    database_url: Option<&str>,
+    configure: impl FnOnce(&mut Config),
+) -> (AppState, Router, Option<TempDir>) {
+    let (url, dir) = match database_url {
+        Some(url) => (url.to_owned(), None),
+        None => {
+            let dir = tempfile::tempdir().unwrap();
+            (
+                format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("shares.db").display()
+                ),
+                Some(dir),
+            )
+        }
+    };
+    let mut config = Config::for_tests(&url);
+    configure(&mut config);
+    let state = AppState::new(config).await.expect("the store opens");
+    let router = app(state.clone());
+    (state, router, dir)
+}
+
+/// Database URLs to test: a fresh SQLite file, and a fresh PostgreSQL database when
+/// `SYNCPLAN_TEST_POSTGRES_URL` names a server (`make test` starts one). Each call gets
+/// databases of its own, so tests that count what the store holds run side by side.
+pub async fn fresh_backends() -> Vec<(&'static str, String, Option<TempDir>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("shares.db").display()
+    );
+    let mut list = vec![("SQLite", sqlite, Some(dir))];
+    match std::env::var("SYNCPLAN_TEST_POSTGRES_URL") {
+        Ok(url) if !url.trim().is_empty() => list.push(("PostgreSQL", fresh_pg(&url).await, None)),
+        _ => eprintln!(
+            "notice: PostgreSQL tests skipped: SYNCPLAN_TEST_POSTGRES_URL is not set \
+             (`make test` sets it when PostgreSQL can be installed)"
+        ),
+    }
+    list
+}
+
+/// A new, empty database on the server `base` points at.
+async fn fresh_pg(base: &str) -> String {
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(base)
+        .await
+        .expect("the test PostgreSQL answers");
+    let name = format!(
+        "syncplan_t{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("a test database can be created");
+    match base.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{name}"),
+        None => panic!("SYNCPLAN_TEST_POSTGRES_URL has no database name"),
+    }
+}
+
+/// Runs one SQL statement on the database at `url` (to set up what the API cannot).
+pub async fn sql(url: &str, statement: &'static str, text: &str) {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(url)
+        .await
+        .expect("the database answers");
+    sqlx::query(statement)
+        .bind(text.to_owned())
+        .execute(&pool)
+        .await
+        .expect("the statement runs");
+    pool.close().await;
+}

@@ -63,6 +63,7 @@ impl Server {
             )
             // Every request comes from this one address; the limit is tested in `make test`.
             .env("SYNCPLAN_SHARE_RATE_LIMIT", "100000000")
+            .env("SYNCPLAN_SHARES_PER_DAY", "1000000000")
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -1,0 +1,101 @@
+//! What every handler shares: settings, the share store, limits, caches.
+
+use super::config::Config;
+use super::error::AppError;
+use super::page_cache::PageCache;
+use super::rate_limit::RateLimiter;
+use super::security_headers::PagePolicy;
+use super::shares::{ShareStore, StoreError};
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub config: Arc<Config>,
+    pub store: Arc<ShareStore>,
+    pub limiter: Arc<RateLimiter>,
+    pub pages: Arc<PageCache>,
+    /// Permits for requests that decode, export or render: memory stays bounded by what
+    /// that many requests may do at once.
+    pub heavy: Arc<Semaphore>,
+    /// The Content-Security-Policy of HTML pages, from the scripts the app itself emits.
+    pub policy: Arc<PagePolicy>,
+}
+
+impl AppState {
+    /// Prepares the share store and builds the state the router needs. Fails only on a
+    /// configuration error; an unreachable database makes sharing answer 503 until it is back.
+    pub async fn new(config: Config) -> Result<AppState, StoreError> {
+        let store = ShareStore::open(&config.database_url, config.store_limits.clone()).await?;
+        let leptos_options = config.leptos_options();
+        Ok(AppState {
+            policy: Arc::new(PagePolicy::for_app(&leptos_options, config.is_https()).await),
+            leptos_options,
+            limiter: Arc::new(RateLimiter::new(
+                config.share_rate_per_minute,
+                Duration::from_secs(60),
+                config.rate_limit_clients,
+            )),
+            pages: Arc::new(PageCache::new(config.page_cache_bytes)),
+            heavy: Arc::new(Semaphore::new(config.max_heavy_requests)),
+            config: Arc::new(config),
+            store: Arc::new(store),
+        })
+    }
+
+    /// A permit to do heavy work now, waiting briefly for one; a burst beyond the cap gets
+    /// 503 with `Retry-After` instead of queueing without bound.
+    pub async fn heavy_permit(&self) -> Result<OwnedSemaphorePermit, AppError> {
+        match tokio::time::timeout(HEAVY_WAIT, self.heavy.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(AppError::Busy { retry_after: 2 }),
+        }
+    }
+}
+
+/// How long a heavy request waits for a permit before it is told to come back.
+const HEAVY_WAIT: Duration = Duration::from_secs(2);
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> LeptosOptions {
+        state.leptos_options.clone()
+    }
+}
+
+/// Background upkeep: expired share pages out of memory, old daily counts out of the
+/// database, and (when a retention period is set) shares nobody opened for that long ended.
+pub fn spawn_maintenance(state: &AppState) {
+    let pages = Arc::downgrade(&state.pages);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(super::page_cache::SHARE_PAGE_MAX_AGE);
+        loop {
+            tick.tick().await;
+            match pages.upgrade() {
+                Some(pages) => pages.purge_expired(),
+                None => return,
+            }
+        }
+    });
+    let store = state.store.clone();
+    let retention = state.config.retention_days;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = store.forget_old_counts().await {
+                tracing::warn!(error = %e, "old share counts could not be cleared");
+            }
+            if let Some(days) = retention {
+                match store.expire_unvisited(days).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(shares = n, days, "ended shares nobody opened"),
+                    Err(e) => tracing::warn!(error = %e, "the retention sweep failed"),
+                }
+            }
+        }
+    });
+}

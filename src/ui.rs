@@ -2,9 +2,11 @@
 //! never re-implement model logic. The same table renders the editor and, with
 //! `read_only`, a shared plan.
 
+mod column_widths;
 mod editor_page;
 mod export_panel;
 mod faq_list;
+mod grid;
 mod import_panel;
 mod not_found;
 mod notice_banner;
@@ -21,8 +23,9 @@ mod table_filters;
 mod toolbar;
 
 pub use editor_page::EditorPage;
-pub use export_panel::{ExportChoice, ExportPanel, EXPORTS};
+pub use export_panel::{ExportChoice, ExportMenu, ImportMenu, EXPORTS};
 pub use faq_list::FaqList;
+pub use grid::{use_grid, GridContext};
 pub use not_found::NotFound;
 pub use plan_context::{provide_plan_context, use_plan, Notice, PlanContext, RowCells, SaveState};
 pub use plan_table::PlanTable;

@@ -32,15 +32,25 @@ for (const colorScheme of ['light', 'dark'] as const) {
     test('the editor has no serious or critical issue', async ({ editor, page }) => {
       await editor.goto();
       // With a hint, a filter chip, a sort and a flagged category on screen too.
-      await editor.cell(9, 'notes').fill('Retry every 5 min in the background');
-      await editor.cell(25, 'category').fill('Observability');
-      await editor.cell(26, 'category').fill('Observability');
-      await editor.cell(3, 'status').selectOption('Blocked');
-      await editor.cell(1, 'status').selectOption('Done');
+      await editor.set(9, 'notes', 'Retry every 5 min in the background');
+      await editor.set(25, 'category', 'Observability');
+      await editor.set(26, 'category', 'Observability');
+      await editor.set(3, 'status', 'Blocked');
+      await editor.set(1, 'status', 'Done');
       await page.locator('th.col-priority').getByRole('button').click();
       await expect(page.getByTestId('gaps')).toContainText('No Testing item yet');
       expect(await seriousIssues(page)).toEqual([]);
+      await editor.openReadiness();
       await page.getByRole('button', { name: /^Blocked 1$/ }).click();
+      expect(await seriousIssues(page)).toEqual([]);
+      // With a range selected and the cell editor open.
+      await page.getByRole('button', { name: /^Blocked 1$/ }).click();
+      await editor.cell(2, 'item').click();
+      await page.keyboard.press('Shift+ArrowRight');
+      await page.keyboard.press('Shift+ArrowDown');
+      expect(await seriousIssues(page)).toEqual([]);
+      await page.keyboard.press('F2');
+      await expect(editor.editorBox()).toBeVisible();
       expect(await seriousIssues(page)).toEqual([]);
     });
 
@@ -67,6 +77,7 @@ test('the share page shows the readiness summary and filters read-only', async (
   await expect(page.getByTestId('p0-line')).toHaveText('1 of 3 P0 items done');
   // No "add" buttons on a read-only page.
   await expect(page.getByRole('button', { name: /^Add a / })).toHaveCount(0);
+  await page.locator('details.readiness-more summary').click();
   await page.getByRole('button', { name: /^Offline queue: / }).click();
   await expect(page.locator('table.plan-table tbody tr:not([hidden])')).toHaveCount(1);
   await page.locator('th.col-item').getByRole('button').click();
@@ -86,21 +97,28 @@ test('keyboard alone: filter, sort, edit, move and delete, with announcements', 
   await page.keyboard.type('battery');
   await expect(page.getByTestId('announcer')).toContainText(/Showing \d+ of \d+ rows/);
   await page.keyboard.press('Escape');
-  // Next stops: the sort buttons in the header, then the first row's cells.
+  // Next stops: the sort buttons in the header (and their resize handles), then the grid,
+  // which is one Tab stop: its active cell.
   await page.keyboard.press('Tab');
   await expect(page.getByRole('button', { name: 'Row number: show plan order' })).toBeFocused();
   await page.keyboard.press('Tab');
   await expect(page.locator('th.col-item').getByRole('button')).toBeFocused();
-  for (let i = 0; i < 6; i++) await page.keyboard.press('Tab');
+  let inGrid = false;
+  for (let i = 0; i < 20 && !inGrid; i++) {
+    await page.keyboard.press('Tab');
+    inGrid = await page.evaluate(() => document.activeElement?.matches('td[data-col]') ?? false);
+  }
+  expect(inGrid, 'Tab reaches the grid').toBe(true);
   await expect(editor.cell(1, 'item')).toBeFocused();
-  await page.keyboard.press('Control+a');
   await page.keyboard.type('Keyboard-only edit');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('ArrowUp');
   await page.keyboard.press('Alt+ArrowDown');
   await expect(page.getByTestId('announcer')).toContainText('"Keyboard-only edit" moved to row 2');
   await page.keyboard.press('Control+Shift+Backspace');
   await expect(page.getByTestId('announcer')).toContainText('"Keyboard-only edit" (row 2) deleted');
   await page.keyboard.press('Control+z');
-  await expect(editor.cell(2, 'item')).toHaveValue('Keyboard-only edit');
+  await expect(editor.text(2, 'item')).toHaveText('Keyboard-only edit');
 });
 
 for (const [colorScheme, dark] of [['light', false], ['dark', true]] as const) {

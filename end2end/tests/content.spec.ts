@@ -41,21 +41,21 @@ test.describe('template content', () => {
     );
     await editor.goto();
     // The saved text is shown as it was saved.
-    await expect(editor.cell(1, 'notes')).toHaveValue(OLD_NOTES);
+    await expect(editor.text(1, 'notes')).toHaveText(OLD_NOTES);
     const offer = editor.row(1).getByRole('button', { name: 'Update this row to the current advice' });
     await expect(offer).toBeVisible();
     await expect(editor.row(2).getByRole('button', { name: 'Update this row to the current advice' })).toHaveCount(0);
 
     await offer.click();
-    await expect(editor.cell(1, 'notes')).toHaveValue(/idempotency key/);
-    await expect(editor.cell(1, 'owner')).toHaveValue('Ana');
-    await expect(editor.cell(1, 'priority')).toHaveValue('P1');
-    await expect(editor.cell(1, 'status')).toHaveValue('In progress');
+    await expect(editor.text(1, 'notes')).toHaveText(/idempotency key/);
+    await expect(editor.text(1, 'owner')).toHaveText('Ana');
+    await expect(editor.text(1, 'priority')).toHaveText('P1');
+    await expect(editor.text(1, 'status')).toHaveText('In progress');
     await expect(offer).toHaveCount(0);
 
     await page.keyboard.press('Control+z');
-    await expect(editor.cell(1, 'notes')).toHaveValue(OLD_NOTES);
-    await expect(editor.cell(1, 'item')).toHaveValue(OLD_ITEM);
+    await expect(editor.text(1, 'notes')).toHaveText(OLD_NOTES);
+    await expect(editor.text(1, 'item')).toHaveText(OLD_ITEM);
   });
 
   test('every FAQ answer shows its sources and the page says when it was checked', async ({ editor, page }) => {

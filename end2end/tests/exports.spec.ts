@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 async function download(editor: any, label: string) {
+  await editor.openExport();
   const waiting = editor.page.waitForEvent('download');
   await editor.page.getByRole('button', { name: label, exact: true }).click();
   const file = await waiting;
@@ -16,8 +17,8 @@ test.describe('get this template', () => {
   test('each download is a real file of the current plan', async ({ editor, page }) => {
     await editor.goto();
     await page.getByLabel('Plan title').fill('Field App sync');
-    await editor.cell(1, 'item').fill('=1+1, "quoted"');
-    await editor.cell(1, 'notes').fill('first line\nsecond | line');
+    await editor.set(1, 'item', '=1+1, "quoted"');
+    await editor.set(1, 'notes', 'first line\nsecond | line');
 
     const csv = await download(editor, 'Google Sheets (CSV)');
     expect(csv.name).toBe('field-app-sync.csv');
@@ -52,22 +53,25 @@ test.describe('get this template', () => {
 
   test('an exported CSV imports back into the same table, undoably', async ({ editor, page }) => {
     await editor.goto();
-    await editor.cell(2, 'owner').fill('Dana');
-    await editor.cell(3, 'status').selectOption('Done');
+    await editor.set(2, 'owner', 'Dana');
+    await editor.set(3, 'status', 'Done');
     const before = await editor.items();
     const csv = await download(editor, 'Google Sheets (CSV)');
 
     // Change the table, then bring the file back.
-    await editor.button('Delete row 1').click();
-    await editor.cell(1, 'item').fill('changed');
+    await editor.cell(1, 'owner').click();
+    await editor.button('Delete row').click();
+    await editor.set(1, 'item', 'changed');
+    await editor.openImport();
     await page.setInputFiles('#import-file', csv.path);
     await expect(page.locator('.import-ready')).toContainText(`${before.length} rows ready, no problems`);
     await page.getByRole('button', { name: `Replace the plan with these ${before.length} rows` }).click();
     expect(await editor.items()).toEqual(before);
-    await expect(editor.cell(2, 'owner')).toHaveValue('Dana');
-    await expect(editor.cell(3, 'status')).toHaveValue('Done');
+    await expect(editor.text(2, 'owner')).toHaveText('Dana');
+    await expect(editor.text(3, 'status')).toHaveText('Done');
 
     // Append doubles the rows; undo takes the import back.
+    await editor.openImport();
     await page.setInputFiles('#import-file', csv.path);
     await page.getByRole('button', { name: `Append ${before.length} rows` }).click();
     await expect(editor.rows()).toHaveCount(before.length * 2);
@@ -80,15 +84,16 @@ test.describe('get this template', () => {
   test('a JSON backup restores title and rows', async ({ editor, page }) => {
     await editor.goto();
     await page.getByLabel('Plan title').fill('Backed up');
-    await editor.cell(1, 'owner').fill('Ines');
+    await editor.set(1, 'owner', 'Ines');
     const json = await download(editor, 'Backup (JSON)');
-    await editor.button('Reset to template').click();
+    await editor.button('Reset…').click();
     await page.getByRole('dialog').getByRole('button', { name: 'Reset to template' }).click();
     await expect(page.getByLabel('Plan title')).toHaveValue('Background sync plan');
+    await editor.openImport();
     await page.setInputFiles('#import-file', json.path);
     await page.getByRole('button', { name: /^Replace the plan/ }).click();
     await expect(page.getByLabel('Plan title')).toHaveValue('Backed up');
-    await expect(editor.cell(1, 'owner')).toHaveValue('Ines');
+    await expect(editor.text(1, 'owner')).toHaveText('Ines');
   });
 
   test('a file with problems lists them and changes nothing', async ({ editor, page, consoleGuard }) => {
@@ -96,6 +101,7 @@ test.describe('get this template', () => {
     consoleGuard.allow(/status of 422/);
     await editor.goto();
     const before = await editor.items();
+    await editor.openImport();
     await page.setInputFiles('#import-file', {
       name: 'broken.csv',
       mimeType: 'text/csv',
@@ -110,7 +116,8 @@ test.describe('get this template', () => {
   test('Copy for Sheets puts text and HTML on the clipboard', async ({ editor, page, context }) => {
     await context.grantPermissions(['clipboard-read', 'clipboard-write']);
     await editor.goto();
-    await editor.cell(1, 'notes').fill('two\nlines');
+    await editor.set(1, 'notes', 'two\nlines');
+    await editor.openExport();
     await editor.button('Copy for Sheets').click();
     await expect(page.getByTestId('announcer')).toContainText('Copied');
     const copied = await page.evaluate(async () => {

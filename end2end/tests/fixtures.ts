@@ -29,14 +29,57 @@ export class Editor {
     return this.rows().nth(n - 1);
   }
 
-  /** The control in column `col` (item, category, priority, owner, status, notes) of row n. */
+  /** The grid cell in column `col` (item, category, priority, owner, status, notes) of row n. */
   cell(n: number, col: string): Locator {
-    return this.row(n).locator(`[data-col="${col}"]`);
+    return this.row(n).locator(`td[data-col="${col}"]`);
+  }
+
+  /** The value a cell shows (its text, or its Priority / Status pill). */
+  text(n: number, col: string): Locator {
+    return this.cell(n, col).locator('.cell-text, .pill').first();
+  }
+
+  /** The cell editor while it is open. */
+  editorBox(): Locator {
+    return this.page.locator('.cell-editor:visible');
+  }
+
+  /** Edits a cell as a user would: click it, F2, type the value, Enter. */
+  async set(n: number, col: string, value: string) {
+    await this.cell(n, col).click();
+    if (!(await this.editorBox().count())) await this.page.keyboard.press('F2');
+    await this.editorBox().fill(value);
+    await this.page.keyboard.press('Enter');
+    await expect(this.editorBox()).toHaveCount(0);
   }
 
   async items(): Promise<string[]> {
-    const inputs = this.page.locator('table.plan-table tbody [data-col="item"]');
-    return inputs.evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value));
+    const cells = this.page.locator('table.plan-table tbody td[data-col="item"] .cell-text');
+    return cells.evaluateAll((els) => els.map((e) => e.textContent ?? ''));
+  }
+
+  /** Opens the Export menu (downloads, Copy for Sheets). */
+  async openExport() {
+    const menu = this.page.locator('details.export-menu');
+    if (!(await menu.evaluate((d) => (d as HTMLDetailsElement).open))) {
+      await menu.locator('summary').click();
+    }
+  }
+
+  /** Opens the Import menu. */
+  async openImport() {
+    const menu = this.page.locator('details.import-menu');
+    if (!(await menu.evaluate((d) => (d as HTMLDetailsElement).open))) {
+      await menu.locator('summary').click();
+    }
+  }
+
+  /** Opens the readiness details (status legend, category bars). */
+  async openReadiness() {
+    const more = this.page.locator('details.readiness-more');
+    if (!(await more.evaluate((d) => (d as HTMLDetailsElement).open))) {
+      await more.locator('summary').click();
+    }
   }
 
   saveIndicator(): Locator {

@@ -6,12 +6,15 @@ test('the table and the FAQ are readable without JavaScript', async ({ page }) =
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Background sync planning template');
   const rows = page.locator('table.plan-table tbody tr');
   expect(await rows.count()).toBeGreaterThanOrEqual(25);
-  await expect(rows.nth(0).locator('[data-col="item"]')).toHaveValue('Map every sync trigger');
-  await expect(rows.nth(0).locator('[data-col="priority"]')).toHaveValue('P0');
-  await expect(rows.nth(0).locator('[data-col="status"]')).toHaveValue('Not started');
-  await expect(rows.nth(0).locator('[data-col="notes"]')).toHaveValue(/List when sync runs/);
-  await expect(page.locator('th')).toHaveText(['#', 'Item', 'Category', 'Priority', 'Owner', 'Status', 'Notes', 'Row actions']);
-  await expect(rows.nth(4).locator('td.col-num')).toHaveText('5');
+  await expect(rows.nth(0).locator('td[data-col="item"] .cell-text')).toHaveText('Map every sync trigger');
+  await expect(rows.nth(0).locator('td[data-col="priority"]')).toHaveText('P0');
+  await expect(rows.nth(0).locator('td[data-col="status"]')).toHaveText('Not started');
+  await expect(rows.nth(0).locator('td[data-col="notes"]')).toHaveText(/List when sync runs/);
+  await expect(page.locator('thead th')).toHaveText(['#', 'Item', 'Category', 'Priority', 'Owner', 'Status', 'Notes']);
+  await expect(rows.nth(4).locator('.col-num')).toHaveText('5');
+  // The export menu works without JavaScript too: a form post per format.
+  await page.locator('details.export-menu summary').click();
+  await expect(page.getByRole('button', { name: 'Google Sheets (CSV)', exact: true })).toBeVisible();
   // Playwright disables scripts but not the parser's scripting flag, so <noscript> stays
   // raw text here; a browser with JavaScript off shows it.
   expect(await page.locator('noscript').first().textContent()).toContain('JavaScript is off');

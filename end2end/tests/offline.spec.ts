@@ -23,18 +23,18 @@ test.describe('offline', () => {
     // Going offline makes requests the page did not expect fail: those are not app errors.
     consoleGuard.allow(/ERR_INTERNET_DISCONNECTED|Failed to load resource/);
     await editor.reload();
-    await expect(editor.cell(1, 'item')).toHaveValue('Map every sync trigger');
-    await editor.cell(1, 'item').fill('Edited on a plane');
+    await expect(editor.text(1, 'item')).toHaveText('Map every sync trigger');
+    await editor.set(1, 'item', 'Edited on a plane');
     await expect.poll(() => editor.storedItems()).toContain('Edited on a plane');
     await editor.reload();
-    await expect(editor.cell(1, 'item')).toHaveValue('Edited on a plane');
+    await expect(editor.text(1, 'item')).toHaveText('Edited on a plane');
 
     // Share pages are never stored: offline, the worker says the page needs a connection.
     await page.goto('/s/AAAAAAAAAAAAAAAAAAAAAA');
     await expect(page.getByRole('heading', { name: 'You are offline' })).toBeVisible();
     await page.getByRole('link', { name: 'Open your plans' }).click();
     await editor.ready();
-    await expect(editor.cell(1, 'item')).toHaveValue('Edited on a plane');
+    await expect(editor.text(1, 'item')).toHaveText('Edited on a plane');
 
     // Nothing but the app shell is in the cache.
     const cached = await page.evaluate(async () => {

@@ -5,12 +5,13 @@ test.describe('print', () => {
   test('the editor prints the plan, not the controls', async ({ editor, page }) => {
     await editor.goto();
     const long = Array.from({ length: 12 }, (_, i) => `Line ${i + 1} of a long note that must print in full.`).join('\n');
-    await editor.cell(2, 'notes').fill(long);
+    await editor.set(2, 'notes', long);
     // A filter on screen does not shorten the printout.
+    await editor.openReadiness();
     await page.getByRole('button', { name: /^Security: / }).click();
     await page.emulateMedia({ media: 'print' });
 
-    for (const hidden of ['.toolbar', '.get-template', '.plan-switcher', '.table-filters', '.row-actions', '.keyboard-help']) {
+    for (const hidden of ['.toolbar', '.plan-switcher', '.table-filters', '.row-tools', '.keyboard-help', '.cell-editor', '.col-resize']) {
       await expect(page.locator(hidden).first(), hidden).toBeHidden();
     }
     await expect(page.getByLabel('Plan title')).toBeVisible();

@@ -9,8 +9,8 @@ function visibleRows(page: Page) {
 /** Row numbers of the template rows whose category is `name`. */
 async function rowsOf(editor: Editor, name: string): Promise<number[]> {
   const values = await editor.page
-    .locator('table.plan-table tbody [data-col="category"]')
-    .evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value));
+    .locator('table.plan-table tbody td[data-col="category"] .cell-text')
+    .evaluateAll((els) => els.map((e) => e.textContent ?? ''));
   return values.flatMap((v, i) => (v === name ? [i + 1] : []));
 }
 
@@ -24,13 +24,14 @@ test.describe('readiness summary', () => {
     expect(p0Total).toBeGreaterThanOrEqual(5);
 
     // Row 1 is a P0: finishing it counts.
-    await editor.cell(1, 'status').selectOption('Done');
+    await editor.set(1, 'status', 'Done');
     await expect(headline).toHaveText(`1 of ${p0Total} P0 items done`);
+    await editor.openReadiness();
     await expect(page.getByRole('button', { name: /^Done 1$/ })).toBeVisible();
     await expect(page.getByRole('button', { name: 'Sync triggers: 1 of 4 done' })).toBeVisible();
 
     // Demoting it removes it from the P0 count.
-    await editor.cell(1, 'priority').selectOption('P1');
+    await editor.set(1, 'priority', 'P1');
     await expect(headline).toHaveText(`0 of ${p0Total - 1} P0 items done`);
 
     await editor.button('Undo').click();
@@ -42,13 +43,13 @@ test.describe('readiness summary', () => {
     const gaps = page.getByTestId('gaps');
     await expect(gaps).toHaveCount(0);
     for (const n of await rowsOf(editor, 'Testing')) {
-      await editor.cell(n, 'category').fill('Observability');
+      await editor.set(n, 'category', 'Observability');
     }
     await expect(gaps).toContainText('No Testing item yet');
     const count = await editor.rows().count();
     await page.getByRole('button', { name: 'Add a Testing item' }).click();
     await expect(editor.rows()).toHaveCount(count + 1);
-    await expect(editor.cell(count + 1, 'category')).toHaveValue('Testing');
+    await expect(editor.text(count + 1, 'category')).toHaveText('Testing');
     await expect(editor.cell(count + 1, 'item')).toBeFocused();
     await expect(gaps).toHaveCount(0);
   });
@@ -57,13 +58,14 @@ test.describe('readiness summary', () => {
     await editor.goto();
     const total = await editor.rows().count();
     const security = await rowsOf(editor, 'Security');
+    await editor.openReadiness();
     const bar = page.getByRole('button', { name: /^Security: 0 of \d+ done$/ });
     await bar.click();
     await expect(bar).toHaveAttribute('aria-pressed', 'true');
     await expect(visibleRows(page)).toHaveCount(security.length);
     await expect(page.getByTestId('filter-count')).toHaveText(`Showing ${security.length} of ${total} rows`);
     // Row numbers stay the plan's.
-    await expect(visibleRows(page).first().locator('td.col-num')).toHaveText(String(security[0]));
+    await expect(visibleRows(page).first().locator('.col-num')).toHaveText(String(security[0]));
     await expect(page.getByTestId('announcer')).toContainText(`Showing ${security.length} of ${total} rows`);
 
     await page.getByRole('button', { name: 'Category: Security. Remove this filter' }).click();
@@ -74,16 +76,17 @@ test.describe('readiness summary', () => {
   test('a status filter and the text filter combine; rows added later still show', async ({ editor, page }) => {
     await editor.goto();
     const total = await editor.rows().count();
-    await editor.cell(3, 'status').selectOption('Blocked');
-    await editor.cell(7, 'status').selectOption('Blocked');
+    await editor.set(3, 'status', 'Blocked');
+    await editor.set(7, 'status', 'Blocked');
+    await editor.openReadiness();
     await page.getByRole('button', { name: /^Blocked 2$/ }).click();
     await expect(visibleRows(page)).toHaveCount(2);
 
-    const item7 = await editor.cell(7, 'item').inputValue();
+    const item7 = (await editor.text(7, 'item').textContent())!;
     const filter = page.getByLabel('Filter rows');
     await filter.fill(item7.toUpperCase());
     await expect(visibleRows(page)).toHaveCount(1);
-    await expect(visibleRows(page).locator('[data-col="item"]')).toHaveValue(item7);
+    await expect(visibleRows(page).locator('td[data-col="item"] .cell-text')).toHaveText(item7);
 
     // Escape empties the box; the status filter stays.
     await filter.press('Escape');
@@ -108,17 +111,22 @@ test.describe('readiness summary', () => {
     expect(await visibleRows(page).count()).toBeGreaterThanOrEqual(25);
   });
 
-  test('Enter moves down past rows the filter hides', async ({ editor, page }) => {
+  test('arrow keys and Enter move past rows the filter hides', async ({ editor, page }) => {
     await editor.goto();
+    await editor.openReadiness();
     await page.getByRole('button', { name: /^Platform constraints: / }).click();
     const shown = visibleRows(page);
     await expect(shown).not.toHaveCount(0);
-    // Rows 2, 3, 18, 19 and 28: from row 3, Enter skips the 14 hidden rows.
-    await expect(shown.locator('td.col-num')).toHaveText(['2', '3', '18', '19', '28']);
-    const from = shown.nth(1).locator('[data-col="owner"]');
-    await from.click();
-    await from.press('Enter');
-    await expect(shown.nth(2).locator('[data-col="owner"]')).toBeFocused();
+    // Rows 2, 3, 18, 19 and 28: from row 3, Down skips the 14 hidden rows.
+    await expect(shown.locator('.col-num')).toHaveText(['2', '3', '18', '19', '28']);
+    await shown.nth(1).locator('td[data-col="owner"]').click();
+    await page.keyboard.press('ArrowDown');
+    await expect(shown.nth(2).locator('td[data-col="owner"]')).toBeFocused();
+    // Editing: Enter keeps the text and moves down, past hidden rows too.
+    await page.keyboard.type('Ana');
+    await page.keyboard.press('Enter');
+    await expect(shown.nth(2).locator('td[data-col="owner"] .cell-text')).toHaveText('Ana');
+    await expect(shown.nth(3).locator('td[data-col="owner"]')).toBeFocused();
   });
 });
 
@@ -129,8 +137,8 @@ test.describe('sorting', () => {
     const header = page.locator('th.col-priority');
     const priorities = () =>
       page
-        .locator('table.plan-table tbody [data-col="priority"]')
-        .evaluateAll((els) => els.map((e) => (e as HTMLSelectElement).value));
+        .locator('table.plan-table tbody td[data-col="priority"] .pill')
+        .evaluateAll((els) => els.map((e) => e.textContent ?? ''));
 
     await header.getByRole('button').click();
     await expect(header).toHaveAttribute('aria-sort', 'ascending');
@@ -158,13 +166,14 @@ test.describe('sorting', () => {
     const lower = (t: string) => t.toLowerCase();
     expect(sorted.map(lower)).toEqual(sorted.map(lower).sort());
     // The first row on screen keeps its plan number.
-    const firstNumber = Number(await editor.row(1).locator('td.col-num').textContent());
+    const firstNumber = Number(await editor.row(1).locator('.col-num').textContent());
     expect(firstNumber).toBe(before.indexOf(sorted[0]) + 1);
     expect(firstNumber).toBeGreaterThan(1);
     // Sorting wrote nothing.
     expect(await editor.storedItems()).toEqual(stored);
 
-    await editor.button(`Move row ${firstNumber} down`).click();
+    await editor.cell(1, 'owner').click();
+    await editor.button('Move row down').click();
     await expect(page.locator('th.col-item')).not.toHaveAttribute('aria-sort');
     const after = await editor.items();
     expect(after[firstNumber]).toBe(sorted[0]);
@@ -175,7 +184,7 @@ test.describe('platform hints', () => {
   test('a too-short background interval gets a hint that links to the FAQ', async ({ editor, page }) => {
     await editor.goto();
     await expect(page.locator('.row-hints')).toHaveCount(0);
-    await editor.cell(9, 'notes').fill('Poll the server every 5 min in the background.');
+    await editor.set(9, 'notes', 'Poll the server every 5 min in the background.');
     const hint = editor.row(9).locator('.row-hints');
     // No platform named: Android's minimum and iOS's caveat both apply.
     await expect(hint).toContainText('“every 5 min”: Android runs periodic background work at most every 15 minutes');
@@ -185,14 +194,14 @@ test.describe('platform hints', () => {
     await expect(page.locator('#faq-interval summary')).toBeFocused();
 
     // A row naming no platform runs on iOS too, where 30 minutes is only a wish.
-    await editor.cell(9, 'notes').fill('Poll the server every 30 minutes in the background.');
+    await editor.set(9, 'notes', 'Poll the server every 30 minutes in the background.');
     await expect(hint).toContainText('“every 30 minutes”: iOS decides when background refresh runs');
     await expect(hint).not.toContainText('Android runs');
 
-    await editor.cell(9, 'item').fill('Android: WorkManager sync');
+    await editor.set(9, 'item', 'Android: WorkManager sync');
     await expect(editor.row(9).locator('.row-hints')).toHaveCount(0);
 
-    await editor.cell(9, 'item').fill('iOS: BGAppRefreshTask every 20 minutes');
+    await editor.set(9, 'item', 'iOS: BGAppRefreshTask every 20 minutes');
     await expect(editor.row(9).locator('.row-hints')).toContainText('iOS decides when background refresh runs');
   });
 });

@@ -17,13 +17,13 @@ test('user text stays text in the editor, the share page and the Markdown export
   await page.getByLabel('Plan title').fill(`</title>${NASTY[0]}`);
   for (const [i, text] of NASTY.entries()) {
     for (const col of ['item', 'category', 'owner', 'notes']) {
-      await editor.cell(i + 1, col).fill(text);
+      await editor.set(i + 1, col, text);
     }
   }
   await expect.poll(async () => (await editor.stored())?.plans?.[0]?.plan?.rows?.[3]?.notes).toBe(NASTY[3]);
   await editor.reload();
   for (const [i, text] of NASTY.entries()) {
-    await expect(editor.cell(i + 1, 'notes')).toHaveValue(text);
+    await expect(editor.text(i + 1, 'notes')).toHaveText(text);
   }
   await editor.row(2).locator('.faq-link').click();
   expect(await page.evaluate(() => (window as any).__xss)).toBeUndefined();
@@ -42,8 +42,9 @@ test('user text stays text in the editor, the share page and the Markdown export
   await expect(viewer.locator('table.plan-table img, table.plan-table svg, table.plan-table a[href^="javascript"]')).toHaveCount(0);
 
   // Markdown keeps it as text too.
-  const waiting = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Close' }).click();
+  await editor.openExport();
+  const waiting = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Notion (Markdown page)', exact: true }).click();
   const fs = await import('node:fs');
   const md = fs.readFileSync(await (await waiting).path(), 'utf8');

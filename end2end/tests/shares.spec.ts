@@ -26,7 +26,7 @@ test.describe('share links', () => {
   test('a stranger sees the plan read-only, makes a copy and edits it', async ({ editor, browser, consoleGuard }) => {
     await editor.goto();
     await editor.page.getByLabel('Plan title').fill('Payments sync plan');
-    await editor.cell(1, 'owner').fill('Owner Olga');
+    await editor.set(1, 'owner', 'Owner Olga');
     const url = await createLink(editor);
 
     const viewer = await stranger(browser, consoleGuard);
@@ -44,10 +44,10 @@ test.describe('share links', () => {
     await viewer.locator('body[data-hydrated="true"]').waitFor();
     const copy = new Editor(viewer);
     await expect(viewer.getByLabel('Plan title')).toHaveValue('Payments sync plan');
-    await expect(copy.cell(1, 'owner')).toHaveValue('Owner Olga');
-    await copy.cell(1, 'owner').fill('Viewer Vic');
+    await expect(copy.text(1, 'owner')).toHaveText('Owner Olga');
+    await copy.set(1, 'owner', 'Viewer Vic');
     await copy.reload();
-    await expect(copy.cell(1, 'owner')).toHaveValue('Viewer Vic');
+    await expect(copy.text(1, 'owner')).toHaveText('Viewer Vic');
 
     // The owner's plan and link are untouched.
     const viewer2 = await stranger(browser, consoleGuard);
@@ -57,7 +57,7 @@ test.describe('share links', () => {
 
   test('the owner updates the same link, then revokes it', async ({ editor, browser, consoleGuard }) => {
     await editor.goto();
-    await editor.cell(1, 'item').fill('Version one');
+    await editor.set(1, 'item', 'Version one');
     const url = await createLink(editor);
     const viewer = await stranger(browser, consoleGuard);
     await viewer.goto(url);
@@ -65,7 +65,7 @@ test.describe('share links', () => {
 
     // After a reload the owner can still manage the link.
     await editor.page.getByRole('button', { name: 'Close' }).click();
-    await editor.cell(1, 'item').fill('Version two');
+    await editor.set(1, 'item', 'Version two');
     await editor.reload();
     await editor.page.getByRole('button', { name: 'Shared ✓' }).click();
     const dialog = editor.page.getByRole('dialog', { name: 'Share a read-only link' });
@@ -98,7 +98,7 @@ test.describe('share links', () => {
     await mine.locator('body[data-hydrated="true"]').waitFor();
     const myEditor = new Editor(mine);
     await mine.getByLabel('Plan title').fill('My own plan');
-    await myEditor.cell(1, 'owner').fill('Me');
+    await myEditor.set(1, 'owner', 'Me');
 
     const share = await context.newPage();
     await share.goto(url);
@@ -110,12 +110,12 @@ test.describe('share links', () => {
 
     // The first tab still has its plan open, unchanged, and now also lists the copy.
     await expect(mine.getByLabel('Plan title')).toHaveValue('My own plan');
-    await expect(myEditor.cell(1, 'owner')).toHaveValue('Me');
+    await expect(myEditor.text(1, 'owner')).toHaveText('Me');
     await expect(mine.locator('#plan-select option')).toHaveText(['My own plan', 'Shared original']);
-    await myEditor.cell(2, 'owner').fill('Still me');
+    await myEditor.set(2, 'owner', 'Still me');
     await myEditor.reload();
     await expect(mine.getByLabel('Plan title')).toHaveValue('My own plan');
-    await expect(myEditor.cell(2, 'owner')).toHaveValue('Still me');
+    await expect(myEditor.text(2, 'owner')).toHaveText('Still me');
   });
 });
 
@@ -123,21 +123,21 @@ test.describe('several plans', () => {
   test('new, duplicate, switch, rename and delete', async ({ editor, page }) => {
     await editor.goto();
     await page.getByLabel('Plan title').fill('Alpha');
-    await editor.cell(1, 'owner').fill('A');
+    await editor.set(1, 'owner', 'A');
 
     await page.getByRole('button', { name: 'Duplicate' }).click();
     await expect(page.getByLabel('Plan title')).toHaveValue('Copy of Alpha');
-    await expect(editor.cell(1, 'owner')).toHaveValue('A');
+    await expect(editor.text(1, 'owner')).toHaveText('A');
     await page.getByLabel('Plan title').fill('Beta');
-    await editor.cell(1, 'owner').fill('B');
+    await editor.set(1, 'owner', 'B');
 
     await page.getByRole('button', { name: 'New plan' }).click();
     await expect(page.getByLabel('Plan title')).toHaveValue('Background sync plan');
-    await expect(editor.cell(1, 'owner')).toHaveValue('');
+    await expect(editor.text(1, 'owner')).toHaveText('');
     await expect(page.locator('#plan-select option')).toHaveText(['Alpha', 'Beta', 'Background sync plan']);
 
     await page.locator('#plan-select').selectOption({ label: 'Alpha' });
-    await expect(editor.cell(1, 'owner')).toHaveValue('A');
+    await expect(editor.text(1, 'owner')).toHaveText('A');
     await editor.reload();
     await expect(page.getByLabel('Plan title')).toHaveValue('Alpha', { timeout: 5000 });
 

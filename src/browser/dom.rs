@@ -67,66 +67,6 @@ pub fn query(selector: &str) -> Option<web_sys::HtmlElement> {
         .ok()
 }
 
-/// Focuses the cell in column `col` of the row with id `row`, once the DOM has caught up
-/// with the latest change.
-pub fn focus_cell_later(row: &str, col: &str) {
-    let selector = format!("tr[data-row-id=\"{row}\"] [data-col=\"{col}\"]");
-    leptos::prelude::set_timeout(
-        move || {
-            if let Some(el) = query(&selector) {
-                let _ = el.focus();
-            }
-        },
-        std::time::Duration::ZERO,
-    );
-}
-
-/// Focuses the same column in the row after (`down`) or before the row of `cell`.
-/// Returns whether there was such a row.
-pub fn focus_neighbour_cell(cell: &web_sys::Element, down: bool) -> bool {
-    let Some(col) = cell.get_attribute("data-col") else {
-        return false;
-    };
-    let Some(row) = cell.closest("tr").ok().flatten() else {
-        return false;
-    };
-    let step = |r: &web_sys::Element| {
-        if down {
-            r.next_element_sibling()
-        } else {
-            r.previous_element_sibling()
-        }
-    };
-    // Rows the filter hides are skipped.
-    let mut next = step(&row);
-    while let Some(r) = next.as_ref().filter(|r| r.has_attribute("hidden")) {
-        next = step(r);
-    }
-    let target = next
-        .and_then(|r| {
-            r.query_selector(&format!("[data-col=\"{col}\"]"))
-                .ok()
-                .flatten()
-        })
-        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
-    match target {
-        Some(el) => el.focus().is_ok(),
-        None => false,
-    }
-}
-
-/// Moves focus from a cell to its row, so Escape leaves editing but keeps the place.
-pub fn focus_row_of(cell: &web_sys::Element) {
-    if let Some(row) = cell
-        .closest("tr")
-        .ok()
-        .flatten()
-        .and_then(|r| r.dyn_into::<web_sys::HtmlElement>().ok())
-    {
-        let _ = row.focus();
-    }
-}
-
 /// Offers `content` as a file download named `file_name`.
 pub fn download_text(file_name: &str, content: &str, mime: &str) -> Result<(), String> {
     let parts = js_sys::Array::of1(&content.into());

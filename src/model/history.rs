@@ -57,6 +57,15 @@ impl History {
         self.typing = None;
     }
 
+    /// Drops the last undo step if `unchanged` says applying it would change nothing, and
+    /// ends the run of typing.
+    pub fn drop_last_if(&mut self, unchanged: impl Fn(&Edit) -> bool) {
+        self.typing = None;
+        if self.undo.last().is_some_and(unchanged) {
+            self.undo.pop();
+        }
+    }
+
     pub fn can_undo(&self) -> bool {
         !self.undo.is_empty()
     }

@@ -161,6 +161,20 @@ impl Session {
         }
     }
 
+    /// Forgets the last undo step when undoing it would change nothing (a run of typing
+    /// that ended where it began, e.g. cancelled with Escape).
+    pub fn drop_empty_step(&mut self, plan: &PlanId) {
+        let Some(target) = self.workspace.plan(plan) else {
+            return;
+        };
+        if let Some(history) = self.histories.get_mut(plan) {
+            history.drop_last_if(|edit| {
+                let mut probe = target.clone();
+                matches!(probe.apply(edit.clone()), Ok(None))
+            });
+        }
+    }
+
     /// Ends a run of typing so the next keystroke is a new undo step.
     pub fn seal(&mut self, plan: &PlanId) {
         if let Some(h) = self.histories.get_mut(plan) {
@@ -306,6 +320,34 @@ mod tests {
         assert!(!s.can_undo(&main()));
         assert!(s.redo(&main()).is_some());
         assert_eq!(notes(&s, 0), "hello");
+    }
+
+    #[test]
+    fn cancelled_typing_leaves_no_empty_undo_step() {
+        let mut s = session();
+        type_into(&mut s, "a", "first");
+        s.seal(&main());
+        type_into(&mut s, "b", "typed then cancelled");
+        // Escape puts the cell back as it was.
+        s.apply(
+            &main(),
+            Edit::SetField {
+                row: "b".into(),
+                field: Field::Notes,
+                value: String::new(),
+            },
+        )
+        .unwrap();
+        s.drop_empty_step(&main());
+        assert_eq!(notes(&s, 1), "");
+        // The next undo undoes the typing before, not a step that changes nothing.
+        assert!(s.undo(&main()).is_some());
+        assert_eq!(notes(&s, 0), "");
+        // A step that does change something is kept.
+        let mut s = session();
+        type_into(&mut s, "a", "kept");
+        s.drop_empty_step(&main());
+        assert!(s.can_undo(&main()));
     }
 
     #[test]

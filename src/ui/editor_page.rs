@@ -1,4 +1,3 @@
-use super::export_panel::ExportPanel;
 use super::faq_list::FaqList;
 use super::notice_banner::NoticeBanner;
 use super::plan_context::{provide_plan_context, use_plan};
@@ -26,14 +25,16 @@ pub fn EditorPage() -> impl IntoView {
             ctx.load_from_storage();
             shortcuts::install(ctx);
         });
-        // After the DOM has caught up with the stored plan.
-        set_timeout(
-            || {
-                dom::mark_ready();
-                dom::register_service_worker();
-            },
-            Duration::ZERO,
-        );
+        // Ready once every stored row is on the page (the table adds long plans in steps).
+        set_timeout(move || ctx.loaded.set(true), Duration::ZERO);
+    });
+    Effect::new(move |done: Option<bool>| {
+        if done == Some(true) || !ctx.loaded.get() || !ctx.fully_rendered.get() {
+            return done.unwrap_or(false);
+        }
+        dom::mark_ready();
+        dom::register_service_worker();
+        true
     });
     view! {
         <Title text=format!("{PAGE_TITLE} · syncplan")/>
@@ -51,10 +52,11 @@ pub fn EditorPage() -> impl IntoView {
             <NoticeBanner/>
             <div class="layout">
                 <section class="plan" id="plan" aria-label="Plan">
-                    <PlanSwitcher/>
-                    <PlanTitle/>
+                    <div class="plan-head">
+                        <PlanTitle/>
+                        <PlanSwitcher/>
+                    </div>
                     <Toolbar/>
-                    <ExportPanel/>
                     <ReadinessSummary/>
                     <TableFilters/>
                     <PlanTable/>
@@ -100,12 +102,28 @@ fn KeyboardHelp() -> impl IntoView {
         <details class="keyboard-help">
             <summary>"Keyboard shortcuts"</summary>
             <dl>
+                <dt><kbd>"↑"</kbd>" "<kbd>"↓"</kbd>" "<kbd>"←"</kbd>" "<kbd>"→"</kbd></dt>
+                <dd>"Move between cells (with Shift: select a range)"</dd>
+                <dt><kbd>"Home"</kbd>" / "<kbd>"End"</kbd></dt>
+                <dd>"First / last cell of the row (with Ctrl: of the table)"</dd>
+                <dt><kbd>"Page Up"</kbd>" / "<kbd>"Page Down"</kbd></dt>
+                <dd>"Ten rows up / down"</dd>
+                <dt>"Type"</dt>
+                <dd>"Replace the cell's text"</dd>
+                <dt><kbd>"Enter"</kbd>" / "<kbd>"F2"</kbd></dt>
+                <dd>"Edit the cell; while editing, Enter keeps the text and moves down (Shift+Enter: up)"</dd>
                 <dt><kbd>"Tab"</kbd>" / "<kbd>"Shift+Tab"</kbd></dt>
-                <dd>"Next / previous cell"</dd>
-                <dt><kbd>"Enter"</kbd>" / "<kbd>"Shift+Enter"</kbd></dt>
-                <dd>"Same column, next / previous row (not in Notes)"</dd>
+                <dd>"Next / previous cell (while editing too)"</dd>
+                <dt><kbd>"Alt+Enter"</kbd></dt>
+                <dd>"A line break inside Notes"</dd>
                 <dt><kbd>"Esc"</kbd></dt>
-                <dd>"Leave the cell"</dd>
+                <dd>"Cancel the edit (the cell gets its text back); clear the selection"</dd>
+                <dt><kbd>"Delete"</kbd></dt>
+                <dd>"Empty the selected cells"</dd>
+                <dt><kbd>"Ctrl+C"</kbd>" / "<kbd>"Ctrl+X"</kbd>" / "<kbd>"Ctrl+V"</kbd></dt>
+                <dd>"Copy, cut, paste cells (to and from Google Sheets, Excel, LibreOffice)"</dd>
+                <dt><kbd>"Ctrl+A"</kbd></dt>
+                <dd>"Select every cell"</dd>
                 <dt><kbd>"Alt+↑"</kbd>" / "<kbd>"Alt+↓"</kbd></dt>
                 <dd>"Move the row up / down"</dd>
                 <dt><kbd>"Ctrl+Enter"</kbd></dt>

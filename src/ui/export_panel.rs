@@ -41,12 +41,13 @@ pub const EXPORTS: [ExportChoice; 5] = [
     },
 ];
 
-/// "Get this template": real file downloads (a plain form post, so they also work without
-/// JavaScript), Copy for Sheets, and import.
+/// "Export": real file downloads (a plain form post, so they also work without
+/// JavaScript) and Copy for Sheets, in a menu that opens without JavaScript too.
 #[component]
-pub fn ExportPanel() -> impl IntoView {
+pub fn ExportMenu() -> impl IntoView {
     let ctx = use_plan();
     let plan_field = NodeRef::<html::Input>::new();
+    let menu = NodeRef::<html::Details>::new();
     let initial_json = ctx.snapshot().to_json();
     // Send the plan as it is at the moment of the click.
     let fill_plan = move |_| {
@@ -68,43 +69,60 @@ pub fn ExportPanel() -> impl IntoView {
                 Err(why) => ctx.announce(format!("Copying failed: {why}.")),
             }
             copying.set(false);
+            if let Some(menu) = menu.get_untracked() {
+                menu.set_open(false);
+            }
         });
     };
     view! {
-        <section class="get-template" aria-labelledby="get-template-heading">
-            <h2 id="get-template-heading">"Get this template"</h2>
-            <p class="hint">
-                "Download the plan as it is now. Google Sheets and Notion are free; no account is needed here."
-            </p>
-            <form method="post" action="/api/export/csv" class="downloads" on:submit=fill_plan>
-                <input type="hidden" name="plan" value=initial_json node_ref=plan_field/>
-                {EXPORTS
-                    .iter()
-                    .map(|e| {
-                        view! {
-                            <button
-                                type="submit"
-                                class="button"
-                                formaction=format!("/api/export/{}", e.slug)
-                                data-format=e.slug
-                                title=e.hint
-                            >
-                                {e.label}
-                            </button>
-                        }
-                    })
-                    .collect_view()}
-                <button
-                    type="button"
-                    class="button"
-                    on:click=copy_for_sheets
-                    aria-disabled=move || copying.get().to_string()
-                    title="Copies the table so a paste into Google Sheets or Excel fills the cells"
-                >
-                    "Copy for Sheets"
-                </button>
-            </form>
-            <ImportPanel/>
-        </section>
+        <details class="menu export-menu" node_ref=menu>
+            <summary class="button">"Export"<span class="menu-mark" aria-hidden="true">" ▾"</span></summary>
+            <div class="menu-panel">
+                <p class="hint">
+                    "Download the plan as it is now. Google Sheets and Notion are free; no account is needed here."
+                </p>
+                <form method="post" action="/api/export/csv" class="downloads" on:submit=fill_plan>
+                    <input type="hidden" name="plan" value=initial_json node_ref=plan_field/>
+                    {EXPORTS
+                        .iter()
+                        .map(|e| {
+                            view! {
+                                <button
+                                    type="submit"
+                                    class="button"
+                                    formaction=format!("/api/export/{}", e.slug)
+                                    data-format=e.slug
+                                    title=e.hint
+                                >
+                                    {e.label}
+                                </button>
+                            }
+                        })
+                        .collect_view()}
+                    <button
+                        type="button"
+                        class="button"
+                        on:click=copy_for_sheets
+                        aria-disabled=move || copying.get().to_string()
+                        title="Copies the table so a paste into Google Sheets or Excel fills the cells"
+                    >
+                        "Copy for Sheets"
+                    </button>
+                </form>
+            </div>
+        </details>
+    }
+}
+
+/// "Import": a CSV or JSON file replaces or extends the plan, after a preview.
+#[component]
+pub fn ImportMenu() -> impl IntoView {
+    view! {
+        <details class="menu import-menu">
+            <summary class="button">"Import"<span class="menu-mark" aria-hidden="true">" ▾"</span></summary>
+            <div class="menu-panel">
+                <ImportPanel/>
+            </div>
+        </details>
     }
 }

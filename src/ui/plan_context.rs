@@ -16,10 +16,37 @@ pub const SAVE_DELAY: Duration = Duration::from_millis(150);
 /// Where a tab remembers which plan it has open (session storage: per tab).
 const TAB_ACTIVE_KEY: &str = "syncplan.active";
 
+/// How the grid marks a row: its active cell and the columns of it inside the selected
+/// range. Set by the grid only for the rows whose marks change, so moving the cursor
+/// touches two rows, not the table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RowMarks {
+    pub active: Option<Field>,
+    /// Bit `i` set: column `Field::ALL[i]` is in the selected range.
+    pub selected: u8,
+}
+
+impl RowMarks {
+    /// `data-sel` as CSS reads it: the selected columns' keys, space-separated.
+    pub fn selected_keys(self) -> Option<String> {
+        (self.selected != 0).then(|| {
+            Field::ALL
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| self.selected & (1 << i) != 0)
+                .map(|(_, f)| f.key())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+    }
+}
+
 /// The cells of one row, each its own signal.
 #[derive(Clone)]
 pub struct RowCells {
     pub id: RowId,
+    /// The grid's marks on this row (active cell, selected range).
+    pub marks: ArcRwSignal<RowMarks>,
     pub item: ArcRwSignal<String>,
     pub category: ArcRwSignal<String>,
     pub priority: ArcRwSignal<Priority>,
@@ -41,6 +68,7 @@ impl RowCells {
     fn new(row: &Row) -> RowCells {
         RowCells {
             id: row.id.clone(),
+            marks: ArcRwSignal::new(RowMarks::default()),
             item: ArcRwSignal::new(row.item.clone()),
             category: ArcRwSignal::new(row.category.clone()),
             priority: ArcRwSignal::new(row.priority),
@@ -124,6 +152,10 @@ pub struct PlanContext {
     pub positions: Memo<HashMap<RowId, usize>>,
     /// The readiness summary, live.
     pub readiness: Memo<Readiness>,
+    /// Set once the stored workspace has been read (after hydration).
+    pub loaded: RwSignal<bool>,
+    /// Whether every row is on the page (the table adds long plans in steps).
+    pub fully_rendered: RwSignal<bool>,
 }
 
 /// Provides the editor state for `plan`. With `read_only`, nothing is stored or edited.
@@ -173,8 +205,11 @@ pub fn provide_plan_context(plan: Plan, read_only: bool) -> PlanContext {
         view: RwSignal::new(TableView::default()),
         positions,
         readiness,
+        loaded: RwSignal::new(false),
+        fully_rendered: RwSignal::new(true),
     };
     provide_context(ctx);
+    super::grid::provide_grid(ctx);
     ctx
 }
 
@@ -265,6 +300,43 @@ impl PlanContext {
     pub fn display_rows(&self) -> Vec<RowCells> {
         self.rows
             .with(|rows| self.view.with(|v| v.arrange(rows, |c| &c.id)))
+    }
+
+    /// The ids of the rows shown, in display order (filtered rows left out): what the
+    /// grid's arrows move through.
+    pub fn shown_ids(&self) -> Vec<RowId> {
+        self.rows.with_untracked(|rows| {
+            self.view.with_untracked(|v| {
+                v.arrange(rows, |c| &c.id)
+                    .into_iter()
+                    .filter(|c| !v.hidden.contains(&c.id))
+                    .map(|c| c.id)
+                    .collect()
+            })
+        })
+    }
+
+    /// The signals of the row with `id`.
+    pub fn cells_of(&self, id: &RowId) -> Option<RowCells> {
+        self.rows
+            .with_untracked(|rows| rows.iter().find(|c| &c.id == id).cloned())
+    }
+
+    /// `n` fresh row ids for the open plan.
+    pub fn new_row_ids(&self, n: usize) -> Vec<RowId> {
+        let active = self.active();
+        self.session
+            .try_update_value(|s| s.new_row_ids(&active, n))
+            .unwrap_or_default()
+    }
+
+    /// Puts a cell back as it was before a run of typing that the user cancelled, leaving
+    /// no empty undo step behind.
+    pub fn cancel_typing(&self, row: &RowId, field: Field, original: String) {
+        self.set_field(row, field, original);
+        let active = self.active();
+        self.session.update_value(|s| s.drop_empty_step(&active));
+        self.sync_history();
     }
 
     /// How many rows the filter lets through.

@@ -1,13 +1,12 @@
+use super::grid::GridContext;
 use super::plan_context::{use_plan, PlanContext, RowCells};
 use crate::browser::dom;
-use crate::model::{max_chars, Edit, Field, Priority, RowId, Status};
+use crate::model::{CellRef, Edit, Field, RowId};
 use crate::template;
-use leptos::either::Either;
-use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 
-/// One row of the plan table.
+/// One row of the plan: text cells (the grid edits them through its one editor), the
+/// platform hints and the offer to update earlier template advice.
 #[component]
 pub fn PlanRow(index: Signal<usize>, cells: RowCells) -> impl IntoView {
     let ctx = use_plan();
@@ -19,7 +18,7 @@ pub fn PlanRow(index: Signal<usize>, cells: RowCells) -> impl IntoView {
     let owner = RwSignal::from(cells.owner);
     let status = RwSignal::from(cells.status);
     let notes = RwSignal::from(cells.notes);
-    let status_class = move || format!("status-{}", status.get().slug());
+    let marks = RwSignal::from(cells.marks);
     let hidden = {
         let id = id.clone();
         Memo::new(move |_| ctx.view.with(|v| v.hidden.contains(&id)))
@@ -27,76 +26,46 @@ pub fn PlanRow(index: Signal<usize>, cells: RowCells) -> impl IntoView {
     let hints = Memo::new(move |_| {
         item.with(|i| notes.with(|n| template::hints_for(&[i.as_str(), n.as_str()])))
     });
-
-    if ctx.read_only {
-        return Either::Left(view! {
-            <tr data-row-id=id.to_string() hidden=move || hidden.get()>
-                <td class="col-num" data-label="#">{number}</td>
-                <td class="col-item" data-label="Item">{move || item.get()}<RowHints hints/></td>
-                <td class="col-category" data-label="Category">
-                    {move || item_category(category.get())}
-                </td>
-                <td class="col-priority" data-label="Priority">
-                    <span class=move || format!("pill priority-{}", priority.get().as_str().to_lowercase())>
-                        {move || priority.get().as_str()}
-                    </span>
-                </td>
-                <td class="col-owner" data-label="Owner">{move || owner.get()}</td>
-                <td class="col-status" data-label="Status">
-                    <span class=move || format!("pill {}", status_class())>{move || status.get().as_str()}</span>
-                </td>
-                <td class="col-notes notes-text" data-label="Notes">{move || notes.get()}</td>
-            </tr>
-        });
-    }
-
-    let row_keys = {
-        let id = id.clone();
-        move |ev: KeyboardEvent| on_row_key(ctx, &ev, &id)
-    };
-    Either::Right(view! {
-        <tr data-row-id=id.to_string() tabindex="-1" on:keydown=row_keys hidden=move || hidden.get()>
-            <td class="col-num" data-label="#">{number}</td>
-            <td class="col-item" data-label="Item">
-                <TextCell row=id.clone() field=Field::Item value=item index/>
+    let active = move || marks.with(|m| m.active.map(Field::key));
+    let selected = move || marks.with(|m| m.selected_keys());
+    let read_only = ctx.read_only;
+    view! {
+        <tr
+            role="row"
+            data-row-id=id.to_string()
+            hidden=move || hidden.get()
+            data-active=active
+            data-sel=selected
+            aria-rowindex=move || (index.get() + 2).to_string()
+        >
+            <th role="rowheader" scope="row" class="col-num" data-label="#">{number}</th>
+            <td role="gridcell" class="col-item" data-col="item" data-label="Item" tabindex="-1">
+                <span class="cell-text">{move || item.get()}</span>
                 <RowHints hints/>
-                <AdviceOffer row=id.clone() item notes category/>
+                {(!read_only).then(|| view! { <AdviceOffer row=id.clone() item notes category/> })}
             </td>
-            <td class="col-category" data-label="Category">
-                <div class="category-cell">
-                    <TextCell row=id.clone() field=Field::Category value=category index/>
-                    <FaqLink category/>
-                </div>
+            <td role="gridcell" class="col-category" data-col="category" data-label="Category" tabindex="-1">
+                <span class="cell-text">{move || category.get()}</span>
+                <FaqLink category/>
             </td>
-            <td class="col-priority" data-label="Priority">
-                <ChoiceCell
-                    row=id.clone()
-                    field=Field::Priority
-                    index
-                    options=Priority::ALL.iter().map(|p| (p.as_str(), p.meaning())).collect()
-                    value=Signal::derive(move || priority.get().as_str())
-                />
+            <td role="gridcell" class="col-priority" data-col="priority" data-label="Priority" tabindex="-1">
+                <span class=move || format!("pill priority-{}", priority.get().as_str().to_lowercase())>
+                    {move || priority.get().as_str()}
+                </span>
             </td>
-            <td class="col-owner" data-label="Owner">
-                <TextCell row=id.clone() field=Field::Owner value=owner index/>
+            <td role="gridcell" class="col-owner" data-col="owner" data-label="Owner" tabindex="-1">
+                <span class="cell-text">{move || owner.get()}</span>
             </td>
-            <td class=move || format!("col-status {}", status_class()) data-label="Status">
-                <ChoiceCell
-                    row=id.clone()
-                    field=Field::Status
-                    index
-                    options=Status::ALL.iter().map(|s| (s.as_str(), "")).collect()
-                    value=Signal::derive(move || status.get().as_str())
-                />
+            <td role="gridcell" class="col-status" data-col="status" data-label="Status" tabindex="-1">
+                <span class=move || format!("pill status-{}", status.get().slug())>
+                    {move || status.get().as_str()}
+                </span>
             </td>
-            <td class="col-notes" data-label="Notes">
-                <TextCell row=id.clone() field=Field::Notes value=notes index/>
-            </td>
-            <td class="col-actions">
-                <RowActions row=id.clone() index/>
+            <td role="gridcell" class="col-notes" data-col="notes" data-label="Notes" tabindex="-1">
+                <span class="cell-text notes-text">{move || notes.get()}</span>
             </td>
         </tr>
-    })
+    }
 }
 
 /// Platform-constraint warnings for a row, each linking to the FAQ answer behind it.
@@ -198,205 +167,6 @@ fn AdviceOffer(
     }
 }
 
-fn item_category(category: String) -> impl IntoView {
-    match template::category(&category) {
-        Some(c) => Either::Left(view! {
-            <a href=format!("#{}-answer", c.faq) class="category-link">{category}</a>
-        }),
-        None => Either::Right(category),
-    }
-}
-
-/// The row-level keyboard shortcuts: move, insert below, delete.
-fn on_row_key(ctx: PlanContext, ev: &KeyboardEvent, id: &RowId) {
-    let command = ev.ctrl_key() || ev.meta_key();
-    let col = ev
-        .target()
-        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        .and_then(|el| el.get_attribute("data-col"))
-        .unwrap_or_else(|| "item".into());
-    match ev.key().as_str() {
-        "ArrowUp" | "ArrowDown" if ev.alt_key() && !command => {
-            ev.prevent_default();
-            let delta = if ev.key() == "ArrowUp" { -1 } else { 1 };
-            if ctx.move_row(id, delta) {
-                dom::focus_cell_later(id.as_str(), &col);
-            }
-        }
-        "Enter" if command && !ev.alt_key() => {
-            ev.prevent_default();
-            insert_below(ctx, id);
-        }
-        "Backspace" | "Delete" if command && ev.shift_key() => {
-            ev.prevent_default();
-            delete_and_refocus(ctx, id, &col);
-        }
-        _ => {}
-    }
-}
-
-fn insert_below(ctx: PlanContext, id: &RowId) {
-    if let Some(at) = ctx.position(id) {
-        if let Some(new_id) = ctx.insert_row(at + 1) {
-            dom::focus_cell_later(new_id.as_str(), "item");
-        }
-    }
-}
-
-/// Deletes the row and puts focus on the row that takes its place (or the one above).
-fn delete_and_refocus(ctx: PlanContext, id: &RowId, col: &str) {
-    let Some(at) = ctx.position(id) else { return };
-    let neighbour = ctx.rows.with_untracked(|rows| {
-        rows.get(at + 1)
-            .or_else(|| at.checked_sub(1).and_then(|i| rows.get(i)))
-            .map(|r| r.id.clone())
-    });
-    ctx.delete_row(id);
-    match neighbour {
-        Some(n) => dom::focus_cell_later(n.as_str(), col),
-        None => {
-            if let Some(add) = dom::query(".toolbar .button.primary") {
-                let _ = add.focus();
-            }
-        }
-    }
-}
-
-/// A text cell. Notes take several lines; Item wraps long text but behaves as one line
-/// (Enter moves down); Category and Owner are plain inputs.
-#[component]
-fn TextCell(
-    row: RowId,
-    field: Field,
-    value: RwSignal<String>,
-    index: Signal<usize>,
-) -> impl IntoView {
-    let ctx = use_plan();
-    let label = move || format!("{}, row {}", field.header(), index.get() + 1);
-    let initial = value.get_untracked();
-    let max = max_chars(field);
-    let on_input = move |ev: leptos::ev::Event| ctx.set_field(&row, field, event_target_value(&ev));
-    let on_blur = move |_| ctx.seal();
-    match field {
-        Field::Notes | Field::Item => {
-            let notes = field == Field::Notes;
-            let on_key = move |ev: KeyboardEvent| {
-                if notes {
-                    if ev.key() == "Escape" {
-                        leave_cell(&ev);
-                    }
-                } else {
-                    single_line_keys(ev);
-                }
-            };
-            Either::Left(view! {
-                <textarea
-                    class=if notes { "cell notes" } else { "cell item" }
-                    data-col=field.key()
-                    aria-label=label
-                    rows=if notes { "2" } else { "1" }
-                    maxlength=max
-                    prop:value=move || value.get()
-                    on:input=on_input
-                    on:blur=on_blur
-                    on:keydown=on_key
-                >
-                    {initial}
-                </textarea>
-            })
-        }
-        _ => {
-            let list = (field == Field::Category).then_some("category-suggestions");
-            Either::Right(view! {
-                <input
-                    class="cell"
-                    type="text"
-                    data-col=field.key()
-                    aria-label=label
-                    value=initial
-                    maxlength=max
-                    list=list
-                    autocomplete="off"
-                    prop:value=move || value.get()
-                    on:input=on_input
-                    on:blur=on_blur
-                    on:keydown=single_line_keys
-                />
-            })
-        }
-    }
-}
-
-/// Enter moves down (Shift+Enter up), Escape leaves the cell.
-fn single_line_keys(ev: KeyboardEvent) {
-    let modified = ev.ctrl_key() || ev.meta_key() || ev.alt_key();
-    match ev.key().as_str() {
-        "Enter" if !modified => {
-            ev.prevent_default();
-            if let Some(cell) = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            {
-                dom::focus_neighbour_cell(&cell, !ev.shift_key());
-            }
-        }
-        "Escape" => leave_cell(&ev),
-        _ => {}
-    }
-}
-
-fn leave_cell(ev: &KeyboardEvent) {
-    if let Some(cell) = ev
-        .target()
-        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-    {
-        ev.prevent_default();
-        dom::focus_row_of(&cell);
-    }
-}
-
-/// A select for Priority or Status.
-#[component]
-fn ChoiceCell(
-    row: RowId,
-    field: Field,
-    index: Signal<usize>,
-    options: Vec<(&'static str, &'static str)>,
-    value: Signal<&'static str>,
-) -> impl IntoView {
-    let ctx = use_plan();
-    let label = move || format!("{}, row {}", field.header(), index.get() + 1);
-    let initial = value.get_untracked();
-    let on_change =
-        move |ev: leptos::ev::Event| ctx.set_field(&row, field, event_target_value(&ev));
-    view! {
-        <select
-            class="cell"
-            data-col=field.key()
-            aria-label=label
-            prop:value=move || value.get()
-            on:change=on_change
-            on:keydown=move |ev: KeyboardEvent| {
-                if ev.key() == "Escape" {
-                    leave_cell(&ev);
-                }
-            }
-        >
-            {options
-                .into_iter()
-                .map(|(option, meaning)| {
-                    let title = (!meaning.is_empty()).then(|| format!("{option}: {meaning}"));
-                    view! {
-                        <option value=option selected=option == initial title=title>
-                            {option}
-                        </option>
-                    }
-                })
-                .collect_view()}
-        </select>
-    }
-}
-
 /// The "?" beside a category: jumps to the FAQ answer that helps with it.
 #[component]
 fn FaqLink(category: RwSignal<String>) -> impl IntoView {
@@ -411,82 +181,97 @@ fn FaqLink(category: RwSignal<String>) -> impl IntoView {
             None => "Open the FAQ".into(),
         })
     };
-    view! {
-        <a
-            class="faq-link"
-            href=href
-            aria-label=label
-            title=label
-            on:click=move |ev| {
-                ev.prevent_default();
-                dom::open_faq(target().unwrap_or("faq-background-days"));
+    let shown = move || category.with(|c| !c.trim().is_empty());
+    move || {
+        shown().then(|| {
+            view! {
+                <a
+                    class="faq-link"
+                    href=href
+                    aria-label=label
+                    title=label
+                    on:click=move |ev| {
+                        ev.prevent_default();
+                        dom::open_faq(target().unwrap_or("faq-background-days"));
+                    }
+                >
+                    <span aria-hidden="true">"?"</span>
+                </a>
             }
-        >
-            "?"
-        </a>
+        })
     }
 }
 
-/// Move up / down, insert below, delete.
-#[component]
-fn RowActions(row: RowId, index: Signal<usize>) -> impl IntoView {
-    let ctx = use_plan();
-    let n = move || index.get() + 1;
-    let is_first = move || index.get() == 0;
-    let is_last = move || index.get() + 1 >= ctx.rows.with(Vec::len);
-    let (up, down, add, del) = (row.clone(), row.clone(), row.clone(), row);
-    view! {
-        <div class="row-actions">
-            <button
-                type="button"
-                class="icon-button"
-                data-col="up"
-                aria-label=move || format!("Move row {} up", n())
-                title="Move up (Alt+↑)"
-                aria-disabled=move || is_first().to_string()
-                on:click=move |_| {
-                    if ctx.move_row(&up, -1) {
-                        dom::focus_cell_later(up.as_str(), "up");
-                    }
-                }
-            >
-                "↑"
-            </button>
-            <button
-                type="button"
-                class="icon-button"
-                data-col="down"
-                aria-label=move || format!("Move row {} down", n())
-                title="Move down (Alt+↓)"
-                aria-disabled=move || is_last().to_string()
-                on:click=move |_| {
-                    if ctx.move_row(&down, 1) {
-                        dom::focus_cell_later(down.as_str(), "down");
-                    }
-                }
-            >
-                "↓"
-            </button>
-            <button
-                type="button"
-                class="icon-button"
-                data-col="insert"
-                aria-label=move || format!("Insert a row below row {}", n())
-                title="Insert below (Ctrl+Enter)"
-                on:click=move |_| insert_below(ctx, &add)
-            >
-                "+"
-            </button>
-            <button
-                type="button"
-                class="icon-button danger"
-                data-col="delete"
-                aria-label=move || format!("Delete row {}", n())
-                title="Delete row (Ctrl+Shift+Backspace)"
-                on:click=move |_| delete_and_refocus(ctx, &del, "delete")
-            >
-                "×"
-            </button>
-        </div>
+/// The row shortcuts on a cell: move the row, insert below, delete.
+pub fn on_row_key(ctx: PlanContext, grid: GridContext, ev: &web_sys::KeyboardEvent) {
+    let command = ev.ctrl_key() || ev.meta_key();
+    let Some(active) = grid.cursor.with_untracked(|c| c.active.clone()) else {
+        return;
+    };
+    match ev.key().as_str() {
+        "ArrowUp" | "ArrowDown" if ev.alt_key() && !command => {
+            ev.prevent_default();
+            let delta = if ev.key() == "ArrowUp" { -1 } else { 1 };
+            if ctx.move_row(&active.row, delta) {
+                // After the table has moved the row (moving it takes the focus away).
+                set_timeout(
+                    move || grid.set_cursor(crate::model::Cursor::at(active), true),
+                    std::time::Duration::ZERO,
+                );
+            }
+        }
+        "Enter" if command && !ev.alt_key() => {
+            ev.prevent_default();
+            insert_below(ctx, grid, &active.row);
+        }
+        "Backspace" | "Delete" if command && ev.shift_key() => {
+            ev.prevent_default();
+            delete_row(ctx, grid, &active);
+        }
+        _ => {}
     }
+}
+
+/// Inserts an empty row below `row` and puts the cursor on its Item.
+pub fn insert_below(ctx: PlanContext, grid: GridContext, row: &RowId) {
+    if let Some(at) = ctx.position(row) {
+        if let Some(new_id) = ctx.insert_row(at + 1) {
+            focus_new_row(grid, new_id);
+        }
+    }
+}
+
+/// Puts the cursor on a new row's Item once the row is on the page.
+pub fn focus_new_row(grid: GridContext, row: RowId) {
+    set_timeout(
+        move || {
+            grid.set_cursor(
+                crate::model::Cursor::at(CellRef {
+                    row,
+                    field: Field::Item,
+                }),
+                true,
+            );
+        },
+        std::time::Duration::ZERO,
+    );
+}
+
+/// Deletes the active row; the cursor goes to the row that takes its place (or the one
+/// above, at the end).
+pub fn delete_row(ctx: PlanContext, grid: GridContext, active: &CellRef) {
+    let at = ctx.shown_ids().iter().position(|r| r == &active.row);
+    ctx.delete_row(&active.row);
+    let shown = ctx.shown_ids();
+    let next = match shown.get(at.unwrap_or(0).min(shown.len().saturating_sub(1))) {
+        Some(row) => crate::model::Cursor::at(CellRef {
+            row: row.clone(),
+            field: active.field,
+        }),
+        None => crate::model::Cursor::default(),
+    };
+    set_timeout(
+        move || grid.set_cursor(next, true),
+        std::time::Duration::ZERO,
+    );
 }

@@ -1,28 +1,165 @@
+use super::column_widths::{ColumnWidths, ResizeHandle};
+use super::grid::{event_cell, use_grid, EditorKind};
 use super::plan_context::use_plan;
 use super::plan_row::PlanRow;
-use crate::model::Field;
+use crate::model::{Field, Priority, Status};
 use crate::template::CATEGORIES;
 use leptos::prelude::*;
+use std::time::Duration;
 
-/// The plan as a table: editable cells in the editor, plain text when read-only. Column
-/// headers sort the view; the filter hides rows; neither changes the plan.
+/// Rows created per step after the first screenful, so a long plan never blocks the page.
+const ROWS_PER_STEP: usize = 150;
+
+/// The plan as a grid of text cells: arrows move, typing edits (one editor laid over the
+/// cell), ranges copy and paste like a spreadsheet. Column headers sort the view; the
+/// filter hides rows; neither changes the plan. Every row is in the page (find-in-page,
+/// printing and reading without JavaScript see them all); rows off screen skip layout.
 #[component]
 pub fn PlanTable() -> impl IntoView {
     let ctx = use_plan();
     let read_only = ctx.read_only;
+    let grid = use_grid();
+    let widths = ColumnWidths::provide(ctx);
+    let table = NodeRef::<leptos::html::Table>::new();
+    Effect::new(move |_| {
+        if let Some(table) = table.get() {
+            widths.apply(&table);
+        }
+    });
+
+    // The first render shows every row the server rendered; rows arriving later (a stored
+    // plan, an import) are added a step at a time.
+    let rendered = RwSignal::new(ctx.len());
+    Effect::new(move |_| {
+        let total = ctx.rows.with(Vec::len);
+        let now = rendered.get_untracked();
+        if now > total {
+            // Fewer rows now (a reset, a delete): a later jump back grows in steps again.
+            rendered.set(total);
+        } else if now < total {
+            grow(rendered, total);
+        }
+    });
+    Effect::new(move |_| {
+        let done = rendered.get() >= ctx.rows.with(Vec::len);
+        if ctx.fully_rendered.get_untracked() != done {
+            ctx.fully_rendered.set(done);
+        }
+    });
+    let shown_rows = move || {
+        let limit = rendered.get();
+        let mut rows = ctx.display_rows();
+        rows.truncate(limit);
+        rows
+    };
+    // The cursor follows its row through deletes, undo and filters; with no cursor yet,
+    // the first cell is where Tab enters the grid.
+    Effect::new(move |_| {
+        ctx.rows.track();
+        ctx.view.track();
+        rendered.track();
+        grid.keep_on_shown();
+        let grid = grid;
+        set_timeout(move || grid.ensure_tab_stop(), Duration::ZERO);
+    });
+
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        let on_cell = ev
+            .target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+            .is_some_and(|el| el.matches("td[data-col]").unwrap_or(false));
+        if on_cell {
+            if !read_only {
+                super::plan_row::on_row_key(ctx, grid, &ev);
+                if ev.default_prevented() {
+                    return;
+                }
+            }
+            grid.on_cell_key(&ev);
+        }
+    };
+    let on_mousedown = move |ev: leptos::ev::MouseEvent| {
+        if ev.button() != 0 {
+            return;
+        }
+        let Some((cell, _)) = event_cell(ev.target()) else {
+            return;
+        };
+        if grid.is_editing() {
+            grid.commit(None);
+        }
+        let again = grid
+            .cursor
+            .with_untracked(|c| c.active.as_ref() == Some(&cell));
+        ev.prevent_default();
+        grid.activate(cell, ev.shift_key());
+        // A second click on the active cell edits it (one tap on a phone does).
+        if again && !ev.shift_key() {
+            grid.start_edit(false);
+        }
+    };
+    let on_dblclick = move |ev: leptos::ev::MouseEvent| {
+        if event_cell(ev.target()).is_some() {
+            grid.start_edit(false);
+        }
+    };
+    let on_mouseover = move |ev: leptos::ev::MouseEvent| {
+        // Dragging with the button down selects a range.
+        if ev.buttons() & 1 == 0 || grid.is_editing() {
+            return;
+        }
+        if let Some((cell, _)) = event_cell(ev.target()) {
+            let moved = grid
+                .cursor
+                .with_untracked(|c| c.active.as_ref() != Some(&cell));
+            if moved {
+                grid.activate(cell, true);
+            }
+        }
+    };
+    let on_copy = move |ev: leptos::ev::ClipboardEvent| grid.copy(&ev, false);
+    let on_cut = move |ev: leptos::ev::ClipboardEvent| grid.copy(&ev, true);
+    let on_paste = move |ev: leptos::ev::ClipboardEvent| grid.paste(&ev);
+
     view! {
-        <div class="table-wrap">
-            <table class="plan-table" class:read-only=read_only id="plan-table">
+        <p class="grid-problem" role="alert" class:hidden=move || grid.problem.with(Option::is_none)>
+            {move || grid.problem.get()}
+            " "
+            <button type="button" class="link-button" on:click=move |_| grid.problem.set(None)>
+                "Dismiss"
+            </button>
+        </p>
+        <div class="table-wrap" node_ref=grid.wrap>
+            <table
+                class="plan-table"
+                class:read-only=read_only
+                id="plan-table"
+                role="grid"
+                aria-readonly=read_only.then_some("true")
+                aria-rowcount=move || (ctx.rows.with(Vec::len) + 1).to_string()
+                aria-colcount="7"
+                node_ref=table
+                on:keydown=on_keydown
+                on:mousedown=on_mousedown
+                on:dblclick=on_dblclick
+                on:mouseover=on_mouseover
+                on:focusin=move |ev: leptos::ev::FocusEvent| grid.on_focus_in(ev.target())
+                on:copy=on_copy
+                on:cut=on_cut
+                on:paste=on_paste
+            >
                 <caption class="sr-only">
                     {move || ctx.title.get()}
                     {move || ctx.spec.with(|s| s.describe_sort()).map(|s| format!(". {s}"))}
-                    {(!read_only).then_some(
-                        ". Alt+Up and Alt+Down move a row, Control+Enter adds a row below, \
-                         Control+Shift+Backspace deletes it.",
-                    )}
+                    {if read_only {
+                        ". Arrow keys move between cells; Control+C copies the selection."
+                    } else {
+                        ". Arrow keys move between cells, Shift with arrows selects, typing or Enter edits, Escape cancels. \
+                         Alt+Up and Alt+Down move a row, Control+Enter adds a row below, Control+Shift+Backspace deletes it."
+                    }}
                 </caption>
-                <thead>
-                    <tr>
+                <thead role="rowgroup">
+                    <tr role="row" aria-rowindex="1">
                         <SortHeader field=None class="col-num" label="#"/>
                         <SortHeader field=Some(Field::Item) class="col-item" label="Item"/>
                         <SortHeader field=Some(Field::Category) class="col-category" label="Category"/>
@@ -30,19 +167,11 @@ pub fn PlanTable() -> impl IntoView {
                         <SortHeader field=Some(Field::Owner) class="col-owner" label="Owner"/>
                         <SortHeader field=Some(Field::Status) class="col-status" label="Status"/>
                         <SortHeader field=Some(Field::Notes) class="col-notes" label="Notes"/>
-                        {(!read_only)
-                            .then(|| {
-                                view! {
-                                    <th scope="col" class="col-actions">
-                                        <span class="sr-only">"Row actions"</span>
-                                    </th>
-                                }
-                            })}
                     </tr>
                 </thead>
-                <tbody>
+                <tbody role="rowgroup">
                     <For
-                        each=move || ctx.display_rows()
+                        each=shown_rows
                         key=|cells| cells.id.clone()
                         children=move |cells| {
                             let id = cells.id.clone();
@@ -54,6 +183,39 @@ pub fn PlanTable() -> impl IntoView {
                     />
                 </tbody>
             </table>
+            {(!read_only)
+                .then(|| {
+                    view! {
+                        <input
+                            class="cell-editor"
+                            type="text"
+                            autocomplete="off"
+                            spellcheck="true"
+                            node_ref=grid.input
+                            aria-invalid=move || grid.problem.with(Option::is_some).then_some("true")
+                            on:input=move |_| grid.on_editor_input()
+                            on:keydown=move |ev| grid.on_editor_key(&ev)
+                            on:blur=move |_| {
+                                if grid.editor_kind.get_untracked() == Some(EditorKind::Line) {
+                                    grid.commit(None);
+                                }
+                            }
+                        />
+                        <textarea
+                            class="cell-editor notes-editor"
+                            spellcheck="true"
+                            maxlength=crate::model::MAX_NOTES_CHARS
+                            node_ref=grid.area
+                            on:input=move |_| grid.on_editor_input()
+                            on:keydown=move |ev| grid.on_editor_key(&ev)
+                            on:blur=move |_| {
+                                if grid.editor_kind.get_untracked() == Some(EditorKind::Lines) {
+                                    grid.commit(None);
+                                }
+                            }
+                        ></textarea>
+                    }
+                })}
             <p class="empty-table" class:hidden=move || !ctx.rows.with(Vec::is_empty)>
                 "This plan has no rows yet."
             </p>
@@ -77,13 +239,34 @@ pub fn PlanTable() -> impl IntoView {
                     <datalist id="category-suggestions">
                         {CATEGORIES.iter().map(|c| view! { <option value=c.name></option> }).collect_view()}
                     </datalist>
+                    <datalist id="priority-choices">
+                        {Priority::ALL
+                            .iter()
+                            .map(|p| view! { <option value=p.as_str()>{p.meaning()}</option> })
+                            .collect_view()}
+                    </datalist>
+                    <datalist id="status-choices">
+                        {Status::ALL.iter().map(|s| view! { <option value=s.as_str()></option> }).collect_view()}
+                    </datalist>
                 }
             })}
     }
 }
 
+/// Adds rows to the page a step at a time until `total` are there.
+fn grow(rendered: RwSignal<usize>, total: usize) {
+    let now = rendered.get_untracked();
+    if now >= total {
+        return;
+    }
+    // The first step fills a screen at once; the rest follow between frames.
+    let step = if now == 0 { 60 } else { ROWS_PER_STEP };
+    rendered.set((now + step).min(total));
+    set_timeout(move || grow(rendered, total), Duration::ZERO);
+}
+
 /// A column header that sorts the view: ascending, descending, then plan order. `#` always
-/// goes back to plan order.
+/// goes back to plan order. Between headers, a handle resizes the column.
 #[component]
 fn SortHeader(field: Option<Field>, class: &'static str, label: &'static str) -> impl IntoView {
     let ctx = use_plan();
@@ -109,7 +292,7 @@ fn SortHeader(field: Option<Field>, class: &'static str, label: &'static str) ->
         None => "Show plan order".to_owned(),
     };
     view! {
-        <th scope="col" class=class aria-sort=aria_sort data-label=label>
+        <th scope="col" role="columnheader" class=class aria-sort=aria_sort data-label=label>
             <button
                 type="button"
                 class="sort-button"
@@ -126,6 +309,7 @@ fn SortHeader(field: Option<Field>, class: &'static str, label: &'static str) ->
                     }}
                 </span>
             </button>
+            {field.map(|f| view! { <ResizeHandle field=f label/> })}
         </th>
     }
 }

@@ -3,7 +3,6 @@
 //! and on share pages), and the categories with no row yet. Clicking a bar filters the table.
 
 use super::plan_context::{use_plan, PlanContext};
-use crate::browser::dom;
 use crate::model::{status_index, CategoryTally, Readiness, Status};
 use leptos::prelude::*;
 
@@ -38,6 +37,8 @@ pub fn ReadinessSummary() -> impl IntoView {
             }
         })
     };
+    let status_bar =
+        move || r.with(|r| stacked_bar(&r.by_status, "bar status-bar compact-status-bar"));
     view! {
         <section class="readiness" aria-labelledby="readiness-heading" data-testid="readiness">
             <div class="readiness-head">
@@ -48,12 +49,16 @@ pub fn ReadinessSummary() -> impl IntoView {
                     <span class="muted">{overall}</span>
                 </p>
                 {p0_bar}
+                {status_bar}
+                <Gaps/>
             </div>
-            <div class="readiness-body">
-                <StatusChart/>
-                <CategoryChart/>
-            </div>
-            <Gaps/>
+            <details class="readiness-more">
+                <summary>"By status and category"</summary>
+                <div class="readiness-body">
+                    <StatusChart/>
+                    <CategoryChart/>
+                </div>
+            </details>
         </section>
     }
 }
@@ -174,6 +179,7 @@ fn category_bar(ctx: PlanContext, tally: &CategoryTally) -> impl IntoView {
 #[component]
 fn Gaps() -> impl IntoView {
     let ctx = use_plan();
+    let grid = super::grid::use_grid();
     let r = ctx.readiness;
     move || {
         r.with(|r| {
@@ -191,7 +197,7 @@ fn Gaps() -> impl IntoView {
                                     class="link-button"
                                     on:click=move |_| {
                                         if let Some(id) = ctx.add_row_in(&category) {
-                                            dom::focus_cell_later(id.as_str(), "item");
+                                            super::plan_row::focus_new_row(grid, id);
                                         }
                                     }
                                 >

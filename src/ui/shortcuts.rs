@@ -7,12 +7,19 @@ use leptos::prelude::*;
 
 /// Undo / redo keys, saving when the page is hidden, and other tabs' saves.
 pub fn install(ctx: PlanContext) {
+    let grid = super::grid::use_grid();
     let keys = window_event_listener(ev::keydown, move |ev| {
         if !(ev.ctrl_key() || ev.meta_key()) || ev.alt_key() {
             return;
         }
         let key = ev.key().to_lowercase();
         let redo = (key == "z" && ev.shift_key()) || (key == "y" && !ev.shift_key());
+        if (redo || key == "z") && grid.is_editing() {
+            // Undo while typing: the text typed so far is one step; end the edit first.
+            if !grid.commit(None) {
+                grid.cancel();
+            }
+        }
         if redo {
             ev.prevent_default();
             ctx.redo();

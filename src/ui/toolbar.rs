@@ -1,18 +1,21 @@
+use super::export_panel::{ExportMenu, ImportMenu};
+use super::grid::use_grid;
 use super::plan_context::use_plan;
+use super::plan_row::{delete_row, focus_new_row, insert_below};
 use super::save_indicator::SaveIndicator;
 use super::share_dialog::ShareDialog;
-use crate::browser::dom;
 use leptos::html;
 use leptos::prelude::*;
 
-/// Add row, undo, redo, reset, and the save indicator.
+/// One compact bar: undo and redo, rows, export and import, share, reset, and whether
+/// edits are saved.
 #[component]
 pub fn Toolbar() -> impl IntoView {
     let ctx = use_plan();
     let dialog = NodeRef::<html::Dialog>::new();
     let add_row = move |_| {
         if let Some(id) = ctx.insert_row(ctx.len()) {
-            dom::focus_cell_later(id.as_str(), "item");
+            focus_new_row(use_grid(), id);
         }
     };
     let open_reset = move |_| {
@@ -46,10 +49,13 @@ pub fn Toolbar() -> impl IntoView {
             >
                 "Redo"
             </button>
-            <button type="button" class="button" on:click=open_reset>
-                "Reset to template"
-            </button>
+            <RowTools/>
+            <ExportMenu/>
+            <ImportMenu/>
             <ShareDialog/>
+            <button type="button" class="button" on:click=open_reset>
+                "Reset…"
+            </button>
             <SaveIndicator/>
         </div>
         <dialog node_ref=dialog class="dialog" aria-labelledby="reset-title" aria-describedby="reset-text">
@@ -69,5 +75,49 @@ pub fn Toolbar() -> impl IntoView {
                 </div>
             </form>
         </dialog>
+    }
+}
+
+/// Buttons for the row of the active cell: move up or down, insert below, delete.
+#[component]
+fn RowTools() -> impl IntoView {
+    let ctx = use_plan();
+    let grid = use_grid();
+    let active_row = move || grid.cursor.with(|c| c.active.clone());
+    let disabled = move || active_row().is_none().to_string();
+    let run = move |action: fn(
+        super::plan_context::PlanContext,
+        super::grid::GridContext,
+        crate::model::CellRef,
+    )| {
+        move |_| {
+            if let Some(active) = grid.cursor.get_untracked().active {
+                action(ctx, grid, active);
+            }
+        }
+    };
+    let up = run(|ctx, grid, active| {
+        if ctx.move_row(&active.row, -1) {
+            grid.set_cursor_later(crate::model::Cursor::at(active));
+        }
+    });
+    let down = run(|ctx, grid, active| {
+        if ctx.move_row(&active.row, 1) {
+            grid.set_cursor_later(crate::model::Cursor::at(active));
+        }
+    });
+    let insert = run(|ctx, grid, active| insert_below(ctx, grid, &active.row));
+    let delete = run(|ctx, grid, active| delete_row(ctx, grid, &active));
+    view! {
+        <div class="row-tools" role="group" aria-label="Row of the selected cell">
+            <button type="button" class="icon-button" title="Move the row up (Alt+↑)" aria-label="Move row up"
+                aria-disabled=disabled aria-keyshortcuts="Alt+ArrowUp" on:click=up>"↑"</button>
+            <button type="button" class="icon-button" title="Move the row down (Alt+↓)" aria-label="Move row down"
+                aria-disabled=disabled aria-keyshortcuts="Alt+ArrowDown" on:click=down>"↓"</button>
+            <button type="button" class="icon-button" title="Insert a row below (Ctrl+Enter)" aria-label="Insert a row below"
+                aria-disabled=disabled on:click=insert>"⤵"</button>
+            <button type="button" class="icon-button danger" title="Delete the row (Ctrl+Shift+Backspace)" aria-label="Delete row"
+                aria-disabled=disabled on:click=delete>"×"</button>
+        </div>
     }
 }

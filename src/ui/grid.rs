@@ -1,0 +1,782 @@
+//! The table as a spreadsheet: an active cell and a selected range (the model's `Cursor`,
+//! in one signal), arrow keys, Home/End, Page Up/Down, type to replace, Enter or F2 to edit,
+//! Escape to cancel, Delete to clear, range copy / cut / paste as TSV and HTML. Cells are
+//! text; one editor is laid over the cell being edited. On a read-only page the grid moves
+//! and copies, nothing else.
+
+use super::plan_context::{PlanContext, RowMarks};
+use crate::browser::dom;
+use crate::model::{
+    block_to_html, block_to_tsv, clipboard_block, column_index, copy_block, plan_paste, CellRef,
+    Cursor, Edit, Field, Move, Priority, RowId, Status,
+};
+use leptos::html;
+use leptos::prelude::*;
+use std::collections::HashMap;
+use wasm_bindgen::JsCast;
+
+/// Rows a Page Up / Page Down moves.
+const PAGE_ROWS: usize = 10;
+
+/// The grid's state and the editor's elements.
+#[derive(Clone, Copy)]
+pub struct GridContext {
+    /// Where the user is: active cell, range, editing. Co-editing reads and shows this.
+    pub cursor: RwSignal<Cursor>,
+    /// What the last grid action could not do (a paste with bad values), shown above the
+    /// table until the next action.
+    pub problem: RwSignal<Option<String>>,
+    /// Which editor is open: the single-line one or the one for Notes.
+    pub editor_kind: RwSignal<Option<EditorKind>>,
+    pub input: NodeRef<html::Input>,
+    pub area: NodeRef<html::Textarea>,
+    pub wrap: NodeRef<html::Div>,
+    /// The rows whose marks are set, to clear them on the next move.
+    marked: StoredValue<Vec<RowId>>,
+    plan: PlanContext,
+}
+
+/// The two editors: one line (every column but Notes), several lines (Notes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EditorKind {
+    Line,
+    Lines,
+}
+
+/// Provides the grid for `plan` (both pages have one; on a read-only page it only moves
+/// and copies).
+pub fn provide_grid(plan: PlanContext) -> GridContext {
+    let grid = GridContext {
+        cursor: RwSignal::new(Cursor::default()),
+        problem: RwSignal::new(None),
+        editor_kind: RwSignal::new(None),
+        input: NodeRef::new(),
+        area: NodeRef::new(),
+        wrap: NodeRef::new(),
+        marked: StoredValue::new(Vec::new()),
+        plan,
+    };
+    provide_context(grid);
+    grid
+}
+
+pub fn use_grid() -> GridContext {
+    expect_context::<GridContext>()
+}
+
+fn col_name(field: Field) -> &'static str {
+    field.header()
+}
+
+impl GridContext {
+    fn editable(&self) -> bool {
+        !self.plan.read_only
+    }
+
+    pub fn is_editing(&self) -> bool {
+        self.cursor.with_untracked(|c| c.editing.is_some())
+    }
+
+    /// Moves the cursor to `next`: marks the rows it covers, focuses the active cell.
+    pub fn set_cursor(&self, next: Cursor, focus: bool) {
+        let shown = self.plan.shown_ids();
+        let mut marks: HashMap<RowId, RowMarks> = HashMap::new();
+        if let Some((rows, cols)) = next.range(&shown) {
+            let bits: u8 = cols.clone().map(|c| 1u8 << c).sum();
+            let ranged = rows.len() > 1 || cols.len() > 1;
+            for id in &shown[rows] {
+                marks.entry(id.clone()).or_default().selected = if ranged { bits } else { 0 };
+            }
+        }
+        if let Some(active) = &next.active {
+            marks.entry(active.row.clone()).or_default().active = Some(active.field);
+        }
+        let previous = self.marked.get_value();
+        for id in previous.iter().filter(|id| !marks.contains_key(*id)) {
+            if let Some(cells) = self.plan.cells_of(id) {
+                if cells.marks.get_untracked() != RowMarks::default() {
+                    cells.marks.set(RowMarks::default());
+                }
+            }
+        }
+        for (id, mark) in &marks {
+            if let Some(cells) = self.plan.cells_of(id) {
+                if cells.marks.get_untracked() != *mark {
+                    cells.marks.set(*mark);
+                }
+            }
+        }
+        self.marked.set_value(marks.into_keys().collect());
+        let old_active = self.cursor.with_untracked(|c| c.active.clone());
+        self.cursor.set(next.clone());
+        if let Some(old) = old_active.filter(|o| Some(o) != next.active.as_ref()) {
+            if let Some(td) = cell_element(&old) {
+                let _ = td.set_attribute("tabindex", "-1");
+            }
+        }
+        if let Some(active) = next.active {
+            if let Some(td) = cell_element(&active) {
+                let _ = td.set_attribute("tabindex", "0");
+                if focus {
+                    let _ = td.focus();
+                }
+            }
+        }
+    }
+
+    /// `set_cursor` once the table has caught up with a change just made (a moved row is
+    /// moved in the page after this returns, and moving it takes the focus away).
+    pub fn set_cursor_later(&self, next: Cursor) {
+        let grid = *self;
+        set_timeout(
+            move || grid.set_cursor(next, true),
+            std::time::Duration::ZERO,
+        );
+    }
+
+    /// Makes the first shown cell the grid's Tab stop while nothing is active, so Tab
+    /// reaches the grid; focus arriving on a cell (Tab, a screen reader) makes it active.
+    pub fn ensure_tab_stop(&self) {
+        if self.cursor.with_untracked(|c| c.active.is_some()) {
+            return;
+        }
+        if let Some(first) =
+            dom::query("table.plan-table tbody tr:not([hidden]) > td[data-col=\"item\"]")
+        {
+            let _ = first.set_attribute("tabindex", "0");
+        }
+    }
+
+    pub fn on_focus_in(&self, target: Option<web_sys::EventTarget>) {
+        let Some(el) = target.and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
+            return;
+        };
+        if !el.matches("td[data-col]").unwrap_or(false) {
+            return;
+        }
+        let Some((cell, _)) = event_cell(Some(el.into())) else {
+            return;
+        };
+        let same = self
+            .cursor
+            .with_untracked(|c| c.active.as_ref() == Some(&cell));
+        if !same {
+            self.set_cursor(Cursor::at(cell), false);
+        }
+    }
+
+    /// Puts the active cell on `cell` (with `extend`, the range grows to it).
+    pub fn activate(&self, cell: CellRef, extend: bool) {
+        let current = self.cursor.get_untracked();
+        let next = if extend && current.active.is_some() {
+            Cursor {
+                anchor: Some(
+                    current
+                        .anchor
+                        .clone()
+                        .or(current.active.clone())
+                        .expect("active"),
+                ),
+                active: Some(cell),
+                editing: None,
+            }
+        } else {
+            Cursor::at(cell)
+        };
+        self.set_cursor(next, true);
+    }
+
+    pub fn move_by(&self, step: Move, extend: bool) {
+        let shown = self.plan.shown_ids();
+        let next = self.cursor.get_untracked().moved(&shown, step, extend);
+        self.set_cursor(next, true);
+        self.reveal();
+    }
+
+    /// Scrolls the active cell into view (keyboard moves can leave the screen).
+    fn reveal(&self) {
+        if let Some(td) = self
+            .cursor
+            .with_untracked(|c| c.active.clone())
+            .and_then(|a| cell_element(&a))
+        {
+            let options = web_sys::ScrollIntoViewOptions::new();
+            options.set_block(web_sys::ScrollLogicalPosition::Nearest);
+            options.set_inline(web_sys::ScrollLogicalPosition::Nearest);
+            td.scroll_into_view_with_scroll_into_view_options(&options);
+        }
+    }
+
+    /// Keeps the cursor on rows that are still shown (after deletes, undo, filters).
+    pub fn keep_on_shown(&self) {
+        let shown = self.plan.shown_ids();
+        let current = self.cursor.get_untracked();
+        if current.active.is_none() {
+            return;
+        }
+        let next = current.kept_on(&shown, None);
+        if next != current {
+            self.set_cursor(next, false);
+        }
+    }
+
+    /// The text of `cell` now.
+    fn text_of(&self, cell: &CellRef) -> String {
+        self.plan
+            .cells_of(&cell.row)
+            .map(|c| match cell.field {
+                Field::Item => c.item.get_untracked(),
+                Field::Category => c.category.get_untracked(),
+                Field::Priority => c.priority.get_untracked().as_str().to_owned(),
+                Field::Owner => c.owner.get_untracked(),
+                Field::Status => c.status.get_untracked().as_str().to_owned(),
+                Field::Notes => c.notes.get_untracked(),
+            })
+            .unwrap_or_default()
+    }
+
+    /// Opens the editor on the active cell: with its text (Enter, F2, double-click), or
+    /// empty so the key being typed replaces it.
+    pub fn start_edit(&self, replace: bool) {
+        if !self.editable() {
+            return;
+        }
+        let Some(active) = self.cursor.with_untracked(|c| c.active.clone()) else {
+            return;
+        };
+        let Some(td) = cell_element(&active) else {
+            return;
+        };
+        let original = self.text_of(&active);
+        let kind = if active.field == Field::Notes {
+            EditorKind::Lines
+        } else {
+            EditorKind::Line
+        };
+        self.problem.set(None);
+        self.cursor.update(|c| c.editing = Some(original.clone()));
+        self.editor_kind.set(Some(kind));
+        let value = if replace { String::new() } else { original };
+        let editor: Option<web_sys::HtmlElement> = match kind {
+            EditorKind::Line => self.input.get_untracked().map(|input| {
+                input.set_value(&value);
+                let list = match active.field {
+                    Field::Category => "category-suggestions",
+                    Field::Priority => "priority-choices",
+                    Field::Status => "status-choices",
+                    _ => "",
+                };
+                if list.is_empty() {
+                    let _ = input.remove_attribute("list");
+                } else {
+                    let _ = input.set_attribute("list", list);
+                }
+                let _ = input.set_attribute(
+                    "maxlength",
+                    &crate::model::max_chars(active.field).to_string(),
+                );
+                input.unchecked_into()
+            }),
+            EditorKind::Lines => self.area.get_untracked().map(|area| {
+                area.set_value(&value);
+                area.unchecked_into()
+            }),
+        };
+        let (Some(editor), Some(wrap)) = (editor, self.wrap.get_untracked()) else {
+            return;
+        };
+        place_over(&editor, &td, &wrap);
+        let _ = editor.set_attribute(
+            "aria-label",
+            &format!(
+                "{}, row {}",
+                col_name(active.field),
+                self.plan.position(&active.row).map_or(0, |p| p + 1)
+            ),
+        );
+        let _ = editor.style().set_property("display", "block");
+        let _ = editor.focus();
+        // Caret at the end, as in a spreadsheet.
+        let end = value.encode_utf16().count() as u32;
+        if let Some(input) = editor.dyn_ref::<web_sys::HtmlInputElement>() {
+            let _ = input.set_selection_range(end, end);
+        } else if let Some(area) = editor.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+            let _ = area.set_selection_range(end, end);
+        }
+    }
+
+    fn editor_value(&self) -> Option<String> {
+        match self.editor_kind.get_untracked()? {
+            EditorKind::Line => self.input.get_untracked().map(|i| i.value()),
+            EditorKind::Lines => self.area.get_untracked().map(|a| a.value()),
+        }
+    }
+
+    /// Live typing: text columns are saved at every keystroke (nothing typed is lost);
+    /// Priority and Status once what is typed names a choice.
+    pub fn on_editor_input(&self) {
+        let (Some(active), Some(value)) = (
+            self.cursor.with_untracked(|c| c.active.clone()),
+            self.editor_value(),
+        ) else {
+            return;
+        };
+        let live = match active.field {
+            Field::Priority => Priority::parse(&value).is_some(),
+            Field::Status => Status::parse(&value).is_some(),
+            _ => true,
+        };
+        if live {
+            self.plan.set_field(&active.row, active.field, value);
+        }
+        if let (Some(editor), Some(td), Some(wrap)) = (
+            self.open_editor(),
+            cell_element(&active),
+            self.wrap.get_untracked(),
+        ) {
+            place_over(&editor, &td, &wrap);
+        }
+    }
+
+    fn open_editor(&self) -> Option<web_sys::HtmlElement> {
+        match self.editor_kind.get_untracked()? {
+            EditorKind::Line => self.input.get_untracked().map(JsCast::unchecked_into),
+            EditorKind::Lines => self.area.get_untracked().map(JsCast::unchecked_into),
+        }
+    }
+
+    fn close_editor(&self) {
+        if let Some(editor) = self.open_editor() {
+            let _ = editor.style().set_property("display", "none");
+        }
+        self.editor_kind.set(None);
+        self.cursor.update(|c| c.editing = None);
+    }
+
+    /// Ends editing with what was typed, then moves (Enter: down, Tab: right, …). A value
+    /// Priority or Status cannot take keeps the editor open with the reason. Returns whether
+    /// the edit ended.
+    pub fn commit(&self, then: Option<Move>) -> bool {
+        let Some(active) = self.cursor.with_untracked(|c| c.active.clone()) else {
+            return false;
+        };
+        if !self.is_editing() {
+            return false;
+        }
+        let value = self.editor_value().unwrap_or_default();
+        let choice_error = match active.field {
+            Field::Priority if Priority::parse(&value).is_none() => Some(format!(
+                "\"{}\" is not a priority. Type P0, P1, P2 or P3 (or High, Medium, Low), or press Escape.",
+                value.trim()
+            )),
+            Field::Status if Status::parse(&value).is_none() => Some(format!(
+                "\"{}\" is not a status. Type Not started, In progress, Blocked or Done, or press Escape.",
+                value.trim()
+            )),
+            _ => None,
+        };
+        if let Some(why) = choice_error {
+            self.plan.announce(why.clone());
+            self.problem.set(Some(why));
+            return false;
+        }
+        self.plan.set_field(&active.row, active.field, value);
+        self.plan.seal();
+        self.close_editor();
+        self.problem.set(None);
+        match then {
+            Some(step) => self.move_by(step, false),
+            None => self.focus_active(),
+        }
+        true
+    }
+
+    /// Escape: the cell goes back to what it held before editing began.
+    pub fn cancel(&self) {
+        let (active, original) = self
+            .cursor
+            .with_untracked(|c| (c.active.clone(), c.editing.clone()));
+        if let (Some(active), Some(original)) = (active, original) {
+            self.plan.cancel_typing(&active.row, active.field, original);
+            self.plan
+                .announce(format!("Edit cancelled. {}", col_name(active.field)));
+        }
+        self.close_editor();
+        self.problem.set(None);
+        self.focus_active();
+    }
+
+    pub fn focus_active(&self) {
+        if let Some(td) = self
+            .cursor
+            .with_untracked(|c| c.active.clone())
+            .and_then(|a| cell_element(&a))
+        {
+            let _ = td.set_attribute("tabindex", "0");
+            let _ = td.focus();
+        }
+    }
+
+    /// The selected cells as a block, in display order.
+    fn selected_block(&self) -> Option<(crate::model::Block, usize, usize)> {
+        let shown = self.plan.shown_ids();
+        let (rows, cols) = self.cursor.with_untracked(|c| c.range(&shown))?;
+        let fields: Vec<Field> = Field::ALL[cols].to_vec();
+        let plan = self.plan.snapshot();
+        let block = copy_block(&plan, &shown, rows, &fields);
+        let (r, c) = (block.len(), fields.len());
+        Some((block, r, c))
+    }
+
+    /// Copy (and cut): the range as TSV and HTML, which spreadsheets paste as cells.
+    pub fn copy(&self, ev: &web_sys::ClipboardEvent, cut: bool) {
+        if self.is_editing() {
+            return;
+        }
+        let Some((block, rows, cols)) = self.selected_block() else {
+            return;
+        };
+        let Some(data) = ev.clipboard_data() else {
+            return;
+        };
+        let _ = data.set_data("text/plain", &block_to_tsv(&block));
+        let _ = data.set_data("text/html", &block_to_html(&block));
+        ev.prevent_default();
+        let what = format!(
+            "{rows} row{} by {cols} column{}",
+            if rows == 1 { "" } else { "s" },
+            if cols == 1 { "" } else { "s" }
+        );
+        if cut && self.editable() {
+            self.clear_range();
+            self.plan.announce(format!("Cut {what}."));
+        } else {
+            self.plan.announce(format!("Copied {what}."));
+        }
+    }
+
+    /// Delete / Backspace: empties the selected cells (Priority and Status go back to their
+    /// defaults), as one undoable step.
+    pub fn clear_range(&self) {
+        if !self.editable() {
+            return;
+        }
+        let shown = self.plan.shown_ids();
+        let Some((rows, cols)) = self.cursor.with_untracked(|c| c.range(&shown)) else {
+            return;
+        };
+        let edits: Vec<Edit> = shown[rows]
+            .iter()
+            .flat_map(|row| {
+                Field::ALL[cols.clone()]
+                    .iter()
+                    .map(move |field| Edit::SetField {
+                        row: row.clone(),
+                        field: *field,
+                        value: match field {
+                            Field::Priority => Priority::default().as_str().to_owned(),
+                            Field::Status => Status::default().as_str().to_owned(),
+                            _ => String::new(),
+                        },
+                    })
+            })
+            .collect();
+        let n = edits.len();
+        if self.plan.edit(Edit::Batch(edits)) {
+            self.plan.announce(format!(
+                "Cleared {n} cell{}. Press Control+Z to undo.",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+    }
+
+    /// Paste: a block from a spreadsheet fills cells from the active one (rows added as
+    /// needed), all or nothing, as one undoable step; a single value fills a selected range.
+    pub fn paste(&self, ev: &web_sys::ClipboardEvent) {
+        if self.is_editing() || !self.editable() {
+            return;
+        }
+        let Some(data) = ev.clipboard_data() else {
+            return;
+        };
+        ev.prevent_default();
+        let text = data.get_data("text/plain").ok();
+        let html = data
+            .get_data("text/html")
+            .ok()
+            .filter(|h| !h.trim().is_empty());
+        let mut block = clipboard_block(text.as_deref(), html.as_deref());
+        let shown = self.plan.shown_ids();
+        let Some((rows, cols)) = self.cursor.with_untracked(|c| c.range(&shown)) else {
+            return;
+        };
+        // One value into a selected range fills it.
+        if block.len() == 1 && block[0].len() == 1 && (rows.len() > 1 || cols.len() > 1) {
+            let value = block[0][0].clone();
+            block = vec![vec![value; cols.len()]; rows.len()];
+        }
+        let plan = self.plan.snapshot();
+        let mut fresh = self.plan.new_row_ids(block.len()).into_iter();
+        let at_field = Field::ALL[cols.start];
+        let outcome = plan_paste(&plan, &shown, rows.start, at_field, &block, || {
+            fresh
+                .next()
+                .unwrap_or_else(|| RowId(format!("p{}", dom::random_seed() % 1_000_000_000)))
+        });
+        match outcome {
+            Ok(paste) => {
+                if paste.edits.is_empty() {
+                    return;
+                }
+                if self.plan.edit(Edit::Batch(paste.edits)) {
+                    let mut message = format!(
+                        "Pasted {} row{} by {} column{}",
+                        paste.rows,
+                        if paste.rows == 1 { "" } else { "s" },
+                        paste.cols - paste.cut_columns,
+                        if paste.cols - paste.cut_columns == 1 {
+                            ""
+                        } else {
+                            "s"
+                        },
+                    );
+                    if paste.added_rows > 0 {
+                        message.push_str(&format!(
+                            "; {} row{} added",
+                            paste.added_rows,
+                            if paste.added_rows == 1 { "" } else { "s" }
+                        ));
+                    }
+                    message.push('.');
+                    if paste.cut_columns > 0 {
+                        message.push_str(&format!(
+                            " {} column{} past Notes left out.",
+                            paste.cut_columns,
+                            if paste.cut_columns == 1 {
+                                " was"
+                            } else {
+                                "s were"
+                            }
+                        ));
+                    }
+                    message.push_str(" Press Control+Z to undo.");
+                    self.problem.set(None);
+                    self.plan.announce(message);
+                    // Select what was pasted.
+                    let shown = self.plan.shown_ids();
+                    if let Some(start) = shown.get(rows.start) {
+                        let end_row = (rows.start + paste.rows).min(shown.len()) - 1;
+                        let end_col = (cols.start + paste.cols - paste.cut_columns).clamp(1, 6) - 1;
+                        let anchor = CellRef {
+                            row: start.clone(),
+                            field: at_field,
+                        };
+                        let active = CellRef {
+                            row: shown[end_row].clone(),
+                            field: Field::ALL[end_col.max(column_index(at_field))],
+                        };
+                        self.set_cursor(
+                            Cursor {
+                                active: Some(active),
+                                anchor: Some(anchor),
+                                editing: None,
+                            },
+                            true,
+                        );
+                    }
+                }
+            }
+            Err(problems) => {
+                let first = problems
+                    .first()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                let message = match problems.len() {
+                    1 => format!("Nothing was pasted: {first}"),
+                    n => {
+                        format!("Nothing was pasted: {n} values cannot be used. The first: {first}")
+                    }
+                };
+                self.plan.announce(message.clone());
+                self.problem.set(Some(message));
+            }
+        }
+    }
+
+    /// Keys on a cell (not while its editor is open).
+    pub fn on_cell_key(&self, ev: &web_sys::KeyboardEvent) {
+        let key = ev.key();
+        let command = ev.ctrl_key() || ev.meta_key();
+        let shift = ev.shift_key();
+        let alt = ev.alt_key();
+        let editable = self.editable();
+        let step = match key.as_str() {
+            "ArrowUp" if !alt && !command => Some(Move::Up),
+            "ArrowDown" if !alt && !command => Some(Move::Down),
+            "ArrowLeft" if !alt && !command => Some(Move::Left),
+            "ArrowRight" if !alt && !command => Some(Move::Right),
+            "ArrowUp" if command && !alt => Some(Move::TableStart),
+            "ArrowDown" if command && !alt => Some(Move::TableEnd),
+            "Home" if command => Some(Move::TableStart),
+            "End" if command => Some(Move::TableEnd),
+            "Home" => Some(Move::RowStart),
+            "End" => Some(Move::RowEnd),
+            "PageUp" => Some(Move::PageUp(PAGE_ROWS)),
+            "PageDown" => Some(Move::PageDown(PAGE_ROWS)),
+            _ => None,
+        };
+        if let Some(step) = step {
+            ev.prevent_default();
+            self.move_by(step, shift);
+            return;
+        }
+        let active = self.cursor.with_untracked(|c| c.active.clone());
+        match key.as_str() {
+            "Tab" if !command && !alt => {
+                let shown = self.plan.shown_ids();
+                let cursor = self.cursor.get_untracked();
+                let step = if shift { Move::Previous } else { Move::Next };
+                let next = cursor.moved(&shown, step, false);
+                // At the table's first or last cell, Tab leaves the grid as usual.
+                if next.active != cursor.active {
+                    ev.prevent_default();
+                    self.set_cursor(next, true);
+                    self.reveal();
+                }
+            }
+            "Enter" | "F2" if !command && !alt && editable => {
+                ev.prevent_default();
+                self.start_edit(false);
+            }
+            "Delete" | "Backspace" if !command && !alt && editable => {
+                ev.prevent_default();
+                self.clear_range();
+            }
+            "Escape" if self.cursor.with_untracked(|c| c.anchor.is_some()) => {
+                ev.prevent_default();
+                if let Some(active) = active {
+                    self.set_cursor(Cursor::at(active), true);
+                }
+            }
+            "a" | "A" if command && !alt => {
+                ev.prevent_default();
+                let shown = self.plan.shown_ids();
+                if let (Some(first), Some(last)) = (shown.first(), shown.last()) {
+                    self.set_cursor(
+                        Cursor {
+                            anchor: Some(CellRef {
+                                row: first.clone(),
+                                field: Field::ALL[0],
+                            }),
+                            active: Some(CellRef {
+                                row: last.clone(),
+                                field: Field::ALL[Field::ALL.len() - 1],
+                            }),
+                            editing: None,
+                        },
+                        true,
+                    );
+                }
+            }
+            // A character typed on a cell starts editing it and replaces its text; the
+            // editor gets focus now, so the browser puts the character there.
+            k if editable && !command && !alt && k.chars().count() == 1 => {
+                self.start_edit(true);
+            }
+            _ => {}
+        }
+    }
+
+    /// Keys in the editor.
+    pub fn on_editor_key(&self, ev: &web_sys::KeyboardEvent) {
+        let key = ev.key();
+        let notes = self.editor_kind.get_untracked() == Some(EditorKind::Lines);
+        let command = ev.ctrl_key() || ev.meta_key();
+        match key.as_str() {
+            "Escape" => {
+                ev.prevent_default();
+                self.cancel();
+            }
+            // Alt+Enter: a line break inside Notes, as in spreadsheets.
+            "Enter" if ev.alt_key() && notes => {
+                ev.prevent_default();
+                if let Some(area) = self.area.get_untracked() {
+                    let _ = area.set_range_text("\n");
+                    let at = area.selection_end().ok().flatten().unwrap_or(0) + 1;
+                    let _ = area.set_selection_range(at, at);
+                    self.on_editor_input();
+                }
+            }
+            "Enter" if !command && !ev.alt_key() => {
+                ev.prevent_default();
+                self.commit(Some(if ev.shift_key() { Move::Up } else { Move::Down }));
+            }
+            "Tab" if !command => {
+                ev.prevent_default();
+                self.commit(Some(if ev.shift_key() {
+                    Move::Previous
+                } else {
+                    Move::Next
+                }));
+            }
+            "ArrowUp" | "ArrowDown" if !notes && !command && !ev.alt_key() && !ev.shift_key() => {
+                ev.prevent_default();
+                self.commit(Some(if key == "ArrowUp" {
+                    Move::Up
+                } else {
+                    Move::Down
+                }));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The `<td>` of a cell, when its row is on the page.
+pub fn cell_element(cell: &CellRef) -> Option<web_sys::HtmlElement> {
+    dom::query(&format!(
+        "tr[data-row-id=\"{}\"] > td[data-col=\"{}\"]",
+        cell.row,
+        cell.field.key()
+    ))
+}
+
+/// Lays `editor` over `td`, inside the table's scrolling box `wrap`.
+fn place_over(
+    editor: &web_sys::HtmlElement,
+    td: &web_sys::HtmlElement,
+    wrap: &web_sys::HtmlDivElement,
+) {
+    let cell = td.get_bounding_client_rect();
+    let frame = wrap.get_bounding_client_rect();
+    let top = cell.top() - frame.top() + f64::from(wrap.scroll_top());
+    let left = cell.left() - frame.left() + f64::from(wrap.scroll_left());
+    let style = editor.style();
+    // Whole pixels: no float formatting needed.
+    let px = |v: f64| format!("{}px", v.round() as i64);
+    let _ = style.set_property("top", &px(top));
+    let _ = style.set_property("left", &px(left));
+    let _ = style.set_property("width", &px(cell.width().max(120.0)));
+    let _ = style.set_property("min-height", &px(cell.height()));
+}
+
+/// The cell of a mouse or touch event's target, if it is one.
+pub fn event_cell(target: Option<web_sys::EventTarget>) -> Option<(CellRef, web_sys::Element)> {
+    let el = target?.dyn_into::<web_sys::Element>().ok()?;
+    // Links and buttons inside a cell (FAQ, hints) keep their own behaviour.
+    if el
+        .closest("a, button, input, textarea, select")
+        .ok()
+        .flatten()
+        .is_some()
+    {
+        return None;
+    }
+    let td = el.closest("td[data-col]").ok().flatten()?;
+    let tr = td.closest("tr[data-row-id]").ok().flatten()?;
+    let field = Field::ALL
+        .into_iter()
+        .find(|f| Some(f.key()) == td.get_attribute("data-col").as_deref())?;
+    let row = RowId(tr.get_attribute("data-row-id")?);
+    Some((CellRef { row, field }, td))
+}

@@ -20,7 +20,7 @@ SITE_ADDR ?= 127.0.0.1:3000
 export LEPTOS_OUTPUT_NAME := syncplan
 RUN_ENV := LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_ADDR=$(SITE_ADDR) LEPTOS_ENV=PROD
 
-.PHONY: run test tools browser e2e-deps build unit e2e lint fmt bench bench-deps soak fuzz clean
+.PHONY: run test tools browser e2e-deps build unit e2e lint fmt bench bench-deps bench-before soak fuzz clean
 
 ## run: build the release and serve it on http://127.0.0.1:3000
 run: build
@@ -46,12 +46,21 @@ e2e: tools browser e2e-deps
 	cd end2end && npx playwright test
 
 ## bench: every performance figure, with its reference, in one run (never part of `make test`)
-bench: tools browser bench-deps
+bench: tools browser bench-deps bench-before
 	cargo leptos build --release --precompress
 	cd bench/counter && LEPTOS_OUTPUT_NAME=counter cargo leptos build --release --frontend-only --precompress
 	cd bench/tools && CARGO_TARGET_DIR=$(CURDIR)/target/bench cargo build --release --bin reference-server
 	cd bench/tools && CARGO_TARGET_DIR=$(CURDIR)/target/bench cargo bench --bench export
 	node bench/run.mjs
+
+# The table before the grid (issue 12), built once and measured beside today's by `make bench`.
+BEFORE_GRID := 282331d
+bench-before:
+	@[ -x target/bench/before/target/release/syncplan ] || { \
+	  echo "Building the table before the grid ($(BEFORE_GRID)) for comparison (first bench only)..."; \
+	  rm -rf target/bench/before && mkdir -p target/bench/before && \
+	  git archive $(BEFORE_GRID) | tar -x -C target/bench/before && \
+	  cd target/bench/before && cargo leptos build --release --precompress; }
 
 ## soak: 60 s of mixed load, SIGKILL cycles under load, disk-full and read-only database
 soak: tools

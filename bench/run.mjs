@@ -9,13 +9,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { measureBrowser } from './browser.mjs';
+import { measureGrid } from './grid.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'bench', 'out');
 fs.mkdirSync(out, { recursive: true });
 const APP_PORT = 3900;
 const REF_PORT = 3901;
+const BEFORE_PORT = 3902;
 const WRK = ['-t2', '-c32', '-d10s', '--latency'];
 const results = { sections: [] };
 
@@ -227,20 +228,50 @@ function bundle() {
   }
 }
 
+/** The grid now, beside the table of form controls it replaced (built by `make bench`). */
+async function grid(base) {
+  const beforeRoot = path.join(root, 'target', 'bench', 'before');
+  const db = path.join(out, 'before.db');
+  for (const f of [db, `${db}-wal`, `${db}-shm`]) fs.rmSync(f, { force: true });
+  const before = start(path.join(beforeRoot, 'target', 'release', 'syncplan'), [], {
+    LEPTOS_SITE_ROOT: path.join(beforeRoot, 'target', 'site'),
+    LEPTOS_SITE_ADDR: `127.0.0.1:${BEFORE_PORT}`,
+    LEPTOS_ENV: 'PROD',
+    SYNCPLAN_DATABASE_URL: `sqlite://${db}?mode=rwc`,
+    RUST_LOG: 'error',
+  });
+  try {
+    await waitFor(`http://127.0.0.1:${BEFORE_PORT}/healthz`);
+    log('browser: the grid at 35, 500 and 2,000 rows …');
+    const now = await measureGrid(base);
+    log('browser: the table before the grid …');
+    const then = await measureGrid(`http://127.0.0.1:${BEFORE_PORT}`);
+    const ms = (x) => `${fmt(x, 0)} ms`;
+    const longest = (x) => (x > 0 ? ms(x) : 'none > 50 ms');
+    const row = (name, a, b, goal) => [name, a, b, goal];
+    section('The table at every size (Playwright + Debian Chromium, 1440×900)', ['measure', 'grid (now)', 'table before', 'goal'], [
+      row('template: navigation start → ready (median of 5 warm loads)', ms(now.template.readyMs), ms(then.template.readyMs), '≤ 100 ms'),
+      row('500 rows: → ready', ms(now.rows500.readyMs), ms(then.rows500.readyMs), '≤ 300 ms'),
+      row('500 rows: longest task while loading', longest(now.rows500.loadLongestMs), longest(then.rows500.loadLongestMs), 'none > 50 ms'),
+      row('2,000 rows: → ready', ms(now.rows2000.readyMs), ms(then.rows2000.readyMs), '≤ 600 ms'),
+      row('2,000 rows: longest task while loading', longest(now.rows2000.loadLongestMs), longest(then.rows2000.loadLongestMs), ''),
+      row('2,000 rows: longest task while typing', longest(now.rows2000.typingLongestMs), longest(then.rows2000.typingLongestMs), 'none > 50 ms'),
+      row('2,000 rows: longest task while scrolling', longest(now.rows2000.scrollLongestMs), longest(then.rows2000.scrollLongestMs), 'none > 50 ms'),
+      row('2,000 rows: longest task while filtering', longest(now.rows2000.filterLongestMs), longest(then.rows2000.filterLongestMs), 'none > 50 ms'),
+      row('2,000 rows: longest task while sorting', longest(now.rows2000.sortLongestMs), longest(then.rows2000.sortLongestMs), 'none > 50 ms'),
+      row('2,000 rows: key → next painted frame, median / p95', `${fmt(now.rows2000.frameMedian, 1)} / ${fmt(now.rows2000.frameP95, 1)} ms`, `${fmt(then.rows2000.frameMedian, 1)} / ${fmt(then.rows2000.frameP95, 1)} ms`, 'p95 ≤ 16 ms'),
+    ], [
+      'Ready: the app\'s performance.mark("syncplan:ready"), set once the stored plan\'s rows are all on the page; measured from navigation start. Long tasks from the browser\'s PerformanceObserver ("longtask"). Key → frame: inside the page, from an insertText to the first task after the next animation frame, so it includes waiting for that frame.',
+      'Before: the table of form controls this grid replaced (commit 282331d), built by `make bench` into target/bench/before and measured in the same run.',
+    ]);
+  } finally {
+    before.kill('SIGTERM');
+    await sleep(200);
+  }
+}
+
 async function browserAndLighthouse(base, sharePath) {
-  log('browser measurements (500-row plan) …');
-  const b = await measureBrowser(base);
-  section('Browser (Playwright + Debian Chromium, 500-row plan)', ['measure', 'value', 'goal'], [
-    ['navigation start → ready (median of 5 warm loads)', `${fmt(b.readyMs, 0)} ms`, '≤ 150 ms'],
-    ['… hydration of the server-rendered template done', `${fmt(b.hydratedMs, 0)} ms`, ''],
-    ['… stored 500-row plan applied (ready − hydrated)', `${fmt(b.readyMs - b.hydratedMs, 0)} ms`, ''],
-    ['then style + layout + paint of the full table', `${fmt(b.renderMs, 0)} ms`, ''],
-    ['keystroke: input handling + DOM updates, median / p95 (50 keys)', `${fmt(b.keyMedian, 2)} / ${fmt(b.keyP95, 2)} ms`, ''],
-    ['keystroke: style + layout after it, median / p95', `${fmt(b.layoutMedian, 2)} / ${fmt(b.layoutP95, 2)} ms`, ''],
-    ['keystroke → next painted frame, median / p95 (includes waiting for the frame)', `${fmt(b.frameMedian, 1)} / ${fmt(b.frameP95, 1)} ms`, 'p95 ≤ 16 ms'],
-    ['one local-storage save of the plan (median of 20)', `${fmt(b.saveMs, 2)} ms`, '≤ 4 ms'],
-    ['rows whose DOM changed for one cell edit', String(b.rowsTouched), '1'],
-  ], [`Ready: the app's performance.mark("syncplan:ready"), set once hydration is done and the stored plan is on screen; measured from navigation start. Saved plan: ${fmt(b.savedBytes / 1024, 0)} KB of JSON. Keystroke handling is timed from the input event to the end of the microtasks it queues (Leptos' DOM updates); style + layout by forcing it right after; "next paint" from the key event to the first task after the next frame.`]);
+  await grid(base);
 
   log('lighthouse …');
   const lh = (url, name) => {

@@ -689,22 +689,29 @@ pub struct AdviceUpdate {
 /// [`AdviceUpdate::category`]; priority, owner and status are always the user's. Rows whose
 /// advice did not change get `None`. Offering and undoing the update is the editor's job.
 pub fn updated_advice(row: &Row) -> Option<AdviceUpdate> {
-    advice_between(row, &PREVIOUS_ROWS, &ROWS)
+    updated_advice_for(&row.item, &row.notes, &row.category)
+}
+
+/// [`updated_advice`] for a row's item, notes and category, without building a row.
+pub fn updated_advice_for(item: &str, notes: &str, category: &str) -> Option<AdviceUpdate> {
+    advice_between(item, notes, category, &PREVIOUS_ROWS, &ROWS)
 }
 
 fn advice_between(
-    row: &Row,
+    row_item: &str,
+    row_notes: &str,
+    row_category: &str,
     previous: &[TemplateRow],
     current: &[TemplateRow],
 ) -> Option<AdviceUpdate> {
     let &(id, old_item, old_category, _, old_notes) = previous
         .iter()
-        .find(|&&(_, item, _, _, notes)| row.item == item && row.notes == notes)?;
+        .find(|&&(_, item, _, _, notes)| row_item == item && row_notes == notes)?;
     let &(_, item, category, _, notes) = current.iter().find(|r| r.0 == id)?;
     if item == old_item && notes == old_notes {
         return None;
     }
-    let moved = category != old_category && row.category == old_category;
+    let moved = category != old_category && row_category == old_category;
     Some(AdviceUpdate {
         item,
         notes,
@@ -1613,7 +1620,13 @@ mod tests {
         let current = [("t01", "New item", "Bandwidth", Priority::P0, "New note")];
         let untouched = saved_row("x", "Old item", "Battery", "Old note");
         assert_eq!(
-            advice_between(&untouched, &previous, &current),
+            advice_between(
+                &untouched.item,
+                &untouched.notes,
+                &untouched.category,
+                &previous,
+                &current
+            ),
             Some(AdviceUpdate {
                 item: "New item",
                 notes: "New note",
@@ -1622,7 +1635,14 @@ mod tests {
         );
         let recategorised = saved_row("x", "Old item", "Security", "Old note");
         assert_eq!(
-            advice_between(&recategorised, &previous, &current).map(|u| u.category),
+            advice_between(
+                &recategorised.item,
+                &recategorised.notes,
+                &recategorised.category,
+                &previous,
+                &current
+            )
+            .map(|u| u.category),
             Some(None)
         );
     }

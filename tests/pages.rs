@@ -100,12 +100,22 @@ async fn cells_carry_their_values_for_readers_without_javascript() {
     let app = test_app().await;
     let (_, html) = get(&app, "/").await;
     let first = &default_plan().rows[0];
-    // Inputs carry their value; item and notes are textarea text; selects mark the choice.
-    assert!(html.contains(&format!("value=\"{}\"", first.category)));
-    assert!(html.contains(&format!(">{}</textarea>", html_escape(&first.item))));
-    assert!(html.contains(&format!(">{}</textarea>", html_escape(&first.notes))));
-    assert!(html.contains("<option value=\"P0\" selected"));
-    assert!(html.contains("<option value=\"Not started\" selected"));
+    // The grid's cells are text in the page (the editor opens only where someone edits).
+    assert!(html.contains(&format!(
+        "<td role=\"gridcell\" data-col=\"item\"><span class=\"cell-text\">{}</span>",
+        html_escape(&first.item)
+    )));
+    assert!(html.contains(&format!(
+        "<td role=\"gridcell\" data-col=\"notes\">{}</td>",
+        html_escape(&first.notes)
+    )));
+    assert!(html.contains("<span class=\"pill priority-p0\">P0</span>"));
+    assert!(html.contains("<span class=\"pill status-not-started\">Not started</span>"));
+    assert!(html.contains("role=\"grid\""));
+    let body = &html[html.find("<tbody").unwrap()..html.find("</tbody>").unwrap()];
+    for control in ["<select", "<input", "<textarea"] {
+        assert!(!body.contains(control), "no {control} per cell");
+    }
 }
 
 #[tokio::test]

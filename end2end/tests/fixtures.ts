@@ -36,7 +36,7 @@ export class Editor {
 
   /** The value a cell shows (its text, or its Priority / Status pill). */
   text(n: number, col: string): Locator {
-    return this.cell(n, col).locator('.cell-text, .pill').first();
+    return col === 'owner' || col === 'notes' ? this.cell(n, col) : this.cell(n, col).locator('.cell-text, .pill').first();
   }
 
   /** The cell editor while it is open. */

@@ -36,7 +36,7 @@ async function focusedCell(page: Page): Promise<[number, string]> {
 async function texts(editor: Editor, col: string): Promise<string[]> {
   return editor.page
     .locator(`table.plan-table tbody td[data-col="${col}"]`)
-    .evaluateAll((els) => els.map((e) => (e.querySelector('.cell-text, .pill')?.textContent ?? '')));
+    .evaluateAll((els) => els.map((e) => ((e.querySelector('.cell-text, .pill') ?? e).textContent ?? '')));
 }
 
 test.describe('the plan first', () => {
@@ -98,30 +98,30 @@ test.describe('spreadsheet keyboard', () => {
     await expect(editor.cell(2, 'category')).toBeFocused();
     await expect(editor.cell(2, 'category')).toHaveAttribute('tabindex', '0');
     await page.keyboard.press('ArrowRight');
-    expect(await focusedCell(page)).toEqual([2, 'priority']);
+    await expect.poll(() => focusedCell(page)).toEqual([2, 'priority']);
     await page.keyboard.press('ArrowDown');
-    expect(await focusedCell(page)).toEqual([3, 'priority']);
+    await expect.poll(() => focusedCell(page)).toEqual([3, 'priority']);
     await page.keyboard.press('ArrowLeft');
     await page.keyboard.press('ArrowUp');
-    expect(await focusedCell(page)).toEqual([2, 'category']);
+    await expect.poll(() => focusedCell(page)).toEqual([2, 'category']);
     await page.keyboard.press('End');
-    expect(await focusedCell(page)).toEqual([2, 'notes']);
+    await expect.poll(() => focusedCell(page)).toEqual([2, 'notes']);
     await page.keyboard.press('Home');
-    expect(await focusedCell(page)).toEqual([2, 'item']);
+    await expect.poll(() => focusedCell(page)).toEqual([2, 'item']);
     await page.keyboard.press('Control+End');
-    expect(await focusedCell(page)).toEqual([n, 'notes']);
+    await expect.poll(() => focusedCell(page)).toEqual([n, 'notes']);
     await page.keyboard.press('Control+Home');
-    expect(await focusedCell(page)).toEqual([1, 'item']);
+    await expect.poll(() => focusedCell(page)).toEqual([1, 'item']);
     await page.keyboard.press('PageDown');
-    expect(await focusedCell(page)).toEqual([11, 'item']);
+    await expect.poll(() => focusedCell(page)).toEqual([11, 'item']);
     await page.keyboard.press('PageUp');
-    expect(await focusedCell(page)).toEqual([1, 'item']);
+    await expect.poll(() => focusedCell(page)).toEqual([1, 'item']);
     // Tab goes right, and wraps to the next row.
     await page.keyboard.press('End');
     await page.keyboard.press('Tab');
-    expect(await focusedCell(page)).toEqual([2, 'item']);
+    await expect.poll(() => focusedCell(page)).toEqual([2, 'item']);
     await page.keyboard.press('Shift+Tab');
-    expect(await focusedCell(page)).toEqual([1, 'notes']);
+    await expect.poll(() => focusedCell(page)).toEqual([1, 'notes']);
   });
 
   test('typing replaces, Enter and F2 edit in place, Escape restores, Enter goes down, Tab right', async ({ editor, page }) => {
@@ -132,7 +132,7 @@ test.describe('spreadsheet keyboard', () => {
     await expect(editor.editorBox()).toHaveValue('Priya');
     await page.keyboard.press('Enter');
     await expect(owner).toHaveText('Priya');
-    expect(await focusedCell(page)).toEqual([2, 'owner']);
+    await expect.poll(() => focusedCell(page)).toEqual([2, 'owner']);
 
     // Enter edits in place, keeping the text; the edit goes on at the end.
     await page.keyboard.press('ArrowUp');
@@ -141,7 +141,7 @@ test.describe('spreadsheet keyboard', () => {
     await page.keyboard.type(' S.');
     await page.keyboard.press('Tab');
     await expect(owner).toHaveText('Priya S.');
-    expect(await focusedCell(page)).toEqual([1, 'status']);
+    await expect.poll(() => focusedCell(page)).toEqual([1, 'status']);
 
     // F2 too; Escape puts the text back and leaves no undo step behind.
     await page.keyboard.press('ArrowLeft');
@@ -152,7 +152,7 @@ test.describe('spreadsheet keyboard', () => {
     await page.keyboard.press('Escape');
     await expect(editor.editorBox()).toHaveCount(0);
     await expect(owner).toHaveText('Priya S.');
-    expect(await focusedCell(page)).toEqual([1, 'owner']);
+    await expect.poll(() => focusedCell(page)).toEqual([1, 'owner']);
     await page.keyboard.press('Control+z');
     await expect(owner).toHaveText('Priya');
 

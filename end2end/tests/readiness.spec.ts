@@ -125,7 +125,7 @@ test.describe('readiness summary', () => {
     // Editing: Enter keeps the text and moves down, past hidden rows too.
     await page.keyboard.type('Ana');
     await page.keyboard.press('Enter');
-    await expect(shown.nth(2).locator('td[data-col="owner"] .cell-text')).toHaveText('Ana');
+    await expect(shown.nth(2).locator('td[data-col="owner"]')).toHaveText('Ana');
     await expect(shown.nth(3).locator('td[data-col="owner"]')).toBeFocused();
   });
 });

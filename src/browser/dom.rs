@@ -11,6 +11,13 @@ pub fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
+/// Milliseconds since the page started, with sub-millisecond precision.
+pub fn now_precise() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or_else(now_ms, |p| p.now())
+}
+
 /// The current time as RFC 3339 (UTC).
 pub fn now_rfc3339() -> String {
     js_sys::Date::new_0().to_iso_string().into()
@@ -183,5 +190,24 @@ pub fn origin() -> Option<String> {
 pub fn reload() {
     if let Some(window) = web_sys::window() {
         let _ = window.location().reload();
+    }
+}
+
+/// Runs `f` in a task of its own as soon as the browser has had a turn (painting, input),
+/// without the 4 ms floor that nested timers get: how long work is split into short tasks.
+pub fn next_task(f: impl FnOnce() + 'static) {
+    use wasm_bindgen::closure::Closure;
+    let Ok(channel) = web_sys::MessageChannel::new() else {
+        leptos::prelude::set_timeout(f, std::time::Duration::ZERO);
+        return;
+    };
+    let handler = Closure::once_into_js(move |_: web_sys::MessageEvent| f());
+    channel.port1().set_onmessage(Some(handler.unchecked_ref()));
+    if channel
+        .port2()
+        .post_message(&wasm_bindgen::JsValue::NULL)
+        .is_err()
+    {
+        channel.port1().set_onmessage(None);
     }
 }

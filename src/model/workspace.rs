@@ -1,11 +1,12 @@
 //! The browser's workspace: the plans kept in one browser, and the versioned envelope that
 //! stores them in local storage.
 
-use super::decode::decode_plan;
+use super::decode::decode_plan_json;
 use super::ids::IdGen;
 use super::plan::Plan;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::value::RawValue;
+use std::collections::HashMap;
 use std::fmt;
 
 /// The envelope's current schema. History:
@@ -159,80 +160,93 @@ impl fmt::Display for EnvelopeError {
     }
 }
 
-/// Reads a stored envelope of any known schema and brings it to the current one.
+/// Reads a stored envelope of any known schema and brings it to the current one. Each plan
+/// is read straight from its JSON text (no JSON tree of a 2,000-row plan is built).
 pub fn decode_envelope(text: &str, ids: &mut IdGen) -> Result<Envelope, EnvelopeError> {
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| EnvelopeError(format!("it is not valid JSON ({e})")))?;
-    let Value::Object(mut obj) = value else {
-        return Err(EnvelopeError("it is not a JSON object".into()));
-    };
-    let schema = obj
-        .get("schema")
-        .and_then(Value::as_u64)
+    let obj: HashMap<String, &RawValue> = serde_json::from_str(text).map_err(|e| {
+        if e.is_data() {
+            EnvelopeError("it is not a JSON object".into())
+        } else {
+            EnvelopeError(format!("it is not valid JSON ({e})"))
+        }
+    })?;
+    let field = |key: &str| obj.get(key).map(|raw| raw.get());
+    let schema = field("schema")
+        .and_then(|raw| serde_json::from_str::<u64>(raw).ok())
         .ok_or_else(|| EnvelopeError("it has no schema number".into()))?;
-    if schema == 1 {
-        obj = migrate_v1_to_v2(obj)?;
-    } else if schema > WORKSPACE_SCHEMA as u64 {
-        return Err(EnvelopeError(format!(
-            "it was saved by a newer version of syncplan (schema {schema})"
-        )));
-    } else if schema != 2 {
-        return Err(EnvelopeError(format!("schema {schema} is unknown")));
-    }
-
-    let plans = match obj.remove("plans") {
-        Some(Value::Array(plans)) => plans,
-        _ => return Err(EnvelopeError("it has no list of plans".into())),
+    let entries = match schema {
+        // Schema 1 kept a single plan; schema 2 keeps it as the first plan of a workspace.
+        1 => {
+            let raw = field("plan")
+                .ok_or_else(|| EnvelopeError("the schema 1 save has no plan".into()))?;
+            vec![PlanEntry {
+                id: PlanId(FIRST_PLAN_ID.into()),
+                plan: plan_from(raw, 1, ids)?,
+            }]
+        }
+        2 => {
+            let plans: Vec<&RawValue> = field("plans")
+                .and_then(|raw| serde_json::from_str(raw).ok())
+                .ok_or_else(|| EnvelopeError("it has no list of plans".into()))?;
+            let mut entries = Vec::with_capacity(plans.len());
+            for (i, entry) in plans.into_iter().enumerate() {
+                let entry: HashMap<String, &RawValue> = serde_json::from_str(entry.get())
+                    .map_err(|_| EnvelopeError(format!("plan {} is not an object", i + 1)))?;
+                let id = entry
+                    .get("id")
+                    .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
+                    .filter(|id| !id.is_empty())
+                    .ok_or_else(|| EnvelopeError(format!("plan {} has no id", i + 1)))?;
+                let plan = entry.get("plan").map_or("null", |raw| raw.get());
+                entries.push(PlanEntry {
+                    id: PlanId(id),
+                    plan: plan_from(plan, i + 1, ids)?,
+                });
+            }
+            entries
+        }
+        s if s > WORKSPACE_SCHEMA as u64 => {
+            return Err(EnvelopeError(format!(
+                "it was saved by a newer version of syncplan (schema {s})"
+            )))
+        }
+        s => return Err(EnvelopeError(format!("schema {s} is unknown"))),
     };
-    let mut entries = Vec::with_capacity(plans.len());
-    for (i, entry) in plans.into_iter().enumerate() {
-        let Value::Object(mut entry) = entry else {
-            return Err(EnvelopeError(format!("plan {} is not an object", i + 1)));
-        };
-        let id = match entry.remove("id") {
-            Some(Value::String(id)) if !id.is_empty() => PlanId(id),
-            _ => return Err(EnvelopeError(format!("plan {} has no id", i + 1))),
-        };
-        let plan =
-            decode_plan(entry.remove("plan").unwrap_or(Value::Null), ids).map_err(|problems| {
-                EnvelopeError(format!(
-                    "plan {} is damaged: {}",
-                    i + 1,
-                    problems
-                        .first()
-                        .map(ToString::to_string)
-                        .unwrap_or_default()
-                ))
-            })?;
-        entries.push(PlanEntry { id, plan });
-    }
     if entries.is_empty() {
         return Err(EnvelopeError("it holds no plans".into()));
     }
-    let text_field = |obj: &Map<String, Value>, key: &str| {
-        obj.get(key)
-            .and_then(Value::as_str)
+    let text_field = |key: &str| {
+        field(key)
+            .and_then(|raw| serde_json::from_str::<String>(raw).ok())
             .unwrap_or_default()
-            .to_owned()
     };
-    let mut active = PlanId(text_field(&obj, "active"));
-    if !entries.iter().any(|e| e.id == active) {
+    let mut active = PlanId(text_field("active"));
+    if schema == 1 || !entries.iter().any(|e| e.id == active) {
         active = entries[0].id.clone();
     }
     // Owned shares are a convenience: a damaged entry is dropped, never fatal.
-    let shares = match obj.remove("shares") {
-        Some(Value::Array(list)) => list
-            .into_iter()
-            .filter_map(|s| serde_json::from_value::<OwnedShare>(s).ok())
-            .filter(|s| entries.iter().any(|e| e.id == s.plan))
-            .collect(),
-        _ => Vec::new(),
-    };
+    let shares = field("shares")
+        .and_then(|raw| serde_json::from_str::<Vec<&RawValue>>(raw).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|s| serde_json::from_str::<OwnedShare>(s.get()).ok())
+        .filter(|s| entries.iter().any(|e| e.id == s.plan))
+        .collect();
     Ok(Envelope {
         schema: WORKSPACE_SCHEMA,
-        revision: obj.get("revision").and_then(Value::as_u64).unwrap_or(0),
-        writer: text_field(&obj, "writer"),
-        saved_at: text_field(&obj, "saved_at"),
+        revision: if schema == 1 {
+            0
+        } else {
+            field("revision")
+                .and_then(|raw| serde_json::from_str::<u64>(raw).ok())
+                .unwrap_or(0)
+        },
+        writer: if schema == 1 {
+            String::new()
+        } else {
+            text_field("writer")
+        },
+        saved_at: text_field("saved_at"),
         workspace: Workspace {
             active,
             plans: entries,
@@ -241,26 +255,17 @@ pub fn decode_envelope(text: &str, ids: &mut IdGen) -> Result<Envelope, Envelope
     })
 }
 
-/// Schema 1 kept a single plan; schema 2 keeps it as the first plan of a workspace.
-fn migrate_v1_to_v2(mut v1: Map<String, Value>) -> Result<Map<String, Value>, EnvelopeError> {
-    let plan = v1
-        .remove("plan")
-        .ok_or_else(|| EnvelopeError("the schema 1 save has no plan".into()))?;
-    let mut v2 = Map::new();
-    v2.insert("schema".into(), Value::from(2));
-    v2.insert("revision".into(), Value::from(0));
-    v2.insert("writer".into(), Value::from(""));
-    if let Some(saved_at) = v1.remove("saved_at") {
-        v2.insert("saved_at".into(), saved_at);
-    }
-    v2.insert("active".into(), Value::from(FIRST_PLAN_ID));
-    v2.insert(
-        "plans".into(),
-        Value::Array(vec![
-            serde_json::json!({ "id": FIRST_PLAN_ID, "plan": plan }),
-        ]),
-    );
-    Ok(v2)
+/// Plan `n` of a stored envelope, from its JSON text.
+fn plan_from(json: &str, n: usize, ids: &mut IdGen) -> Result<Plan, EnvelopeError> {
+    decode_plan_json(json, ids).map_err(|problems| {
+        EnvelopeError(format!(
+            "plan {n} is damaged: {}",
+            problems
+                .first()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        ))
+    })
 }
 
 #[cfg(test)]

@@ -170,15 +170,18 @@ impl Hint {
 
 /// The hints for a row's text (item and notes).
 pub fn hints_for(texts: &[&str]) -> Vec<Hint> {
-    let text = texts.join("\n");
-    // Cheap exit for the common case: no digit and no schedule word, no interval.
-    if !text.bytes().any(|b| b.is_ascii_digit())
-        && !["every", "each", "once", "times"]
+    // Cheap exit for the common case (a 2,000-row plan checks every row): every interval
+    // `find_intervals` reads has one of these words, or a number with a unit ("5-minute").
+    let may_name_interval = texts.iter().any(|t| {
+        SCHEDULE_WORDS
             .iter()
-            .any(|w| contains_ignore_ascii_case(&text, w))
-    {
+            .any(|w| contains_ignore_ascii_case(t, w))
+            || has_number_with_unit(t)
+    });
+    if !may_name_interval {
         return Vec::new();
     }
+    let text = texts.join("\n");
     let tokens = tokenize(&text);
     let intervals = find_intervals(&tokens);
     let Some(shortest) = intervals.iter().min_by(|a, b| a.secs.total_cmp(&b.secs)) else {
@@ -207,6 +210,39 @@ pub fn hints_for(texts: &[&str]) -> Vec<Hint> {
             faq: rule.faq,
         })
         .collect()
+}
+
+/// Words that start the intervals `find_intervals` reads ("every 5 min", "4 times an hour").
+const SCHEDULE_WORDS: [&str; 5] = ["every", "each", "once", "twice", "times"];
+
+/// Whether a number is followed (after at most two spaces or hyphens) by a time unit, as
+/// in "a 5-minute interval" or "30s polling".
+fn has_number_with_unit(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.' || bytes[i] == b',')
+        {
+            i += 1;
+        }
+        let mut j = i;
+        while j < bytes.len() && j - i < 2 && matches!(bytes[j], b' ' | b'-') {
+            j += 1;
+        }
+        let start = j;
+        while j < bytes.len() && bytes[j].is_ascii_alphabetic() {
+            j += 1;
+        }
+        if j > start && unit_secs(&text[start..j].to_ascii_lowercase()).is_some() {
+            return true;
+        }
+        i = j.max(i + 1);
+    }
+    false
 }
 
 fn contains_ignore_ascii_case(text: &str, word: &str) -> bool {
@@ -424,6 +460,19 @@ mod tests {
             .into_iter()
             .map(|i| i.secs)
             .reduce(f64::min)
+    }
+
+    #[test]
+    fn the_cheap_exit_skips_only_text_without_intervals() {
+        assert!(has_number_with_unit("a 5-minute interval"));
+        assert!(has_number_with_unit("30s polling"));
+        assert!(has_number_with_unit("every 2.5 hours"));
+        assert!(!has_number_with_unit("row 12: plan the sync step"));
+        assert!(!has_number_with_unit("Android 14+ and iOS 17"));
+        assert!(
+            hints_for(&["Checklist item 12: plan the sync step", "Notes for row 12"]).is_empty()
+        );
+        assert!(!hints_for(&["a 5-minute sync in the background"]).is_empty());
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub struct GridContext {
     pub wrap: NodeRef<html::Div>,
     /// The rows whose marks are set, to clear them on the next move.
     marked: StoredValue<Vec<RowId>>,
+    /// Whether the focus was last inside the grid (a cell or the editor), so a row
+    /// rewritten under the focused cell can give it back.
+    focus_inside: StoredValue<bool>,
     plan: PlanContext,
 }
 
@@ -54,6 +57,7 @@ pub fn provide_grid(plan: PlanContext) -> GridContext {
         area: NodeRef::new(),
         wrap: NodeRef::new(),
         marked: StoredValue::new(Vec::new()),
+        focus_inside: StoredValue::new(false),
         plan,
     };
     provide_context(grid);
@@ -107,20 +111,34 @@ impl GridContext {
             }
         }
         self.marked.set_value(marks.into_keys().collect());
-        let old_active = self.cursor.with_untracked(|c| c.active.clone());
         self.cursor.set(next.clone());
-        if let Some(old) = old_active.filter(|o| Some(o) != next.active.as_ref()) {
-            if let Some(td) = cell_element(&old) {
-                let _ = td.set_attribute("tabindex", "-1");
-            }
+        // One Tab stop in the grid: the active cell. (Taking `tabindex` from the cell that
+        // has the focus would drop the focus, so the new active cell keeps it throughout.)
+        let active_td = next.active.as_ref().and_then(cell_element);
+        if let Some(td) = &active_td {
+            let _ = td.set_attribute("tabindex", "0");
         }
-        if let Some(active) = next.active {
-            if let Some(td) = cell_element(&active) {
-                let _ = td.set_attribute("tabindex", "0");
-                if focus {
-                    let _ = td.focus();
+        if let Some(stops) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.query_selector_all("table.plan-table td[tabindex]").ok())
+        {
+            for i in 0..stops.length() {
+                let Some(el) = stops
+                    .item(i)
+                    .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+                else {
+                    continue;
+                };
+                let is_active = active_td
+                    .as_ref()
+                    .is_some_and(|td| td.is_same_node(Some(&el)));
+                if !is_active {
+                    let _ = el.remove_attribute("tabindex");
                 }
             }
+        }
+        if let (Some(td), true) = (active_td, focus) {
+            let _ = td.focus();
         }
     }
 
@@ -132,6 +150,46 @@ impl GridContext {
             move || grid.set_cursor(next, true),
             std::time::Duration::ZERO,
         );
+    }
+
+    /// Called when a row's cells were rewritten: if it holds the active cell, that cell
+    /// gets its Tab stop (and the focus, if it had it) back once the page has the new cells.
+    pub fn after_row_rewrite(&self, row: &RowId) {
+        let active = self
+            .cursor
+            .with_untracked(|c| c.active.as_ref().is_some_and(|a| &a.row == row));
+        if active {
+            // In a microtask: after the row's new cells are in the page and before the next
+            // key is handled, so no keystroke lands on a cell that is gone.
+            let grid = *self;
+            wasm_bindgen_futures::spawn_local(async move { grid.restore_active() });
+        }
+    }
+
+    fn restore_active(&self) {
+        let Some(td) = self
+            .cursor
+            .with_untracked(|c| c.active.clone())
+            .and_then(|a| cell_element(&a))
+        else {
+            return;
+        };
+        let _ = td.set_attribute("tabindex", "0");
+        let nothing_focused = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.active_element())
+            .is_none_or(|el| el.tag_name() == "BODY");
+        if nothing_focused && self.focus_inside.get_value() && !self.is_editing() {
+            let _ = td.focus();
+        }
+    }
+
+    /// Notes where the focus went (a document-wide `focusin`).
+    pub fn note_focus(&self, target: Option<web_sys::EventTarget>) {
+        let inside = target
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|el| el.closest(".table-wrap").ok().flatten().is_some());
+        self.focus_inside.set_value(inside);
     }
 
     /// Makes the first shown cell the grid's Tab stop while nothing is active, so Tab
@@ -209,11 +267,11 @@ impl GridContext {
 
     /// Keeps the cursor on rows that are still shown (after deletes, undo, filters).
     pub fn keep_on_shown(&self) {
-        let shown = self.plan.shown_ids();
         let current = self.cursor.get_untracked();
         if current.active.is_none() {
             return;
         }
+        let shown = self.plan.shown_ids();
         let next = current.kept_on(&shown, None);
         if next != current {
             self.set_cursor(next, false);

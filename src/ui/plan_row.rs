@@ -1,17 +1,20 @@
-use super::grid::GridContext;
+use super::grid::{use_grid, GridContext};
 use super::plan_context::{use_plan, PlanContext, RowCells};
-use crate::browser::dom;
-use crate::model::{CellRef, Edit, Field, RowId};
+use crate::model::{CellRef, Edit, Field, Priority, RowId, Status};
 use crate::template;
 use leptos::prelude::*;
 
-/// One row of the plan: text cells (the grid edits them through its one editor), the
-/// platform hints and the offer to update earlier template advice.
+/// One row of the plan. Its cells are text, written as one piece of HTML from the row's
+/// values (the same on the server and in the browser): a 2,000-row plan then costs one
+/// element and a few attributes per row to build, and a change rewrites only its row. The
+/// grid edits the cells through its one editor; links and buttons inside the cells (FAQ,
+/// hints, the advice offer) work by delegation from the table, and as plain links without
+/// JavaScript.
 #[component]
 pub fn PlanRow(index: Signal<usize>, cells: RowCells) -> impl IntoView {
     let ctx = use_plan();
+    let grid = use_grid();
     let id = cells.id.clone();
-    let number = move || index.get() + 1;
     let item = RwSignal::from(cells.item);
     let category = RwSignal::from(cells.category);
     let priority = RwSignal::from(cells.priority);
@@ -23,12 +26,35 @@ pub fn PlanRow(index: Signal<usize>, cells: RowCells) -> impl IntoView {
         let id = id.clone();
         Memo::new(move |_| ctx.view.with(|v| v.hidden.contains(&id)))
     };
-    let hints = Memo::new(move |_| {
-        item.with(|i| notes.with(|n| template::hints_for(&[i.as_str(), n.as_str()])))
-    });
     let active = move || marks.with(|m| m.active.map(Field::key));
     let selected = move || marks.with(|m| m.selected_keys());
     let read_only = ctx.read_only;
+    let body = {
+        let id = id.clone();
+        move || {
+            let html = item.with(|item| {
+                notes.with(|notes| {
+                    category.with(|category| {
+                        owner.with(|owner| {
+                            row_html(&RowText {
+                                number: index.get() + 1,
+                                item,
+                                category,
+                                priority: priority.get(),
+                                owner,
+                                status: status.get(),
+                                notes,
+                                read_only,
+                            })
+                        })
+                    })
+                })
+            });
+            // The cells were just replaced: the active one gets its focus back.
+            grid.after_row_rewrite(&id);
+            html
+        }
+    };
     view! {
         <tr
             role="row"
@@ -36,169 +62,157 @@ pub fn PlanRow(index: Signal<usize>, cells: RowCells) -> impl IntoView {
             hidden=move || hidden.get()
             data-active=active
             data-sel=selected
-            aria-rowindex=move || (index.get() + 2).to_string()
-        >
-            <th role="rowheader" scope="row" class="col-num" data-label="#">{number}</th>
-            <td role="gridcell" class="col-item" data-col="item" data-label="Item" tabindex="-1">
-                <span class="cell-text">{move || item.get()}</span>
-                <RowHints hints/>
-                {(!read_only).then(|| view! { <AdviceOffer row=id.clone() item notes category/> })}
-            </td>
-            <td role="gridcell" class="col-category" data-col="category" data-label="Category" tabindex="-1">
-                <span class="cell-text">{move || category.get()}</span>
-                <FaqLink category/>
-            </td>
-            <td role="gridcell" class="col-priority" data-col="priority" data-label="Priority" tabindex="-1">
-                <span class=move || format!("pill priority-{}", priority.get().as_str().to_lowercase())>
-                    {move || priority.get().as_str()}
-                </span>
-            </td>
-            <td role="gridcell" class="col-owner" data-col="owner" data-label="Owner" tabindex="-1">
-                <span class="cell-text">{move || owner.get()}</span>
-            </td>
-            <td role="gridcell" class="col-status" data-col="status" data-label="Status" tabindex="-1">
-                <span class=move || format!("pill status-{}", status.get().slug())>
-                    {move || status.get().as_str()}
-                </span>
-            </td>
-            <td role="gridcell" class="col-notes" data-col="notes" data-label="Notes" tabindex="-1">
-                <span class="cell-text notes-text">{move || notes.get()}</span>
-            </td>
-        </tr>
+            inner_html=body
+        ></tr>
     }
 }
 
-/// Platform-constraint warnings for a row, each linking to the FAQ answer behind it.
-#[component]
-fn RowHints(hints: Memo<Vec<template::Hint>>) -> impl IntoView {
-    move || {
-        hints.with(|hints| {
-            (!hints.is_empty()).then(|| {
-                let items = hints
-                    .iter()
-                    .map(|h| {
-                        let faq = h.faq;
-                        view! {
-                            <li>
-                                {h.text()} " "
-                                <a
-                                    href=format!("#{faq}-answer")
-                                    on:click=move |ev| {
-                                        ev.prevent_default();
-                                        dom::open_faq(faq);
-                                    }
-                                >
-                                    "Why?"
-                                </a>
-                            </li>
-                        }
-                    })
-                    .collect_view();
-                view! {
-                    <ul class="row-hints" aria-label="Platform limits">
-                        {items}
-                    </ul>
-                }
-            })
-        })
-    }
+/// What a row shows.
+pub struct RowText<'a> {
+    pub number: usize,
+    pub item: &'a str,
+    pub category: &'a str,
+    pub priority: Priority,
+    pub owner: &'a str,
+    pub status: Status,
+    pub notes: &'a str,
+    pub read_only: bool,
 }
 
-/// "Update this row to the current advice", for a row that still holds earlier template
-/// advice word for word. Never applied by itself: the user chooses, and can undo.
-#[component]
-fn AdviceOffer(
-    row: RowId,
-    item: RwSignal<String>,
-    notes: RwSignal<String>,
-    category: RwSignal<String>,
-) -> impl IntoView {
-    let ctx = use_plan();
-    let update = {
-        let row = row.clone();
-        Memo::new(move |_| {
-            let probe = crate::model::Row {
-                item: item.get(),
-                notes: notes.get(),
-                category: category.get(),
-                ..crate::model::Row::blank(row.clone())
-            };
-            template::updated_advice(&probe)
-        })
-    };
-    let apply = move |_| {
-        let Some(advice) = update.get_untracked() else {
-            return;
+/// The row's cells as HTML; every piece of user text is escaped.
+pub fn row_html(row: &RowText) -> String {
+    let mut out = String::with_capacity(
+        360 + row.item.len() + row.category.len() + row.owner.len() + row.notes.len(),
+    );
+    out.push_str("<th role=\"rowheader\" class=\"col-num\">");
+    out.push_str(&row.number.to_string());
+    out.push_str("</th><td role=\"gridcell\" data-col=\"item\"><span class=\"cell-text\">");
+    escape_into(&mut out, row.item);
+    out.push_str("</span>");
+    let hints = template::hints_for(&[row.item, row.notes]);
+    if !hints.is_empty() {
+        out.push_str("<ul class=\"row-hints\" aria-label=\"Platform limits\">");
+        for hint in &hints {
+            out.push_str("<li>");
+            escape_into(&mut out, &hint.text());
+            out.push_str(" <a href=\"#");
+            out.push_str(hint.faq);
+            out.push_str("-answer\" data-faq=\"");
+            out.push_str(hint.faq);
+            out.push_str("\">Why?</a></li>");
+        }
+        out.push_str("</ul>");
+    }
+    if !row.read_only && template::updated_advice_for(row.item, row.notes, row.category).is_some() {
+        out.push_str(
+            "<p class=\"advice-offer\">This row holds earlier advice from the template. \
+             <button type=\"button\" class=\"link-button\" data-advice=\"\">Update this row to the \
+             current advice</button></p>",
+        );
+    }
+    out.push_str("</td><td role=\"gridcell\" data-col=\"category\"><span class=\"cell-text\">");
+    escape_into(&mut out, row.category);
+    out.push_str("</span>");
+    if !row.category.trim().is_empty() {
+        let (faq, label) = match template::category(row.category) {
+            Some(c) => (
+                c.faq,
+                format!("Guidance on {} in the FAQ", c.name.to_lowercase()),
+            ),
+            None => ("faq", "Open the FAQ".to_owned()),
         };
-        let mut edits = vec![
-            Edit::SetField {
-                row: row.clone(),
-                field: Field::Item,
-                value: advice.item.to_owned(),
-            },
-            Edit::SetField {
-                row: row.clone(),
-                field: Field::Notes,
-                value: advice.notes.to_owned(),
-            },
-        ];
-        if let Some(category) = advice.category {
-            edits.push(Edit::SetField {
-                row: row.clone(),
-                field: Field::Category,
-                value: category.to_owned(),
-            });
-        }
-        if ctx.edit(Edit::Batch(edits)) {
-            ctx.announce("The row now holds the current advice. Press Control+Z to undo.".into());
-        }
-    };
-    move || {
-        update.with(|u| u.is_some()).then(|| {
-            view! {
-                <p class="advice-offer">
-                    "This row holds earlier advice from the template. "
-                    <button type="button" class="link-button" on:click=apply.clone()>
-                        "Update this row to the current advice"
-                    </button>
-                </p>
-            }
-        })
+        let href = if faq == "faq" {
+            "#faq".to_owned()
+        } else {
+            format!("#{faq}-answer")
+        };
+        out.push_str("<a class=\"faq-link\" href=\"");
+        out.push_str(&href);
+        out.push_str("\" data-faq=\"");
+        out.push_str(if faq == "faq" {
+            "faq-background-days"
+        } else {
+            faq
+        });
+        out.push_str("\" aria-label=\"");
+        escape_into(&mut out, &label);
+        out.push_str("\"><span aria-hidden=\"true\">?</span></a>");
     }
+    out.push_str("</td><td role=\"gridcell\" data-col=\"priority\"><span class=\"pill priority-");
+    out.push_str(match row.priority {
+        Priority::P0 => "p0",
+        Priority::P1 => "p1",
+        Priority::P2 => "p2",
+        Priority::P3 => "p3",
+    });
+    out.push_str("\">");
+    out.push_str(row.priority.as_str());
+    out.push_str("</span></td><td role=\"gridcell\" data-col=\"owner\">");
+    escape_into(&mut out, row.owner);
+    out.push_str("</td><td role=\"gridcell\" data-col=\"status\"><span class=\"pill status-");
+    out.push_str(row.status.slug());
+    out.push_str("\">");
+    out.push_str(row.status.as_str());
+    out.push_str("</span></td><td role=\"gridcell\" data-col=\"notes\">");
+    escape_into(&mut out, row.notes);
+    out.push_str("</td>");
+    out
 }
 
-/// The "?" beside a category: jumps to the FAQ answer that helps with it.
-#[component]
-fn FaqLink(category: RwSignal<String>) -> impl IntoView {
-    let target = move || category.with(|c| template::category(c).map(|c| c.faq));
-    let href = move || match target() {
-        Some(id) => format!("#{id}-answer"),
-        None => "#faq".into(),
+/// Text as HTML text or attribute content: `&`, `<`, `>`, `"` and `'` escaped.
+fn escape_into(out: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(i) = rest.find(['&', '<', '>', '"', '\'']) {
+        out.push_str(&rest[..i]);
+        out.push_str(match rest.as_bytes()[i] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => "&#39;",
+        });
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
+}
+
+/// "Update this row to the current advice": one undoable edit of item, notes and (when the
+/// topic moved) category. Never applied by itself.
+pub fn apply_advice(ctx: PlanContext, row: &RowId) {
+    let Some(cells) = ctx.cells_of(row) else {
+        return;
     };
-    let label = move || {
-        category.with(|c| match template::category(c) {
-            Some(c) => format!("Guidance on {} in the FAQ", c.name.to_lowercase()),
-            None => "Open the FAQ".into(),
+    let advice = cells.item.with_untracked(|i| {
+        cells.notes.with_untracked(|n| {
+            cells
+                .category
+                .with_untracked(|c| template::updated_advice_for(i, n, c))
         })
+    });
+    let Some(advice) = advice else {
+        return;
     };
-    let shown = move || category.with(|c| !c.trim().is_empty());
-    move || {
-        shown().then(|| {
-            view! {
-                <a
-                    class="faq-link"
-                    href=href
-                    aria-label=label
-                    title=label
-                    on:click=move |ev| {
-                        ev.prevent_default();
-                        dom::open_faq(target().unwrap_or("faq-background-days"));
-                    }
-                >
-                    <span aria-hidden="true">"?"</span>
-                </a>
-            }
-        })
+    let mut edits = vec![
+        Edit::SetField {
+            row: row.clone(),
+            field: Field::Item,
+            value: advice.item.to_owned(),
+        },
+        Edit::SetField {
+            row: row.clone(),
+            field: Field::Notes,
+            value: advice.notes.to_owned(),
+        },
+    ];
+    if let Some(category) = advice.category {
+        edits.push(Edit::SetField {
+            row: row.clone(),
+            field: Field::Category,
+            value: category.to_owned(),
+        });
+    }
+    if ctx.edit(Edit::Batch(edits)) {
+        ctx.announce("The row now holds the current advice. Press Control+Z to undo.".into());
     }
 }
 
@@ -274,4 +288,70 @@ pub fn delete_row(ctx: PlanContext, grid: GridContext, active: &CellRef) {
         move || grid.set_cursor(next, true),
         std::time::Duration::ZERO,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text<'a>(item: &'a str, notes: &'a str) -> RowText<'a> {
+        RowText {
+            number: 7,
+            item,
+            category: "Battery",
+            priority: Priority::P0,
+            owner: "Ana",
+            status: Status::InProgress,
+            notes,
+            read_only: false,
+        }
+    }
+
+    #[test]
+    fn user_text_is_escaped_everywhere() {
+        let html = row_html(&RowText {
+            owner: "<img src=x onerror=alert(1)>",
+            category: "\"><script>x</script>",
+            ..text("</td><script>alert(1)</script>", "a & b ' \" <b>")
+        });
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("<img"), "{html}");
+        assert!(html.contains("&lt;/td&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(html.contains("a &amp; b &#39; &quot; &lt;b&gt;"));
+        assert!(html.contains("aria-label=\"Open the FAQ\""), "{html}");
+    }
+
+    #[test]
+    fn a_row_shows_its_values_hints_and_links() {
+        let html = row_html(&text("Poll every 5 min", "in the background"));
+        assert!(html.starts_with("<th role=\"rowheader\" class=\"col-num\">7</th>"));
+        assert!(html.contains("<span class=\"pill priority-p0\">P0</span>"));
+        assert!(html.contains("<span class=\"pill status-in-progress\">In progress</span>"));
+        assert!(html.contains("class=\"row-hints\""));
+        assert!(html.contains("data-faq=\"faq-interval\">Why?</a>"));
+        assert!(html.contains("href=\"#faq-battery-answer\""));
+        assert!(html.contains("Guidance on battery in the FAQ"));
+        for col in ["item", "category", "priority", "owner", "status", "notes"] {
+            assert!(html.contains(&format!("data-col=\"{col}\"")), "{col}");
+        }
+    }
+
+    #[test]
+    fn earlier_advice_is_offered_only_where_rows_can_change() {
+        let old_item = "Make every upload safe to retry";
+        let old_notes = "Give each mutation a client-generated id; the server remembers the last \
+                         one it applied for each client and ignores repeats.";
+        let editable = row_html(&RowText {
+            category: "Offline queue",
+            ..text(old_item, old_notes)
+        });
+        assert!(editable.contains("data-advice"), "{editable}");
+        let shared = row_html(&RowText {
+            category: "Offline queue",
+            read_only: true,
+            ..text(old_item, old_notes)
+        });
+        assert!(!shared.contains("data-advice"));
+        assert!(!row_html(&text("Mine", "Also mine")).contains("data-advice"));
+    }
 }

@@ -7,8 +7,10 @@ use crate::template::CATEGORIES;
 use leptos::prelude::*;
 use std::time::Duration;
 
-/// Rows created per step after the first screenful, so a long plan never blocks the page.
-const ROWS_PER_STEP: usize = 150;
+/// Rows created in the first step; later steps adapt (see `grow`), so adding a long plan
+/// to the page never blocks it for long.
+const ROWS_PER_STEP: usize = 40;
+const MAX_ROWS_PER_STEP: usize = 320;
 
 /// The plan as a grid of text cells: arrows move, typing edits (one editor laid over the
 /// cell), ranges copy and paste like a spreadsheet. Column headers sort the view; the
@@ -117,6 +119,35 @@ pub fn PlanTable() -> impl IntoView {
             }
         }
     };
+    // Links and buttons inside the cells are plain HTML: their clicks are handled here.
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        let Some(el) = ev
+            .target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+        else {
+            return;
+        };
+        if let Some(link) = el.closest("a[data-faq]").ok().flatten() {
+            ev.prevent_default();
+            if let Some(faq) = link.get_attribute("data-faq") {
+                crate::browser::dom::open_faq(&faq);
+            }
+        } else if let Some(button) = el.closest("button[data-advice]").ok().flatten() {
+            let row = button
+                .closest("tr[data-row-id]")
+                .ok()
+                .flatten()
+                .and_then(|tr| tr.get_attribute("data-row-id"));
+            if let Some(row) = row {
+                super::plan_row::apply_advice(ctx, &crate::model::RowId(row));
+            }
+        }
+    };
+    Effect::new(move |_| {
+        let focus =
+            window_event_listener(leptos::ev::focusin, move |ev| grid.note_focus(ev.target()));
+        on_cleanup(move || focus.remove());
+    });
     let on_copy = move |ev: leptos::ev::ClipboardEvent| grid.copy(&ev, false);
     let on_cut = move |ev: leptos::ev::ClipboardEvent| grid.copy(&ev, true);
     let on_paste = move |ev: leptos::ev::ClipboardEvent| grid.paste(&ev);
@@ -142,6 +173,7 @@ pub fn PlanTable() -> impl IntoView {
                 on:keydown=on_keydown
                 on:mousedown=on_mousedown
                 on:dblclick=on_dblclick
+                on:click=on_click
                 on:mouseover=on_mouseover
                 on:focusin=move |ev: leptos::ev::FocusEvent| grid.on_focus_in(ev.target())
                 on:copy=on_copy
@@ -253,16 +285,27 @@ pub fn PlanTable() -> impl IntoView {
     }
 }
 
-/// Adds rows to the page a step at a time until `total` are there.
+/// Adds rows to the page a step at a time until `total` are there. Steps grow while they
+/// stay quick and shrink when they do not, so each stays a short task.
 fn grow(rendered: RwSignal<usize>, total: usize) {
+    grow_by(rendered, total, ROWS_PER_STEP, None);
+}
+
+fn grow_by(rendered: RwSignal<usize>, total: usize, step: usize, last: Option<f64>) {
     let now = rendered.get_untracked();
     if now >= total {
         return;
     }
-    // The first step fills a screen at once; the rest follow between frames.
-    let step = if now == 0 { 60 } else { ROWS_PER_STEP };
+    let started = crate::browser::dom::now_precise();
+    // How long the previous step took, from its start to this one's (its rows were built
+    // and laid out in between).
+    let step = match last {
+        Some(t0) if started - t0 < 16.0 => (step * 2).min(MAX_ROWS_PER_STEP),
+        Some(t0) if started - t0 > 40.0 => (step / 2).max(ROWS_PER_STEP / 2),
+        _ => step,
+    };
     rendered.set((now + step).min(total));
-    set_timeout(move || grow(rendered, total), Duration::ZERO);
+    crate::browser::dom::next_task(move || grow_by(rendered, total, step, Some(started)));
 }
 
 /// A column header that sorts the view: ascending, descending, then plan order. `#` always

@@ -4,6 +4,7 @@
 mod cells;
 mod clipboard;
 mod decode;
+mod doc_edit;
 mod edit;
 mod grid;
 mod history;
@@ -12,13 +13,16 @@ mod limits;
 mod paste;
 mod plan;
 mod readiness;
+mod replica;
 mod session;
+mod sync;
 mod table_view;
 mod workspace;
 
 pub use cells::{guard_cell, unguard_cell};
 pub use clipboard::{to_html_table, to_tsv};
 pub use decode::{decode_plan, decode_plan_json, parse_choice, DEFAULT_TITLE};
+pub use doc_edit::{mine_to_undo, ops_for_change};
 pub use edit::{Edit, EditError};
 pub use grid::{column_index, CellRef, Cursor, Move};
 pub use history::{History, MAX_UNDO_STEPS};
@@ -33,7 +37,9 @@ pub use paste::{
 };
 pub use plan::{Field, Plan, Priority, Row, RowId, Status, PLAN_SCHEMA};
 pub use readiness::{same_category, status_index, CategoryTally, Readiness, NO_CATEGORY};
+pub use replica::{Change, Clock, Doc, Notes, Op, Position, Reg, RowDoc, Seen, Stamp, Version};
 pub use session::Session;
+pub use sync::{clamp, Batch, Hub, Logged, Receipt, SyncState, Update, MAX_CLOCK_SKEW_MS};
 pub use table_view::{Sort, TableView, ViewSpec};
 pub use workspace::{
     decode_envelope, Envelope, EnvelopeError, EnvelopeRef, OwnedShare, PlanEntry, PlanId,

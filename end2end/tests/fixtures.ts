@@ -87,7 +87,7 @@ export class Editor {
   }
 
   /** The stored workspace envelope, or null when there is none (or it is not JSON). */
-  async stored(): Promise<any> {
+  async storedRaw(): Promise<any> {
     return this.page.evaluate((key) => {
       try {
         return JSON.parse(localStorage.getItem(key) ?? 'null');
@@ -95,6 +95,17 @@ export class Editor {
         return null;
       }
     }, WORKSPACE_KEY);
+  }
+
+  /** The stored envelope with each plan's document read as a plan (`plans[i].plan`). */
+  async stored(): Promise<any> {
+    const env = await this.storedRaw();
+    if (!env?.plans) return env;
+    for (const entry of env.plans) {
+      const doc = entry.doc ?? entry.live?.sync?.confirmed;
+      if (doc) entry.plan = planOf(doc);
+    }
+    return env;
   }
 
   async storedItems(): Promise<string[]> {
@@ -149,3 +160,20 @@ export const test = base.extend<Fixtures>({
 });
 
 export { expect };
+
+/** A stored document (schema 3: registers as `[value, stamp]`) as the plan it shows. */
+export function planOf(doc: any): { title: string; rows: any[] } {
+  const rows = Object.entries(doc.rows as Record<string, any>)
+    .filter(([, r]) => r.alive[0])
+    .sort(([ia, a], [ib, b]) => (a.position[0] < b.position[0] ? -1 : a.position[0] > b.position[0] ? 1 : ia < ib ? -1 : 1))
+    .map(([id, r]) => ({
+      id,
+      item: r.item[0],
+      category: r.category[0],
+      priority: r.priority[0],
+      owner: r.owner[0],
+      status: r.status[0],
+      notes: r.notes[0]?.text ?? '',
+    }));
+  return { title: doc.title[0], rows };
+}

@@ -1,22 +1,34 @@
-//! A browser tab's editing session: the workspace, undo history per plan, and the edits
-//! not yet saved (so a newer copy from another tab can be adopted without losing them).
+//! A browser tab's editing session: the workspace, undo history per plan, and what this
+//! tab changed since it last saved.
+//!
+//! Every plan is a replicated document (see `replica`), and this tab is one replica of it:
+//! edits are applied to the plan the editor shows and written to the document as stamped
+//! registers. Another tab's newer save is merged register by register, like any other
+//! replica's copy, so neither tab's edits are lost; a plan edited together also queues its
+//! writes for the server.
 
+use super::doc_edit::{mine_to_undo, ops_for_change};
 use super::edit::{Edit, EditError};
 use super::history::History;
 use super::ids::IdGen;
-use super::plan::{Plan, RowId};
-use super::workspace::{OwnedShare, PlanEntry, PlanId, Workspace};
+use super::plan::{Field, Plan, RowId};
+use super::replica::{Change as DocChange, Clock, Doc, Op};
+use super::sync::{Batch, Logged, SyncState, Update};
+use super::workspace::{LiveLink, OwnedShare, PlanEntry, PlanId, Workspace};
 use std::collections::HashMap;
 
-/// A change this tab made and has not saved yet. Kept so that, when another tab saves a
-/// newer copy first, these can be replayed on top of it.
+/// A change this tab made and has not saved yet. Structural changes are replayed on top of
+/// another tab's newer save; content merges through the documents.
 #[derive(Clone, Debug)]
 enum Change {
-    Edit(PlanId, Edit),
-    AddPlan(PlanEntry),
+    /// The plan's content changed (its document carries it).
+    Edit(PlanId),
+    AddPlan(Box<PlanEntry>),
     RemovePlan(PlanId),
     SetShare(OwnedShare),
     RemoveShare(PlanId),
+    /// The plan started or stopped being edited together (this tab's choice wins a merge).
+    SetLive(PlanId),
     /// Only the "last used" pointer moved; there is nothing to replay.
     SetActive,
 }
@@ -25,13 +37,11 @@ impl Change {
     /// Applies the change to `workspace`; false when it no longer applies.
     fn replay(&self, workspace: &mut Workspace) -> bool {
         match self {
-            Change::Edit(plan, edit) => workspace
-                .plan_mut(plan)
-                .is_some_and(|p| matches!(p.apply(edit.clone()), Ok(Some(_)))),
+            Change::Edit(plan) | Change::SetLive(plan) => workspace.entry(plan).is_some(),
             Change::AddPlan(entry) => {
-                let new = workspace.plan(&entry.id).is_none();
+                let new = workspace.entry(&entry.id).is_none();
                 if new {
-                    workspace.plans.push(entry.clone());
+                    workspace.plans.push((**entry).clone());
                 }
                 new
             }
@@ -42,7 +52,7 @@ impl Change {
                 workspace.plans.len() != before
             }
             Change::SetShare(share) => {
-                if workspace.plan(&share.plan).is_none() {
+                if workspace.entry(&share.plan).is_none() {
                     return false;
                 }
                 workspace.shares.retain(|s| s.plan != share.plan);
@@ -58,22 +68,51 @@ impl Change {
     }
 }
 
+/// What a message from the server did to a live plan.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Remote {
+    /// Nothing shown changed.
+    Nothing,
+    /// These cells (or the order, or the title) changed.
+    Changed(Vec<DocChange>),
+    /// Show the plan afresh.
+    Rebuild,
+}
+
 #[derive(Clone, Debug)]
 pub struct Session {
     workspace: Workspace,
     histories: HashMap<PlanId, History>,
     pending: Vec<Change>,
     ids: IdGen,
+    /// This tab's clock; its replica id tells this tab's writes from everyone else's.
+    clock: Clock,
+    now_ms: u64,
 }
 
 impl Session {
     pub fn new(workspace: Workspace, seed: u64) -> Session {
+        // Never 0 (the server's and unedited content's replica).
+        let replica = ((seed >> 32) as u32 ^ seed as u32).max(1);
         Session {
             workspace,
             histories: HashMap::new(),
             pending: Vec::new(),
             ids: IdGen::new(seed),
+            clock: Clock::new(replica),
+            now_ms: 0,
         }
+    }
+
+    /// Tells the session the time (milliseconds since the epoch) for the stamps of the
+    /// edits that follow.
+    pub fn set_time(&mut self, now_ms: u64) {
+        self.now_ms = now_ms;
+    }
+
+    /// This tab's replica id.
+    pub fn replica(&self) -> u32 {
+        self.clock.replica
     }
 
     pub fn workspace(&self) -> &Workspace {
@@ -82,6 +121,10 @@ impl Session {
 
     pub fn plan(&self, id: &PlanId) -> Option<&Plan> {
         self.workspace.plan(id)
+    }
+
+    pub fn entry(&self, id: &PlanId) -> Option<&PlanEntry> {
+        self.workspace.entry(id)
     }
 
     pub fn active(&self) -> &PlanId {
@@ -94,14 +137,14 @@ impl Session {
         ids.pop().unwrap_or_else(|| RowId::from("r0"))
     }
 
-    /// `n` row ids not used in the plan nor among themselves.
+    /// `n` row ids not used in the plan (nor by its deleted rows) nor among themselves.
     pub fn new_row_ids(&mut self, plan: &PlanId, n: usize) -> Vec<RowId> {
         let Session { workspace, ids, .. } = self;
-        let existing = workspace.plan(plan);
+        let existing = workspace.entry(plan);
         let mut fresh: Vec<RowId> = Vec::with_capacity(n);
         for _ in 0..n {
             let id = ids.row_id(|candidate| {
-                existing.is_some_and(|p| p.rows.iter().any(|r| r.id.as_str() == candidate))
+                existing.is_some_and(|e| e.doc.rows.contains_key(&RowId::from(candidate)))
                     || fresh.iter().any(|f| f.as_str() == candidate)
             });
             fresh.push(id);
@@ -109,25 +152,53 @@ impl Session {
         fresh
     }
 
-    /// Applies a user's edit: recorded for undo and queued for saving. Returns whether the
-    /// plan changed.
+    /// Applies a user's edit: recorded for undo and queued for saving (and, for a live
+    /// plan, for the server). Returns whether the plan changed.
     pub fn apply(&mut self, plan: &PlanId, edit: Edit) -> Result<bool, EditError> {
-        let target = self
-            .workspace
-            .plan_mut(plan)
+        let Session {
+            workspace,
+            clock,
+            now_ms,
+            ..
+        } = self;
+        let entry = workspace
+            .entry_mut(plan)
             .ok_or_else(|| EditError::NoSuchRow(RowId::from("")))?;
+        // A cell or the title: compare just that, not the whole plan.
+        let (old_row, old_plan) = match &edit {
+            Edit::SetField { row, .. } => (entry.plan.row(row).cloned(), None),
+            Edit::SetTitle(_) => (None, None),
+            _ => (None, Some(entry.plan.clone())),
+        };
+        let old_title = entry.plan.title.clone();
         let forward = edit.clone();
-        match target.apply(edit)? {
-            None => Ok(false),
-            Some(inverse) => {
-                self.histories
-                    .entry(plan.clone())
-                    .or_default()
-                    .record(&forward, inverse);
-                self.pending.push(Change::Edit(plan.clone(), forward));
-                Ok(true)
+        let Some(inverse) = entry.plan.apply(edit)? else {
+            return Ok(false);
+        };
+        let now = *now_ms;
+        let mut stamp = || clock.tick(now);
+        let ops = match (old_plan, old_row) {
+            (Some(before), _) => ops_for_change(&entry.doc, &before, &entry.plan, None, &mut stamp),
+            (None, Some(old)) => {
+                let new = entry.plan.row(&old.id).cloned();
+                let before = Plan::new(old_title, vec![old]);
+                let after = Plan::new(entry.plan.title.clone(), new.into_iter().collect());
+                let id = [before.rows[0].id.clone()];
+                ops_for_change(&entry.doc, &before, &after, Some(&id), &mut stamp)
             }
-        }
+            (None, None) => {
+                let before = Plan::new(old_title, vec![]);
+                let after = Plan::new(entry.plan.title.clone(), vec![]);
+                ops_for_change(&entry.doc, &before, &after, Some(&[]), &mut stamp)
+            }
+        };
+        write(entry, ops);
+        self.histories
+            .entry(plan.clone())
+            .or_default()
+            .record(&forward, inverse);
+        self.pending.push(Change::Edit(plan.clone()));
+        Ok(true)
     }
 
     /// Undoes the plan's last step; returns the edit that did it.
@@ -139,25 +210,58 @@ impl Session {
         self.step(plan, false)
     }
 
+    /// Undo and redo take back this tab's own writes only: a cell someone else wrote since
+    /// keeps their value.
     fn step(&mut self, plan: &PlanId, undo: bool) -> Option<Edit> {
-        let history = self.histories.get_mut(plan)?;
-        let target = self.workspace.plan_mut(plan)?;
+        let Session {
+            workspace,
+            histories,
+            clock,
+            now_ms,
+            pending,
+            ..
+        } = self;
+        let history = histories.get_mut(plan)?;
+        let entry = workspace.entry_mut(plan)?;
+        let mine = clock.replica;
         loop {
             let edit = if undo {
                 history.pop_undo()?
             } else {
                 history.pop_redo()?
             };
-            // A step can fail only when another tab removed what it refers to: skip it.
-            if let Ok(Some(inverse)) = target.apply(edit.clone()) {
-                if undo {
-                    history.push_redo(inverse);
-                } else {
-                    history.push_undo(inverse);
-                }
-                self.pending.push(Change::Edit(plan.clone(), edit.clone()));
-                return Some(edit);
+            let mut after = entry.plan.clone();
+            // A step fails when another replica removed what it refers to: skip it.
+            let Ok(Some(inverse)) = after.apply(edit.clone()) else {
+                continue;
+            };
+            let now = *now_ms;
+            let ops = ops_for_change(&entry.doc, &entry.plan, &after, None, &mut || {
+                clock.tick(now)
+            });
+            let total = ops.len();
+            let ops: Vec<Op> = ops
+                .into_iter()
+                .filter(|op| mine_to_undo(&entry.doc, op, mine))
+                .collect();
+            if ops.is_empty() {
+                // Everything it would undo was rewritten by someone else since.
+                continue;
             }
+            let partial = ops.len() < total;
+            write(entry, ops);
+            if partial {
+                entry.plan = entry.doc.plan();
+            } else {
+                entry.plan = after;
+            }
+            if undo {
+                history.push_redo(inverse);
+            } else {
+                history.push_undo(inverse);
+            }
+            pending.push(Change::Edit(plan.clone()));
+            return Some(edit);
         }
     }
 
@@ -199,10 +303,7 @@ impl Session {
     /// Adds a plan to the workspace (not opening it) and returns its id.
     pub fn add_plan(&mut self, plan: Plan) -> PlanId {
         let id = self.workspace.fresh_plan_id(&mut self.ids);
-        self.change(Change::AddPlan(PlanEntry {
-            id: id.clone(),
-            plan,
-        }));
+        self.change(Change::AddPlan(Box::new(PlanEntry::new(id.clone(), plan))));
         id
     }
 
@@ -246,16 +347,34 @@ impl Session {
         self.pending.clear();
     }
 
-    /// Takes another tab's newer workspace and replays this tab's unsaved changes on top of
-    /// it, so neither side's work is lost. Changes that no longer apply (their row or plan
-    /// is gone there) are dropped. This tab keeps its open plan when it still exists.
+    /// Takes another tab's newer workspace and merges this tab's copy into it: plans added
+    /// or removed here are added or removed there, and each plan both hold is merged
+    /// register by register, so neither side's edits are lost. This tab keeps its open
+    /// plan when it still exists.
     pub fn adopt(&mut self, newer: Workspace) {
         let active = self.workspace.active.clone();
-        self.workspace = newer;
+        let mut mine: HashMap<PlanId, PlanEntry> = std::mem::replace(&mut self.workspace, newer)
+            .plans
+            .into_iter()
+            .map(|e| (e.id.clone(), e))
+            .collect();
         let pending = std::mem::take(&mut self.pending);
+        let set_live: Vec<PlanId> = pending
+            .iter()
+            .filter_map(|c| match c {
+                Change::SetLive(id) => Some(id.clone()),
+                _ => None,
+            })
+            .collect();
         for change in pending {
             if change.replay(&mut self.workspace) {
                 self.pending.push(change);
+            }
+        }
+        for entry in &mut self.workspace.plans {
+            if let Some(my_copy) = mine.remove(&entry.id) {
+                let mine_decides = set_live.contains(&entry.id);
+                merge_entry(entry, my_copy, mine_decides);
             }
         }
         if self.workspace.plan(&active).is_some() {
@@ -269,6 +388,258 @@ impl Session {
         self.histories
             .retain(|id, _| plans.iter().any(|entry| &entry.id == id));
     }
+
+    // ----- plans edited together -----
+
+    /// Makes `plan` a live plan: from now on it is the server's document `doc` at `seq`
+    /// plus this tab's writes. Whatever this copy holds that the server's lacks is queued
+    /// for the server, so joining never loses local edits.
+    pub fn go_live(&mut self, plan: &PlanId, share: String, token: String, doc: Doc, seq: u64) {
+        let replica = self.clock.replica;
+        let Some(entry) = self.workspace.entry_mut(plan) else {
+            return;
+        };
+        let mut sync = SyncState::new(doc, seq, replica);
+        let mut view = sync.view();
+        let extra: Vec<Op> = entry
+            .doc
+            .ops()
+            .into_iter()
+            .filter(|op| view.take(op))
+            .collect();
+        sync.local(extra);
+        entry.live = Some(LiveLink { share, token, sync });
+        entry.doc = view;
+        entry.plan = entry.doc.plan();
+        self.pending.push(Change::SetLive(plan.clone()));
+    }
+
+    /// Adds a live plan joined through an edit link (or finds the one already here) and
+    /// returns its id.
+    pub fn join(&mut self, share: &str, token: String, doc: Doc, seq: u64) -> PlanId {
+        if let Some(entry) = self
+            .workspace
+            .plans
+            .iter_mut()
+            .find(|e| e.live.as_ref().is_some_and(|l| l.share == share))
+        {
+            let id = entry.id.clone();
+            if let Some(live) = &mut entry.live {
+                live.token = token;
+            }
+            self.pending.push(Change::SetLive(id.clone()));
+            return id;
+        }
+        let id = self.workspace.fresh_plan_id(&mut self.ids);
+        let replica = self.clock.replica;
+        let sync = SyncState::new(doc, seq, replica);
+        let entry = PlanEntry::from_doc(
+            id.clone(),
+            sync.view(),
+            Some(LiveLink {
+                share: share.to_owned(),
+                token,
+                sync,
+            }),
+        );
+        self.change(Change::AddPlan(Box::new(entry)));
+        self.pending.push(Change::SetLive(id.clone()));
+        id
+    }
+
+    /// Stops editing `plan` together: it stays here as a private plan holding everything
+    /// shown, this tab's unsent edits included.
+    pub fn leave_live(&mut self, plan: &PlanId) {
+        if let Some(entry) = self.workspace.entry_mut(plan) {
+            if entry.live.take().is_some() {
+                self.pending.push(Change::SetLive(plan.clone()));
+            }
+        }
+    }
+
+    pub fn live(&self, plan: &PlanId) -> Option<&LiveLink> {
+        self.workspace.entry(plan).and_then(|e| e.live.as_ref())
+    }
+
+    /// The next batch of this tab's writes to send, if any (`max_ops` at most).
+    pub fn outgoing(&mut self, plan: &PlanId, max_ops: usize) -> Option<Batch> {
+        let batch = self.live_mut(plan)?.sync.seal(max_ops)?;
+        self.pending.push(Change::Edit(plan.clone()));
+        Some(batch)
+    }
+
+    /// Every batch the server has not acknowledged (to send again after reconnecting).
+    pub fn unacknowledged(&self, plan: &PlanId) -> Vec<Batch> {
+        self.live(plan)
+            .map(|l| l.sync.unacknowledged().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Writes waiting for the server.
+    pub fn waiting(&self, plan: &PlanId) -> usize {
+        self.live(plan).map_or(0, |l| l.sync.waiting())
+    }
+
+    fn live_mut(&mut self, plan: &PlanId) -> Option<&mut LiveLink> {
+        self.workspace.entry_mut(plan).and_then(|e| e.live.as_mut())
+    }
+
+    /// A batch the server logged (anyone's).
+    pub fn on_logged(&mut self, plan: &PlanId, logged: Logged) -> Remote {
+        for op in &logged.ops {
+            self.clock.observe(op.stamp());
+        }
+        let Some(entry) = self.workspace.entry_mut(plan) else {
+            return Remote::Nothing;
+        };
+        let Some(live) = entry.live.as_mut() else {
+            return Remote::Nothing;
+        };
+        let update = live.sync.on_ops(logged, &mut entry.doc);
+        let remote = settle(entry, update);
+        self.pending.push(Change::Edit(plan.clone()));
+        remote
+    }
+
+    /// The server stored one of our batches.
+    pub fn on_ack(&mut self, plan: &PlanId, batch: u64, seq: u64) -> Remote {
+        let Some(entry) = self.workspace.entry_mut(plan) else {
+            return Remote::Nothing;
+        };
+        let Some(live) = entry.live.as_mut() else {
+            return Remote::Nothing;
+        };
+        let update = live.sync.on_ack(batch, seq);
+        let remote = settle(entry, update);
+        self.pending.push(Change::Edit(plan.clone()));
+        remote
+    }
+
+    /// The server's whole document (we were older than its log).
+    pub fn on_snapshot(&mut self, plan: &PlanId, seq: u64, doc: Doc) -> Remote {
+        self.clock.observe(doc.latest());
+        let Some(entry) = self.workspace.entry_mut(plan) else {
+            return Remote::Nothing;
+        };
+        let Some(live) = entry.live.as_mut() else {
+            return Remote::Nothing;
+        };
+        let update = live.sync.on_snapshot(seq, doc);
+        let remote = settle(entry, update);
+        self.pending.push(Change::Edit(plan.clone()));
+        remote
+    }
+
+    /// Keeps one version of a Notes cell that holds several (or a merged text): written
+    /// over all of them.
+    pub fn resolve_notes(&mut self, plan: &PlanId, row: &RowId, text: String) -> bool {
+        let Session {
+            workspace,
+            clock,
+            now_ms,
+            pending,
+            ..
+        } = self;
+        let Some(entry) = workspace.entry_mut(plan) else {
+            return false;
+        };
+        let Some(held) = entry.doc.row(row) else {
+            return false;
+        };
+        let text = super::limits::clean_text(&text, super::limits::max_chars(Field::Notes));
+        let version = held.notes.write(text, clock.tick(*now_ms));
+        write(
+            entry,
+            vec![Op::Notes {
+                row: row.clone(),
+                version,
+            }],
+        );
+        entry.plan = entry.doc.plan();
+        pending.push(Change::Edit(plan.clone()));
+        true
+    }
+}
+
+/// Writes `ops` to the entry's document (and queues them for the server).
+fn write(entry: &mut PlanEntry, ops: Vec<Op>) {
+    for op in &ops {
+        entry.doc.apply(op);
+    }
+    if let Some(live) = &mut entry.live {
+        live.sync.local(ops);
+    }
+}
+
+/// Brings the shown plan in line after a message from the server.
+fn settle(entry: &mut PlanEntry, update: Update) -> Remote {
+    match update {
+        Update::Rebuild => {
+            if let Some(live) = &entry.live {
+                entry.doc = live.sync.view();
+            }
+            entry.plan = entry.doc.plan();
+            Remote::Rebuild
+        }
+        Update::Changes(changes) if changes.is_empty() => Remote::Nothing,
+        Update::Changes(changes) => {
+            if changes.contains(&DocChange::Order) {
+                entry.plan = entry.doc.plan();
+            } else {
+                for change in &changes {
+                    match change {
+                        DocChange::Title => entry.plan.title = entry.doc.title.value.clone(),
+                        DocChange::Cell(id, _) => {
+                            let fresh = entry.doc.row(id).map(|r| r.to_row(id));
+                            if let (Some(fresh), Some(i)) = (fresh, entry.plan.position(id)) {
+                                entry.plan.rows[i] = fresh;
+                            }
+                        }
+                        DocChange::Order => {}
+                    }
+                }
+            }
+            Remote::Changed(changes)
+        }
+    }
+}
+
+/// Merges my copy of a plan into theirs (another tab's newer save). `mine_decides`: this
+/// tab started or stopped editing it together since its last save, so its choice stands.
+fn merge_entry(theirs: &mut PlanEntry, mine: PlanEntry, mine_decides: bool) {
+    let live = if mine_decides {
+        mine.live.clone()
+    } else {
+        theirs.live.clone()
+    };
+    match live {
+        None => {
+            theirs.live = None;
+            theirs.doc.merge(&mine.doc);
+        }
+        Some(mut link) => {
+            // Both tabs' unconfirmed writes and the longer log.
+            for other in [&theirs.live, &mine.live].into_iter().flatten() {
+                if other.share == link.share {
+                    link.sync.adopt(&other.sync);
+                }
+            }
+            // Whatever either copy holds that the link's view lacks is written again.
+            let mut view = link.sync.view();
+            let mut extra: Vec<Op> = Vec::new();
+            for doc in [&theirs.doc, &mine.doc] {
+                for op in doc.ops() {
+                    if view.take(&op) {
+                        extra.push(op);
+                    }
+                }
+            }
+            link.sync.local(extra);
+            theirs.doc = view;
+            theirs.live = Some(link);
+        }
+    }
+    theirs.plan = theirs.doc.plan();
 }
 
 #[cfg(test)]
@@ -450,7 +821,7 @@ mod tests {
     #[test]
     fn adopting_a_newer_copy_keeps_unsaved_edits() {
         let mut mine = session();
-        let mut theirs = session();
+        let mut theirs = Session::new(mine.workspace().clone(), 5 << 32);
         theirs
             .apply(&main(), Edit::DeleteRow { row: "c".into() })
             .unwrap();
@@ -482,9 +853,11 @@ mod tests {
         s.seal(&main());
         type_into(&mut s, "c", "y");
         s.mark_saved();
-        let mut other = s.workspace().clone();
-        other.plans[0].plan.rows.pop();
-        s.adopt(other);
+        let mut other = Session::new(s.workspace().clone(), 77 << 32);
+        other
+            .apply(&main(), Edit::DeleteRow { row: "c".into() })
+            .unwrap();
+        s.adopt(other.workspace().clone());
         assert!(s.undo(&main()).is_some());
         assert_eq!(notes(&s, 0), "", "the step on the deleted row was skipped");
     }
@@ -546,5 +919,176 @@ mod tests {
         assert_eq!(s.workspace().shares.len(), 1, "one link per plan");
         s.remove_share(&main());
         assert!(s.workspace().shares.is_empty());
+    }
+
+    fn owner_of(s: &Session, row: usize) -> &str {
+        &s.plan(&main()).unwrap().rows[row].owner
+    }
+
+    fn set_owner(s: &mut Session, row: &str, value: &str) {
+        s.apply(
+            &main(),
+            Edit::SetField {
+                row: row.into(),
+                field: Field::Owner,
+                value: value.into(),
+            },
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn two_tabs_editing_one_row_both_keep_their_cells() {
+        let mut a = Session::new(session().workspace().clone(), 1 << 32);
+        let mut b = Session::new(session().workspace().clone(), 2 << 32);
+        a.set_time(1_000);
+        b.set_time(2_000);
+        set_owner(&mut a, "a", "Ana");
+        type_into(&mut b, "a", "b's notes");
+        // The same cell: the later write wins, whichever copy is adopted.
+        set_owner(&mut b, "b", "later");
+        set_owner(&mut a, "b", "earlier");
+        a.adopt(b.workspace().clone());
+        assert_eq!(owner_of(&a, 0), "Ana");
+        assert_eq!(notes(&a, 0), "b's notes");
+        assert_eq!(owner_of(&a, 1), "later");
+        b.adopt(a.workspace().clone());
+        assert_eq!(a.plan(&main()), b.plan(&main()));
+        let (da, db) = (
+            &a.entry(&main()).unwrap().doc,
+            &b.entry(&main()).unwrap().doc,
+        );
+        assert_eq!(da.checksum(), db.checksum());
+    }
+
+    #[test]
+    fn undo_takes_back_only_my_own_writes() {
+        let mut me = Session::new(session().workspace().clone(), 1 << 32);
+        let mut them = Session::new(session().workspace().clone(), 2 << 32);
+        me.set_time(1_000);
+        me.apply(
+            &main(),
+            Edit::Batch(vec![
+                Edit::SetField {
+                    row: "a".into(),
+                    field: Field::Owner,
+                    value: "mine".into(),
+                },
+                Edit::SetField {
+                    row: "b".into(),
+                    field: Field::Owner,
+                    value: "mine too".into(),
+                },
+            ]),
+        )
+        .unwrap();
+        them.adopt(me.workspace().clone());
+        them.set_time(2_000);
+        set_owner(&mut them, "a", "theirs");
+        me.adopt(them.workspace().clone());
+        assert_eq!(owner_of(&me, 0), "theirs");
+        me.set_time(3_000);
+        assert!(me.undo(&main()).is_some());
+        assert_eq!(owner_of(&me, 0), "theirs", "their later write stays");
+        assert_eq!(owner_of(&me, 1), "", "my write is undone");
+    }
+
+    #[test]
+    fn a_live_plan_queues_edits_and_follows_the_server() {
+        use crate::model::Logged;
+        let mut s = Session::new(session().workspace().clone(), 3 << 32);
+        s.set_time(1_000);
+        set_owner(&mut s, "a", "before sharing");
+        let server = crate::model::Doc::from_plan(&session().plan(&main()).unwrap().clone());
+        s.go_live(&main(), "share1".into(), "tok".into(), server, 0);
+        assert_eq!(
+            owner_of(&s, 0),
+            "before sharing",
+            "joining keeps local edits"
+        );
+        assert_eq!(s.waiting(&main()), 1, "and queues them for the server");
+        set_owner(&mut s, "b", "Bo");
+        let batch = s.outgoing(&main(), 100).unwrap();
+        assert_eq!(batch.ops.len(), 2);
+        assert_eq!(s.waiting(&main()), 2);
+        // Someone else's write, then ours logged back.
+        let theirs = crate::model::Op::Cell {
+            row: "c".into(),
+            field: Field::Owner,
+            value: "Cy".into(),
+            stamp: crate::model::Stamp {
+                wall: 1_500,
+                count: 0,
+                replica: 9,
+            },
+        };
+        let r = s.on_logged(
+            &main(),
+            Logged {
+                seq: 1,
+                batch: 77,
+                ops: vec![theirs],
+            },
+        );
+        assert!(matches!(r, Remote::Changed(_)));
+        assert_eq!(owner_of(&s, 2), "Cy");
+        s.on_ack(&main(), batch.id, 2);
+        assert_eq!(s.waiting(&main()), 0);
+        s.on_logged(
+            &main(),
+            Logged {
+                seq: 2,
+                batch: batch.id,
+                ops: batch.ops.clone(),
+            },
+        );
+        assert!(s.unacknowledged(&main()).is_empty());
+        assert_eq!(s.live(&main()).unwrap().sync.seq, 2);
+        // Leaving keeps everything, unsent edits included.
+        set_owner(&mut s, "c", "unsent");
+        s.leave_live(&main());
+        assert!(s.live(&main()).is_none());
+        assert_eq!(owner_of(&s, 2), "unsent");
+    }
+
+    #[test]
+    fn a_tab_that_missed_the_join_hands_its_edits_to_the_live_plan() {
+        let mut live_tab = Session::new(session().workspace().clone(), 3 << 32);
+        let mut old_tab = Session::new(session().workspace().clone(), 4 << 32);
+        let server = crate::model::Doc::from_plan(&session().plan(&main()).unwrap().clone());
+        live_tab.go_live(&main(), "s".into(), "t".into(), server, 0);
+        live_tab.mark_saved();
+        old_tab.set_time(5_000);
+        set_owner(&mut old_tab, "a", "typed in the old tab");
+        old_tab.adopt(live_tab.workspace().clone());
+        assert!(old_tab.live(&main()).is_some());
+        assert_eq!(owner_of(&old_tab, 0), "typed in the old tab");
+        assert_eq!(old_tab.waiting(&main()), 1);
+    }
+
+    #[test]
+    fn picking_one_of_two_notes_versions_resolves_them() {
+        let mut a = Session::new(session().workspace().clone(), 1 << 32);
+        let mut b = Session::new(session().workspace().clone(), 2 << 32);
+        a.set_time(1_000);
+        b.set_time(1_001);
+        type_into(&mut a, "a", "from a");
+        type_into(&mut b, "a", "from b");
+        a.adopt(b.workspace().clone());
+        let notes_of = |s: &Session| {
+            s.entry(&main())
+                .unwrap()
+                .doc
+                .row(&"a".into())
+                .unwrap()
+                .notes
+                .clone()
+        };
+        assert!(notes_of(&a).in_conflict());
+        assert_eq!(notes(&a, 0), "from b", "the later version is shown");
+        a.set_time(2_000);
+        assert!(a.resolve_notes(&main(), &"a".into(), "from a".into()));
+        assert!(!notes_of(&a).in_conflict());
+        assert_eq!(notes(&a, 0), "from a");
     }
 }

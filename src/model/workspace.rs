@@ -3,7 +3,10 @@
 
 use super::decode::decode_plan_json;
 use super::ids::IdGen;
+use super::limits::MAX_ROWS;
 use super::plan::Plan;
+use super::replica::Doc;
+use super::sync::SyncState;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::collections::HashMap;
@@ -13,7 +16,10 @@ use std::fmt;
 /// - 1: `{"schema":1,"saved_at":…,"plan":{…}}`, one plan per browser.
 /// - 2: a workspace of plans (`active`, `plans`) plus `revision` and `writer`, which let two
 ///   tabs tell whose save is newer.
-pub const WORKSPACE_SCHEMA: u32 = 2;
+/// - 3: each plan is kept as its replicated document (`doc`: registers with stamps), or,
+///   for a plan edited together through an edit link, as its link and sync state (`live`),
+///   so two tabs' copies merge like any two replicas.
+pub const WORKSPACE_SCHEMA: u32 = 3;
 
 /// A plan's identity inside the workspace.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -35,10 +41,104 @@ impl fmt::Display for PlanId {
 /// The id of the plan every new workspace starts with.
 pub const FIRST_PLAN_ID: &str = "main";
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// One plan of the workspace.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlanEntry {
     pub id: PlanId,
+    /// What the editor shows and edits: always `doc.plan()`.
     pub plan: Plan,
+    /// The replicated document (for a live plan: the server's copy plus this browser's
+    /// edits it has not confirmed yet).
+    pub doc: Doc,
+    /// Set while the plan is edited together through an edit link.
+    pub live: Option<LiveLink>,
+}
+
+impl PlanEntry {
+    /// A plan nobody edited yet (a new plan, the template, a plan from an older save).
+    pub fn new(id: PlanId, plan: Plan) -> PlanEntry {
+        let doc = Doc::from_plan(&plan);
+        PlanEntry {
+            id,
+            plan: doc.plan(),
+            doc,
+            live: None,
+        }
+    }
+
+    /// An entry for `doc`.
+    pub fn from_doc(id: PlanId, doc: Doc, live: Option<LiveLink>) -> PlanEntry {
+        PlanEntry {
+            id,
+            plan: doc.plan(),
+            doc,
+            live,
+        }
+    }
+}
+
+/// A plan edited together: which shared plan, the capability to edit it, and where this
+/// browser stands with the server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveLink {
+    /// The share's id (the plan's read-only link is `/s/{share}`).
+    pub share: String,
+    /// The edit link's secret (from its `#` part; never sent in a URL).
+    pub token: String,
+    pub sync: SyncState,
+}
+
+/// How an entry is stored (schema 3).
+#[derive(Serialize)]
+struct StoredEntryRef<'a> {
+    id: &'a PlanId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    doc: Option<&'a Doc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    live: Option<&'a LiveLink>,
+}
+
+impl Serialize for PlanEntry {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        StoredEntryRef {
+            id: &self.id,
+            // A live plan's document is its sync state's view: stored once.
+            doc: self.live.is_none().then_some(&self.doc),
+            live: self.live.as_ref(),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for PlanEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct StoredEntry {
+            id: PlanId,
+            doc: Option<Doc>,
+            live: Option<LiveLink>,
+        }
+        let stored = StoredEntry::deserialize(deserializer)?;
+        entry_from_stored(stored.id, stored.doc, stored.live)
+            .map_err(|e| serde::de::Error::custom(e.0))
+    }
+}
+
+/// Checks a stored document (and its sync state) and builds the entry.
+fn entry_from_stored(
+    id: PlanId,
+    doc: Option<Doc>,
+    live: Option<LiveLink>,
+) -> Result<PlanEntry, EnvelopeError> {
+    match (doc, live) {
+        (_, Some(mut live)) => {
+            live.sync.confirmed = live.sync.confirmed.sanitized();
+            let doc = live.sync.view();
+            Ok(PlanEntry::from_doc(id, doc, Some(live)))
+        }
+        (Some(doc), None) => Ok(PlanEntry::from_doc(id, doc.sanitized(), None)),
+        (None, None) => Err(EnvelopeError("it has neither a document nor a link".into())),
+    }
 }
 
 /// A share link this browser created, with the secret that updates or revokes it.
@@ -70,10 +170,7 @@ impl Workspace {
     pub fn with_plan(plan: Plan) -> Workspace {
         Workspace {
             active: PlanId(FIRST_PLAN_ID.into()),
-            plans: vec![PlanEntry {
-                id: PlanId(FIRST_PLAN_ID.into()),
-                plan,
-            }],
+            plans: vec![PlanEntry::new(PlanId(FIRST_PLAN_ID.into()), plan)],
             shares: Vec::new(),
         }
     }
@@ -92,11 +189,12 @@ impl Workspace {
         self.plans.iter().find(|e| &e.id == id).map(|e| &e.plan)
     }
 
-    pub fn plan_mut(&mut self, id: &PlanId) -> Option<&mut Plan> {
-        self.plans
-            .iter_mut()
-            .find(|e| &e.id == id)
-            .map(|e| &mut e.plan)
+    pub fn entry(&self, id: &PlanId) -> Option<&PlanEntry> {
+        self.plans.iter().find(|e| &e.id == id)
+    }
+
+    pub fn entry_mut(&mut self, id: &PlanId) -> Option<&mut PlanEntry> {
+        self.plans.iter_mut().find(|e| &e.id == id)
     }
 }
 
@@ -179,12 +277,12 @@ pub fn decode_envelope(text: &str, ids: &mut IdGen) -> Result<Envelope, Envelope
         1 => {
             let raw = field("plan")
                 .ok_or_else(|| EnvelopeError("the schema 1 save has no plan".into()))?;
-            vec![PlanEntry {
-                id: PlanId(FIRST_PLAN_ID.into()),
-                plan: plan_from(raw, 1, ids)?,
-            }]
+            vec![PlanEntry::new(
+                PlanId(FIRST_PLAN_ID.into()),
+                plan_from(raw, 1, ids)?,
+            )]
         }
-        2 => {
+        2 | 3 => {
             let plans: Vec<&RawValue> = field("plans")
                 .and_then(|raw| serde_json::from_str(raw).ok())
                 .ok_or_else(|| EnvelopeError("it has no list of plans".into()))?;
@@ -197,11 +295,33 @@ pub fn decode_envelope(text: &str, ids: &mut IdGen) -> Result<Envelope, Envelope
                     .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
                     .filter(|id| !id.is_empty())
                     .ok_or_else(|| EnvelopeError(format!("plan {} has no id", i + 1)))?;
-                let plan = entry.get("plan").map_or("null", |raw| raw.get());
-                entries.push(PlanEntry {
-                    id: PlanId(id),
-                    plan: plan_from(plan, i + 1, ids)?,
-                });
+                if schema == 2 {
+                    // Schema 2 kept plain plans: each becomes a document nobody edited yet.
+                    let plan = entry.get("plan").map_or("null", |raw| raw.get());
+                    entries.push(PlanEntry::new(PlanId(id), plan_from(plan, i + 1, ids)?));
+                    continue;
+                }
+                let damaged =
+                    |e: serde_json::Error| EnvelopeError(format!("plan {} is damaged: {e}", i + 1));
+                let doc = match entry.get("doc") {
+                    Some(raw) => Some(serde_json::from_str::<Doc>(raw.get()).map_err(damaged)?),
+                    None => None,
+                };
+                let live = match entry.get("live") {
+                    Some(raw) => {
+                        Some(serde_json::from_str::<LiveLink>(raw.get()).map_err(damaged)?)
+                    }
+                    None => None,
+                };
+                let entry = entry_from_stored(PlanId(id), doc, live)
+                    .map_err(|e| EnvelopeError(format!("plan {} is damaged: {e}", i + 1)))?;
+                if entry.plan.rows.len() > MAX_ROWS {
+                    return Err(EnvelopeError(format!(
+                        "plan {} has more than {MAX_ROWS} rows",
+                        i + 1
+                    )));
+                }
+                entries.push(entry);
             }
             entries
         }
@@ -308,7 +428,7 @@ mod tests {
         assert_eq!(plan.rows[1].priority, Priority::P1);
         assert_eq!(plan.rows[1].status, Status::Done);
 
-        // What we write back is schema 2 and reads back the same.
+        // What we write back is the current schema and reads back the same.
         let again = decode(&env.to_json()).unwrap();
         assert_eq!(again, env);
     }
@@ -371,7 +491,7 @@ mod tests {
     fn newer_means_higher_revision_then_writer() {
         let mut env = decode(
             &Envelope {
-                schema: 2,
+                schema: WORKSPACE_SCHEMA,
                 revision: 5,
                 writer: "b".into(),
                 saved_at: String::new(),
@@ -385,5 +505,111 @@ mod tests {
         assert!(!env.is_newer_than(5, "b"));
         env.revision = 4;
         assert!(!env.is_newer_than(5, "a"));
+    }
+
+    #[test]
+    fn migrates_a_hand_written_schema_2_save_to_documents() {
+        // As syncplan wrote it before plans were replicated documents.
+        let v2 = r#"{"schema":2,"revision":12,"writer":"tab-1","saved_at":"2026-11-20T08:00:00Z",
+            "active":"p2",
+            "plans":[
+              {"id":"main","plan":{"schema":1,"title":"Field App","rows":[
+                {"id":"t01","item":"Trigger matrix","category":"Sync triggers","priority":"P0",
+                 "owner":"Ana","status":"In progress","notes":"foreground"},
+                {"id":"t02","item":"Backoff","category":"Battery","priority":"P2",
+                 "owner":"","status":"Not started","notes":""}]}},
+              {"id":"p2","plan":{"title":"Second","rows":[]}}],
+            "shares":[{"plan":"main","id":"s1","url":"http://x/s/s1","owner_token":"t"}]}"#;
+        let env = decode(v2).unwrap();
+        assert_eq!(env.schema, 3);
+        assert_eq!(env.revision, 12);
+        assert_eq!(env.workspace.active.as_str(), "p2");
+        let main = env.workspace.entry(&PlanId("main".into())).unwrap();
+        assert_eq!(main.plan.title, "Field App");
+        assert_eq!(main.plan.rows.len(), 2);
+        assert_eq!(main.plan.rows[0].owner, "Ana");
+        assert_eq!(main.doc.plan(), main.plan, "the document holds the plan");
+        // Nobody edited it yet: every register is unedited content.
+        assert!(main.doc.ops().iter().all(|op| op.stamp().is_unedited()));
+        assert!(main.live.is_none());
+        assert_eq!(env.workspace.shares.len(), 1);
+        // Written back as schema 3, it reads back the same.
+        let json = env.to_json();
+        assert!(json.contains(r#""schema":3"#) && json.contains(r#""doc""#));
+        assert_eq!(decode(&json).unwrap(), env);
+    }
+
+    #[test]
+    fn a_live_plan_is_stored_as_its_link_and_read_back_with_its_queue() {
+        use crate::model::{Field, Op, Stamp, SyncState};
+        let plan = crate::template::default_plan();
+        let confirmed = Doc::from_plan(&plan);
+        let mut sync = SyncState::new(confirmed, 7, 42);
+        let row = plan.rows[0].id.clone();
+        sync.local([Op::Cell {
+            row: row.clone(),
+            field: Field::Owner,
+            value: "Queued offline".into(),
+            stamp: Stamp {
+                wall: 1_700_000_000_000,
+                count: 0,
+                replica: 42,
+            },
+        }]);
+        let mut workspace = Workspace::with_plan(plan);
+        let view = sync.view();
+        workspace.plans[0] = PlanEntry::from_doc(
+            PlanId("main".into()),
+            view,
+            Some(LiveLink {
+                share: "abc".into(),
+                token: "secret".into(),
+                sync,
+            }),
+        );
+        let env = Envelope {
+            schema: WORKSPACE_SCHEMA,
+            revision: 1,
+            writer: "w".into(),
+            saved_at: String::new(),
+            workspace,
+        };
+        let json = env.to_json();
+        assert!(
+            !json.contains(r#""doc""#),
+            "a live plan is stored once, as its link"
+        );
+        let back = decode(&json).unwrap();
+        assert_eq!(back, env);
+        assert_eq!(back.workspace.plans[0].plan.rows[0].owner, "Queued offline");
+        assert_eq!(
+            back.workspace.plans[0]
+                .live
+                .as_ref()
+                .unwrap()
+                .sync
+                .waiting(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_hand_edited_document_is_brought_within_the_rules() {
+        let long = "x".repeat(300);
+        let text = format!(
+            r#"{{"schema":3,"revision":1,"writer":"w","saved_at":"","active":"p",
+              "plans":[{{"id":"p","doc":{{"title":["{long}",[5,0,9]],"rows":{{
+                "bad id!":{{"alive":[true,[1,0,1]],"position":["V",[1,0,1]],"item":["",[0,0,0]],
+                  "category":["",[0,0,0]],"priority":["P2",[0,0,0]],"owner":["",[0,0,0]],
+                  "status":["Not started",[0,0,0]],"notes":[]}},
+                "ok":{{"alive":[true,[1,0,1]],"position":["%%",[1,0,1]],"item":["a\u0000b",[1,0,1]],
+                  "category":["",[0,0,0]],"priority":["P2",[0,0,0]],"owner":["",[0,0,0]],
+                  "status":["Not started",[0,0,0]],"notes":[]}}}}}}}}]}}"#
+        );
+        let env = decode(&text).unwrap();
+        let plan = &env.workspace.plans[0].plan;
+        assert_eq!(plan.title.chars().count(), crate::model::MAX_TITLE_CHARS);
+        assert_eq!(plan.rows.len(), 1);
+        assert_eq!(plan.rows[0].item, "ab");
     }
 }

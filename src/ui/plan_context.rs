@@ -241,7 +241,11 @@ impl PlanContext {
             _ => None,
         };
         let active = self.active();
-        let result = self.session.try_update_value(|s| s.apply(&active, edit));
+        let now = dom::now_ms() as u64;
+        let result = self.session.try_update_value(|s| {
+            s.set_time(now);
+            s.apply(&active, edit)
+        });
         match result {
             Some(Ok(true)) => {
                 match cell {
@@ -559,9 +563,11 @@ impl PlanContext {
             return;
         }
         let active = self.active();
+        let now = dom::now_ms() as u64;
         let done = self
             .session
             .try_update_value(|s| {
+                s.set_time(now);
                 if undo {
                     s.undo(&active)
                 } else {

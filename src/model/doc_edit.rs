@@ -1,0 +1,368 @@
+//! From edits of the plan to writes to its replicated document: the editor keeps working
+//! on a `Plan` (edits, undo, the table), and after each change the registers that changed
+//! are written with fresh stamps. This is the only place such writes are made, so every
+//! plan, local or shared, goes through the same merge.
+
+use super::plan::{Field, Plan, Row, RowId};
+use super::replica::{Doc, Op, Position, RowDoc, Stamp};
+use std::collections::HashMap;
+
+/// The ops that take `doc` (which shows `before`) to `after`. `touched`: the only rows
+/// that may have changed, when the caller knows (a cell edit); `None` compares them all.
+/// `stamp` gives each op its stamp, in order.
+pub fn ops_for_change(
+    doc: &Doc,
+    before: &Plan,
+    after: &Plan,
+    touched: Option<&[RowId]>,
+    stamp: &mut dyn FnMut() -> Stamp,
+) -> Vec<Op> {
+    let mut ops = Vec::new();
+    if before.title != after.title {
+        ops.push(Op::Title {
+            text: after.title.clone(),
+            stamp: stamp(),
+        });
+    }
+    if let Some(ids) = touched {
+        for id in ids {
+            if let (Some(old), Some(new)) = (before.row(id), after.row(id)) {
+                cell_ops(doc.row(id), Some(old), new, &mut ops, stamp);
+            }
+        }
+        return ops;
+    }
+    let old: HashMap<&RowId, &Row> = before.rows.iter().map(|r| (&r.id, r)).collect();
+    for row in &after.rows {
+        match old.get(&row.id) {
+            Some(old) => cell_ops(doc.row(&row.id), Some(old), row, &mut ops, stamp),
+            None => {
+                // A new row, or one that was deleted coming back (undo).
+                let held = doc.row(&row.id);
+                if !held.is_some_and(|r| r.alive.value) {
+                    ops.push(Op::Alive {
+                        row: row.id.clone(),
+                        alive: true,
+                        stamp: stamp(),
+                    });
+                }
+                cell_ops(held, None, row, &mut ops, stamp);
+            }
+        }
+    }
+    let kept: std::collections::HashSet<&RowId> = after.rows.iter().map(|r| &r.id).collect();
+    for row in &before.rows {
+        if !kept.contains(&row.id) {
+            ops.push(Op::Alive {
+                row: row.id.clone(),
+                alive: false,
+                stamp: stamp(),
+            });
+        }
+    }
+    let same_order = before.rows.len() == after.rows.len()
+        && before
+            .rows
+            .iter()
+            .zip(&after.rows)
+            .all(|(a, b)| a.id == b.id);
+    if !same_order {
+        position_ops(doc, after, &mut ops, stamp);
+    }
+    ops
+}
+
+/// Writes for the cells of `new` that differ from what the document holds (for a row the
+/// document does not know, from empty cells).
+fn cell_ops(
+    held: Option<&RowDoc>,
+    old: Option<&Row>,
+    new: &Row,
+    ops: &mut Vec<Op>,
+    stamp: &mut dyn FnMut() -> Stamp,
+) {
+    // What the document shows for this row (the edit's "before" when there is one).
+    let current: Row = match (old, held) {
+        (Some(old), _) => old.clone(),
+        (None, Some(h)) => Row {
+            id: new.id.clone(),
+            item: h.item.value.clone(),
+            category: h.category.value.clone(),
+            priority: h.priority.value,
+            owner: h.owner.value.clone(),
+            status: h.status.value,
+            notes: h.notes.text().to_owned(),
+        },
+        (None, None) => Row::blank(new.id.clone()),
+    };
+    for field in Field::ALL {
+        let (was, now) = (current.text(field), new.text(field));
+        if was == now {
+            continue;
+        }
+        let op = match field {
+            Field::Notes => Op::Notes {
+                row: new.id.clone(),
+                version: match held {
+                    Some(h) => h.notes.write(now.to_owned(), stamp()),
+                    None => super::replica::Version {
+                        text: now.to_owned(),
+                        stamp: stamp(),
+                        seen: Vec::new(),
+                    },
+                },
+            },
+            _ => Op::Cell {
+                row: new.id.clone(),
+                field,
+                value: match field {
+                    Field::Priority => new.priority.as_str().to_owned(),
+                    Field::Status => new.status.as_str().to_owned(),
+                    _ => now.to_owned(),
+                },
+                stamp: stamp(),
+            },
+        };
+        ops.push(op);
+    }
+}
+
+/// Positions for the rows of `after` that are out of order in the document, keeping as
+/// many rows where they are as possible (the longest run already in order stays).
+fn position_ops(doc: &Doc, after: &Plan, ops: &mut Vec<Op>, stamp: &mut dyn FnMut() -> Stamp) {
+    let held: Vec<Option<&Position>> = after
+        .rows
+        .iter()
+        .map(|r| {
+            doc.row(&r.id)
+                .filter(|d| !d.position.stamp.is_zero())
+                .map(|d| &d.position.value)
+        })
+        .collect();
+    let keep = longest_increasing(&held);
+    let mut prev: Option<Position> = None;
+    for (i, row) in after.rows.iter().enumerate() {
+        if keep[i] {
+            prev = held[i].cloned();
+            continue;
+        }
+        let next = (i + 1..after.rows.len())
+            .find(|j| keep[*j])
+            .and_then(|j| held[j]);
+        let position = Position::between(prev.as_ref(), next);
+        ops.push(Op::Position {
+            row: row.id.clone(),
+            position: position.clone(),
+            stamp: stamp(),
+        });
+        prev = Some(position);
+    }
+}
+
+/// Marks the longest strictly increasing subsequence of the known positions.
+fn longest_increasing(values: &[Option<&Position>]) -> Vec<bool> {
+    // Patience sorting: `tails[k]` is the index ending the best run of length k + 1.
+    let mut tails: Vec<usize> = Vec::new();
+    let mut parent: Vec<Option<usize>> = vec![None; values.len()];
+    for (i, v) in values.iter().enumerate() {
+        let Some(v) = v else { continue };
+        let k = tails.partition_point(|&t| values[t].is_some_and(|t| t < *v));
+        parent[i] = k.checked_sub(1).map(|k| tails[k]);
+        if k == tails.len() {
+            tails.push(i);
+        } else {
+            tails[k] = i;
+        }
+    }
+    let mut keep = vec![false; values.len()];
+    let mut at = tails.last().copied();
+    while let Some(i) = at {
+        keep[i] = true;
+        at = parent[i];
+    }
+    keep
+}
+
+/// Whether an undo may write the register `op` writes: only when nobody else wrote it
+/// since (`mine` is this replica), so undo takes back my edits and never someone else's.
+pub fn mine_to_undo(doc: &Doc, op: &Op, mine: u32) -> bool {
+    let held = doc.held_stamp(op);
+    held.is_unedited() || held.replica == mine
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::replica::Clock;
+    use crate::model::Edit;
+
+    fn row(id: &str, item: &str) -> Row {
+        Row {
+            item: item.into(),
+            ..Row::blank(RowId::from(id))
+        }
+    }
+
+    fn plan() -> Plan {
+        Plan::new(
+            "P",
+            vec![row("a", "A"), row("b", "B"), row("c", "C"), row("d", "D")],
+        )
+    }
+
+    /// Applies `edit` to the plan and its ops to the document; checks both agree.
+    fn edit(doc: &mut Doc, plan: &mut Plan, edit: Edit, clock: &mut Clock) -> Vec<Op> {
+        let before = plan.clone();
+        plan.apply(edit).unwrap();
+        let mut now = 1000;
+        let ops = ops_for_change(doc, &before, plan, None, &mut || {
+            now += 1;
+            clock.tick(now)
+        });
+        for op in &ops {
+            doc.apply(op);
+        }
+        assert_eq!(&doc.plan(), plan, "the document shows the edited plan");
+        ops
+    }
+
+    #[test]
+    fn a_cell_edit_is_one_write() {
+        let mut p = plan();
+        let mut doc = Doc::from_plan(&p);
+        let mut clock = Clock::new(5);
+        let ops = edit(
+            &mut doc,
+            &mut p,
+            Edit::SetField {
+                row: "b".into(),
+                field: Field::Owner,
+                value: "Ana".into(),
+            },
+            &mut clock,
+        );
+        assert_eq!(ops.len(), 1);
+        assert!(matches!(&ops[0], Op::Cell { field: Field::Owner, value, .. } if value == "Ana"));
+    }
+
+    #[test]
+    fn a_move_rewrites_only_the_moved_row() {
+        let mut p = plan();
+        let mut doc = Doc::from_plan(&p);
+        let mut clock = Clock::new(5);
+        let ops = edit(
+            &mut doc,
+            &mut p,
+            Edit::MoveRow {
+                row: "d".into(),
+                to: 0,
+            },
+            &mut clock,
+        );
+        assert_eq!(ops.len(), 1, "{ops:?}");
+        assert!(matches!(&ops[0], Op::Position { row, .. } if row.as_str() == "d"));
+    }
+
+    #[test]
+    fn insert_delete_and_undo_of_the_delete() {
+        let mut p = plan();
+        let mut doc = Doc::from_plan(&p);
+        let mut clock = Clock::new(5);
+        let ops = edit(
+            &mut doc,
+            &mut p,
+            Edit::InsertRow {
+                at: 2,
+                row: Row {
+                    owner: "Bo".into(),
+                    notes: "n".into(),
+                    ..row("x", "X")
+                },
+            },
+            &mut clock,
+        );
+        // Alive, item, owner, notes, position: empty cells are not written.
+        assert_eq!(ops.len(), 5, "{ops:?}");
+        let mut removed = p.clone();
+        let inverse = removed
+            .apply(Edit::DeleteRow { row: "b".into() })
+            .unwrap()
+            .unwrap();
+        edit(
+            &mut doc,
+            &mut p,
+            Edit::DeleteRow { row: "b".into() },
+            &mut clock,
+        );
+        edit(&mut doc, &mut p, inverse, &mut clock);
+        assert_eq!(p.rows[1].id.as_str(), "b");
+    }
+
+    #[test]
+    fn replacing_the_plan_and_reordering_everything() {
+        let mut p = plan();
+        let mut doc = Doc::from_plan(&p);
+        let mut clock = Clock::new(5);
+        let mut rows = p.rows.clone();
+        rows.reverse();
+        rows[0].notes = "changed".into();
+        rows.push(row("e", "E"));
+        edit(
+            &mut doc,
+            &mut p,
+            Edit::Replace {
+                title: "New".into(),
+                rows,
+            },
+            &mut clock,
+        );
+        edit(
+            &mut doc,
+            &mut p,
+            Edit::Replace {
+                title: "Empty".into(),
+                rows: vec![],
+            },
+            &mut clock,
+        );
+        assert_eq!(doc.live_count(), 0);
+    }
+
+    #[test]
+    fn undo_leaves_what_someone_else_wrote_since() {
+        let p = plan();
+        let mut doc = Doc::from_plan(&p);
+        let mine = Op::Cell {
+            row: "a".into(),
+            field: Field::Owner,
+            value: "me".into(),
+            stamp: Stamp {
+                wall: 10,
+                count: 0,
+                replica: 1,
+            },
+        };
+        assert!(mine_to_undo(&doc, &mine, 1), "unedited");
+        doc.apply(&mine);
+        assert!(mine_to_undo(&doc, &mine, 1));
+        doc.apply(&Op::Cell {
+            row: "a".into(),
+            field: Field::Owner,
+            value: "them".into(),
+            stamp: Stamp {
+                wall: 11,
+                count: 0,
+                replica: 2,
+            },
+        });
+        assert!(!mine_to_undo(&doc, &mine, 1));
+    }
+
+    #[test]
+    fn longest_run_in_order_is_kept() {
+        let p = |s: &str| Position(s.into());
+        let (a, b, c, d) = (p("1"), p("2"), p("3"), p("4"));
+        let keep = longest_increasing(&[Some(&d), Some(&a), Some(&b), None, Some(&c)]);
+        assert_eq!(keep, vec![false, true, true, false, true]);
+    }
+}

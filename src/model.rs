@@ -38,10 +38,10 @@ pub use paste::{
 pub use plan::{Field, Plan, Priority, Row, RowId, Status, PLAN_SCHEMA};
 pub use readiness::{same_category, status_index, CategoryTally, Readiness, NO_CATEGORY};
 pub use replica::{Change, Clock, Doc, Notes, Op, Position, Reg, RowDoc, Seen, Stamp, Version};
-pub use session::Session;
+pub use session::{Remote, Session};
 pub use sync::{clamp, Batch, Hub, Logged, Receipt, SyncState, Update, MAX_CLOCK_SKEW_MS};
 pub use table_view::{Sort, TableView, ViewSpec};
 pub use workspace::{
-    decode_envelope, Envelope, EnvelopeError, EnvelopeRef, OwnedShare, PlanEntry, PlanId,
+    decode_envelope, Envelope, EnvelopeError, EnvelopeRef, LiveLink, OwnedShare, PlanEntry, PlanId,
     Workspace, FIRST_PLAN_ID, WORKSPACE_SCHEMA,
 };

@@ -236,9 +236,13 @@ fn add_seen(seen: &mut Seen, stamp: Stamp) {
 pub struct Version {
     pub text: String,
     pub stamp: Stamp,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    // No `skip_serializing_if`: the wire's binary encoding has no field names to skip by.
+    #[serde(default)]
     pub seen: Seen,
 }
+
+/// The most concurrent versions a Notes cell keeps (the latest ones).
+pub const MAX_VERSIONS: usize = 8;
 
 /// A Notes cell: the versions no later write has seen (usually one). Two people writing
 /// the same notes without seeing each other's text leave two versions; the later is shown.
@@ -321,7 +325,10 @@ impl Notes {
         self.versions.retain(|v| !covers(&version.seen, v.stamp));
         self.versions.push(version.clone());
         self.versions.sort_by_key(|v| std::cmp::Reverse(v.stamp));
-        true
+        // The latest few of a union are the latest few of its parts' latest few: keeping
+        // them bounds a cell and still converges.
+        self.versions.truncate(MAX_VERSIONS);
+        self.versions.iter().any(|v| v.stamp == version.stamp)
     }
 }
 
@@ -445,7 +452,7 @@ pub struct RowDoc {
 
 impl RowDoc {
     /// A row known only by id (an edit arrived before its insert): hidden until inserted.
-    fn unknown() -> RowDoc {
+    pub fn unknown() -> RowDoc {
         RowDoc {
             alive: Reg::unset(false),
             position: Reg::unset(Position::default()),

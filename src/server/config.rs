@@ -46,6 +46,29 @@ pub struct Config {
     pub header_timeout: Duration,
     /// A connection with no request for this long is closed (`SYNCPLAN_IDLE_TIMEOUT_SECS`, 60).
     pub idle_timeout: Duration,
+    /// Limits of live editing (edit links).
+    pub live: LiveLimits,
+}
+
+/// Limits on plans edited together.
+#[derive(Clone, Debug)]
+pub struct LiveLimits {
+    /// Open connections (editors and live viewers) per plan.
+    pub connections_per_plan: usize,
+    /// Ops one connection may send per second, sustained…
+    pub ops_per_second: u32,
+    /// …and in one burst (a large paste).
+    pub ops_burst: u32,
+}
+
+impl Default for LiveLimits {
+    fn default() -> Self {
+        LiveLimits {
+            connections_per_plan: 200,
+            ops_per_second: 200,
+            ops_burst: 20_000,
+        }
+    }
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/syncplan.db?mode=rwc";
@@ -191,6 +214,26 @@ impl Config {
                 "a number of seconds such as 60",
                 1,
             )?),
+            live: LiveLimits {
+                connections_per_plan: number(
+                    "SYNCPLAN_LIVE_CONNECTIONS_PER_PLAN",
+                    "200",
+                    "a number of connections such as 200",
+                    1,
+                )?,
+                ops_per_second: number(
+                    "SYNCPLAN_LIVE_OPS_PER_SECOND",
+                    "200",
+                    "a number of edits per second such as 200",
+                    1,
+                )?,
+                ops_burst: number(
+                    "SYNCPLAN_LIVE_OPS_BURST",
+                    "20000",
+                    "a number of edits such as 20000",
+                    1,
+                )?,
+            },
         })
     }
 
@@ -212,6 +255,7 @@ impl Config {
             max_connections_per_client: 128,
             header_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
+            live: LiveLimits::default(),
         }
     }
 

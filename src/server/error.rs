@@ -20,6 +20,8 @@ pub enum AppError {
     #[error("{0}")]
     Gone(String),
     #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
     TooLarge(String),
     #[error("{0}")]
     UnsupportedType(String),
@@ -60,6 +62,7 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) | AppError::UnknownFormat(_) => StatusCode::NOT_FOUND,
             AppError::Gone(_) => StatusCode::GONE,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -140,6 +143,7 @@ impl AppError {
             | AppError::Forbidden(m)
             | AppError::NotFound(m)
             | AppError::Gone(m)
+            | AppError::Conflict(m)
             | AppError::TooLarge(m)
             | AppError::UnsupportedType(m)
             | AppError::Unavailable(m) => json!({ "error": m }),

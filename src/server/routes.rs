@@ -4,7 +4,7 @@ use super::error::AppError;
 use super::page_cache;
 use super::security_headers::security_headers;
 use super::state::AppState;
-use super::{exports, share_api, share_page};
+use super::{exports, live_api, share_api, share_page};
 use crate::app::{shell, App};
 use crate::model::MAX_BODY_BYTES;
 use axum::extract::{Request, State};
@@ -38,6 +38,13 @@ pub fn app(state: AppState) -> Router {
                 .put(share_api::update_share)
                 .delete(share_api::revoke_share),
         )
+        .route(
+            "/api/shares/{id}/edit",
+            post(live_api::enable_editing).delete(live_api::disable_editing),
+        )
+        .route("/api/live/{id}", get(live_api::socket))
+        .route("/api/live/{id}/events", post(live_api::events))
+        .route("/api/live/{id}/send", post(live_api::send))
         .route("/s/{id}", get(share_page::share_page))
         .route("/s/{id}/export/{format}", get(share_api::export_share))
         .leptos_routes_with_context(
@@ -90,7 +97,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
 
 /// A path as logs may show it: share ids are secrets of the people who have the link.
 pub fn redact_path(path: &str) -> String {
-    for prefix in ["/s/", "/api/shares/"] {
+    for prefix in ["/s/", "/e/", "/api/shares/", "/api/live/"] {
         if let Some(rest) = path.strip_prefix(prefix) {
             let tail = rest.find('/').map_or("", |i| &rest[i..]);
             return format!("{prefix}…{tail}");

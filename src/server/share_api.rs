@@ -41,7 +41,7 @@ fn forbidden() -> AppError {
     )
 }
 
-fn parse_id(text: &str) -> Result<ShareId, AppError> {
+pub(super) fn parse_id(text: &str) -> Result<ShareId, AppError> {
     ShareId::parse(text).ok_or_else(not_found)
 }
 
@@ -91,7 +91,7 @@ fn share_url(state: &AppState, request: &HeaderMap, id: &ShareId) -> String {
     format!("{}/s/{id}", request_origin(state, request))
 }
 
-fn request_origin(state: &AppState, request: &HeaderMap) -> String {
+pub(super) fn request_origin(state: &AppState, request: &HeaderMap) -> String {
     if let Some(base) = &state.config.public_url {
         return base.clone();
     }
@@ -114,7 +114,7 @@ fn request_origin(state: &AppState, request: &HeaderMap) -> String {
     }
 }
 
-fn bearer(headers: &HeaderMap) -> Result<OwnerToken, AppError> {
+pub(super) fn bearer(headers: &HeaderMap) -> Result<OwnerToken, AppError> {
     let value = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -126,12 +126,17 @@ fn bearer(headers: &HeaderMap) -> Result<OwnerToken, AppError> {
     Ok(OwnerToken::from_header(token))
 }
 
-fn owner_result(action: OwnerAction) -> Result<StatusCode, AppError> {
+pub(super) fn owner_result(action: OwnerAction) -> Result<StatusCode, AppError> {
     match action {
         OwnerAction::Done => Ok(StatusCode::NO_CONTENT),
         OwnerAction::Forbidden => Err(forbidden()),
         OwnerAction::Missing => Err(not_found()),
         OwnerAction::Revoked => Err(gone()),
+        OwnerAction::Live => Err(AppError::Conflict(
+            "This plan is edited together through an edit link: its link always shows the \
+             current plan, so there is nothing to publish."
+                .into(),
+        )),
     }
 }
 
@@ -203,6 +208,9 @@ pub async fn revoke_share(
     let token = bearer(&request_headers)?;
     let result = owner_result(state.store.revoke(&id, &token).await?);
     state.pages.forget_share(&id);
+    if result.is_ok() {
+        super::live_api::share_ended(&state, &id).await;
+    }
     result
 }
 

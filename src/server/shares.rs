@@ -47,19 +47,19 @@ impl OwnerToken {
         &self.0
     }
 
-    fn hash(&self) -> String {
+    pub(super) fn hash(&self) -> String {
         hex_sha256(self.0.as_bytes())
     }
 }
 
-fn hex_sha256(bytes: &[u8]) -> String {
+pub(super) fn hex_sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
 }
 
-fn random_bytes<const N: usize>() -> Result<[u8; N], StoreError> {
+pub(super) fn random_bytes<const N: usize>() -> Result<[u8; N], StoreError> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes)
         .map_err(|e| StoreError::Internal(format!("the OS random source failed: {e}")))?;
@@ -81,6 +81,8 @@ pub struct Share {
     pub version: i64,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
+    /// Edited together through an edit link (its page follows edits live).
+    pub live: bool,
 }
 
 #[derive(Debug, PartialEq)]
@@ -100,6 +102,8 @@ pub enum OwnerAction {
     Forbidden,
     Missing,
     Revoked,
+    /// The share is edited together: its content is its live document, not published.
+    Live,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -248,7 +252,7 @@ impl ShareStore {
     }
 
     /// Runs the migrations once the database can be reached.
-    async fn ready(&self) -> Result<(), StoreError> {
+    pub(super) async fn ready(&self) -> Result<(), StoreError> {
         self.ready
             .get_or_try_init(|| async {
                 if self.url.starts_with("sqlite:") {
@@ -263,7 +267,7 @@ impl ShareStore {
             .map(|_| ())
     }
 
-    fn pool(&self) -> AnyPool {
+    pub(super) fn pool(&self) -> AnyPool {
         self.pool.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
@@ -278,6 +282,23 @@ impl ShareStore {
             );
             tokio::spawn(async move { old.close().await });
         }
+    }
+
+    /// Held around a write transaction: SQLite takes one writer at a time.
+    pub(super) async fn write_guard(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.write_lock {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.backend == "PostgreSQL"
+    }
+
+    /// The database URL (for PostgreSQL's listener connection). Never logged.
+    pub(super) fn url(&self) -> &str {
+        &self.url
     }
 
     pub fn backend(&self) -> &'static str {
@@ -396,7 +417,7 @@ impl ShareStore {
     pub async fn get(&self, id: &ShareId) -> Result<Lookup, StoreError> {
         self.ready().await?;
         let row = sqlx::query(
-            "SELECT id, plan, version, created_at, updated_at, revoked_at, end_reason \
+            "SELECT id, plan, version, created_at, updated_at, revoked_at, end_reason, live, seq \
              FROM shares WHERE id = $1",
         )
         .bind(id.as_str())
@@ -412,6 +433,15 @@ impl ShareStore {
             } else {
                 Lookup::Revoked
             });
+        }
+        if row.try_get::<i64, _>("live")? != 0 {
+            // Edited together: the plan is what its live document holds now.
+            if let super::live_store::LiveLoad::Live(live) = self.load_live(id).await? {
+                let mut share = share_from_row_meta(&row, live.doc.plan())?;
+                share.version += live.seq as i64;
+                share.live = true;
+                return Ok(Lookup::Found(share));
+            }
         }
         Ok(Lookup::Found(share_from_row(&row)?))
     }
@@ -457,7 +487,7 @@ impl ShareStore {
             },
             Step {
                 sql: "UPDATE shares SET plan = $3, size = $4, version = version + 1, updated_at = $5 \
-                      WHERE id = $1 AND owner_hash = $2 AND revoked_at IS NULL",
+                      WHERE id = $1 AND owner_hash = $2 AND revoked_at IS NULL AND live = 0",
                 args: vec![
                     owned[0].clone(),
                     owned[1].clone(),
@@ -492,7 +522,8 @@ impl ShareStore {
             },
             Step {
                 sql:
-                    "UPDATE shares SET plan = '', size = 0, revoked_at = $3, end_reason = 'owner' \
+                    "UPDATE shares SET plan = '', size = 0, revoked_at = $3, end_reason = 'owner', \
+                      edit_hash = NULL, live = 0, log_bytes = 0 \
                       WHERE id = $1 AND owner_hash = $2 AND revoked_at IS NULL",
                 args: vec![
                     Arg::Text(id.as_str().to_owned()),
@@ -500,6 +531,17 @@ impl ShareStore {
                     Arg::Int(now_ms()),
                 ],
                 required: Some(Refusal::NotOwnerOrGone),
+            },
+            // A live plan's content goes with it.
+            Step {
+                sql: "DELETE FROM share_cells WHERE share_id = $1",
+                args: vec![Arg::Text(id.as_str().to_owned())],
+                required: None,
+            },
+            Step {
+                sql: "DELETE FROM share_ops WHERE share_id = $1",
+                args: vec![Arg::Text(id.as_str().to_owned())],
+                required: None,
             },
         ];
         match self.transact(&steps).await? {
@@ -515,7 +557,7 @@ impl ShareStore {
         id: &ShareId,
         token: &OwnerToken,
     ) -> Result<OwnerAction, StoreError> {
-        let row = sqlx::query("SELECT owner_hash, revoked_at FROM shares WHERE id = $1")
+        let row = sqlx::query("SELECT owner_hash, revoked_at, live FROM shares WHERE id = $1")
             .bind(id.as_str())
             .fetch_optional(&self.pool())
             .await?;
@@ -528,6 +570,9 @@ impl ShareStore {
         }
         if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
             return Ok(OwnerAction::Revoked);
+        }
+        if row.try_get::<i64, _>("live")? != 0 {
+            return Ok(OwnerAction::Live);
         }
         // Changed between the write and this look (e.g. revoked meanwhile by the owner's
         // other tab): the write did not happen, so say it is gone.
@@ -565,6 +610,25 @@ impl ShareStore {
                       WHERE revoked_at IS NULL AND (CASE WHEN visited_at IS NULL \
                       OR visited_at < updated_at THEN updated_at ELSE visited_at END) < $1",
                 args: vec![Arg::Int(cut), Arg::Int(now_ms())],
+                required: None,
+            },
+            // Live plans that ended lose their document and log too.
+            Step {
+                sql: "DELETE FROM share_cells WHERE share_id IN \
+                      (SELECT id FROM shares WHERE revoked_at IS NOT NULL AND live = 1)",
+                args: vec![],
+                required: None,
+            },
+            Step {
+                sql: "DELETE FROM share_ops WHERE share_id IN \
+                      (SELECT id FROM shares WHERE revoked_at IS NOT NULL AND live = 1)",
+                args: vec![],
+                required: None,
+            },
+            Step {
+                sql: "UPDATE shares SET live = 0, edit_hash = NULL, log_bytes = 0 \
+                      WHERE revoked_at IS NOT NULL AND live = 1",
+                args: vec![],
                 required: None,
             },
         ])
@@ -609,6 +673,10 @@ fn share_from_row(row: &AnyRow) -> Result<Share, StoreError> {
     let json: String = row.try_get("plan")?;
     let plan: Plan = serde_json::from_str(&json)
         .map_err(|e| StoreError::Internal(format!("a stored plan is unreadable: {e}")))?;
+    share_from_row_meta(row, plan)
+}
+
+fn share_from_row_meta(row: &AnyRow, plan: Plan) -> Result<Share, StoreError> {
     let id: String = row.try_get("id")?;
     Ok(Share {
         id: ShareId::parse(&id)
@@ -617,6 +685,7 @@ fn share_from_row(row: &AnyRow) -> Result<Share, StoreError> {
         version: row.try_get("version")?,
         created_at_ms: row.try_get("created_at")?,
         updated_at_ms: row.try_get("updated_at")?,
+        live: false,
     })
 }
 

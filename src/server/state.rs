@@ -2,6 +2,7 @@
 
 use super::config::Config;
 use super::error::AppError;
+use super::live::Live;
 use super::page_cache::PageCache;
 use super::rate_limit::RateLimiter;
 use super::security_headers::PagePolicy;
@@ -24,14 +25,19 @@ pub struct AppState {
     pub heavy: Arc<Semaphore>,
     /// The Content-Security-Policy of HTML pages, from the scripts the app itself emits.
     pub policy: Arc<PagePolicy>,
+    /// Rooms of the plans edited together on this instance.
+    pub live: Arc<Live>,
 }
 
 impl AppState {
     /// Prepares the share store and builds the state the router needs. Fails only on a
     /// configuration error; an unreachable database makes sharing answer 503 until it is back.
     pub async fn new(config: Config) -> Result<AppState, StoreError> {
-        let store = ShareStore::open(&config.database_url, config.store_limits.clone()).await?;
+        let store =
+            Arc::new(ShareStore::open(&config.database_url, config.store_limits.clone()).await?);
         let leptos_options = config.leptos_options();
+        let pages = Arc::new(PageCache::new(config.page_cache_bytes));
+        let live = Live::new(store.clone(), pages.clone(), config.live.clone());
         Ok(AppState {
             policy: Arc::new(PagePolicy::for_app(&leptos_options, config.is_https()).await),
             leptos_options,
@@ -40,10 +46,11 @@ impl AppState {
                 Duration::from_secs(60),
                 config.rate_limit_clients,
             )),
-            pages: Arc::new(PageCache::new(config.page_cache_bytes)),
+            pages,
             heavy: Arc::new(Semaphore::new(config.max_heavy_requests)),
             config: Arc::new(config),
-            store: Arc::new(store),
+            store,
+            live,
         })
     }
 

@@ -1,0 +1,320 @@
+//! The live-editing protocol: typed messages between a browser and the server, the same
+//! over a WebSocket (one binary frame per message) and over the fallback for networks that
+//! block WebSockets (`POST` for what the browser sends, a Server-Sent Events stream, each
+//! event one message in base64url, for what the server sends).
+//!
+//! Messages are encoded with postcard, a compact binary serde format: one cell edit is
+//! about 40 bytes plus its text.
+//!
+//! A session: the browser sends `Hello` (the edit link's secret, or none to watch
+//! read-only, and the last sequence it has); the server answers `Welcome`, then the
+//! batches logged since (or a `Snapshot` when the browser has nothing or is older than
+//! the log), then live traffic. Every batch the browser sends is acknowledged with `Ack`
+//! only after it is committed; a batch sent again (after a lost acknowledgement) is
+//! acknowledged again, never applied twice.
+
+use crate::model::{Batch, Doc, Field, Logged, RowId};
+use serde::{Deserialize, Serialize};
+
+/// The protocol's version; the server refuses others with `ErrorCode::Protocol`.
+pub const PROTOCOL: u16 = 1;
+
+/// The largest message either side sends (a batch is split to fit).
+pub const MAX_FRAME_BYTES: usize = 512 * 1024;
+
+/// The most ops in one batch.
+pub const MAX_OPS_PER_BATCH: usize = 2_000;
+
+/// Where the WebSocket is served (`/api/live/{share}`), and the fallback's two routes.
+pub fn socket_path(share: &str) -> String {
+    format!("/api/live/{share}")
+}
+
+pub fn events_path(share: &str) -> String {
+    format!("/api/live/{share}/events")
+}
+
+pub fn send_path(share: &str) -> String {
+    format!("/api/live/{share}/send")
+}
+
+/// The header that carries the edit link's secret on the fallback's requests (never the
+/// URL: URLs end up in logs and `Referer` headers).
+pub const TOKEN_HEADER: &str = "x-syncplan-edit-token";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClientMsg {
+    Hello(Hello),
+    Ops(Batch),
+    Presence(Presence),
+    Ping(u32),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hello {
+    pub protocol: u16,
+    /// The edit link's secret; `None` watches the plan read-only.
+    pub token: Option<String>,
+    /// The last sequence this browser has; `None` when it has no copy yet.
+    pub known: Option<u64>,
+    /// This tab's replica id (for presence).
+    pub replica: u32,
+    pub name: String,
+}
+
+/// Where someone is: their name and the cell they are in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Presence {
+    pub name: String,
+    pub cell: Option<(RowId, Field)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    Editor,
+    Viewer,
+}
+
+/// Someone else in the plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Peer {
+    pub replica: u32,
+    pub name: String,
+    /// An index into the palette of presence colours.
+    pub colour: u8,
+    pub cell: Option<(RowId, Field)>,
+    pub role: Role,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ServerMsg {
+    Welcome {
+        seq: u64,
+        role: Role,
+        /// The server's clock (ms since the epoch), so a browser can tell its own is off.
+        now_ms: u64,
+        peers: Vec<Peer>,
+    },
+    Snapshot {
+        seq: u64,
+        doc: Doc,
+    },
+    Ops(Logged),
+    Ack {
+        batch: u64,
+        seq: u64,
+    },
+    Presence(Peer),
+    Left {
+        replica: u32,
+    },
+    Pong(u32),
+    /// Something went wrong. Fatal ones are followed by a close with `code.close_code()`.
+    Error {
+        code: ErrorCode,
+        /// The batch the error is about, if any (it was not stored).
+        batch: Option<u64>,
+        message: String,
+    },
+}
+
+/// What went wrong, and whether trying again can help.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ErrorCode {
+    /// A message that is not one (not postcard, wrong shape, an op naming no real field).
+    BadMessage,
+    /// A frame over `MAX_FRAME_BYTES`.
+    TooBig,
+    /// More ops per second than one connection may send.
+    TooFast,
+    /// The edit link is not (or no longer) valid.
+    Forbidden,
+    /// The owner turned editing off or replaced the edit link.
+    Revoked,
+    /// The plan's share was taken down or never existed.
+    NotFound,
+    /// The plan has as many connections as it takes.
+    TooManyConnections,
+    /// The batch would take the plan past its limits (rows); it was not stored.
+    PlanFull,
+    /// A read-only connection sent ops; nothing was written.
+    ReadOnly,
+    /// The database cannot be reached; try again later.
+    Unavailable,
+    /// The browser speaks another protocol version (reload the page).
+    Protocol,
+}
+
+/// What the browser should do after an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Retry {
+    /// Keep the connection; nothing to do.
+    No,
+    /// Reconnect after the usual backoff.
+    Later,
+    /// Do not reconnect: the link no longer works.
+    Never,
+}
+
+impl ErrorCode {
+    /// The WebSocket close code that follows a fatal error (`None`: the connection stays).
+    pub fn close_code(self) -> Option<u16> {
+        Some(match self {
+            ErrorCode::BadMessage => 4400,
+            ErrorCode::Revoked => 4401,
+            ErrorCode::Forbidden => 4403,
+            ErrorCode::NotFound => 4404,
+            ErrorCode::TooManyConnections => 4408,
+            ErrorCode::TooBig => 4413,
+            ErrorCode::TooFast => 4429,
+            ErrorCode::Unavailable => 4503,
+            ErrorCode::Protocol => 4426,
+            ErrorCode::PlanFull | ErrorCode::ReadOnly => return None,
+        })
+    }
+
+    pub fn from_close_code(code: u16) -> Option<ErrorCode> {
+        ErrorCode::ALL
+            .into_iter()
+            .find(|c| c.close_code() == Some(code))
+    }
+
+    pub const ALL: [ErrorCode; 11] = [
+        ErrorCode::BadMessage,
+        ErrorCode::TooBig,
+        ErrorCode::TooFast,
+        ErrorCode::Forbidden,
+        ErrorCode::Revoked,
+        ErrorCode::NotFound,
+        ErrorCode::TooManyConnections,
+        ErrorCode::PlanFull,
+        ErrorCode::ReadOnly,
+        ErrorCode::Unavailable,
+        ErrorCode::Protocol,
+    ];
+
+    pub fn retry(self) -> Retry {
+        match self {
+            ErrorCode::PlanFull | ErrorCode::ReadOnly => Retry::No,
+            ErrorCode::TooBig
+            | ErrorCode::TooFast
+            | ErrorCode::TooManyConnections
+            | ErrorCode::Unavailable => Retry::Later,
+            ErrorCode::BadMessage
+            | ErrorCode::Forbidden
+            | ErrorCode::Revoked
+            | ErrorCode::NotFound
+            | ErrorCode::Protocol => Retry::Never,
+        }
+    }
+
+    /// A sentence for the person editing.
+    pub fn explain(self) -> &'static str {
+        match self {
+            ErrorCode::BadMessage => {
+                "The server could not read a message from this page. Reload the page to continue."
+            }
+            ErrorCode::TooBig => "A change was too large to send at once; it is sent in parts.",
+            ErrorCode::TooFast => "Changes came faster than the server takes them; they are sent again shortly.",
+            ErrorCode::Forbidden => "This edit link is not valid. Ask the plan's owner for a new one.",
+            ErrorCode::Revoked => {
+                "The owner turned off editing for this link. Your copy stays in this browser as a private plan; nothing you typed is lost."
+            }
+            ErrorCode::NotFound => {
+                "This shared plan no longer exists. Your copy stays in this browser as a private plan."
+            }
+            ErrorCode::TooManyConnections => {
+                "The shared plan has as many people connected as it allows. Your changes are kept here and sent when a place frees up."
+            }
+            ErrorCode::PlanFull => {
+                "The shared plan is full (2,000 rows at most), so the rows you added were not kept."
+            }
+            ErrorCode::ReadOnly => "This is a read-only view; changes are not saved.",
+            ErrorCode::Unavailable => {
+                "The server cannot save right now. Your changes are kept in this browser and sent when it can."
+            }
+            ErrorCode::Protocol => "syncplan was updated. Reload the page to keep editing together.",
+        }
+    }
+}
+
+/// Encodes a message (postcard).
+pub fn encode<T: Serialize>(msg: &T) -> Vec<u8> {
+    // Only strings, numbers and sequences: encoding cannot fail.
+    postcard::to_allocvec(msg).unwrap_or_default()
+}
+
+/// Decodes a message; `None` when the bytes are not one.
+pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Option<T> {
+    postcard::from_bytes(bytes).ok()
+}
+
+/// A presence colour for a replica: the same in every browser.
+pub fn colour_of(replica: u32) -> u8 {
+    (replica.wrapping_mul(2_654_435_761) >> 29) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Op, Plan, Row, Stamp};
+
+    #[test]
+    fn one_cell_edit_is_at_most_64_bytes_plus_its_text() {
+        let value = "Ana";
+        let msg = ClientMsg::Ops(Batch {
+            id: (u64::from(u32::MAX) << 32) | 123_456,
+            ops: vec![Op::Cell {
+                // Row ids are 11 characters.
+                row: RowId::from("r0123456789"),
+                field: Field::Owner,
+                value: value.into(),
+                stamp: Stamp {
+                    wall: 1_798_761_600_000,
+                    count: 3,
+                    replica: u32::MAX,
+                },
+            }],
+        });
+        let bytes = encode(&msg);
+        assert!(bytes.len() <= 64 + value.len(), "{} bytes", bytes.len());
+        assert_eq!(decode::<ClientMsg>(&bytes), Some(msg));
+        let ack = encode(&ServerMsg::Ack {
+            batch: u64::MAX,
+            seq: 1_000_000,
+        });
+        assert!(ack.len() <= 16);
+    }
+
+    #[test]
+    fn documents_and_errors_round_trip() {
+        let plan = Plan::new("T", vec![Row::blank(RowId::from("a"))]);
+        for msg in [
+            ServerMsg::Snapshot {
+                seq: 9,
+                doc: Doc::from_plan(&plan),
+            },
+            ServerMsg::Error {
+                code: ErrorCode::PlanFull,
+                batch: Some(3),
+                message: "full".into(),
+            },
+        ] {
+            assert_eq!(decode::<ServerMsg>(&encode(&msg)), Some(msg));
+        }
+        assert_eq!(decode::<ClientMsg>(b"\xff\xff garbage"), None);
+    }
+
+    #[test]
+    fn close_codes_map_back_and_say_whether_to_retry() {
+        for code in ErrorCode::ALL {
+            if let Some(close) = code.close_code() {
+                assert!((4000..5000).contains(&close));
+                assert_eq!(ErrorCode::from_close_code(close), Some(code));
+            }
+            assert!(code.explain().ends_with('.'));
+        }
+        assert_eq!(ErrorCode::Revoked.retry(), Retry::Never);
+        assert_eq!(ErrorCode::Unavailable.retry(), Retry::Later);
+    }
+}

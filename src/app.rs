@@ -35,6 +35,8 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=EditorPage/>
+                // An edit link: the editor, which joins the plan (the secret is after `#`).
+                <Route path=path!("/e/:id") view=EditorPage/>
                 // Async: the whole page (and its 404 / 410 status) is ready before it is sent.
                 <Route path=path!("/s/:id") view=SharePage ssr=SsrMode::Async/>
             </Routes>

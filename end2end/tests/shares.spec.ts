@@ -15,7 +15,7 @@ async function stranger(browser: Browser, guard: ConsoleGuard): Promise<Page> {
 async function createLink(editor: Editor): Promise<string> {
   const page = editor.page;
   await page.getByRole('button', { name: 'Share…' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Share a read-only link' });
+  const dialog = page.getByRole('dialog', { name: 'Share', exact: true });
   await dialog.getByRole('button', { name: 'Create link' }).click();
   const url = await dialog.locator('#share-url').inputValue();
   expect(url).toMatch(/\/s\/[A-Za-z0-9_-]{22}$/);
@@ -68,7 +68,7 @@ test.describe('share links', () => {
     await editor.set(1, 'item', 'Version two');
     await editor.reload();
     await editor.page.getByRole('button', { name: 'Shared ✓' }).click();
-    const dialog = editor.page.getByRole('dialog', { name: 'Share a read-only link' });
+    const dialog = editor.page.getByRole('dialog', { name: 'Share', exact: true });
     await expect(dialog.locator('#share-url')).toHaveValue(url);
     await dialog.getByRole('button', { name: 'Update link' }).click();
     await expect(dialog.getByRole('status')).toContainText('now shows the plan');

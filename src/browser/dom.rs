@@ -211,3 +211,42 @@ pub fn next_task(f: impl FnOnce() + 'static) {
         channel.port1().set_onmessage(None);
     }
 }
+
+/// A small value this browser remembers for every tab (the display name).
+pub fn local_get(key: &str) -> Option<String> {
+    web_sys::window()?
+        .local_storage()
+        .ok()??
+        .get_item(key)
+        .ok()?
+}
+
+pub fn local_set(key: &str, value: &str) {
+    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = storage.set_item(key, value);
+    }
+}
+
+/// The page's path (`/e/abc`).
+pub fn path() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_default()
+}
+
+/// The page's fragment, `#` included (empty when there is none).
+pub fn hash() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default()
+}
+
+/// Calls `f` on every `event` of the window, for the page's lifetime.
+pub fn on_window(event: &str, f: impl Fn() + 'static) {
+    use wasm_bindgen::closure::Closure;
+    if let Some(window) = web_sys::window() {
+        let handler = Closure::<dyn Fn()>::new(f);
+        let _ = window.add_event_listener_with_callback(event, handler.as_ref().unchecked_ref());
+        handler.forget();
+    }
+}

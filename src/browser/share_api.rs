@@ -88,3 +88,36 @@ pub async fn revoke(id: &str, token: &str) -> Result<(), ShareError> {
         _ => Err(failure(response).await),
     }
 }
+
+#[derive(Deserialize)]
+pub struct EditLink {
+    pub edit_token: String,
+    pub edit_url: String,
+}
+
+/// Turns editing on for a share (or replaces its edit link): the new link's secret.
+pub async fn enable_editing(id: &str, owner_token: &str) -> Result<EditLink, ShareError> {
+    let response = gloo_net::http::Request::post(&format!("/api/shares/{id}/edit"))
+        .header("Authorization", &format!("Bearer {owner_token}"))
+        .send()
+        .await
+        .map_err(|_| offline())?;
+    if response.ok() {
+        response.json::<EditLink>().await.map_err(|_| offline())
+    } else {
+        Err(failure(response).await)
+    }
+}
+
+/// Turns editing off: every edit link of the share stops working.
+pub async fn disable_editing(id: &str, owner_token: &str) -> Result<(), ShareError> {
+    let response = gloo_net::http::Request::delete(&format!("/api/shares/{id}/edit"))
+        .header("Authorization", &format!("Bearer {owner_token}"))
+        .send()
+        .await
+        .map_err(|_| offline())?;
+    match response.status() {
+        204 | 404 | 410 => Ok(()),
+        _ => Err(failure(response).await),
+    }
+}

@@ -673,6 +673,35 @@ impl Doc {
         }
     }
 
+    /// A document nothing was written to (a live plan before the server's copy arrives).
+    pub fn empty() -> Doc {
+        Doc {
+            title: Reg::unset(String::new()),
+            rows: BTreeMap::new(),
+        }
+    }
+
+    /// The writes that turn the server's copy of this plan, built from what was published
+    /// (`from_plan`: unedited stamps), into this document: every register written again at
+    /// `stamp`, each Notes cell as one version that has seen the published text.
+    pub fn published_ops(&self, stamp: Stamp) -> Vec<Op> {
+        let mut ops: Vec<Op> = self
+            .ops()
+            .into_iter()
+            .filter(|op| !matches!(op, Op::Notes { .. }))
+            .map(|op| op.restamped(stamp))
+            .collect();
+        for (id, r) in &self.rows {
+            let mut version = r.notes.write(r.notes.text().to_owned(), stamp);
+            add_seen(&mut version.seen, Stamp::BASE);
+            ops.push(Op::Notes {
+                row: id.clone(),
+                version,
+            });
+        }
+        ops
+    }
+
     /// The plan as people see it: the live rows in order.
     pub fn plan(&self) -> Plan {
         Plan::new(self.title.value.clone(), self.live_rows())

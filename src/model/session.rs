@@ -88,6 +88,11 @@ pub struct Session {
     /// This tab's clock; its replica id tells this tab's writes from everyone else's.
     clock: Clock,
     now_ms: u64,
+    /// Batch ids: a random base per session plus a counter. Two tabs share a live plan's
+    /// stored queue, and the server applies a batch id once, so ids come from the tab,
+    /// never from the queue, and are never reused.
+    batch_base: u64,
+    batches: u64,
 }
 
 impl Session {
@@ -101,6 +106,8 @@ impl Session {
             ids: IdGen::new(seed),
             clock: Clock::new(replica),
             now_ms: 0,
+            batch_base: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) & !0xF_FFFF,
+            batches: 0,
         }
     }
 
@@ -414,6 +421,52 @@ impl Session {
         self.pending.push(Change::SetLive(plan.clone()));
     }
 
+    /// Makes `plan` live when its owner turns editing on: the server's copy was built
+    /// from the published plan, so every register of this copy is queued, written anew,
+    /// and wins over it. Until the server's copy arrives (`on_snapshot`) this copy is
+    /// shown as it is.
+    pub fn publish_live(&mut self, plan: &PlanId, share: String, token: String) {
+        let stamp = self.clock.tick(self.now_ms);
+        let replica = self.clock.replica;
+        let Some(entry) = self.workspace.entry_mut(plan) else {
+            return;
+        };
+        let mut sync = SyncState::new(Doc::empty(), 0, replica);
+        sync.local(entry.doc.published_ops(stamp));
+        entry.doc = sync.view();
+        entry.plan = entry.doc.plan();
+        entry.live = Some(LiveLink { share, token, sync });
+        self.pending.push(Change::SetLive(plan.clone()));
+    }
+
+    /// A new secret for a live plan (the owner replaced the edit link).
+    pub fn set_live_token(&mut self, plan: &PlanId, token: String) {
+        if let Some(live) = self.live_mut(plan) {
+            live.token = token;
+            self.pending.push(Change::SetLive(plan.clone()));
+        }
+    }
+
+    /// Drops a batch the server refused for good (it would take the plan past its
+    /// limits); what it wrote disappears from this copy.
+    pub fn refused(&mut self, plan: &PlanId, batch: u64) -> Remote {
+        let Some(entry) = self.workspace.entry_mut(plan) else {
+            return Remote::Nothing;
+        };
+        let Some(live) = entry.live.as_mut() else {
+            return Remote::Nothing;
+        };
+        let before = live.sync.pending.len();
+        live.sync.pending.retain(|b| b.id != batch);
+        if live.sync.pending.len() == before {
+            return Remote::Nothing;
+        }
+        let update = Update::Rebuild;
+        let remote = settle(entry, update);
+        self.pending.push(Change::Edit(plan.clone()));
+        remote
+    }
+
     /// Adds a live plan joined through an edit link (or finds the one already here) and
     /// returns its id.
     pub fn join(&mut self, share: &str, token: String, doc: Doc, seq: u64) -> PlanId {
@@ -463,7 +516,11 @@ impl Session {
 
     /// The next batch of this tab's writes to send, if any (`max_ops` at most).
     pub fn outgoing(&mut self, plan: &PlanId, max_ops: usize) -> Option<Batch> {
-        let batch = self.live_mut(plan)?.sync.seal(max_ops)?;
+        let id = self.batch_base.wrapping_add(self.batches);
+        let sync = &mut self.live_mut(plan)?.sync;
+        sync.next_batch = id;
+        let batch = sync.seal(max_ops)?;
+        self.batches += 1;
         self.pending.push(Change::Edit(plan.clone()));
         Some(batch)
     }
@@ -1064,6 +1121,65 @@ mod tests {
         assert!(old_tab.live(&main()).is_some());
         assert_eq!(owner_of(&old_tab, 0), "typed in the old tab");
         assert_eq!(old_tab.waiting(&main()), 1);
+    }
+
+    #[test]
+    fn two_tabs_of_one_live_plan_never_reuse_a_batch_id() {
+        let mut a = Session::new(session().workspace().clone(), 3 << 32);
+        let server = crate::model::Doc::from_plan(&session().plan(&main()).unwrap().clone());
+        a.go_live(&main(), "s".into(), "t".into(), server, 0);
+        // The second tab starts from what the first one stored.
+        let mut b = Session::new(a.workspace().clone(), 4 << 32);
+        a.set_time(1_000);
+        b.set_time(1_000);
+        set_owner(&mut a, "a", "from a");
+        set_owner(&mut b, "b", "from b");
+        let from_a = a.outgoing(&main(), 100).unwrap();
+        let from_b = b.outgoing(&main(), 100).unwrap();
+        assert_ne!(from_a.id, from_b.id);
+        a.adopt(b.workspace().clone());
+        let ids: Vec<u64> = a.unacknowledged(&main()).iter().map(|b| b.id).collect();
+        assert!(
+            ids.contains(&from_a.id) && ids.contains(&from_b.id),
+            "{ids:?}"
+        );
+        set_owner(&mut a, "c", "again");
+        assert!(!ids.contains(&a.outgoing(&main(), 100).unwrap().id));
+    }
+
+    #[test]
+    fn turning_editing_on_makes_the_server_copy_this_one() {
+        let mut s = Session::new(session().workspace().clone(), 3 << 32);
+        let published = s.plan(&main()).unwrap().clone();
+        s.set_time(1_000);
+        set_owner(&mut s, "a", "after publishing");
+        type_into(&mut s, "b", "notes after publishing");
+        let before = s.plan(&main()).unwrap().clone();
+        s.set_time(2_000);
+        s.publish_live(&main(), "s".into(), "t".into());
+        assert_eq!(
+            s.plan(&main()).unwrap(),
+            &before,
+            "nothing changes on screen"
+        );
+        let r = s.on_snapshot(&main(), 0, crate::model::Doc::from_plan(&published));
+        assert_eq!(r, Remote::Rebuild);
+        assert_eq!(
+            s.plan(&main()).unwrap(),
+            &before,
+            "this copy wins over the published one"
+        );
+        let doc = &s.entry(&main()).unwrap().doc;
+        assert!(doc.rows.values().all(|r| !r.notes.in_conflict()));
+        // The server, taking the queued writes, ends where this copy is.
+        let mut server = crate::model::Doc::from_plan(&published);
+        for batch in std::iter::from_fn(|| s.outgoing(&main(), 50)) {
+            for op in &batch.ops {
+                server.apply(op);
+            }
+        }
+        assert_eq!(server.plan(), before);
+        assert_eq!(server.checksum(), s.entry(&main()).unwrap().doc.checksum());
     }
 
     #[test]

@@ -1,4 +1,6 @@
 use super::faq_list::FaqList;
+use super::live_bar::LiveBar;
+use super::notes_versions::NotesVersions;
 use super::notice_banner::NoticeBanner;
 use super::plan_context::{provide_plan_context, use_plan};
 use super::plan_switcher::PlanSwitcher;
@@ -24,6 +26,7 @@ pub fn EditorPage() -> impl IntoView {
         untrack(|| {
             ctx.load_from_storage();
             shortcuts::install(ctx);
+            ctx.live.start(ctx);
         });
         // Ready once every stored row is on the page (the table adds long plans in steps).
         set_timeout(move || ctx.loaded.set(true), Duration::ZERO);
@@ -49,6 +52,7 @@ pub fn EditorPage() -> impl IntoView {
                 <h1>{PAGE_TITLE}</h1>
                 <p class="lead">{INTRO}</p>
             </div>
+            <EditLinkNoScript/>
             <NoticeBanner/>
             <div class="layout">
                 <section class="plan" id="plan" aria-label="Plan">
@@ -56,11 +60,13 @@ pub fn EditorPage() -> impl IntoView {
                         <PlanTitle/>
                         <PlanSwitcher/>
                     </div>
+                    <LiveBar/>
                     <Toolbar/>
                     <ReadinessSummary/>
                     <TableFilters/>
                     <PlanTable/>
                     <KeyboardHelp/>
+                    <NotesVersions/>
                 </section>
                 <aside class="guidance">
                     <FaqList/>
@@ -94,6 +100,31 @@ fn PlanTitle() -> impl IntoView {
             />
         </div>
     }
+}
+
+/// On an edit link (`/e/{share}`): without JavaScript, say that editing needs it and
+/// link the read-only view.
+#[component]
+fn EditLinkNoScript() -> impl IntoView {
+    let params = leptos_router::hooks::use_params_map();
+    let share = params.with_untracked(|p| p.get("id"));
+    share
+        .and_then(|id| crate::shared::ShareId::parse(&id))
+        .map(|id| {
+            let view_url = format!("/s/{id}");
+            view! {
+                <noscript>
+                    <div class="notice" role="alert">
+                        <p>
+                            "This is an edit link: editing a plan together needs JavaScript, "
+                            "which is off in this browser. You can still "
+                            <a href=view_url>"view the plan read-only"</a>
+                            " (if its owner shares it)."
+                        </p>
+                    </div>
+                </noscript>
+            }
+        })
 }
 
 #[component]

@@ -1,10 +1,11 @@
 //! The editor state that components share: the model session, one signal per cell (so a
 //! keystroke re-renders one cell, not the table), and persistence to local storage.
 
+use super::live_sync::LiveSync;
 use crate::browser::{dom, storage};
 use crate::model::{
-    clean_text, Edit, Field, IdGen, OwnedShare, Plan, PlanId, Priority, Readiness, Row, RowId,
-    Session, Status, TableView, ViewSpec, Workspace, MAX_TITLE_CHARS,
+    clean_text, Edit, Field, IdGen, OwnedShare, Plan, PlanId, Priority, Readiness, Remote, Row,
+    RowId, Session, Status, TableView, ViewSpec, Workspace, MAX_TITLE_CHARS,
 };
 use leptos::prelude::*;
 use std::collections::HashMap;
@@ -53,6 +54,8 @@ pub struct RowCells {
     pub owner: ArcRwSignal<String>,
     pub status: ArcRwSignal<Status>,
     pub notes: ArcRwSignal<String>,
+    /// How many versions the Notes cell holds (more than one: people wrote it at once).
+    pub versions: ArcRwSignal<u8>,
 }
 
 fn set_if_changed<T>(signal: &ArcRwSignal<T>, value: &T)
@@ -75,6 +78,7 @@ impl RowCells {
             owner: ArcRwSignal::new(row.owner.clone()),
             status: ArcRwSignal::new(row.status),
             notes: ArcRwSignal::new(row.notes.clone()),
+            versions: ArcRwSignal::new(1),
         }
     }
 
@@ -156,6 +160,10 @@ pub struct PlanContext {
     pub loaded: RwSignal<bool>,
     /// Whether every row is on the page (the table adds long plans in steps).
     pub fully_rendered: RwSignal<bool>,
+    /// The connection of a plan edited together.
+    pub live: LiveSync,
+    /// The row whose Notes versions the user is choosing between.
+    pub notes_choice: RwSignal<Option<RowId>>,
 }
 
 /// Provides the editor state for `plan`. With `read_only`, nothing is stored or edited.
@@ -207,6 +215,8 @@ pub fn provide_plan_context(plan: Plan, read_only: bool) -> PlanContext {
         readiness,
         loaded: RwSignal::new(false),
         fully_rendered: RwSignal::new(true),
+        live: LiveSync::new(),
+        notes_choice: RwSignal::new(None),
     };
     provide_context(ctx);
     super::grid::provide_grid(ctx);
@@ -253,6 +263,7 @@ impl PlanContext {
                     None => self.sync(),
                 }
                 self.schedule_save();
+                self.live.local_change(*self);
                 true
             }
             Some(Ok(false)) | None => false,
@@ -500,6 +511,7 @@ impl PlanContext {
             dom::tab_set(TAB_ACTIVE_KEY, id.as_str());
             self.sync();
             self.schedule_save();
+            self.live.follow(*self);
             self.announce(format!("Opened \"{}\".", self.title.get_untracked()));
         }
     }
@@ -533,6 +545,7 @@ impl PlanContext {
         dom::tab_set(TAB_ACTIVE_KEY, self.active().as_str());
         self.sync();
         self.schedule_save();
+        self.live.follow(*self);
         self.announce(format!("Deleted \"{title}\"."));
     }
 
@@ -579,6 +592,7 @@ impl PlanContext {
             Some(_) => {
                 self.sync();
                 self.schedule_save();
+                self.live.local_change(*self);
                 self.announce(if undo { "Undone." } else { "Redone." }.into());
             }
             None => self.announce(if undo {
@@ -616,6 +630,7 @@ impl PlanContext {
             self.rows.with_untracked(|rows| {
                 if let Some(cells) = rows.iter().find(|c| &c.id == id) {
                     cells.update_from(&row);
+                    set_if_changed(&cells.versions, &self.versions_of(id));
                 }
             });
         }
@@ -675,7 +690,59 @@ impl PlanContext {
                 .collect();
             self.rows.set(next);
         }
+        self.sync_versions();
         self.sync_history();
+    }
+
+    /// How many Notes versions the row holds (1 unless people wrote them at once).
+    fn versions_of(&self, id: &RowId) -> u8 {
+        let active = self.active();
+        self.session.with_value(|s| {
+            s.entry(&active)
+                .and_then(|e| e.doc.row(id))
+                .map_or(1, |r| r.notes.versions.len().min(255) as u8)
+        })
+    }
+
+    fn sync_versions(&self) {
+        let active = self.active();
+        self.session.with_value(|s| {
+            let Some(entry) = s.entry(&active) else {
+                return;
+            };
+            self.rows.with_untracked(|rows| {
+                for cells in rows {
+                    let n = entry
+                        .doc
+                        .row(&cells.id)
+                        .map_or(1, |r| r.notes.versions.len().min(255) as u8);
+                    set_if_changed(&cells.versions, &n);
+                }
+            });
+        });
+    }
+
+    /// The texts of a Notes cell written at once by several people, latest first.
+    pub fn notes_versions(&self, id: &RowId) -> Vec<String> {
+        let active = self.active();
+        self.session.with_value(|s| {
+            s.entry(&active)
+                .and_then(|e| e.doc.row(id))
+                .map(|r| r.notes.versions.iter().map(|v| v.text.clone()).collect())
+                .unwrap_or_default()
+        })
+    }
+
+    /// Keeps one text for a Notes cell that holds several versions (one of them, or a
+    /// merge), written over all of them.
+    pub fn resolve_notes(&self, id: &RowId, text: String) {
+        let active = self.active();
+        if self.update_session(|s| s.resolve_notes(&active, id, text)) {
+            self.sync_row(id);
+            self.schedule_save();
+            self.live.local_change(*self);
+            self.announce("Notes kept.".into());
+        }
     }
 
     fn sync_history(&self) {
@@ -691,6 +758,103 @@ impl PlanContext {
         }
     }
 
+    // ----- plans edited together (the sync client calls these) -----
+
+    pub(super) fn with_session<T>(&self, f: impl FnOnce(&Session) -> T) -> T {
+        self.session.with_value(f)
+    }
+
+    pub(super) fn update_session<T>(&self, f: impl FnOnce(&mut Session) -> T) -> T {
+        let now = dom::now_ms() as u64;
+        let mut out = None;
+        self.session.update_value(|s| {
+            s.set_time(now);
+            out = Some(f(s));
+        });
+        out.expect("update_value runs its closure")
+    }
+
+    /// Shows what a message from the server changed, and stores it.
+    pub(super) fn after_remote(&self, remote: Remote) {
+        if remote != Remote::Nothing {
+            self.sync();
+        }
+        self.schedule_save();
+    }
+
+    /// The server refused a batch for good (the shared plan is full): what it wrote is
+    /// kept in a private copy, then taken out of the shared one.
+    pub(super) fn keep_refused(&self, plan: &PlanId, batch: u64, why: &str) {
+        let Some(mut copy) = self.session.with_value(|s| s.plan(plan).cloned()) else {
+            return;
+        };
+        let remote = self.update_session(|s| s.refused(plan, batch));
+        if remote == Remote::Nothing {
+            return;
+        }
+        copy.title = clean_text(&format!("{} (my rows)", copy.title), MAX_TITLE_CHARS);
+        let title = copy.title.clone();
+        self.session.update_value(|s| {
+            s.add_plan(copy);
+        });
+        self.after_remote(remote);
+        self.notice.set(Some(Notice {
+            text: format!(
+                "{why} Nothing is lost: the plan as you had it is kept as \"{title}\" in your plans."
+            ),
+            backup: None,
+        }));
+    }
+
+    /// The plan is no longer edited together (editing was turned off, the link replaced
+    /// or the share taken down): it stays here as a private plan.
+    pub(super) fn end_live(&self, plan: &PlanId, why: &str) {
+        self.session.update_value(|s| s.leave_live(plan));
+        self.sync();
+        self.schedule_save();
+        let title = self
+            .session
+            .with_value(|s| s.plan(plan).map(|p| p.title.clone()))
+            .unwrap_or_default();
+        self.notice.set(Some(Notice {
+            text: format!("\"{title}\": {why}"),
+            backup: None,
+        }));
+    }
+
+    /// Turns on editing for the open plan with this edit link's secret (the owner).
+    pub fn go_live(&self, share: String, token: String) {
+        let active = self.active();
+        let already = self.session.with_value(|s| s.live(&active).is_some());
+        if already {
+            self.update_session(|s| s.set_live_token(&active, token));
+        } else {
+            self.update_session(|s| s.publish_live(&active, share, token));
+        }
+        self.sync();
+        self.schedule_save();
+        self.live.follow(*self);
+    }
+
+    /// Turns editing off for the open plan here (the owner did it).
+    pub fn stop_live(&self) {
+        let active = self.active();
+        self.session.update_value(|s| s.leave_live(&active));
+        self.sync();
+        self.schedule_save();
+        self.live.follow(*self);
+    }
+
+    /// The open plan's edit link, when it is edited together: its share and its address.
+    pub fn edit_link(&self) -> Option<(String, String)> {
+        let active = self.active();
+        let (share, token) = self
+            .session
+            .with_value(|s| s.live(&active).map(|l| (l.share.clone(), l.token.clone())))?;
+        let origin = dom::origin().unwrap_or_default();
+        Some((share.clone(), format!("{origin}/e/{share}#{token}")))
+    }
+
     // ----- persistence (browser only: called from effects and event handlers) -----
 
     /// Reads the stored workspace once after hydration and starts saving.
@@ -699,6 +863,11 @@ impl PlanContext {
         let me = format!("tab-{:x}", seed & 0xffff_ffff_ffff);
         let mut ids = IdGen::new(seed);
         self.persist.update_value(|p| p.me = me);
+        // The server render's session has a fixed seed: this tab gets its own replica id
+        // and batch ids, whatever is stored.
+        self.session.update_value(|s| {
+            *s = Session::new(s.workspace().clone(), seed.rotate_left(17));
+        });
         match storage::load(&mut ids, dom::now_ms()) {
             storage::Loaded::Nothing => {
                 self.persist.update_value(|p| p.enabled = true);
@@ -772,7 +941,7 @@ impl PlanContext {
         }
     }
 
-    fn schedule_save(&self) {
+    pub(super) fn schedule_save(&self) {
         let skip = self.persist.with_value(|p| p.scheduled || !p.enabled);
         if skip {
             return;
@@ -833,6 +1002,7 @@ impl PlanContext {
         });
         self.session.update_value(|s| s.adopt(envelope.workspace));
         self.sync();
+        self.live.follow(*self);
     }
 
     /// Handles another tab's write to the workspace key.

@@ -21,6 +21,7 @@ pub fn PlanRow(index: Signal<usize>, cells: RowCells) -> impl IntoView {
     let owner = RwSignal::from(cells.owner);
     let status = RwSignal::from(cells.status);
     let notes = RwSignal::from(cells.notes);
+    let versions = RwSignal::from(cells.versions);
     let marks = RwSignal::from(cells.marks);
     let hidden = {
         let id = id.clone();
@@ -44,6 +45,7 @@ pub fn PlanRow(index: Signal<usize>, cells: RowCells) -> impl IntoView {
                                 owner,
                                 status: status.get(),
                                 notes,
+                                versions: versions.get(),
                                 read_only,
                             })
                         })
@@ -76,6 +78,8 @@ pub struct RowText<'a> {
     pub owner: &'a str,
     pub status: Status,
     pub notes: &'a str,
+    /// Notes versions held (more than one: written at once by several people).
+    pub versions: u8,
     pub read_only: bool,
 }
 
@@ -155,6 +159,11 @@ pub fn row_html(row: &RowText) -> String {
     out.push_str(row.status.as_str());
     out.push_str("</span></td><td role=\"gridcell\" data-col=\"notes\">");
     escape_into(&mut out, row.notes);
+    if row.versions > 1 && !row.read_only {
+        out.push_str("<button type=\"button\" class=\"versions-badge\" data-versions=\"\">");
+        out.push_str(&row.versions.to_string());
+        out.push_str(" versions</button>");
+    }
     out.push_str("</td>");
     out
 }
@@ -303,6 +312,7 @@ mod tests {
             owner: "Ana",
             status: Status::InProgress,
             notes,
+            versions: 1,
             read_only: false,
         }
     }
@@ -334,6 +344,19 @@ mod tests {
         for col in ["item", "category", "priority", "owner", "status", "notes"] {
             assert!(html.contains(&format!("data-col=\"{col}\"")), "{col}");
         }
+    }
+
+    #[test]
+    fn notes_written_at_once_offer_their_versions() {
+        assert!(!row_html(&text("a", "b")).contains("versions"));
+        let html = row_html(&RowText {
+            versions: 2,
+            ..text("a", "b")
+        });
+        assert!(
+            html.contains("data-versions=\"\">2 versions</button></td>"),
+            "{html}"
+        );
     }
 
     #[test]

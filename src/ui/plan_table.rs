@@ -132,6 +132,16 @@ pub fn PlanTable() -> impl IntoView {
             if let Some(faq) = link.get_attribute("data-faq") {
                 crate::browser::dom::open_faq(&faq);
             }
+        } else if let Some(button) = el.closest("button[data-versions]").ok().flatten() {
+            let row = button
+                .closest("tr[data-row-id]")
+                .ok()
+                .flatten()
+                .and_then(|tr| tr.get_attribute("data-row-id"));
+            if let Some(row) = row {
+                ev.stop_propagation();
+                ctx.notes_choice.set(Some(crate::model::RowId(row)));
+            }
         } else if let Some(button) = el.closest("button[data-advice]").ok().flatten() {
             let row = button
                 .closest("tr[data-row-id]")

@@ -1,3 +1,4 @@
+use super::live_sync::Link;
 use super::plan_context::{use_plan, SaveState};
 use crate::browser::dom;
 use leptos::prelude::*;
@@ -16,7 +17,7 @@ pub fn SaveIndicator() -> impl IntoView {
             on_cleanup(move || handle.clear());
         }
     });
-    let text = move || match ctx.save_state.get() {
+    let saved_text = move || match ctx.save_state.get() {
         SaveState::Starting => String::new(),
         SaveState::Ready => "Edits are saved in this browser".into(),
         SaveState::Saved { at_ms } => {
@@ -32,11 +33,21 @@ pub fn SaveIndicator() -> impl IntoView {
             tab. Reload this page to keep editing."
             .into(),
     };
+    let live = ctx.live;
+    let text = move || {
+        if live.shared.get() {
+            if let Some(text) = live_text(live.link.get(), live.waiting.get()) {
+                return text;
+            }
+        }
+        saved_text()
+    };
     let warning = move || {
-        matches!(
-            ctx.save_state.get(),
-            SaveState::Failed(_) | SaveState::Unavailable(_) | SaveState::NewerVersion
-        )
+        (live.shared.get() && live.link.get() == Link::Offline)
+            || matches!(
+                ctx.save_state.get(),
+                SaveState::Failed(_) | SaveState::Unavailable(_) | SaveState::NewerVersion
+            )
     };
     view! {
         <p class="save-indicator" class:warning=warning data-testid="save-indicator">
@@ -48,6 +59,29 @@ pub fn SaveIndicator() -> impl IntoView {
             </p>
         </noscript>
     }
+}
+
+/// What the indicator says about a plan edited together (`None`: say how it is saved).
+fn live_text(link: Link, waiting: usize) -> Option<String> {
+    let changes = |n: usize| {
+        if n == 1 {
+            "1 change".to_owned()
+        } else {
+            format!("{n} changes")
+        }
+    };
+    Some(match (link, waiting) {
+        (Link::Off, _) => return None,
+        (Link::Online, 0) => "Synced".into(),
+        (Link::Online, n) => format!("{} waiting to sync", changes(n)),
+        (Link::Connecting, 0) => "Connecting…".into(),
+        (Link::Connecting, n) => format!("Connecting… {} waiting to sync", changes(n)),
+        (Link::Offline, 0) => "Offline — changes are kept in this browser".into(),
+        (Link::Offline, n) => format!(
+            "Offline — changes are kept in this browser ({} waiting to sync)",
+            changes(n)
+        ),
+    })
 }
 
 /// "just now", "4 s ago", "3 min ago", "2 h ago", "5 d ago".
@@ -64,6 +98,28 @@ fn ago(ms: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_shared_plan_says_whether_it_is_synced() {
+        use super::{live_text, Link};
+        assert_eq!(live_text(Link::Off, 3), None);
+        assert_eq!(live_text(Link::Online, 0).unwrap(), "Synced");
+        assert_eq!(
+            live_text(Link::Online, 3).unwrap(),
+            "3 changes waiting to sync"
+        );
+        assert_eq!(
+            live_text(Link::Online, 1).unwrap(),
+            "1 change waiting to sync"
+        );
+        assert_eq!(
+            live_text(Link::Offline, 0).unwrap(),
+            "Offline — changes are kept in this browser"
+        );
+        assert!(live_text(Link::Offline, 2)
+            .unwrap()
+            .contains("2 changes waiting to sync"));
+    }
+
     #[test]
     fn ago_reads_naturally() {
         assert_eq!(super::ago(-5.0), "just now");

@@ -130,11 +130,12 @@ pub fn ShareDialog() -> impl IntoView {
 
     view! {
         <button type="button" class="button" on:click=open aria-haspopup="dialog">
-            {move || if ctx.share.with(Option::is_some) { "Shared ✓" } else { "Share…" }}
+            {move || if ctx.share.with(Option::is_some) || ctx.live.shared.get() { "Shared ✓" } else { "Share…" }}
         </button>
         <dialog node_ref=dialog class="dialog share-dialog" aria-labelledby="share-title">
             <form method="dialog">
-                <h2 id="share-title">"Share a read-only link"</h2>
+                <h2 id="share-title">"Share"</h2>
+                <h3>"Can view"</h3>
                 {move || match ctx.share.get() {
                     None => view! {
                         <p>
@@ -155,13 +156,18 @@ pub fn ShareDialog() -> impl IntoView {
                             <button type="button" class="button" on:click=copy_link>"Copy link"</button>
                         </div>
                         <p class="hint">
-                            {published}
-                            " Edits you make here appear on the link when you update it."
+                            {move || if ctx.live.shared.get() {
+                                "The plan is edited together: this link always shows it as it is now.".to_owned()
+                            } else {
+                                format!("{} Edits you make here appear on the link when you update it.", published().unwrap_or_default())
+                            }}
                         </p>
                         <div class="dialog-actions start">
-                            <button type="button" class="button primary" on:click=update aria-disabled=disabled>
-                                "Update link"
-                            </button>
+                            <Show when=move || !ctx.live.shared.get()>
+                                <button type="button" class="button primary" on:click=update aria-disabled=disabled>
+                                    "Update link"
+                                </button>
+                            </Show>
                             <a class="button" href=share.url.clone() target="_blank" rel="noopener">"Open"</a>
                             <button type="button" class="button danger" on:click=revoke aria-disabled=disabled>
                                 {move || if confirm_revoke.get() { "Yes, revoke the link" } else { "Revoke" }}
@@ -173,11 +179,163 @@ pub fn ShareDialog() -> impl IntoView {
                     }
                         .into_any(),
                 }}
+                <EditLinkSection busy message/>
                 <p class="share-message" role="status">{move || message.get()}</p>
                 <div class="dialog-actions">
                     <button type="submit" class="button" value="close">"Close"</button>
                 </div>
             </form>
         </dialog>
+    }
+}
+
+/// "Can edit": turn on editing through an edit link, copy it, replace it, turn it off.
+#[component]
+fn EditLinkSection(busy: RwSignal<bool>, message: RwSignal<String>) -> impl IntoView {
+    let ctx = use_plan();
+    let confirm_off = RwSignal::new(false);
+    // Turns editing on (creating the view link first when there is none), or replaces
+    // the edit link.
+    let enable = move |replace: bool| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        confirm_off.set(false);
+        spawn_local(async move {
+            let share = match ctx.share.get_untracked() {
+                Some(share) => Ok(share),
+                None => {
+                    let plan_id = ctx.active();
+                    let plan = ctx.snapshot();
+                    share_api::create(&plan).await.map(|created| {
+                        let share = OwnedShare {
+                            plan: plan_id,
+                            id: created.id,
+                            url: created.url,
+                            owner_token: created.owner_token,
+                            published_at: dom::now_rfc3339(),
+                        };
+                        ctx.remember_share(share.clone());
+                        share
+                    })
+                }
+            };
+            let result = match share {
+                Ok(share) => share_api::enable_editing(&share.id, &share.owner_token)
+                    .await
+                    .map(|link| (share.id, link)),
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok((id, link)) => {
+                    ctx.go_live(id, link.edit_token);
+                    message.set(if replace {
+                        "A new edit link is ready. The old one stopped working: whoever used it keeps a private copy.".into()
+                    } else {
+                        "Editing is on. Copy the edit link and send it to the people who should edit the plan with you.".into()
+                    });
+                }
+                Err(e) if matches!(e.status, Some(404 | 410)) => {
+                    if let Some(share) = ctx.share.get_untracked() {
+                        ctx.forget_share(&share.plan);
+                    }
+                    message.set(format!("{} Create a new link to share again.", e.message));
+                }
+                Err(e) => message.set(e.message),
+            }
+            busy.set(false);
+        });
+    };
+    let turn_off = move |_| {
+        let Some(share) = ctx.share.get_untracked() else {
+            return;
+        };
+        if !confirm_off.get_untracked() {
+            confirm_off.set(true);
+            return;
+        }
+        busy.set(true);
+        spawn_local(async move {
+            match share_api::disable_editing(&share.id, &share.owner_token).await {
+                Ok(()) => {
+                    ctx.stop_live();
+                    message.set(
+                        "Editing is off. Everyone who had the edit link keeps a private copy; the plan here is yours alone again.".into(),
+                    );
+                }
+                Err(e) => message.set(e.message),
+            }
+            confirm_off.set(false);
+            busy.set(false);
+        });
+    };
+    let copy_edit_link = move |_| {
+        let Some((_, url)) = ctx.edit_link() else {
+            return;
+        };
+        spawn_local(async move {
+            match clipboard::copy_text_and_html(&url, &url).await {
+                Ok(()) => message.set("Edit link copied.".into()),
+                Err(why) => message.set(format!(
+                    "Copying failed: {why}. Select the link and copy it."
+                )),
+            }
+        });
+    };
+    let disabled = move || busy.get().to_string();
+    let owner = move || ctx.share.with(Option::is_some);
+    view! {
+        <h3>"Can edit"</h3>
+        {move || match ctx.live.shared.get().then(|| ctx.edit_link()).flatten() {
+            Some((share, url)) => view! {
+                <label for="edit-url">"Edit link"</label>
+                <div class="formula-row">
+                    <input id="edit-url" class="formula" type="text" readonly value=url/>
+                    <button type="button" class="button" on:click=copy_edit_link>"Copy edit link"</button>
+                </div>
+                <p class="hint">
+                    "Anyone with this link can change the plan; everyone sees every change as it is made. "
+                    "Send it only to the people who should edit."
+                </p>
+                {move || (!owner()).then(|| {
+                    let view_url = format!("/s/{share}");
+                    view! {
+                        <p class="hint">
+                            "This plan was shared with you. A read-only view: "
+                            <a href=view_url.clone() target="_blank" rel="noopener">{view_url.clone()}</a>
+                        </p>
+                    }
+                })}
+                <Show when=owner>
+                    <div class="dialog-actions start">
+                        <button type="button" class="button" on:click=move |_| enable(true) aria-disabled=disabled>
+                            "New edit link"
+                        </button>
+                        <button type="button" class="button danger" on:click=turn_off aria-disabled=disabled>
+                            {move || if confirm_off.get() { "Yes, turn editing off" } else { "Turn editing off" }}
+                        </button>
+                    </div>
+                    {move || confirm_off.get().then(|| view! {
+                        <p class="dialog-error">
+                            "Turning editing off disconnects everyone who edits through the link. They keep a private copy."
+                        </p>
+                    })}
+                </Show>
+            }
+                .into_any(),
+            _ => view! {
+                <p>
+                    "Turn on editing to get an edit link: the people you send it to edit this plan with you, "
+                    "live, and keep editing offline."
+                </p>
+                <div class="dialog-actions start">
+                    <button type="button" class="button primary" on:click=move |_| enable(false) aria-disabled=disabled>
+                        "Turn on editing"
+                    </button>
+                </div>
+            }
+                .into_any(),
+        }}
     }
 }

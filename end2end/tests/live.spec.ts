@@ -1,0 +1,130 @@
+import { test, expect, Editor, type ConsoleGuard } from './fixtures';
+import type { Browser, BrowserContext, Page } from '@playwright/test';
+
+/** Another person: a browser context of their own (own local storage), whose WebSocket to
+ * the live endpoint the test can cut (`offline`) and restore. */
+class Person {
+  offline = false;
+  sockets: import('@playwright/test').WebSocketRoute[] = [];
+  constructor(readonly context: BrowserContext, readonly page: Page, readonly editor: Editor) {}
+
+  static async open(browser: Browser, guard: ConsoleGuard, who: string): Promise<Person> {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') guard.problems.push(`${who} ${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => guard.problems.push(`${who} pageerror: ${e.message}`));
+    const person = new Person(context, page, new Editor(page));
+    await context.routeWebSocket(/\/api\/live\//, (ws) => {
+      if (person.offline) ws.close({ code: 4000, reason: 'offline' });
+      else {
+        ws.connectToServer();
+        person.sockets.push(ws);
+      }
+    });
+    return person;
+  }
+
+  /** Cuts the connection: the open socket closes, new ones fail, until `goOnline`. */
+  async goOffline() {
+    this.offline = true;
+    await this.context.setOffline(true);
+    for (const ws of this.sockets.splice(0)) await ws.close({ code: 4000, reason: 'offline' });
+    await expect(this.editor.saveIndicator()).toContainText('Offline', { timeout: 15_000 });
+  }
+
+  async goOnline() {
+    this.offline = false;
+    await this.context.setOffline(false);
+    // The browser's own "online" event: the app reconnects at once.
+    await this.page.evaluate(() => window.dispatchEvent(new Event('online')));
+  }
+}
+
+async function turnOnEditing(editor: Editor): Promise<string> {
+  const page = editor.page;
+  await page.getByRole('button', { name: 'Share…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Share', exact: true });
+  await dialog.getByRole('button', { name: 'Turn on editing' }).click();
+  const url = await dialog.locator('#edit-url').inputValue();
+  expect(url).toMatch(/\/e\/[A-Za-z0-9_-]{22}#[A-Za-z0-9_-]{40,}$/);
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  return url;
+}
+
+test.describe('editing together', () => {
+  test.describe.configure({ timeout: 90_000 });
+
+  test('two people edit one plan live, offline and back, and the owner can end it', async ({ editor, browser, consoleGuard }) => {
+    await editor.goto();
+    await editor.page.getByLabel('Plan title').fill('Team sync plan');
+    await editor.set(1, 'owner', 'Before sharing');
+    const url = await turnOnEditing(editor);
+    await expect(editor.saveIndicator()).toHaveText('Synced');
+    await expect(editor.page.getByTestId('live-bar')).toContainText('Only you are here');
+
+    // B opens the edit link: the plan joins B's own workspace, the secret leaves the address.
+    const b = await Person.open(browser, consoleGuard, 'B');
+    await b.page.goto(url);
+    await b.editor.ready();
+    await expect(b.page.getByLabel('Plan title')).toHaveValue('Team sync plan');
+    await expect(b.editor.text(1, 'owner')).toHaveText('Before sharing');
+    expect(new URL(b.page.url()).hash).toBe('');
+    await expect(b.editor.saveIndicator()).toHaveText('Synced');
+
+    // Live, cell by cell.
+    await editor.set(2, 'owner', 'Ana');
+    await expect(b.editor.text(2, 'owner')).toHaveText('Ana');
+    await b.editor.set(3, 'item', 'Added by B');
+    await expect(editor.text(3, 'item')).toHaveText('Added by B');
+
+    // Presence: B names themself and is outlined where they are.
+    await b.page.getByLabel('Your name').fill('Bo');
+    await b.page.getByLabel('Your name').press('Enter');
+    await b.editor.cell(4, 'category').click();
+    await expect(editor.page.getByTestId('live-bar')).toContainText('Bo');
+    await expect(editor.row(4)).toHaveAttribute('data-peer-category', 'Bo');
+    await expect(editor.cell(4, 'category')).not.toHaveCSS('box-shadow', 'none');
+
+    // B goes offline; both edit the same row (different cells) and the same Notes cell.
+    await b.goOffline();
+    await b.editor.set(5, 'owner', 'Bo offline');
+    await b.editor.set(6, 'notes', 'Notes from B');
+    await editor.set(5, 'item', 'A renamed row 5');
+    await editor.set(6, 'notes', 'Notes from A');
+    await expect(b.editor.saveIndicator()).toContainText('2 changes waiting to sync');
+
+    // B's queue survives a reload while the connection is still cut.
+    await b.context.setOffline(false);
+    await b.editor.reload();
+    await expect(b.editor.text(5, 'owner')).toHaveText('Bo offline');
+    await expect(b.editor.saveIndicator()).toContainText('2 changes waiting to sync');
+
+    // Back online: both converge, both cells of row 5 kept, Notes show both versions.
+    await b.goOnline();
+    await expect(b.editor.saveIndicator()).toHaveText('Synced', { timeout: 15_000 });
+    for (const person of [editor, b.editor]) {
+      await expect(person.text(5, 'owner')).toHaveText('Bo offline');
+      await expect(person.text(5, 'item')).toHaveText('A renamed row 5');
+      await expect(person.cell(6, 'notes')).toContainText('2 versions');
+    }
+    const notesA = await editor.text(6, 'notes').innerText();
+    const notesB = await b.editor.text(6, 'notes').innerText();
+    expect(notesA).toBe(notesB);
+
+    // The owner turns editing off: B keeps the plan as a private copy and is told.
+    await editor.page.getByRole('button', { name: 'Shared ✓' }).click();
+    const dialog = editor.page.getByRole('dialog', { name: 'Share', exact: true });
+    await dialog.getByRole('button', { name: 'Turn editing off' }).click();
+    await dialog.getByRole('button', { name: 'Yes, turn editing off' }).click();
+    await expect(dialog.getByRole('button', { name: 'Turn on editing' })).toBeVisible();
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await expect(b.page.getByRole('alert')).toContainText('turned off editing', { timeout: 5_000 });
+    await expect(b.page.getByTestId('live-bar')).toHaveCount(0);
+    await expect(b.editor.text(5, 'owner')).toHaveText('Bo offline');
+    await b.editor.set(7, 'owner', 'Still mine');
+    await expect(b.editor.saveIndicator()).toContainText('Saved in this browser');
+    await b.context.close();
+  });
+});

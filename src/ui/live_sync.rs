@@ -1,0 +1,535 @@
+//! The sync client: keeps the open plan, when it is edited together, connected to the
+//! server. It sends this tab's writes in batches, resends what was not acknowledged after
+//! a reconnect (the server applies a batch once), applies everyone else's writes cell by
+//! cell, and shares where the user is. Offline, edits queue in the stored workspace and
+//! go out when the connection returns.
+
+use super::plan_context::{Notice, PlanContext};
+use crate::browser::dom;
+use crate::browser::live_socket::{Socket, SocketEvent};
+use crate::model::{Field, PlanId, RowId};
+use crate::shared::wire::{
+    ClientMsg, ErrorCode, Hello, Peer, Presence, Retry, ServerMsg, PROTOCOL,
+};
+use leptos::prelude::*;
+use send_wrapper::SendWrapper;
+use std::time::Duration;
+
+/// Ops in one batch the browser sends (the server takes up to 2,000).
+const BATCH_OPS: usize = 500;
+/// How long typing gathers before a batch is sent.
+const BATCH_DELAY: Duration = Duration::from_millis(40);
+/// Ping interval, and how long a silent connection is trusted.
+const PING_EVERY: Duration = Duration::from_secs(20);
+const SILENT_MS: f64 = 50_000.0;
+/// Reconnect backoff: first delay, and the most it grows to.
+const BACKOFF_FIRST_MS: f64 = 500.0;
+const BACKOFF_MAX_MS: f64 = 30_000.0;
+/// Where the display name is remembered.
+const NAME_KEY: &str = "syncplan.name";
+
+/// The connection, as the save indicator tells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Link {
+    /// The open plan is not edited together.
+    Off,
+    Connecting,
+    Online,
+    /// No connection; edits are kept here and sent later.
+    Offline,
+}
+
+/// Joining through an edit link: the share and its secret, until the server's copy
+/// arrives.
+#[derive(Clone)]
+struct Joining {
+    share: String,
+    token: String,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Only ever set in the browser (the server renders without one).
+    socket: Option<SendWrapper<Socket>>,
+    /// The plan the socket serves, and the secret it used.
+    plan: Option<PlanId>,
+    token: String,
+    joining: Option<Joining>,
+    /// Failed connection attempts in a row.
+    attempt: u32,
+    retry: Option<TimeoutHandle>,
+    flush_scheduled: bool,
+    last_heard_ms: f64,
+    ping: u32,
+    started: bool,
+    /// The cell this tab is in (shared as presence).
+    cell: Option<(RowId, Field)>,
+}
+
+#[derive(Clone, Copy)]
+pub struct LiveSync {
+    inner: StoredValue<Inner>,
+    pub link: RwSignal<Link>,
+    /// Everyone else here (this tab left out).
+    pub peers: RwSignal<Vec<Peer>>,
+    /// This tab's writes the server has not acknowledged.
+    pub waiting: RwSignal<usize>,
+    /// The display name others see.
+    pub name: RwSignal<String>,
+    /// Whether the open plan is edited together.
+    pub shared: RwSignal<bool>,
+}
+
+impl LiveSync {
+    pub fn new() -> LiveSync {
+        LiveSync {
+            inner: StoredValue::new(Inner::default()),
+            link: RwSignal::new(Link::Off),
+            peers: RwSignal::new(Vec::new()),
+            waiting: RwSignal::new(0),
+            name: RwSignal::new(String::new()),
+            shared: RwSignal::new(false),
+        }
+    }
+
+    /// Starts following the open plan (after the stored workspace was read). With an edit
+    /// link in the address (`/e/{share}#secret`), joins that plan first.
+    pub fn start(&self, ctx: PlanContext) {
+        let name = dom::local_get(NAME_KEY).unwrap_or_default();
+        self.name.set(name);
+        self.inner.update_value(|i| i.started = true);
+        if let Some((share, token)) = edit_link_in_address() {
+            // The secret leaves the address bar (and the history) at once.
+            dom::replace_url("/");
+            let known = ctx.with_session(|s| {
+                s.workspace()
+                    .plans
+                    .iter()
+                    .find(|e| e.live.as_ref().is_some_and(|l| l.share == share))
+                    .map(|e| e.id.clone())
+            });
+            match known {
+                // Already here: a new secret, perhaps; open it.
+                Some(id) => {
+                    ctx.update_session(|s| s.set_live_token(&id, token));
+                    ctx.switch_plan(&id);
+                }
+                None => {
+                    self.inner
+                        .update_value(|i| i.joining = Some(Joining { share, token }));
+                    ctx.notice.set(Some(Notice {
+                        text: "Joining the shared plan…".into(),
+                        backup: None,
+                    }));
+                }
+            }
+        } else if dom::path().starts_with("/e/") {
+            dom::replace_url("/");
+            ctx.notice.set(Some(Notice {
+                text: "This edit link is incomplete: its secret part (after #) is missing. \
+                       Copy the whole link from the message you received."
+                    .into(),
+                backup: None,
+            }));
+        }
+        let this = *self;
+        dom::on_window("online", move || this.reconnect_now(ctx));
+        dom::on_window("offline", move || this.went_offline(ctx));
+        // Runs as long as the page.
+        let _ = set_interval_with_handle(move || this.tick(ctx), PING_EVERY);
+        self.follow(ctx);
+    }
+
+    /// Connects to the open plan if it is edited together (and away from any other).
+    pub fn follow(&self, ctx: PlanContext) {
+        if !self.inner.with_value(|i| i.started) {
+            return;
+        }
+        let active = ctx.active();
+        let joining = self.inner.with_value(|i| i.joining.clone());
+        let live =
+            ctx.with_session(|s| s.live(&active).map(|l| (l.share.clone(), l.token.clone())));
+        let target = match (&joining, live) {
+            (Some(j), _) => Some((None, j.share.clone(), j.token.clone())),
+            (None, Some((share, token))) => Some((Some(active.clone()), share, token)),
+            (None, None) => None,
+        };
+        self.shared.set(target.is_some());
+        self.update_waiting(ctx);
+        let Some((plan, share, token)) = target else {
+            self.disconnect();
+            self.link.set(Link::Off);
+            return;
+        };
+        let same = self
+            .inner
+            .with_value(|i| i.socket.is_some() && i.plan == plan && i.token == token);
+        if !same {
+            self.connect(ctx, plan, &share, token);
+        }
+    }
+
+    fn disconnect(&self) {
+        self.inner.update_value(|i| {
+            i.socket = None;
+            i.plan = None;
+            if let Some(t) = i.retry.take() {
+                t.clear();
+            }
+        });
+        self.peers.set(Vec::new());
+    }
+
+    fn connect(&self, ctx: PlanContext, plan: Option<PlanId>, share: &str, token: String) {
+        self.disconnect();
+        let this = *self;
+        let opened = Socket::open(share, move |event| this.on_event(ctx, event));
+        self.link.set(Link::Connecting);
+        match opened {
+            Ok(socket) => self.inner.update_value(|i| {
+                i.socket = Some(SendWrapper::new(socket));
+                i.plan = plan;
+                i.token = token;
+                i.last_heard_ms = dom::now_ms();
+            }),
+            Err(_) => {
+                self.inner.update_value(|i| {
+                    i.plan = plan;
+                    i.token = token;
+                });
+                self.retry_later(ctx);
+            }
+        }
+    }
+
+    fn send(&self, msg: &ClientMsg) -> bool {
+        self.inner
+            .with_value(|i| i.socket.as_ref().is_some_and(|s| s.send(msg)))
+    }
+
+    fn on_event(&self, ctx: PlanContext, event: SocketEvent) {
+        self.inner.update_value(|i| i.last_heard_ms = dom::now_ms());
+        match event {
+            SocketEvent::Open => {
+                let plan = self.inner.with_value(|i| i.plan.clone());
+                let token = self.inner.with_value(|i| i.token.clone());
+                let known = plan.as_ref().and_then(|p| {
+                    ctx.with_session(|s| s.live(p).map(|l| l.sync.seq))
+                        .filter(|seq| *seq > 0)
+                });
+                let replica = ctx.with_session(|s| s.replica());
+                self.send(&ClientMsg::Hello(Hello {
+                    protocol: PROTOCOL,
+                    token: Some(token),
+                    known,
+                    replica,
+                    name: self.display_name(),
+                }));
+            }
+            SocketEvent::Message(msg) => self.on_message(ctx, msg),
+            SocketEvent::Closed { code } => self.on_closed(ctx, code),
+        }
+    }
+
+    fn on_message(&self, ctx: PlanContext, msg: ServerMsg) {
+        let plan = self.inner.with_value(|i| i.plan.clone());
+        match msg {
+            ServerMsg::Welcome { peers, .. } => {
+                let me = ctx.with_session(|s| s.replica());
+                self.peers
+                    .set(peers.into_iter().filter(|p| p.replica != me).collect());
+                self.inner.update_value(|i| i.attempt = 0);
+                self.link.set(Link::Online);
+                if let Some(plan) = plan {
+                    for batch in ctx.with_session(|s| s.unacknowledged(&plan)) {
+                        self.send(&ClientMsg::Ops(batch));
+                    }
+                    self.flush(ctx);
+                }
+                self.send_presence();
+            }
+            ServerMsg::Snapshot { seq, doc } => {
+                if let Some(joining) = self.inner.with_value(|i| i.joining.clone()) {
+                    let id =
+                        ctx.update_session(|s| s.join(&joining.share, joining.token, doc, seq));
+                    self.inner.update_value(|i| {
+                        i.joining = None;
+                        i.plan = Some(id.clone());
+                    });
+                    ctx.notice.set(None);
+                    ctx.switch_plan(&id);
+                    ctx.announce(format!(
+                        "You joined \"{}\". Everyone with the edit link sees your changes as you make them.",
+                        ctx.title.get_untracked()
+                    ));
+                } else if let Some(plan) = plan {
+                    let remote = ctx.update_session(|s| s.on_snapshot(&plan, seq, doc));
+                    ctx.after_remote(remote);
+                }
+                self.update_waiting(ctx);
+            }
+            ServerMsg::Ops(logged) => {
+                if let Some(plan) = plan {
+                    let remote = ctx.update_session(|s| s.on_logged(&plan, logged));
+                    ctx.after_remote(remote);
+                    self.update_waiting(ctx);
+                }
+            }
+            ServerMsg::Ack { batch, seq } => {
+                if let Some(plan) = plan {
+                    let remote = ctx.update_session(|s| s.on_ack(&plan, batch, seq));
+                    ctx.after_remote(remote);
+                    self.update_waiting(ctx);
+                }
+            }
+            ServerMsg::Presence(peer) => {
+                let me = ctx.with_session(|s| s.replica());
+                if peer.replica != me {
+                    self.peers.update(|peers| {
+                        match peers.iter_mut().find(|p| p.replica == peer.replica) {
+                            Some(p) => *p = peer,
+                            None => peers.push(peer),
+                        }
+                    });
+                }
+            }
+            ServerMsg::Left { replica } => {
+                self.peers
+                    .update(|peers| peers.retain(|p| p.replica != replica));
+            }
+            ServerMsg::Pong(_) => {}
+            ServerMsg::Error {
+                code,
+                batch,
+                message,
+            } => match code {
+                ErrorCode::PlanFull => {
+                    if let (Some(plan), Some(batch)) = (plan, batch) {
+                        ctx.keep_refused(&plan, batch, &message);
+                        self.update_waiting(ctx);
+                    }
+                }
+                // Fatal errors are followed by a close, handled there.
+                _ if code.retry() == Retry::No => ctx.notice.set(Some(Notice {
+                    text: message,
+                    backup: None,
+                })),
+                _ => {}
+            },
+        }
+    }
+
+    fn on_closed(&self, ctx: PlanContext, code: u16) {
+        self.inner.update_value(|i| i.socket = None);
+        self.peers.set(Vec::new());
+        let error = ErrorCode::from_close_code(code);
+        let (plan, token, joining) = self
+            .inner
+            .with_value(|i| (i.plan.clone(), i.token.clone(), i.joining.clone()));
+        if error.map(ErrorCode::retry) == Some(Retry::Never) {
+            let error = error.unwrap_or(ErrorCode::Forbidden);
+            // The owner gave this tab a new secret meanwhile: connect with it.
+            let current = plan
+                .as_ref()
+                .and_then(|p| ctx.with_session(|s| s.live(p).map(|l| l.token.clone())));
+            if current.as_ref().is_some_and(|t| *t != token) {
+                self.follow(ctx);
+                return;
+            }
+            self.link.set(Link::Off);
+            self.shared.set(false);
+            if joining.is_some() {
+                self.inner.update_value(|i| i.joining = None);
+                ctx.notice.set(Some(Notice {
+                    text: match error {
+                        ErrorCode::Revoked | ErrorCode::Forbidden => {
+                            "This edit link no longer works: the owner turned editing off or \
+                             replaced the link. Ask them for the current one."
+                                .into()
+                        }
+                        other => other.explain().to_owned(),
+                    },
+                    backup: None,
+                }));
+                return;
+            }
+            if let Some(plan) = plan {
+                ctx.end_live(&plan, error.explain());
+            }
+            self.inner.update_value(|i| i.plan = None);
+            return;
+        }
+        if error == Some(ErrorCode::Protocol) {
+            ctx.notice.set(Some(Notice {
+                text: ErrorCode::Protocol.explain().into(),
+                backup: None,
+            }));
+        }
+        self.link.set(Link::Offline);
+        self.retry_later(ctx);
+    }
+
+    fn retry_later(&self, ctx: PlanContext) {
+        let attempt = self.inner.with_value(|i| i.attempt);
+        let full = (BACKOFF_FIRST_MS * 2f64.powi(attempt.min(16) as i32)).min(BACKOFF_MAX_MS);
+        // Jitter: between half and all of the delay, so clients do not return in step.
+        let delay = full * (0.5 + 0.5 * js_sys::Math::random());
+        let this = *self;
+        let handle = set_timeout_with_handle(
+            move || {
+                this.inner.update_value(|i| i.retry = None);
+                this.follow(ctx);
+            },
+            Duration::from_millis(delay as u64),
+        )
+        .ok();
+        self.inner.update_value(|i| {
+            i.attempt = i.attempt.saturating_add(1);
+            if let Some(old) = std::mem::replace(&mut i.retry, handle) {
+                old.clear();
+            }
+        });
+    }
+
+    /// The network came back: try at once rather than after the backoff.
+    fn reconnect_now(&self, ctx: PlanContext) {
+        if self.link.get_untracked() == Link::Offline {
+            self.inner.update_value(|i| {
+                i.attempt = 0;
+                if let Some(t) = i.retry.take() {
+                    t.clear();
+                }
+            });
+            self.follow(ctx);
+        }
+    }
+
+    /// The browser says the network is gone: stop waiting for the socket to notice.
+    fn went_offline(&self, ctx: PlanContext) {
+        if self.inner.with_value(|i| i.socket.is_none()) {
+            return;
+        }
+        self.inner.update_value(|i| i.socket = None);
+        self.peers.set(Vec::new());
+        self.link.set(Link::Offline);
+        self.retry_later(ctx);
+    }
+
+    /// Every few seconds: ping, and give up on a connection that went silent.
+    fn tick(&self, ctx: PlanContext) {
+        if self.link.get_untracked() != Link::Online {
+            return;
+        }
+        let silent = dom::now_ms() - self.inner.with_value(|i| i.last_heard_ms);
+        if silent > SILENT_MS {
+            self.inner.with_value(|i| {
+                if let Some(s) = &i.socket {
+                    s.close();
+                }
+            });
+            self.inner.update_value(|i| i.socket = None);
+            self.link.set(Link::Offline);
+            self.retry_later(ctx);
+            return;
+        }
+        let n = self.inner.with_value(|i| i.ping.wrapping_add(1));
+        self.inner.update_value(|i| i.ping = n);
+        self.send(&ClientMsg::Ping(n));
+    }
+
+    /// This tab changed the open plan: send the change soon (it is queued meanwhile).
+    pub fn local_change(&self, ctx: PlanContext) {
+        self.update_waiting(ctx);
+        if self
+            .inner
+            .with_value(|i| i.flush_scheduled || i.plan.is_none())
+        {
+            return;
+        }
+        self.inner.update_value(|i| i.flush_scheduled = true);
+        let this = *self;
+        set_timeout(
+            move || {
+                this.inner.update_value(|i| i.flush_scheduled = false);
+                this.flush(ctx);
+            },
+            BATCH_DELAY,
+        );
+    }
+
+    /// Sends this tab's unsent writes (when connected).
+    fn flush(&self, ctx: PlanContext) {
+        if self.link.get_untracked() != Link::Online {
+            return;
+        }
+        let Some(plan) = self.inner.with_value(|i| i.plan.clone()) else {
+            return;
+        };
+        let mut sent = false;
+        while let Some(batch) = ctx.update_session(|s| s.outgoing(&plan, BATCH_OPS)) {
+            sent = true;
+            if !self.send(&ClientMsg::Ops(batch)) {
+                break;
+            }
+        }
+        if sent {
+            ctx.schedule_save();
+        }
+        self.update_waiting(ctx);
+    }
+
+    fn update_waiting(&self, ctx: PlanContext) {
+        let active = ctx.active();
+        let n = ctx.with_session(|s| s.waiting(&active));
+        if self.waiting.get_untracked() != n {
+            self.waiting.set(n);
+        }
+    }
+
+    fn display_name(&self) -> String {
+        let name = self.name.get_untracked();
+        if name.trim().is_empty() {
+            "Someone".into()
+        } else {
+            name
+        }
+    }
+
+    /// The user picked a display name.
+    pub fn set_name(&self, name: String) {
+        let name: String = name.chars().take(40).collect();
+        dom::local_set(NAME_KEY, name.trim());
+        self.name.set(name);
+        self.send_presence();
+    }
+
+    /// This tab moved to another cell (or out of the table).
+    pub fn set_cell(&self, cell: Option<(RowId, Field)>) {
+        if self.inner.with_value(|i| i.cell == cell) {
+            return;
+        }
+        self.inner.update_value(|i| i.cell = cell);
+        self.send_presence();
+    }
+
+    /// Tells the others which cell this tab is in.
+    fn send_presence(&self) {
+        if self.link.get_untracked() != Link::Online {
+            return;
+        }
+        let cell = self.inner.with_value(|i| i.cell.clone());
+        self.send(&ClientMsg::Presence(Presence {
+            name: self.display_name(),
+            cell,
+        }));
+    }
+}
+
+/// `/e/{share}#{secret}`, when that is this page's address.
+fn edit_link_in_address() -> Option<(String, String)> {
+    let path = dom::path();
+    let share = path.strip_prefix("/e/")?.trim_end_matches('/');
+    let token = dom::hash().trim_start_matches('#').to_owned();
+    (!share.is_empty() && !token.is_empty() && !share.contains('/'))
+        .then(|| (share.to_owned(), token))
+}

@@ -51,6 +51,9 @@ pub struct SharedPlan {
     pub plan: Plan,
     pub version: i64,
     pub updated_at_ms: i64,
+    /// Edited together through an edit link: the page follows the edits live.
+    #[serde(default)]
+    pub live: bool,
 }
 
 /// What the share page found for its id.

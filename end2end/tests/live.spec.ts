@@ -42,15 +42,16 @@ class Person {
   }
 }
 
-async function turnOnEditing(editor: Editor): Promise<string> {
+async function turnOnEditing(editor: Editor): Promise<[string, string]> {
   const page = editor.page;
   await page.getByRole('button', { name: 'Share…' }).click();
   const dialog = page.getByRole('dialog', { name: 'Share', exact: true });
   await dialog.getByRole('button', { name: 'Turn on editing' }).click();
   const url = await dialog.locator('#edit-url').inputValue();
   expect(url).toMatch(/\/e\/[A-Za-z0-9_-]{22}#[A-Za-z0-9_-]{40,}$/);
+  const viewUrl = await dialog.locator('#share-url').inputValue();
   await dialog.getByRole('button', { name: 'Close' }).click();
-  return url;
+  return [url, viewUrl];
 }
 
 test.describe('editing together', () => {
@@ -60,7 +61,7 @@ test.describe('editing together', () => {
     await editor.goto();
     await editor.page.getByLabel('Plan title').fill('Team sync plan');
     await editor.set(1, 'owner', 'Before sharing');
-    const url = await turnOnEditing(editor);
+    const [url, viewUrl] = await turnOnEditing(editor);
     await expect(editor.saveIndicator()).toHaveText('Synced');
     await expect(editor.page.getByTestId('live-bar')).toContainText('Only you are here');
 
@@ -73,9 +74,21 @@ test.describe('editing together', () => {
     expect(new URL(b.page.url()).hash).toBe('');
     await expect(b.editor.saveIndicator()).toHaveText('Synced');
 
+    // A viewer of the read-only link follows along too.
+    const v = await Person.open(browser, consoleGuard, 'viewer');
+    await v.page.goto(viewUrl);
+    await v.editor.ready();
+    await expect(v.page.getByText('updates live')).toBeVisible();
+    await expect(v.editor.text(1, 'owner')).toHaveText('Before sharing');
+
     // Live, cell by cell.
     await editor.set(2, 'owner', 'Ana');
     await expect(b.editor.text(2, 'owner')).toHaveText('Ana');
+    await expect(v.editor.text(2, 'owner')).toHaveText('Ana');
+    await editor.page.getByLabel('Plan title').fill('Team sync plan v2');
+    await expect(v.page.getByRole('heading', { level: 1 })).toHaveText('Team sync plan v2');
+    await expect(editor.page.getByTestId('live-bar')).toContainText('(viewing)');
+    await v.context.close();
     await b.editor.set(3, 'item', 'Added by B');
     await expect(editor.text(3, 'item')).toHaveText('Added by B');
 

@@ -45,3 +45,14 @@ test('a category link opens its FAQ answer without JavaScript', async ({ page })
   await expect(page).toHaveURL(/#faq-conflicts-answer$/);
   await expect(page.locator('#faq-conflicts .faq-answer')).toBeVisible();
 });
+
+test('an edit link without JavaScript says it needs it and links the read-only view', async ({ page }) => {
+  const id = 'AAAAAAAAAAAAAAAAAAAAAA';
+  const response = await page.goto(`/e/${id}#secret`);
+  expect(response?.status()).toBe(200);
+  // Read as markup: <noscript> may be raw text under Playwright (see above).
+  const texts = await page.locator('noscript').evaluateAll((els) => els.map((e) => e.innerHTML));
+  const notice = texts.find((t) => t.includes('edit link'));
+  expect(notice).toContain('needs JavaScript');
+  expect(notice).toContain(`href="/s/${id}"`);
+});

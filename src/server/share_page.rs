@@ -53,6 +53,7 @@ async fn load(state: &AppState, id: &str) -> ShareLoad {
                 plan: share.plan,
                 version: share.version,
                 updated_at_ms: share.updated_at_ms,
+                live: share.live,
             })
         }
         Ok(Lookup::Revoked) => ShareLoad::Revoked,

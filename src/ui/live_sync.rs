@@ -533,3 +533,99 @@ fn edit_link_in_address() -> Option<(String, String)> {
     (!share.is_empty() && !token.is_empty() && !share.contains('/'))
         .then(|| (share.to_owned(), token))
 }
+
+/// A read-only page of a plan edited together: follows the edits as they are made.
+#[derive(Clone, Copy)]
+pub struct Watch {
+    doc: StoredValue<Option<(u64, crate::model::Doc)>>,
+    socket: StoredValue<Option<SendWrapper<Socket>>>,
+    attempt: StoredValue<u32>,
+    share: StoredValue<String>,
+}
+
+impl Watch {
+    /// Starts following `share` (browser only: call from an effect).
+    pub fn start(ctx: PlanContext, share: String) {
+        let watch = Watch {
+            doc: StoredValue::new(None),
+            socket: StoredValue::new(None),
+            attempt: StoredValue::new(0),
+            share: StoredValue::new(share),
+        };
+        watch.connect(ctx);
+    }
+
+    fn connect(self, ctx: PlanContext) {
+        let share = self.share.get_value();
+        let opened = Socket::open(&share, move |event| self.on_event(ctx, event));
+        match opened {
+            Ok(socket) => self.socket.set_value(Some(SendWrapper::new(socket))),
+            Err(_) => self.retry(ctx),
+        }
+    }
+
+    fn on_event(self, ctx: PlanContext, event: SocketEvent) {
+        match event {
+            SocketEvent::Open => {
+                let hello = ClientMsg::Hello(Hello {
+                    protocol: PROTOCOL,
+                    token: None,
+                    known: None,
+                    replica: (dom::random_seed() as u32).max(1),
+                    name: "A viewer".into(),
+                });
+                self.socket
+                    .with_value(|s| s.as_ref().map(|s| s.send(&hello)));
+            }
+            SocketEvent::Message(ServerMsg::Welcome { .. }) => self.attempt.set_value(0),
+            SocketEvent::Message(ServerMsg::Snapshot { seq, doc }) => {
+                ctx.show_plan(doc.plan());
+                self.doc.set_value(Some((seq, doc)));
+            }
+            SocketEvent::Message(ServerMsg::Ops(logged)) => {
+                let mut shown = None;
+                let mut gap = false;
+                self.doc.update_value(|held| match held {
+                    Some((seq, doc)) if logged.seq == *seq + 1 => {
+                        for op in &logged.ops {
+                            doc.apply(op);
+                        }
+                        *seq = logged.seq;
+                        shown = Some(doc.plan());
+                    }
+                    Some((seq, _)) if logged.seq <= *seq => {}
+                    _ => gap = true,
+                });
+                if let Some(plan) = shown {
+                    ctx.show_plan(plan);
+                }
+                if gap {
+                    // Missed something: start again from a fresh copy.
+                    self.socket.set_value(None);
+                    self.retry(ctx);
+                }
+            }
+            SocketEvent::Message(_) => {}
+            SocketEvent::Closed { code } => {
+                self.socket.set_value(None);
+                match ErrorCode::from_close_code(code) {
+                    // Editing was turned off or the share is gone: the page keeps what
+                    // it shows; a reload tells the rest.
+                    Some(e) if e.retry() == Retry::Never => {}
+                    _ => self.retry(ctx),
+                }
+            }
+        }
+    }
+
+    fn retry(self, ctx: PlanContext) {
+        let attempt = self.attempt.get_value();
+        self.attempt.set_value(attempt.saturating_add(1));
+        let full = (BACKOFF_FIRST_MS * 2f64.powi(attempt.min(16) as i32)).min(BACKOFF_MAX_MS);
+        let delay = full * (0.5 + 0.5 * js_sys::Math::random());
+        set_timeout(
+            move || self.connect(ctx),
+            Duration::from_millis(delay as u64),
+        );
+    }
+}

@@ -822,6 +822,16 @@ impl PlanContext {
         }));
     }
 
+    /// Shows `plan` in place of the one shown (a read-only page following live edits).
+    pub fn show_plan(&self, plan: Plan) {
+        self.session
+            .set_value(Session::new(Workspace::with_plan(plan), 0));
+        self.sync();
+        if self.spec.with_untracked(|s| s != &ViewSpec::default()) {
+            self.set_view(self.spec.get_untracked());
+        }
+    }
+
     /// Turns on editing for the open plan with this edit link's secret (the owner).
     pub fn go_live(&self, share: String, token: String) {
         let active = self.active();

@@ -89,6 +89,9 @@ pub fn ShareDialog() -> impl IntoView {
             match share_api::revoke(&share.id, &share.owner_token).await {
                 Ok(()) => {
                     ctx.forget_share(&share.plan);
+                    if ctx.live.shared.get_untracked() {
+                        ctx.stop_live();
+                    }
                     message.set(
                         "The link is revoked: anyone who opens it now sees that it was taken down."
                             .into(),

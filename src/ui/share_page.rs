@@ -130,8 +130,12 @@ fn SharedPlanView(
     link_origin: String,
     origin_configured: bool,
 ) -> impl IntoView {
-    provide_plan_context(shared.plan.clone(), true);
+    let ctx = provide_plan_context(shared.plan.clone(), true);
     let title = shared.plan.title.clone();
+    if shared.live {
+        let share = shared.id.to_string();
+        Effect::new(move |_| super::live_sync::Watch::start(ctx, share.clone()));
+    }
     // `=IMPORTDATA()` needs the full address. Unless it is configured, the browser knows it
     // best: it is where the page was loaded from.
     let origin = RwSignal::new(link_origin);
@@ -146,8 +150,7 @@ fn SharedPlanView(
     let formula =
         Memo::new(move |_| origin.with(|o| format!("=IMPORTDATA(\"{o}/s/{id}/export/csv\")")));
     let status = RwSignal::new(String::new());
-    let plan = shared.plan.clone();
-    let make_copy = move |_| match storage::add_plan_copy(plan.clone()) {
+    let make_copy = move |_| match storage::add_plan_copy(ctx.snapshot()) {
         Ok(id) => {
             status.set("Copied. Opening your copy…".into());
             dom::navigate(&format!("/?plan={id}"));
@@ -180,8 +183,10 @@ fn SharedPlanView(
         <Title text=format!("{} · shared plan · syncplan", title_text(&title))/>
         <main id="main" class="editor shared">
             <div class="intro">
-                <p class="eyebrow">"Shared plan · read-only"</p>
-                <h1>{title.clone()}</h1>
+                <p class="eyebrow">
+                    {if shared.live { "Shared plan · read-only · updates live" } else { "Shared plan · read-only" }}
+                </p>
+                <h1>{move || ctx.title.get()}</h1>
                 <p class="lead">
                     "Last updated " <time datetime=utc_iso(shared.updated_at_ms)>{format_utc(shared.updated_at_ms)}</time>
                     ". You can download it or make your own copy to edit; changes to your copy stay with you."

@@ -1,0 +1,249 @@
+#![cfg(feature = "ssr")]
+//! The real server binary killed with SIGKILL while an editor streams batches over a
+//! WebSocket: after a restart, every batch acknowledged before the kill is there, batches
+//! sent again are acknowledged with the sequence they were first stored as (applied once),
+//! and a fresh editor converges on the same plan. (`SYNCPLAN_LIVE_KILL_CYCLES` sets the
+//! number of kills; default 3.)
+
+use futures_util::{SinkExt, StreamExt};
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, TcpListener};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use syncplan::model::{Batch, Field, Op, Plan, Row, RowId, Stamp};
+use syncplan::shared::wire::{self, ClientMsg, Hello, ServerMsg, PROTOCOL};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+
+fn free_addr() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+/// One HTTP/1.1 exchange (`Connection: close`): status and body.
+async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    auth: Option<&str>,
+    body: &str,
+) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(addr).await?;
+    let auth = auth
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await?;
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ok((status, body.to_owned()))
+}
+
+async fn start(addr: SocketAddr, database_url: &str) -> Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_syncplan"))
+        .env("LEPTOS_SITE_ADDR", addr.to_string())
+        .env("LEPTOS_SITE_ROOT", "target/site")
+        .env("SYNCPLAN_DATABASE_URL", database_url)
+        .env("SYNCPLAN_SHARE_RATE_LIMIT", "1000000")
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the server binary starts");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok((200, _)) = http(addr, "GET", "/healthz", None, "").await {
+            return child;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the server did not become healthy");
+}
+
+fn plan() -> Plan {
+    Plan::new(
+        "Killed mid-sync",
+        (1..=3)
+            .map(|i| Row::blank(RowId(format!("r{i}"))))
+            .collect(),
+    )
+}
+
+/// Batch `i`: row `r{1 + i % 3}`'s owner becomes `v{i}`, with ever later stamps.
+fn batch(i: u64) -> Batch {
+    Batch {
+        id: 0xB000_0000_0000 + i,
+        ops: vec![Op::Cell {
+            row: RowId(format!("r{}", 1 + i % 3)),
+            field: Field::Owner,
+            value: format!("v{i}"),
+            stamp: Stamp {
+                wall: 1_700_000_000_000 + i,
+                count: 0,
+                replica: 7,
+            },
+        }],
+    }
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
+
+async fn connect(addr: SocketAddr, id: &str, token: &str) -> Option<Socket> {
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/api/live/{id}"))
+        .await
+        .ok()?;
+    let hello = ClientMsg::Hello(Hello {
+        protocol: PROTOCOL,
+        token: Some(token.to_owned()),
+        known: None,
+        replica: 7,
+        name: "Killer".into(),
+    });
+    ws.send(Message::Binary(wire::encode(&hello).into()))
+        .await
+        .ok()?;
+    Some(ws)
+}
+
+/// The next server message, `None` when the connection ended.
+async fn next(ws: &mut Socket) -> Option<ServerMsg> {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+            Ok(Some(Ok(Message::Binary(bytes)))) => return wire::decode(&bytes),
+            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) | Err(_) => {
+                return None
+            }
+            Ok(Some(Ok(_))) => continue,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_batches_survive_sigkill_and_retries_apply_once() {
+    let cycles: u64 = std::env::var("SYNCPLAN_LIVE_KILL_CYCLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/live.db?mode=rwc", dir.path().display());
+    let addr = free_addr();
+    let mut server = start(addr, &url).await;
+
+    let (status, body) = http(addr, "POST", "/api/shares", None, &plan().to_json())
+        .await
+        .unwrap();
+    assert_eq!(status, 201, "{body}");
+    let created: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let owner = created["owner_token"].as_str().unwrap().to_owned();
+    let (status, body) = http(addr, "POST", &format!("/api/shares/{id}/edit"), Some(&owner), "")
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let edit: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let token = edit["edit_token"].as_str().unwrap().to_owned();
+
+    // batch index -> the sequence it was acknowledged as.
+    let mut acked: BTreeMap<u64, u64> = BTreeMap::new();
+    let mut sent = 0u64;
+    for cycle in 0..cycles {
+        let mut ws = connect(addr, &id, &token).await.expect("connects");
+        // Everything not acknowledged yet is sent again, then new batches, without
+        // waiting; the server is killed while acknowledgements are still coming.
+        let retry: Vec<u64> = (0..sent).filter(|i| !acked.contains_key(i)).collect();
+        // Batches acknowledged before: sent again, they must come back with the same seq.
+        let again: Vec<u64> = acked.keys().copied().take(5).collect();
+        for i in retry.iter().chain(&again) {
+            let msg = ClientMsg::Ops(batch(*i));
+            ws.send(Message::Binary(wire::encode(&msg).into()))
+                .await
+                .unwrap();
+        }
+        let fresh = 40;
+        for i in sent..sent + fresh {
+            let msg = ClientMsg::Ops(batch(i));
+            ws.send(Message::Binary(wire::encode(&msg).into()))
+                .await
+                .unwrap();
+        }
+        sent += fresh;
+        let kill_after = 10 + (cycle * 7) % 20;
+        let mut acks_now = 0;
+        while acks_now < kill_after {
+            match next(&mut ws).await {
+                Some(ServerMsg::Ack { batch: b, seq }) => {
+                    let i = b - 0xB000_0000_0000;
+                    if let Some(before) = acked.insert(i, seq) {
+                        assert_eq!(before, seq, "batch {i} was stored twice");
+                    }
+                    acks_now += 1;
+                }
+                Some(_) => {}
+                None => panic!("the connection ended before the kill"),
+            }
+        }
+        server.kill().expect("SIGKILL");
+        server.wait().unwrap();
+        drop(ws);
+        server = start(addr, &url).await;
+    }
+
+    // After the last restart: send whatever is left until everything is acknowledged.
+    let mut ws = connect(addr, &id, &token).await.expect("connects");
+    for i in (0..sent).filter(|i| !acked.contains_key(i)) {
+        let msg = ClientMsg::Ops(batch(i));
+        ws.send(Message::Binary(wire::encode(&msg).into()))
+            .await
+            .unwrap();
+    }
+    while acked.len() < sent as usize {
+        match next(&mut ws).await {
+            Some(ServerMsg::Ack { batch: b, seq }) => {
+                let i = b - 0xB000_0000_0000;
+                if let Some(before) = acked.insert(i, seq) {
+                    assert_eq!(before, seq, "batch {i} was stored twice");
+                }
+            }
+            Some(_) => {}
+            None => panic!("the connection ended"),
+        }
+    }
+    // Each batch stored once: the sequences are exactly 1..=sent.
+    let mut seqs: Vec<u64> = acked.values().copied().collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=sent).collect::<Vec<_>>());
+
+    // A fresh editor converges on the last write of each row.
+    let mut fresh = connect(addr, &id, &token).await.expect("connects");
+    let doc = loop {
+        match next(&mut fresh).await {
+            Some(ServerMsg::Snapshot { doc, seq }) => {
+                assert_eq!(seq, sent);
+                break doc;
+            }
+            Some(_) => {}
+            None => panic!("no snapshot"),
+        }
+    };
+    let plan = doc.plan();
+    for k in 0..3u64 {
+        let last = (0..sent).filter(|i| i % 3 == k).max().unwrap();
+        assert_eq!(plan.rows[k as usize].owner, format!("v{last}"));
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+}

@@ -49,7 +49,7 @@ e2e: tools browser e2e-deps
 bench: tools browser bench-deps bench-before
 	cargo leptos build --release --precompress
 	cd bench/counter && LEPTOS_OUTPUT_NAME=counter cargo leptos build --release --frontend-only --precompress
-	cd bench/tools && CARGO_TARGET_DIR=$(CURDIR)/target/bench cargo build --release --bin reference-server
+	cd bench/tools && CARGO_TARGET_DIR=$(CURDIR)/target/bench cargo build --release --bin reference-server --bin live-load
 	cd bench/tools && CARGO_TARGET_DIR=$(CURDIR)/target/bench cargo bench --bench export
 	node bench/run.mjs
 

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { measureGrid } from './grid.mjs';
+import { measureEditToPaint } from './live.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'bench', 'out');
@@ -270,8 +271,50 @@ async function grid(base) {
   }
 }
 
+/** Editing together: load on one plan (bench/tools/src/bin/live-load.rs) and edit → paint
+ * in another browser, on one instance and across two instances on one PostgreSQL. */
+async function live(base) {
+  let pg = '';
+  try {
+    pg = execFileSync(path.join(root, 'scripts', 'test-postgres.sh'), { encoding: 'utf8' }).trim();
+  } catch (e) {
+    log('no local PostgreSQL for the two-instance figures:', e.message);
+  }
+  log('live: 50 editors on one plan …');
+  const text = execFileSync(path.join(root, 'target', 'bench', 'release', 'live-load'), {
+    encoding: 'utf8',
+    env: { ...process.env, ...(pg ? { SYNCPLAN_BENCH_POSTGRES_URL: pg } : {}) },
+  });
+  const lines = text.trim().split('\n');
+  const rows = lines.filter((l) => l.startsWith('| ') && !l.startsWith('| measure')).map((l) => l.slice(2, -2).split(' | '));
+  const notes = lines.filter((l) => l && !l.startsWith('|'));
+  log('live: edit → paint in another browser …');
+  const one = await measureEditToPaint(base);
+  rows.push(['edit → painted in another browser, one instance', fmt(one.p50, 1), fmt(one.p95, 1), '', String(one.n), 'the rows above', 'p95 ≤ 50 ms']);
+  if (pg) {
+    const ports = [3903, 3904];
+    const servers = ports.map((port) => start('target/release/syncplan', [], {
+      LEPTOS_SITE_ROOT: 'target/site', LEPTOS_SITE_ADDR: `127.0.0.1:${port}`, LEPTOS_ENV: 'PROD',
+      SYNCPLAN_DATABASE_URL: pg, SYNCPLAN_SHARE_RATE_LIMIT: '100000', RUST_LOG: 'error',
+    }));
+    try {
+      for (const port of ports) await waitFor(`http://127.0.0.1:${port}/healthz`);
+      const two = await measureEditToPaint(`http://127.0.0.1:${ports[0]}`, `http://127.0.0.1:${ports[1]}`);
+      rows.push(['edit → painted in a browser on another instance (PostgreSQL)', fmt(two.p50, 1), fmt(two.p95, 1), '', String(two.n), 'the rows above', 'p95 ≤ 100 ms']);
+    } finally {
+      for (const s of servers) s.kill('SIGTERM');
+      await sleep(200);
+    }
+  }
+  section('Editing together (release binary, loopback)', ['measure', 'p50 ms', 'p95 ms', 'p99 ms', 'samples', 'reference', 'goal'], rows, [
+    ...notes,
+    'Edit → painted: from the input event in one page to the first animation frame after the other page\'s cell shows the text (two browser contexts, one clock).',
+  ]);
+}
+
 async function browserAndLighthouse(base, sharePath) {
   await grid(base);
+  await live(base);
 
   log('lighthouse …');
   const lh = (url, name) => {

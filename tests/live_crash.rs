@@ -54,7 +54,7 @@ async fn http(
 }
 
 async fn start(addr: SocketAddr, database_url: &str) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_syncplan"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_syncplan"))
         .env("LEPTOS_SITE_ADDR", addr.to_string())
         .env("LEPTOS_SITE_ROOT", "target/site")
         .env("SYNCPLAN_DATABASE_URL", database_url)
@@ -71,6 +71,8 @@ async fn start(addr: SocketAddr, database_url: &str) -> Child {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the server did not become healthy");
 }
 
@@ -124,9 +126,7 @@ async fn next(ws: &mut Socket) -> Option<ServerMsg> {
     loop {
         match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
             Ok(Some(Ok(Message::Binary(bytes)))) => return wire::decode(&bytes),
-            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) | Err(_) => {
-                return None
-            }
+            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) | Err(_) => return None,
             Ok(Some(Ok(_))) => continue,
         }
     }
@@ -150,9 +150,15 @@ async fn acknowledged_batches_survive_sigkill_and_retries_apply_once() {
     let created: serde_json::Value = serde_json::from_str(&body).unwrap();
     let id = created["id"].as_str().unwrap().to_owned();
     let owner = created["owner_token"].as_str().unwrap().to_owned();
-    let (status, body) = http(addr, "POST", &format!("/api/shares/{id}/edit"), Some(&owner), "")
-        .await
-        .unwrap();
+    let (status, body) = http(
+        addr,
+        "POST",
+        &format!("/api/shares/{id}/edit"),
+        Some(&owner),
+        "",
+    )
+    .await
+    .unwrap();
     assert_eq!(status, 200, "{body}");
     let edit: serde_json::Value = serde_json::from_str(&body).unwrap();
     let token = edit["edit_token"].as_str().unwrap().to_owned();

@@ -5,6 +5,8 @@ import type { Browser, BrowserContext, Page } from '@playwright/test';
  * the live endpoint the test can cut (`offline`) and restore. */
 class Person {
   offline = false;
+  /** Every WebSocket refused, as by a proxy that blocks them. */
+  blockSockets = false;
   sockets: import('@playwright/test').WebSocketRoute[] = [];
   constructor(readonly context: BrowserContext, readonly page: Page, readonly editor: Editor) {}
 
@@ -17,7 +19,8 @@ class Person {
     page.on('pageerror', (e) => guard.problems.push(`${who} pageerror: ${e.message}`));
     const person = new Person(context, page, new Editor(page));
     await context.routeWebSocket(/\/api\/live\//, (ws) => {
-      if (person.offline) ws.close({ code: 4000, reason: 'offline' });
+      if (person.blockSockets) ws.close();
+      else if (person.offline) ws.close({ code: 4000, reason: 'offline' });
       else {
         ws.connectToServer();
         person.sockets.push(ws);
@@ -138,6 +141,26 @@ test.describe('editing together', () => {
     await expect(b.editor.text(5, 'owner')).toHaveText('Bo offline');
     await b.editor.set(7, 'owner', 'Still mine');
     await expect(b.editor.saveIndicator()).toContainText('Saved in this browser');
+    await b.context.close();
+  });
+
+  test('where WebSockets are blocked, the same edits flow over the fallback', async ({ editor, browser, consoleGuard }) => {
+    await editor.goto();
+    await editor.page.getByLabel('Plan title').fill('Behind a strict proxy');
+    const [url] = await turnOnEditing(editor);
+    await expect(editor.saveIndicator()).toHaveText('Synced');
+
+    const b = await Person.open(browser, consoleGuard, 'B');
+    b.blockSockets = true;
+    await b.page.goto(url);
+    await b.editor.ready();
+    await expect(b.page.getByLabel('Plan title')).toHaveValue('Behind a strict proxy', { timeout: 15_000 });
+    await expect(b.editor.saveIndicator()).toHaveText('Synced');
+    await editor.set(1, 'owner', 'From A');
+    await expect(b.editor.text(1, 'owner')).toHaveText('From A');
+    await b.editor.set(2, 'owner', 'From B');
+    await expect(editor.text(2, 'owner')).toHaveText('From B');
+    await expect(b.editor.saveIndicator()).toHaveText('Synced');
     await b.context.close();
   });
 });

@@ -250,3 +250,8 @@ pub fn on_window(event: &str, f: impl Fn() + 'static) {
         handler.forget();
     }
 }
+
+/// Whether the browser believes it is online.
+pub fn online() -> bool {
+    web_sys::window().is_none_or(|w| w.navigator().on_line())
+}

@@ -64,6 +64,12 @@ struct Inner {
     started: bool,
     /// The cell this tab is in (shared as presence).
     cell: Option<(RowId, Field)>,
+    /// Whether the server welcomed the current connection.
+    welcomed: bool,
+    /// WebSockets that ended before a welcome, in a row; after two, this page uses the
+    /// fallback (Server-Sent Events and `POST`).
+    ws_failures: u32,
+    fallback: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -183,7 +189,13 @@ impl LiveSync {
     fn connect(&self, ctx: PlanContext, plan: Option<PlanId>, share: &str, token: String) {
         self.disconnect();
         let this = *self;
-        let opened = Socket::open(share, move |event| this.on_event(ctx, event));
+        let on_event = move |event| this.on_event(ctx, event);
+        let opened = if self.inner.with_value(|i| i.fallback) {
+            Ok(Socket::open_fallback(share, on_event))
+        } else {
+            Socket::open(share, on_event)
+        };
+        self.inner.update_value(|i| i.welcomed = false);
         self.link.set(Link::Connecting);
         match opened {
             Ok(socket) => self.inner.update_value(|i| {
@@ -238,7 +250,11 @@ impl LiveSync {
                 let me = ctx.with_session(|s| s.replica());
                 self.peers
                     .set(peers.into_iter().filter(|p| p.replica != me).collect());
-                self.inner.update_value(|i| i.attempt = 0);
+                self.inner.update_value(|i| {
+                    i.attempt = 0;
+                    i.welcomed = true;
+                    i.ws_failures = 0;
+                });
                 self.link.set(Link::Online);
                 if let Some(plan) = plan {
                     for batch in ctx.with_session(|s| s.unacknowledged(&plan)) {
@@ -320,7 +336,22 @@ impl LiveSync {
     }
 
     fn on_closed(&self, ctx: PlanContext, code: u16) {
-        self.inner.update_value(|i| i.socket = None);
+        let blocked = ErrorCode::from_close_code(code).is_none()
+            && self
+                .inner
+                .with_value(|i| !i.welcomed && i.socket.as_ref().is_some_and(|s| !s.is_fallback()));
+        self.inner.update_value(|i| {
+            i.socket = None;
+            if blocked && dom::online() {
+                // A WebSocket that never got as far as a welcome, twice: something on the
+                // way blocks WebSockets. The same messages go over the fallback.
+                i.ws_failures += 1;
+                if i.ws_failures >= 2 {
+                    i.fallback = true;
+                    i.attempt = 0;
+                }
+            }
+        });
         self.peers.set(Vec::new());
         let error = ErrorCode::from_close_code(code);
         let (plan, token, joining) = self
@@ -440,12 +471,15 @@ impl LiveSync {
     /// This tab changed the open plan: send the change soon (it is queued meanwhile).
     pub fn local_change(&self, ctx: PlanContext) {
         self.update_waiting(ctx);
-        if self
+        let plan = self
             .inner
-            .with_value(|i| i.flush_scheduled || i.plan.is_none())
-        {
+            .with_value(|i| (!i.flush_scheduled).then(|| i.plan.clone()).flatten());
+        let Some(plan) = plan else {
             return;
-        }
+        };
+        // Nothing in flight: send at the end of this task. A batch awaiting its
+        // acknowledgement: gather typing for a moment, so a burst of keys is one batch.
+        let in_flight = ctx.with_session(|s| !s.unacknowledged(&plan).is_empty());
         self.inner.update_value(|i| i.flush_scheduled = true);
         let this = *self;
         set_timeout(
@@ -453,7 +487,11 @@ impl LiveSync {
                 this.inner.update_value(|i| i.flush_scheduled = false);
                 this.flush(ctx);
             },
-            BATCH_DELAY,
+            if in_flight {
+                BATCH_DELAY
+            } else {
+                Duration::ZERO
+            },
         );
     }
 

@@ -14,6 +14,7 @@ mod not_found;
 mod notes_versions;
 mod notice_banner;
 mod plan_context;
+mod plan_persist;
 mod plan_row;
 mod plan_switcher;
 mod plan_table;

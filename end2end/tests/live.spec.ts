@@ -95,6 +95,18 @@ test.describe('editing together', () => {
     await b.editor.set(3, 'item', 'Added by B');
     await expect(editor.text(3, 'item')).toHaveText('Added by B');
 
+    // Typing in a cell is not disturbed by someone else's edit in the same row.
+    await b.editor.cell(7, 'notes').click();
+    await b.page.keyboard.press('F2');
+    await b.editor.editorBox().fill('B is still typing');
+    await editor.set(7, 'owner', 'A meanwhile');
+    await expect(b.editor.text(7, 'owner')).toHaveText('A meanwhile');
+    await expect(b.editor.editorBox()).toHaveValue('B is still typing');
+    await expect(b.editor.editorBox()).toBeFocused();
+    await b.page.keyboard.type(' and done');
+    await b.page.keyboard.press('Enter');
+    await expect(editor.text(7, 'notes')).toHaveText('B is still typing and done');
+
     // Presence: B names themself and is outlined where they are.
     await b.page.getByLabel('Your name').fill('Bo');
     await b.page.getByLabel('Your name').press('Enter');
@@ -128,6 +140,14 @@ test.describe('editing together', () => {
     const notesA = await editor.text(6, 'notes').innerText();
     const notesB = await b.editor.text(6, 'notes').innerText();
     expect(notesA).toBe(notesB);
+    // B keeps their version; both see it, and the versions are gone.
+    await b.editor.cell(6, 'notes').getByRole('button', { name: '2 versions' }).click();
+    const versions = b.page.getByRole('dialog', { name: /Notes of row 6/ });
+    await expect(versions).toContainText('Notes from A');
+    await versions.locator('li', { hasText: 'Notes from B' }).getByRole('button').click();
+    for (const person of [editor, b.editor]) {
+      await expect(person.text(6, 'notes')).toHaveText('Notes from B');
+    }
 
     // The owner turns editing off: B keeps the plan as a private copy and is told.
     await editor.page.getByRole('button', { name: 'Shared ✓' }).click();

@@ -7,7 +7,9 @@
 use super::plan_context::{Notice, PlanContext};
 use crate::browser::dom;
 use crate::browser::live_socket::{Socket, SocketEvent};
-use crate::model::{Field, PlanId, RowId};
+use crate::model::{
+    clean_text, Field, Plan, PlanId, Remote, RowId, Session, ViewSpec, Workspace, MAX_TITLE_CHARS,
+};
 use crate::shared::wire::{
     ClientMsg, ErrorCode, Hello, Peer, Presence, Retry, ServerMsg, PROTOCOL,
 };
@@ -665,5 +667,113 @@ impl Watch {
             move || self.connect(ctx),
             Duration::from_millis(delay as u64),
         );
+    }
+}
+
+// The editor's side of a plan edited together: what the sync client asks of it.
+impl PlanContext {
+    pub(super) fn with_session<T>(&self, f: impl FnOnce(&Session) -> T) -> T {
+        self.session.with_value(f)
+    }
+
+    pub(super) fn update_session<T>(&self, f: impl FnOnce(&mut Session) -> T) -> T {
+        let now = dom::now_ms() as u64;
+        let mut out = None;
+        self.session.update_value(|s| {
+            s.set_time(now);
+            out = Some(f(s));
+        });
+        out.expect("update_value runs its closure")
+    }
+
+    /// Shows what a message from the server changed, and stores it.
+    pub(super) fn after_remote(&self, remote: Remote) {
+        if remote != Remote::Nothing {
+            self.sync();
+        }
+        self.schedule_save();
+    }
+
+    /// The server refused a batch for good (the shared plan is full): what it wrote is
+    /// kept in a private copy, then taken out of the shared one.
+    pub(super) fn keep_refused(&self, plan: &PlanId, batch: u64, why: &str) {
+        let Some(mut copy) = self.session.with_value(|s| s.plan(plan).cloned()) else {
+            return;
+        };
+        let remote = self.update_session(|s| s.refused(plan, batch));
+        if remote == Remote::Nothing {
+            return;
+        }
+        copy.title = clean_text(&format!("{} (my rows)", copy.title), MAX_TITLE_CHARS);
+        let title = copy.title.clone();
+        self.session.update_value(|s| {
+            s.add_plan(copy);
+        });
+        self.after_remote(remote);
+        self.notice.set(Some(Notice {
+            text: format!(
+                "{why} Nothing is lost: the plan as you had it is kept as \"{title}\" in your plans."
+            ),
+            backup: None,
+        }));
+    }
+
+    /// The plan is no longer edited together (editing was turned off, the link replaced
+    /// or the share taken down): it stays here as a private plan.
+    pub(super) fn end_live(&self, plan: &PlanId, why: &str) {
+        self.session.update_value(|s| s.leave_live(plan));
+        self.sync();
+        self.schedule_save();
+        let title = self
+            .session
+            .with_value(|s| s.plan(plan).map(|p| p.title.clone()))
+            .unwrap_or_default();
+        self.notice.set(Some(Notice {
+            text: format!("\"{title}\": {why}"),
+            backup: None,
+        }));
+    }
+
+    /// Shows `plan` in place of the one shown (a read-only page following live edits).
+    pub fn show_plan(&self, plan: Plan) {
+        self.session
+            .set_value(Session::new(Workspace::with_plan(plan), 0));
+        self.sync();
+        if self.spec.with_untracked(|s| s != &ViewSpec::default()) {
+            self.set_view(self.spec.get_untracked());
+        }
+    }
+
+    /// Turns on editing for the open plan with this edit link's secret (the owner).
+    pub fn go_live(&self, share: String, token: String) {
+        let active = self.active();
+        let already = self.session.with_value(|s| s.live(&active).is_some());
+        if already {
+            self.update_session(|s| s.set_live_token(&active, token));
+        } else {
+            self.update_session(|s| s.publish_live(&active, share, token));
+        }
+        self.sync();
+        self.schedule_save();
+        self.live.follow(*self);
+    }
+
+    /// Turns editing off for the open plan here (the owner did it).
+    pub fn stop_live(&self) {
+        let active = self.active();
+        self.session.update_value(|s| s.leave_live(&active));
+        self.sync();
+        self.schedule_save();
+        self.live.follow(*self);
+    }
+
+    /// The open plan's edit link, when it is edited together: its share and its address.
+    pub fn edit_link(&self) -> Option<(String, String)> {
+        let active = self.active();
+        let (share, token) = self
+            .session
+            .with_value(|s| s.live(&active).map(|l| (l.share.clone(), l.token.clone())))?;
+        let origin = dom::origin().unwrap_or_default();
+        Some((share.clone(), format!("{origin}/e/{share}#{token}")))
     }
 }

@@ -1,21 +1,18 @@
-//! The editor state that components share: the model session, one signal per cell (so a
-//! keystroke re-renders one cell, not the table), and persistence to local storage.
+//! The editor state that components share: the model session and one signal per cell (so
+//! a keystroke re-renders one cell, not the table). Persistence to local storage is in
+//! `plan_persist`, the sync client of plans edited together in `live_sync`.
 
 use super::live_sync::LiveSync;
-use crate::browser::{dom, storage};
+use crate::browser::dom;
 use crate::model::{
-    clean_text, Edit, Field, IdGen, OwnedShare, Plan, PlanId, Priority, Readiness, Remote, Row,
-    RowId, Session, Status, TableView, ViewSpec, Workspace, MAX_TITLE_CHARS,
+    clean_text, Edit, Field, OwnedShare, Plan, PlanId, Priority, Readiness, Row, RowId, Session,
+    Status, TableView, ViewSpec, Workspace, MAX_TITLE_CHARS,
 };
 use leptos::prelude::*;
 use std::collections::HashMap;
-use std::time::Duration;
-
-/// Edits are written to local storage at most this long after they happen.
-pub const SAVE_DELAY: Duration = Duration::from_millis(150);
 
 /// Where a tab remembers which plan it has open (session storage: per tab).
-const TAB_ACTIVE_KEY: &str = "syncplan.active";
+pub(super) const TAB_ACTIVE_KEY: &str = "syncplan.active";
 
 /// How the grid marks a row: its active cell and the columns of it inside the selected
 /// range. Set by the grid only for the rows whose marks change, so moving the cursor
@@ -118,23 +115,10 @@ pub struct Notice {
     pub backup: Option<String>,
 }
 
-/// Local-storage bookkeeping for this tab.
-#[derive(Clone, Debug, Default)]
-struct Persist {
-    /// The stored revision our copy is based on, and the tab that wrote it.
-    base_revision: u64,
-    base_writer: String,
-    /// This tab's name in saves.
-    me: String,
-    /// Whether saving is possible and allowed.
-    enabled: bool,
-    scheduled: bool,
-}
-
 #[derive(Clone, Copy)]
 pub struct PlanContext {
-    session: StoredValue<Session>,
-    persist: StoredValue<Persist>,
+    pub(super) session: StoredValue<Session>,
+    pub(super) persist: StoredValue<super::plan_persist::Persist>,
     pub read_only: bool,
     pub title: RwSignal<String>,
     pub rows: RwSignal<Vec<RowCells>>,
@@ -201,7 +185,7 @@ pub fn provide_plan_context(plan: Plan, read_only: bool) -> PlanContext {
         active_id: RwSignal::new(workspace.active.clone()),
         share: RwSignal::new(None),
         session: StoredValue::new(Session::new(workspace, 0)),
-        persist: StoredValue::new(Persist::default()),
+        persist: StoredValue::new(Default::default()),
         read_only,
         rows,
         can_undo: RwSignal::new(false),
@@ -304,7 +288,7 @@ impl PlanContext {
     }
 
     /// Back to every row in plan order, without announcing it.
-    fn clear_view(&self) {
+    pub(super) fn clear_view(&self) {
         if self.spec.with_untracked(|s| s != &ViewSpec::default()) {
             self.spec.set(ViewSpec::default());
             self.view.set(TableView::default());
@@ -621,7 +605,7 @@ impl PlanContext {
     }
 
     /// Brings one row's signals in line with the model.
-    fn sync_row(&self, id: &RowId) {
+    pub(super) fn sync_row(&self, id: &RowId) {
         let active = self.active();
         let row = self
             .session
@@ -639,7 +623,7 @@ impl PlanContext {
 
     /// Brings every signal in line with the model: changed cells update, rows that moved
     /// keep their DOM, new rows get new cells.
-    fn sync(&self) {
+    pub(super) fn sync(&self) {
         let plan = self.snapshot();
         if self.title.with_untracked(|t| t != &plan.title) {
             self.title.set(plan.title.clone());
@@ -745,7 +729,7 @@ impl PlanContext {
         }
     }
 
-    fn sync_history(&self) {
+    pub(super) fn sync_history(&self) {
         let active = self.active();
         let (undo, redo) = self
             .session
@@ -755,287 +739,6 @@ impl PlanContext {
         }
         if self.can_redo.get_untracked() != redo {
             self.can_redo.set(redo);
-        }
-    }
-
-    // ----- plans edited together (the sync client calls these) -----
-
-    pub(super) fn with_session<T>(&self, f: impl FnOnce(&Session) -> T) -> T {
-        self.session.with_value(f)
-    }
-
-    pub(super) fn update_session<T>(&self, f: impl FnOnce(&mut Session) -> T) -> T {
-        let now = dom::now_ms() as u64;
-        let mut out = None;
-        self.session.update_value(|s| {
-            s.set_time(now);
-            out = Some(f(s));
-        });
-        out.expect("update_value runs its closure")
-    }
-
-    /// Shows what a message from the server changed, and stores it.
-    pub(super) fn after_remote(&self, remote: Remote) {
-        if remote != Remote::Nothing {
-            self.sync();
-        }
-        self.schedule_save();
-    }
-
-    /// The server refused a batch for good (the shared plan is full): what it wrote is
-    /// kept in a private copy, then taken out of the shared one.
-    pub(super) fn keep_refused(&self, plan: &PlanId, batch: u64, why: &str) {
-        let Some(mut copy) = self.session.with_value(|s| s.plan(plan).cloned()) else {
-            return;
-        };
-        let remote = self.update_session(|s| s.refused(plan, batch));
-        if remote == Remote::Nothing {
-            return;
-        }
-        copy.title = clean_text(&format!("{} (my rows)", copy.title), MAX_TITLE_CHARS);
-        let title = copy.title.clone();
-        self.session.update_value(|s| {
-            s.add_plan(copy);
-        });
-        self.after_remote(remote);
-        self.notice.set(Some(Notice {
-            text: format!(
-                "{why} Nothing is lost: the plan as you had it is kept as \"{title}\" in your plans."
-            ),
-            backup: None,
-        }));
-    }
-
-    /// The plan is no longer edited together (editing was turned off, the link replaced
-    /// or the share taken down): it stays here as a private plan.
-    pub(super) fn end_live(&self, plan: &PlanId, why: &str) {
-        self.session.update_value(|s| s.leave_live(plan));
-        self.sync();
-        self.schedule_save();
-        let title = self
-            .session
-            .with_value(|s| s.plan(plan).map(|p| p.title.clone()))
-            .unwrap_or_default();
-        self.notice.set(Some(Notice {
-            text: format!("\"{title}\": {why}"),
-            backup: None,
-        }));
-    }
-
-    /// Shows `plan` in place of the one shown (a read-only page following live edits).
-    pub fn show_plan(&self, plan: Plan) {
-        self.session
-            .set_value(Session::new(Workspace::with_plan(plan), 0));
-        self.sync();
-        if self.spec.with_untracked(|s| s != &ViewSpec::default()) {
-            self.set_view(self.spec.get_untracked());
-        }
-    }
-
-    /// Turns on editing for the open plan with this edit link's secret (the owner).
-    pub fn go_live(&self, share: String, token: String) {
-        let active = self.active();
-        let already = self.session.with_value(|s| s.live(&active).is_some());
-        if already {
-            self.update_session(|s| s.set_live_token(&active, token));
-        } else {
-            self.update_session(|s| s.publish_live(&active, share, token));
-        }
-        self.sync();
-        self.schedule_save();
-        self.live.follow(*self);
-    }
-
-    /// Turns editing off for the open plan here (the owner did it).
-    pub fn stop_live(&self) {
-        let active = self.active();
-        self.session.update_value(|s| s.leave_live(&active));
-        self.sync();
-        self.schedule_save();
-        self.live.follow(*self);
-    }
-
-    /// The open plan's edit link, when it is edited together: its share and its address.
-    pub fn edit_link(&self) -> Option<(String, String)> {
-        let active = self.active();
-        let (share, token) = self
-            .session
-            .with_value(|s| s.live(&active).map(|l| (l.share.clone(), l.token.clone())))?;
-        let origin = dom::origin().unwrap_or_default();
-        Some((share.clone(), format!("{origin}/e/{share}#{token}")))
-    }
-
-    // ----- persistence (browser only: called from effects and event handlers) -----
-
-    /// Reads the stored workspace once after hydration and starts saving.
-    pub fn load_from_storage(&self) {
-        let seed = dom::random_seed();
-        let me = format!("tab-{:x}", seed & 0xffff_ffff_ffff);
-        let mut ids = IdGen::new(seed);
-        self.persist.update_value(|p| p.me = me);
-        // The server render's session has a fixed seed: this tab gets its own replica id
-        // and batch ids, whatever is stored.
-        self.session.update_value(|s| {
-            *s = Session::new(s.workspace().clone(), seed.rotate_left(17));
-        });
-        match storage::load(&mut ids, dom::now_ms()) {
-            storage::Loaded::Nothing => {
-                self.persist.update_value(|p| p.enabled = true);
-                self.save_state.set(SaveState::Ready);
-            }
-            storage::Loaded::Found(envelope) => {
-                let saved_at = js_sys::Date::parse(&envelope.saved_at);
-                self.persist.update_value(|p| {
-                    p.enabled = true;
-                    p.base_revision = envelope.revision;
-                    p.base_writer = envelope.writer.clone();
-                });
-                let mut session = Session::new(envelope.workspace, seed.rotate_left(17));
-                // This tab's plan: the one a link asked for, else the one it had open, else
-                // the one used last anywhere.
-                let wanted = dom::query_param("plan");
-                if wanted.is_some() {
-                    dom::replace_url("/");
-                }
-                for id in [wanted, dom::tab_get(TAB_ACTIVE_KEY)].into_iter().flatten() {
-                    if session.set_active(&PlanId(id)) {
-                        break;
-                    }
-                }
-                session.mark_saved();
-                dom::tab_set(TAB_ACTIVE_KEY, session.active().as_str());
-                self.session.set_value(session);
-                self.save_state.set(if saved_at.is_finite() {
-                    SaveState::Saved { at_ms: saved_at }
-                } else {
-                    SaveState::Ready
-                });
-                self.sync();
-            }
-            storage::Loaded::Damaged {
-                reason,
-                backup_key,
-                raw,
-            } => {
-                let text = match &backup_key {
-                    Some(key) => {
-                        self.persist.update_value(|p| p.enabled = true);
-                        self.save_state.set(SaveState::Ready);
-                        format!(
-                            "The plan saved in this browser could not be read: {reason}. \
-                             It is kept unchanged under the key \"{key}\" and you can \
-                             download it below. You are now editing a fresh copy of the \
-                             template."
-                        )
-                    }
-                    None => {
-                        self.save_state.set(SaveState::Unavailable(
-                            "the stored plan could not be read or backed up".into(),
-                        ));
-                        format!(
-                            "The plan saved in this browser could not be read ({reason}), \
-                             and there was no room to back it up, so it is left untouched \
-                             and this tab will not save. Download it below, then free some \
-                             browser storage and reload."
-                        )
-                    }
-                };
-                self.notice.set(Some(Notice {
-                    text,
-                    backup: Some(raw),
-                }));
-            }
-            storage::Loaded::Unavailable(why) => {
-                self.save_state.set(SaveState::Unavailable(why));
-            }
-        }
-    }
-
-    pub(super) fn schedule_save(&self) {
-        let skip = self.persist.with_value(|p| p.scheduled || !p.enabled);
-        if skip {
-            return;
-        }
-        self.persist.update_value(|p| p.scheduled = true);
-        let ctx = *self;
-        set_timeout(move || ctx.save_now(), SAVE_DELAY);
-    }
-
-    /// Writes unsaved edits now (also used when the page is being hidden or closed).
-    pub fn save_now(&self) {
-        self.persist.update_value(|p| p.scheduled = false);
-        let (enabled, base, base_writer, me) = self.persist.with_value(|p| {
-            (
-                p.enabled,
-                p.base_revision,
-                p.base_writer.clone(),
-                p.me.clone(),
-            )
-        });
-        if !enabled || !self.session.with_value(Session::has_unsaved) {
-            return;
-        }
-        // Timed as the `syncplan:save` user-timing measure (read by the benchmarks).
-        let timing = dom::Timing::start("syncplan:save");
-        let outcome = self
-            .session
-            .with_value(|s| storage::save(base, &base_writer, &me, s.workspace()));
-        timing.finish();
-        match outcome {
-            storage::Saved::Written { revision } => {
-                self.persist.update_value(|p| {
-                    p.base_revision = revision;
-                    p.base_writer = p.me.clone();
-                });
-                self.session.update_value(Session::mark_saved);
-                self.save_state.set(SaveState::Saved {
-                    at_ms: dom::now_ms(),
-                });
-            }
-            storage::Saved::Newer(envelope) => {
-                self.adopt(envelope);
-                self.save_now();
-            }
-            storage::Saved::NewerVersion => {
-                self.persist.update_value(|p| p.enabled = false);
-                self.save_state.set(SaveState::NewerVersion);
-            }
-            storage::Saved::Failed(why) => self.save_state.set(SaveState::Failed(why)),
-        }
-    }
-
-    /// Takes another tab's newer save, keeping this tab's unsaved edits on top.
-    fn adopt(&self, envelope: crate::model::Envelope) {
-        self.persist.update_value(|p| {
-            p.base_revision = envelope.revision;
-            p.base_writer = envelope.writer.clone();
-        });
-        self.session.update_value(|s| s.adopt(envelope.workspace));
-        self.sync();
-        self.live.follow(*self);
-    }
-
-    /// Handles another tab's write to the workspace key.
-    pub fn on_foreign_save(&self, raw: &str) {
-        let (enabled, base, base_writer) = self
-            .persist
-            .with_value(|p| (p.enabled, p.base_revision, p.base_writer.clone()));
-        if !enabled {
-            return;
-        }
-        let mut ids = IdGen::new(dom::random_seed());
-        let Some(envelope) = storage::decode_foreign(raw, &mut ids) else {
-            return;
-        };
-        if !envelope.is_newer_than(base, &base_writer) {
-            return;
-        }
-        let saved_at = js_sys::Date::parse(&envelope.saved_at);
-        self.adopt(envelope);
-        if self.session.with_value(Session::has_unsaved) {
-            self.schedule_save();
-        } else if saved_at.is_finite() {
-            self.save_state.set(SaveState::Saved { at_ms: saved_at });
         }
     }
 }

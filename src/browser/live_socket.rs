@@ -204,12 +204,7 @@ impl Stream {
         let state = self.state.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let code = read_stream(&url, &hello, signal.as_ref(), &*report).await;
-            let mut s = state.borrow_mut();
-            if !s.closed {
-                s.closed = true;
-                drop(s);
-                report(SocketEvent::Closed { code });
-            }
+            end(&state, &*report, code);
         });
     }
 
@@ -250,30 +245,27 @@ impl Stream {
                 };
                 report(SocketEvent::Message(msg));
                 if let Some(code) = fatal {
-                    let mut s = state.borrow_mut();
-                    if !s.closed {
-                        s.closed = true;
-                        if let Some(a) = s.abort.take() {
-                            a.abort();
-                        }
-                        drop(s);
-                        report(SocketEvent::Closed { code });
-                    }
+                    end(&state, &*report, code);
                 }
             }
         });
     }
 
     fn close(&self) {
-        let mut s = self.state.borrow_mut();
-        if let Some(a) = s.abort.take() {
-            a.abort();
-        }
-        if !s.closed {
-            s.closed = true;
-            drop(s);
-            (self.on_event)(SocketEvent::Closed { code: 1000 });
-        }
+        end(&self.state, &*self.on_event, 1000);
+    }
+}
+
+/// Ends the fallback connection once: stops the stream and reports `Closed` with `code`.
+fn end(state: &RefCell<StreamState>, report: &dyn Fn(SocketEvent), code: u16) {
+    let mut s = state.borrow_mut();
+    if let Some(a) = s.abort.take() {
+        a.abort();
+    }
+    if !s.closed {
+        s.closed = true;
+        drop(s);
+        report(SocketEvent::Closed { code });
     }
 }
 

@@ -214,7 +214,7 @@ impl ShareStore {
         .await?;
         let Some(row) = row else {
             tx.rollback().await?;
-            return Ok(Err(self.owner_refusal(id, owner).await?));
+            return Ok(Err(self.why_refused(id, owner).await?));
         };
         let live: i64 = row.try_get("live")?;
         if live == 0 {
@@ -260,34 +260,11 @@ impl ShareStore {
         .await?;
         if done.rows_affected() == 0 {
             tx.rollback().await?;
-            return self.owner_refusal(id, owner).await;
+            return self.why_refused(id, owner).await;
         }
         self.notify(&mut tx, &format!("revoke {id}")).await?;
         tx.commit().await?;
         Ok(OwnerAction::Done)
-    }
-
-    async fn owner_refusal(
-        &self,
-        id: &ShareId,
-        owner: &OwnerToken,
-    ) -> Result<OwnerAction, StoreError> {
-        let row = sqlx::query("SELECT owner_hash, revoked_at FROM shares WHERE id = $1")
-            .bind(id.as_str())
-            .fetch_optional(&self.pool())
-            .await?;
-        let Some(row) = row else {
-            return Ok(OwnerAction::Missing);
-        };
-        if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
-            return Ok(OwnerAction::Revoked);
-        }
-        let hash: String = row.try_get("owner_hash")?;
-        Ok(if same_hash(&hash, &owner.hash()) {
-            OwnerAction::Done
-        } else {
-            OwnerAction::Forbidden
-        })
     }
 
     /// On PostgreSQL, tells every instance (delivered when the transaction commits).

@@ -12,7 +12,6 @@ use sha2::{Digest, Sha256};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use subtle::ConstantTimeEq;
 use tokio::sync::Mutex;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -552,7 +551,7 @@ impl ShareStore {
 
     /// Why an owner's write changed nothing. Only explains: the write itself was decided
     /// atomically by its own statement.
-    async fn why_refused(
+    pub(super) async fn why_refused(
         &self,
         id: &ShareId,
         token: &OwnerToken,
@@ -565,7 +564,7 @@ impl ShareStore {
             return Ok(OwnerAction::Missing);
         };
         let stored: String = row.try_get("owner_hash")?;
-        if !bool::from(stored.as_bytes().ct_eq(token.hash().as_bytes())) {
+        if !super::live_store::same_hash(&stored, &token.hash()) {
             return Ok(OwnerAction::Forbidden);
         }
         if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {

@@ -4,13 +4,17 @@
 use super::grid::use_grid;
 use super::plan_context::use_plan;
 use crate::model::Field;
-use crate::shared::wire::Role;
+use crate::shared::wire::{Peer, Role};
 use leptos::prelude::*;
 
 /// The presence colours (light and dark themes both read them on the page background).
 pub const PEER_COLOURS: [&str; 8] = [
     "#d1453b", "#1f7a4d", "#7b4fd6", "#c26a00", "#0b7fa6", "#c2378f", "#5b6b00", "#3b5bdb",
 ];
+
+fn colour_of(peer: &Peer) -> &'static str {
+    PEER_COLOURS[usize::from(peer.colour) % PEER_COLOURS.len()]
+}
 
 #[component]
 pub fn LiveBar() -> impl IntoView {
@@ -48,7 +52,7 @@ pub fn LiveBar() -> impl IntoView {
             let Some(tr) = crate::browser::dom::query(&selector) else {
                 continue;
             };
-            let colour = PEER_COLOURS[usize::from(peer.colour) % PEER_COLOURS.len()];
+            let colour = colour_of(peer);
             let _ = tr.set_attribute(&format!("data-peer-{}", field.key()), &peer.name);
             let _ = tr
                 .style()
@@ -68,7 +72,7 @@ pub fn LiveBar() -> impl IntoView {
                         .map(|i| format!("row {}, {}", i + 1, field.header()))
                 });
                 let dot = NodeRef::<leptos::html::Span>::new();
-                let colour = PEER_COLOURS[usize::from(peer.colour) % PEER_COLOURS.len()];
+                let colour = colour_of(&peer);
                 Effect::new(move |_| {
                     if let Some(el) = dot.get() {
                         let _ = web_sys::HtmlElement::style(&el).set_property("background", colour);

@@ -8,7 +8,8 @@ use super::plan_context::{Notice, PlanContext};
 use crate::browser::dom;
 use crate::browser::live_socket::{Socket, SocketEvent};
 use crate::model::{
-    clean_text, Field, Plan, PlanId, Remote, RowId, Session, ViewSpec, Workspace, MAX_TITLE_CHARS,
+    clean_text, Change, Field, Plan, PlanId, Remote, RowId, Session, ViewSpec, Workspace,
+    MAX_TITLE_CHARS,
 };
 use crate::shared::wire::{
     ClientMsg, ErrorCode, Hello, Peer, Presence, Retry, ServerMsg, PROTOCOL,
@@ -403,17 +404,14 @@ impl LiveSync {
     }
 
     fn retry_later(&self, ctx: PlanContext) {
-        let attempt = self.inner.with_value(|i| i.attempt);
-        let full = (BACKOFF_FIRST_MS * 2f64.powi(attempt.min(16) as i32)).min(BACKOFF_MAX_MS);
-        // Jitter: between half and all of the delay, so clients do not return in step.
-        let delay = full * (0.5 + 0.5 * js_sys::Math::random());
+        let delay = backoff(self.inner.with_value(|i| i.attempt));
         let this = *self;
         let handle = set_timeout_with_handle(
             move || {
                 this.inner.update_value(|i| i.retry = None);
                 this.follow(ctx);
             },
-            Duration::from_millis(delay as u64),
+            delay,
         )
         .ok();
         self.inner.update_value(|i| {
@@ -442,6 +440,12 @@ impl LiveSync {
         if self.inner.with_value(|i| i.socket.is_none()) {
             return;
         }
+        self.drop_connection(ctx);
+    }
+
+    /// Gives up on the connection (dropping it closes it, unreported), says "Offline" and
+    /// tries again after the backoff.
+    fn drop_connection(&self, ctx: PlanContext) {
         self.inner.update_value(|i| i.socket = None);
         self.peers.set(Vec::new());
         self.link.set(Link::Offline);
@@ -455,14 +459,7 @@ impl LiveSync {
         }
         let silent = dom::now_ms() - self.inner.with_value(|i| i.last_heard_ms);
         if silent > SILENT_MS {
-            self.inner.with_value(|i| {
-                if let Some(s) = &i.socket {
-                    s.close();
-                }
-            });
-            self.inner.update_value(|i| i.socket = None);
-            self.link.set(Link::Offline);
-            self.retry_later(ctx);
+            self.drop_connection(ctx);
             return;
         }
         let n = self.inner.with_value(|i| i.ping.wrapping_add(1));
@@ -565,6 +562,13 @@ impl LiveSync {
     }
 }
 
+/// How long to wait before reconnecting after `attempt` failures: 0.5 s doubling to 30 s,
+/// with jitter (between half and all of it) so clients do not return in step.
+fn backoff(attempt: u32) -> Duration {
+    let full = (BACKOFF_FIRST_MS * 2f64.powi(attempt.min(16) as i32)).min(BACKOFF_MAX_MS);
+    Duration::from_millis((full * (0.5 + 0.5 * js_sys::Math::random())) as u64)
+}
+
 /// `/e/{share}#{secret}`, when that is this page's address.
 fn edit_link_in_address() -> Option<(String, String)> {
     let path = dom::path();
@@ -661,12 +665,7 @@ impl Watch {
     fn retry(self, ctx: PlanContext) {
         let attempt = self.attempt.get_value();
         self.attempt.set_value(attempt.saturating_add(1));
-        let full = (BACKOFF_FIRST_MS * 2f64.powi(attempt.min(16) as i32)).min(BACKOFF_MAX_MS);
-        let delay = full * (0.5 + 0.5 * js_sys::Math::random());
-        set_timeout(
-            move || self.connect(ctx),
-            Duration::from_millis(delay as u64),
-        );
+        set_timeout(move || self.connect(ctx), backoff(attempt));
     }
 }
 
@@ -688,8 +687,18 @@ impl PlanContext {
 
     /// Shows what a message from the server changed, and stores it.
     pub(super) fn after_remote(&self, remote: Remote) {
-        if remote != Remote::Nothing {
-            self.sync();
+        match remote {
+            Remote::Nothing => {}
+            // Cells only: their rows' signals (a keystroke elsewhere must not cost the
+            // whole table). Order and title changes also touch the plan list: all of it.
+            Remote::Changed(changes) if changes.iter().all(|c| matches!(c, Change::Cell(..))) => {
+                for change in changes {
+                    if let Change::Cell(row, _) = change {
+                        self.sync_row(&row);
+                    }
+                }
+            }
+            Remote::Changed(_) | Remote::Rebuild => self.sync(),
         }
         self.schedule_save();
     }

@@ -55,6 +55,14 @@ pub struct RowCells {
     pub versions: ArcRwSignal<u8>,
 }
 
+/// How many Notes versions a row of `entry` holds (1 unless people wrote them at once).
+fn versions_in(entry: &crate::model::PlanEntry, id: &RowId) -> u8 {
+    entry
+        .doc
+        .row(id)
+        .map_or(1, |r| r.notes.versions.len().min(255) as u8)
+}
+
 fn set_if_changed<T>(signal: &ArcRwSignal<T>, value: &T)
 where
     T: PartialEq + Clone + Send + Sync + 'static,
@@ -681,11 +689,8 @@ impl PlanContext {
     /// How many Notes versions the row holds (1 unless people wrote them at once).
     fn versions_of(&self, id: &RowId) -> u8 {
         let active = self.active();
-        self.session.with_value(|s| {
-            s.entry(&active)
-                .and_then(|e| e.doc.row(id))
-                .map_or(1, |r| r.notes.versions.len().min(255) as u8)
-        })
+        self.session
+            .with_value(|s| s.entry(&active).map_or(1, |e| versions_in(e, id)))
     }
 
     fn sync_versions(&self) {
@@ -696,11 +701,7 @@ impl PlanContext {
             };
             self.rows.with_untracked(|rows| {
                 for cells in rows {
-                    let n = entry
-                        .doc
-                        .row(&cells.id)
-                        .map_or(1, |r| r.notes.versions.len().min(255) as u8);
-                    set_if_changed(&cells.versions, &n);
+                    set_if_changed(&cells.versions, &versions_in(entry, &cells.id));
                 }
             });
         });

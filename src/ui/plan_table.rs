@@ -132,24 +132,14 @@ pub fn PlanTable() -> impl IntoView {
             if let Some(faq) = link.get_attribute("data-faq") {
                 crate::browser::dom::open_faq(&faq);
             }
-        } else if let Some(button) = el.closest("button[data-versions]").ok().flatten() {
-            let row = button
-                .closest("tr[data-row-id]")
-                .ok()
-                .flatten()
-                .and_then(|tr| tr.get_attribute("data-row-id"));
-            if let Some(row) = row {
+        } else if el.closest("button[data-versions]").ok().flatten().is_some() {
+            if let Some(row) = row_of(&el) {
                 ev.stop_propagation();
-                ctx.notes_choice.set(Some(crate::model::RowId(row)));
+                ctx.notes_choice.set(Some(row));
             }
-        } else if let Some(button) = el.closest("button[data-advice]").ok().flatten() {
-            let row = button
-                .closest("tr[data-row-id]")
-                .ok()
-                .flatten()
-                .and_then(|tr| tr.get_attribute("data-row-id"));
-            if let Some(row) = row {
-                super::plan_row::apply_advice(ctx, &crate::model::RowId(row));
+        } else if el.closest("button[data-advice]").ok().flatten().is_some() {
+            if let Some(row) = row_of(&el) {
+                super::plan_row::apply_advice(ctx, &row);
             }
         }
     };
@@ -365,4 +355,13 @@ fn SortHeader(field: Option<Field>, class: &'static str, label: &'static str) ->
             {field.map(|f| view! { <ResizeHandle field=f label/> })}
         </th>
     }
+}
+
+/// The row an element of the table is in.
+fn row_of(el: &web_sys::Element) -> Option<crate::model::RowId> {
+    el.closest("tr[data-row-id]")
+        .ok()
+        .flatten()
+        .and_then(|tr| tr.get_attribute("data-row-id"))
+        .map(crate::model::RowId)
 }

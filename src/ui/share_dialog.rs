@@ -6,6 +6,23 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+/// Creates the open plan's read-only link and remembers it.
+async fn create_link(
+    ctx: super::plan_context::PlanContext,
+) -> Result<OwnedShare, share_api::ShareError> {
+    let plan_id = ctx.active();
+    let created = share_api::create(&ctx.snapshot()).await?;
+    let share = OwnedShare {
+        plan: plan_id,
+        id: created.id,
+        url: created.url,
+        owner_token: created.owner_token,
+        published_at: dom::now_rfc3339(),
+    };
+    ctx.remember_share(share.clone());
+    Ok(share)
+}
+
 /// "Share": create a read-only link, publish updates to it, revoke it.
 #[component]
 pub fn ShareDialog() -> impl IntoView {
@@ -26,19 +43,10 @@ pub fn ShareDialog() -> impl IntoView {
         if busy.get_untracked() {
             return;
         }
-        let plan_id = ctx.active();
-        let plan = ctx.snapshot();
         busy.set(true);
         spawn_local(async move {
-            match share_api::create(&plan).await {
-                Ok(created) => {
-                    ctx.remember_share(OwnedShare {
-                        plan: plan_id,
-                        id: created.id,
-                        url: created.url,
-                        owner_token: created.owner_token,
-                        published_at: dom::now_rfc3339(),
-                    });
+            match create_link(ctx).await {
+                Ok(_) => {
                     message.set(
                         "Link created. Copy it and send it to the people who should see the plan."
                             .into(),
@@ -208,21 +216,7 @@ fn EditLinkSection(busy: RwSignal<bool>, message: RwSignal<String>) -> impl Into
         spawn_local(async move {
             let share = match ctx.share.get_untracked() {
                 Some(share) => Ok(share),
-                None => {
-                    let plan_id = ctx.active();
-                    let plan = ctx.snapshot();
-                    share_api::create(&plan).await.map(|created| {
-                        let share = OwnedShare {
-                            plan: plan_id,
-                            id: created.id,
-                            url: created.url,
-                            owner_token: created.owner_token,
-                            published_at: dom::now_rfc3339(),
-                        };
-                        ctx.remember_share(share.clone());
-                        share
-                    })
-                }
+                None => create_link(ctx).await,
             };
             let result = match share {
                 Ok(share) => share_api::enable_editing(&share.id, &share.owner_token)

@@ -26,6 +26,10 @@ class Person {
         person.sockets.push(ws);
       }
     });
+    // "Offline" cuts the fallback (Server-Sent Events + POST) too, which the page turns to
+    // once WebSockets keep failing while the browser says it is online.
+    await context.route(/\/api\/live\/[^/]+\/(events|send)$/, (route) =>
+      person.offline ? route.abort('internetdisconnected') : route.continue());
     return person;
   }
 
@@ -181,6 +185,15 @@ test.describe('editing together', () => {
     await b.editor.set(2, 'owner', 'From B');
     await expect(editor.text(2, 'owner')).toHaveText('From B');
     await expect(b.editor.saveIndicator()).toHaveText('Synced');
+
+    // Turning editing off reaches the fallback too: B is told and keeps a private copy.
+    await editor.page.getByRole('button', { name: 'Shared ✓' }).click();
+    const dialog = editor.page.getByRole('dialog', { name: 'Share', exact: true });
+    await dialog.getByRole('button', { name: 'Turn editing off' }).click();
+    await dialog.getByRole('button', { name: 'Yes, turn editing off' }).click();
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await expect(b.page.getByRole('alert')).toContainText('turned off editing', { timeout: 5_000 });
+    await expect(b.editor.text(2, 'owner')).toHaveText('From B');
     await b.context.close();
   });
 });

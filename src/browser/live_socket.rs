@@ -328,20 +328,46 @@ async fn read_stream(
         if let Ok(value) = js_sys::Reflect::get(&chunk, &"value".into()) {
             buffer.extend(js_sys::Uint8Array::new(&value).to_vec());
         }
-        // Events end with a blank line; each `data:` line is one message in base64url.
+        // Events end with a blank line. A message event's `data:` is one message in
+        // base64url; a `close` event's is the close code, as a WebSocket would give it.
         while let Some(end) = buffer.windows(2).position(|w| w == b"\n\n") {
             let event: Vec<u8> = buffer.drain(..end + 2).collect();
-            let text = String::from_utf8_lossy(&event);
-            for line in text.lines() {
-                let Some(data) = line.strip_prefix("data:") else {
-                    continue;
-                };
-                match base64url(data.trim()).and_then(|b| wire::decode::<ServerMsg>(&b)) {
-                    Some(msg) => report(SocketEvent::Message(msg)),
-                    None => return 4400,
-                }
+            match sse_event(&String::from_utf8_lossy(&event)) {
+                SseEvent::Message(msg) => report(SocketEvent::Message(msg)),
+                SseEvent::Close(code) => return code,
+                SseEvent::Nothing => {}
+                SseEvent::Unreadable => return 4400,
             }
         }
+    }
+}
+
+enum SseEvent {
+    Message(ServerMsg),
+    Close(u16),
+    /// A comment or keep-alive.
+    Nothing,
+    Unreadable,
+}
+
+/// Reads one event of the fallback stream (its lines, without the blank line after).
+fn sse_event(text: &str) -> SseEvent {
+    let mut kind = "message";
+    let mut data = None;
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix("event:") {
+            kind = name.trim();
+        } else if let Some(d) = line.strip_prefix("data:") {
+            data = Some(d.trim());
+        }
+    }
+    match (kind, data) {
+        (_, None) => SseEvent::Nothing,
+        ("close", Some(code)) => code.parse().map_or(SseEvent::Unreadable, SseEvent::Close),
+        ("message", Some(data)) => base64url(data)
+            .and_then(|b| wire::decode::<ServerMsg>(&b))
+            .map_or(SseEvent::Unreadable, SseEvent::Message),
+        _ => SseEvent::Nothing,
     }
 }
 

@@ -6,17 +6,21 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
 CARGO_BIN := $(HOME)/.cargo/bin
-# wasm-opt comes from npm's binaryen (tools/), first on PATH: cargo-leptos runs the first
-# wasm-opt it finds, and Debian's binaryen (108) silently breaks hydration.
+# wasm-opt comes from npm's binaryen (tools/): the site build calls it by that path, and it is
+# first on PATH for anyone who runs cargo-leptos by hand (Debian's binaryen 108 silently breaks
+# hydration).
 WASM_OPT_BIN := $(CURDIR)/tools/node_modules/.bin
 export PATH := $(WASM_OPT_BIN):$(CARGO_BIN):$(PATH)
 
-CARGO_LEPTOS_VERSION := 0.3.10
 WASM_BINDGEN_VERSION := 0.2.130
+# The release site (server, WASM, JS, CSS, hashed and precompressed) as `cargo leptos build
+# --release --precompress` builds it, from the same [package.metadata.leptos], without having
+# to compile cargo-leptos first (scripts/build-site.mjs).
+BUILD_SITE := node $(CURDIR)/scripts/build-site.mjs
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 SITE_ADDR ?= 127.0.0.1:3000
-# cargo-leptos compiles Leptos with this set; plain cargo must match or Leptos rebuilds.
+# Leptos reads this at compile time; every cargo command here must agree or Leptos rebuilds.
 export LEPTOS_OUTPUT_NAME := syncplan
 RUN_ENV := LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_ADDR=$(SITE_ADDR) LEPTOS_ENV=PROD
 
@@ -30,25 +34,25 @@ run: build
 test: tools browser e2e-deps
 	@# The share-store suite runs on SQLite and on a private local PostgreSQL.
 	SYNCPLAN_TEST_POSTGRES_URL="$$(scripts/test-postgres.sh)" cargo test --release --features ssr
-	cargo leptos build --release --precompress
+	$(BUILD_SITE)
 	rm -rf target/e2e-data
 	cd end2end && npx playwright test
 
 build: tools
-	cargo leptos build --release --precompress
+	$(BUILD_SITE)
 
 unit:
 	SYNCPLAN_TEST_POSTGRES_URL="$$(scripts/test-postgres.sh)" cargo test --release --features ssr
 
 e2e: tools browser e2e-deps
-	cargo leptos build --release --precompress
+	$(BUILD_SITE)
 	rm -rf target/e2e-data
 	cd end2end && npx playwright test
 
 ## bench: every performance figure, with its reference, in one run (never part of `make test`)
 bench: tools browser bench-deps bench-before
-	cargo leptos build --release --precompress
-	cd bench/counter && LEPTOS_OUTPUT_NAME=counter cargo leptos build --release --frontend-only --precompress
+	$(BUILD_SITE)
+	cd bench/counter && LEPTOS_OUTPUT_NAME=counter $(BUILD_SITE) --front --root .
 	cd bench/tools && CARGO_TARGET_DIR=$(CURDIR)/target/bench cargo build --release --bin reference-server --bin live-load
 	cd bench/tools && CARGO_TARGET_DIR=$(CURDIR)/target/bench cargo bench --bench export
 	node bench/run.mjs
@@ -60,11 +64,11 @@ bench-before:
 	  echo "Building the table before the grid ($(BEFORE_GRID)) for comparison (first bench only)..."; \
 	  rm -rf target/bench/before && mkdir -p target/bench/before && \
 	  git archive $(BEFORE_GRID) | tar -x -C target/bench/before && \
-	  cd target/bench/before && cargo leptos build --release --precompress; }
+	  $(BUILD_SITE) --root target/bench/before; }
 
 ## soak: 60 s of mixed load, SIGKILL cycles under load, disk-full and read-only database
 soak: tools
-	cargo leptos build --release --precompress
+	$(BUILD_SITE)
 	cd bench/tools && CARGO_TARGET_DIR=$(CURDIR)/target/bench cargo build --release --bin soak
 	target/bench/release/soak
 
@@ -92,19 +96,13 @@ tools: tools/node_modules/.installed
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || { \
 	  echo "Adding the wasm32-unknown-unknown target..."; \
 	  rustup target add wasm32-unknown-unknown; }
-	@cargo leptos --version 2>/dev/null | grep -q " $(CARGO_LEPTOS_VERSION)$$" || { \
-	  echo "Compiling cargo-leptos $(CARGO_LEPTOS_VERSION) (first run only: about 25 minutes)..."; \
-	  cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked --force --quiet; }
 	@wasm-bindgen --version 2>/dev/null | grep -q " $(WASM_BINDGEN_VERSION)$$" || { \
 	  echo "Compiling wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (first run only: about 5 minutes)..."; \
 	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force --quiet; }
-	@# cargo-leptos runs the first wasm-opt on PATH; Debian's binaryen (108) breaks hydration.
-	@[ "$$(command -v wasm-opt)" = "$(WASM_OPT_BIN)/wasm-opt" ] || { \
-	  echo "error: wasm-opt on PATH is $$(command -v wasm-opt), expected $(WASM_OPT_BIN)/wasm-opt"; exit 1; }
 
-# binaryen 132 from npm: a prebuilt wasm-opt (a Node script) that installs in seconds.
+# binaryen 132 (wasm-opt), terser and lightningcss from npm: prebuilt, installed in seconds.
 tools/node_modules/.installed: tools/package-lock.json
-	@echo "Installing wasm-opt (npm binaryen 132.0.0, npm ci)..."
+	@echo "Installing the site build tools (npm ci in tools/: binaryen 132.0.0, terser, lightningcss)..."
 	@cd tools && npm ci --no-audit --no-fund --silent
 	@tools/node_modules/.bin/wasm-opt --version | grep -q "version 132" || { \
 	  echo "error: tools/node_modules/.bin/wasm-opt is not binaryen 132"; exit 1; }

@@ -285,7 +285,8 @@ impl Config {
     }
 }
 
-/// cargo-leptos writes `hash.txt` beside the server binary when file names are hashed.
+/// The site build (scripts/build-site.mjs or cargo-leptos) writes `hash.txt` beside the server
+/// binary when file names are hashed.
 fn hash_file_present() -> bool {
     std::env::current_exe()
         .ok()

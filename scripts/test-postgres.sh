@@ -19,8 +19,10 @@ if [ -z "$bin" ]; then
 fi
 
 # PostgreSQL refuses to run as root; root runs it as Debian's postgres user.
+# runuser lives in /usr/sbin, which a non-login shell's PATH may lack.
+runuser=$(command -v runuser || echo /usr/sbin/runuser)
 as_db_user() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" = 0 ]; then "$runuser" -u postgres -- "$@"; else "$@"; fi
 }
 if ! as_db_user "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
   mkdir -p "$dir" || notice "cannot create $dir"

@@ -779,7 +779,11 @@ async fn presence_is_shared_and_withdrawn() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_on_one_postgres_behave_as_one() {
-    let Ok(url) = std::env::var("SYNCPLAN_TEST_POSTGRES_URL") else {
+    // `make test` sets the variable empty where PostgreSQL could not be started.
+    let Some(url) = std::env::var("SYNCPLAN_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    else {
         eprintln!("notice: two-instance live test skipped: SYNCPLAN_TEST_POSTGRES_URL is not set");
         return;
     };

@@ -16,6 +16,7 @@ mod share_api;
 mod share_page;
 mod shares;
 mod state;
+mod static_files;
 
 pub use client_addr::{client_ip, parse_hop, ClientKey, ProxySetup};
 pub use config::{Config, LiveLimits, DEFAULT_DATABASE_URL};

@@ -8,6 +8,7 @@ use axum::http::{header, Request, StatusCode};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use common::{body_text, get, html_escape, json_error, post, send, test_app};
+use http_body_util::BodyExt;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use syncplan::model::{Plan, Priority, Row, RowId, Status, MAX_BODY_BYTES};
@@ -181,4 +182,136 @@ async fn hostile_paths_and_methods_get_4xx_not_5xx() {
     )
     .await;
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+}
+
+/// A page served from the page cache (its fast path) carries exactly the headers of the
+/// page as first rendered, in every encoding.
+#[tokio::test]
+async fn cached_pages_carry_the_headers_of_a_render() {
+    let app = test_app().await;
+    let response = send(
+        &app,
+        post("/api/shares", "application/json", nasty_plan().to_json()),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let id = serde_json::from_str::<Value>(&body_text(response).await).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let headers_of = |response: &axum::http::Response<Body>| {
+        let mut all: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .filter(|(name, _)| *name != header::DATE)
+            .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_owned()))
+            .collect();
+        all.sort();
+        all
+    };
+    for uri in ["/".to_owned(), format!("/s/{id}")] {
+        for encoding in ["", "br", "gzip"] {
+            let request = || {
+                Request::get(uri.as_str())
+                    .header(header::ACCEPT_ENCODING, encoding)
+                    .body(Body::empty())
+                    .unwrap()
+            };
+            let first = send(&app, request()).await;
+            let second = send(&app, request()).await;
+            assert_eq!(first.status(), StatusCode::OK, "{uri} {encoding}");
+            assert_eq!(headers_of(&first), headers_of(&second), "{uri} {encoding}");
+            let h = second.headers();
+            assert!(h.contains_key(header::CONTENT_SECURITY_POLICY), "{uri}");
+            assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{uri}");
+            if uri.starts_with("/s/") {
+                assert_eq!(h["x-robots-tag"], "noindex, nofollow");
+                assert_eq!(h[header::REFERRER_POLICY], "no-referrer");
+            }
+            let first = first.into_body().collect().await.unwrap().to_bytes();
+            let second = second.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(first, second, "{uri} {encoding}");
+        }
+    }
+}
+
+/// The site's files served from memory (production) answer as Leptos' file fallback does
+/// from disk: same bytes, type, encoding, caching and hardening headers; plus an ETag that
+/// makes a revalidation a 304.
+#[tokio::test]
+async fn static_files_from_memory_match_the_files_on_disk() {
+    let site = tempfile::tempdir().unwrap();
+    let root = site.path().to_str().unwrap().to_owned();
+    std::fs::write(site.path().join("robots.txt"), "User-agent: *\nAllow: /\n").unwrap();
+    std::fs::write(site.path().join("robots.txt.br"), [11u8, 9, 128]).unwrap();
+    std::fs::create_dir(site.path().join("pkg")).unwrap();
+    std::fs::write(site.path().join("pkg/app.css"), "body{color:red}").unwrap();
+    std::fs::write(
+        site.path().join("sw.js"),
+        "self.addEventListener('fetch',()=>{})",
+    )
+    .unwrap();
+    let disk = {
+        let root = root.clone();
+        common::test_app_with(move |c| c.site_root = root).await
+    };
+    let memory = common::test_app_with(move |c| {
+        c.site_root = root;
+        c.static_in_memory = true;
+    })
+    .await;
+    let compared = [
+        header::CONTENT_TYPE,
+        header::CONTENT_ENCODING,
+        header::CACHE_CONTROL,
+        header::CONTENT_SECURITY_POLICY,
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::X_FRAME_OPTIONS,
+        header::REFERRER_POLICY,
+    ];
+    for (uri, encoding) in [
+        ("/robots.txt", ""),
+        ("/robots.txt", "gzip, br"),
+        ("/pkg/app.css", "br"),
+        ("/sw.js", ""),
+    ] {
+        let request = || {
+            Request::get(uri)
+                .header(header::ACCEPT_ENCODING, encoding)
+                .body(Body::empty())
+                .unwrap()
+        };
+        let from_disk = send(&disk, request()).await;
+        let from_memory = send(&memory, request()).await;
+        assert_eq!(from_disk.status(), StatusCode::OK, "{uri}");
+        assert_eq!(from_memory.status(), StatusCode::OK, "{uri}");
+        assert!(from_memory.headers().contains_key(header::ETAG), "{uri}");
+        if uri == "/robots.txt" {
+            // Shared caches must keep the plain and the brotli copy apart (the file
+            // fallback says so only when it sent a compressed copy).
+            assert_eq!(from_memory.headers()[header::VARY], "accept-encoding");
+        }
+        for name in &compared {
+            assert_eq!(
+                from_disk.headers().get(name),
+                from_memory.headers().get(name),
+                "{uri} {encoding}: {name}"
+            );
+        }
+        let etag = from_memory.headers()[header::ETAG].clone();
+        let a = from_disk.into_body().collect().await.unwrap().to_bytes();
+        let b = from_memory.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(a, b, "{uri} {encoding}");
+        let revalidate = Request::get(uri)
+            .header(header::IF_NONE_MATCH, etag)
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(
+            send(&memory, revalidate).await.status(),
+            StatusCode::NOT_MODIFIED
+        );
+    }
+    // What is not a file still gets the app's 404 page.
+    let (status, _) = get(&memory, "/robots.txt.br.nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

@@ -14,6 +14,9 @@ pub struct Config {
     pub addr: SocketAddr,
     /// The built site: WASM, JS, CSS and public files (`LEPTOS_SITE_ROOT`, default target/site).
     pub site_root: String,
+    /// Hold the site's files in memory (`LEPTOS_ENV=PROD`; in development they change under
+    /// a running server and are read from disk).
+    pub static_in_memory: bool,
     /// The share store (`SYNCPLAN_DATABASE_URL`): a SQLite file by default, or `postgres://…`.
     pub database_url: String,
     /// The public base of links (`SYNCPLAN_PUBLIC_URL`, e.g. `https://plans.example.com`).
@@ -146,6 +149,10 @@ impl Config {
         Ok(Config {
             addr,
             site_root: env_or("LEPTOS_SITE_ROOT", "target/site"),
+            static_in_memory: matches!(
+                env_or("LEPTOS_ENV", "DEV").to_ascii_lowercase().as_str(),
+                "prod" | "production"
+            ),
             database_url,
             public_url,
             share_rate_per_minute: number(
@@ -242,6 +249,7 @@ impl Config {
         Config {
             addr: "127.0.0.1:0".parse().expect("a valid address"),
             site_root: "target/site".into(),
+            static_in_memory: false,
             database_url: database_url.into(),
             public_url: None,
             share_rate_per_minute: 30,

@@ -274,6 +274,30 @@ async fn render(next: &Next, path: &str) -> Rendered {
 }
 
 /// Serves `/` and `/s/{id}` from memory when it can, and renders them when it must.
+/// A fresh page from the cache (the editor; a share page younger than `FRESH_FOR`), for the
+/// fast path in front of every other layer; `None`: a miss or a page due for a refresh,
+/// which `serve_pages` renders and refreshes.
+pub async fn fresh_hit(
+    cache: &PageCache,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+) -> Option<Response> {
+    let head_only = method == Method::HEAD;
+    if !(head_only || method == Method::GET) {
+        return None;
+    }
+    let (id, page) = match slot(path)? {
+        Slot::Editor => (None, cache.editor.read().ok()?.clone()?),
+        Slot::Share(id) if cache.budget > 0 => {
+            let page = cache.share(&id).filter(|p| p.age() < FRESH_FOR)?;
+            (Some(id), page)
+        }
+        Slot::Share(_) => return None,
+    };
+    Some(respond(cache, id.as_ref(), &page, headers, head_only).await)
+}
+
 pub async fn serve_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let head_only = request.method() == Method::HEAD;
     let readable = request.method() == Method::GET || head_only;
@@ -348,30 +372,32 @@ fn refresh_later(state: AppState, next: Next, id: ShareId, path: String, old: Ar
 
 /// The content coding to answer with: brotli, else gzip, else none.
 pub fn preferred_encoding(headers: &HeaderMap) -> Option<&'static str> {
-    let accepted = headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let offers = |name: &str| {
-        accepted.split(',').any(|part| {
-            let mut pieces = part.split(';');
-            let coding = pieces.next().unwrap_or_default().trim();
-            let refused = pieces.any(|p| {
-                p.trim()
-                    .strip_prefix("q=")
-                    .and_then(|q| q.trim().parse::<f32>().ok())
-                    .is_some_and(|q| q <= 0.0)
-            });
-            coding.eq_ignore_ascii_case(name) && !refused
-        })
-    };
-    if offers("br") {
+    if accepts(headers, "br") {
         Some("br")
-    } else if offers("gzip") {
+    } else if accepts(headers, "gzip") {
         Some("gzip")
     } else {
         None
     }
+}
+
+/// Whether `Accept-Encoding` offers `coding` (and not with `q=0`).
+pub fn accepts(headers: &HeaderMap, coding: &str) -> bool {
+    let accepted = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    accepted.split(',').any(|part| {
+        let mut pieces = part.split(';');
+        let name = pieces.next().unwrap_or_default().trim();
+        let refused = pieces.any(|p| {
+            p.trim()
+                .strip_prefix("q=")
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        name.eq_ignore_ascii_case(coding) && !refused
+    })
 }
 
 fn gzip(plain: &[u8]) -> std::io::Result<Vec<u8>> {

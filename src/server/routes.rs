@@ -2,7 +2,7 @@
 
 use super::error::AppError;
 use super::page_cache;
-use super::security_headers::security_headers;
+use super::security_headers::{self, security_headers, PathKind};
 use super::state::AppState;
 use super::{exports, live_api, share_api, share_page};
 use crate::app::{shell, App};
@@ -73,6 +73,9 @@ pub fn app(state: AppState) -> Router {
             security_headers,
         ))
         .layer(CompressionLayer::new())
+        // Static files and fresh cached pages skip the layers above: an answer from memory
+        // costs little more than its bytes.
+        .layer(middleware::from_fn_with_state(state.clone(), from_memory))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 tracing::debug_span!(
@@ -128,9 +131,8 @@ async fn json_rejections(response: Response) -> Response {
 
 /// How long browsers may keep static files: hashed build files never change under their
 /// name, so a year; the service worker is checked on every visit.
-async fn cache_headers(State(hashed): State<bool>, request: Request, next: Next) -> Response {
-    let path = request.uri().path();
-    let policy = if path.starts_with("/pkg/") {
+fn cache_policy(path: &str, hashed: bool) -> Option<&'static str> {
+    Some(if path.starts_with("/pkg/") {
         if hashed {
             "public, max-age=31536000, immutable"
         } else {
@@ -141,14 +143,44 @@ async fn cache_headers(State(hashed): State<bool>, request: Request, next: Next)
     } else if path == "/sw.js" {
         "no-cache"
     } else {
-        return next.run(request).await;
-    };
-    let mut response = next.run(request).await;
+        return None;
+    })
+}
+
+fn set_cache_policy(policy: &'static str, response: &mut Response) {
     if response.status().is_success() && !response.headers().contains_key(header::CACHE_CONTROL) {
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
     }
+}
+
+async fn cache_headers(State(hashed): State<bool>, request: Request, next: Next) -> Response {
+    let Some(policy) = cache_policy(request.uri().path(), hashed) else {
+        return next.run(request).await;
+    };
+    let mut response = next.run(request).await;
+    set_cache_policy(policy, &mut response);
+    response
+}
+
+/// The fast path: a static file held in memory, or a fresh page from the page cache, with
+/// the headers the full path would give it. Anything else goes the full path.
+async fn from_memory(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (method, path, headers) = (request.method(), request.uri().path(), request.headers());
+    let mut response = match state.files.respond(method, path, headers) {
+        Some(mut response) => {
+            if let Some(policy) = cache_policy(path, state.leptos_options.hash_files) {
+                set_cache_policy(policy, &mut response);
+            }
+            response
+        }
+        None => match page_cache::fresh_hit(&state.pages, method, path, headers).await {
+            Some(response) => response,
+            None => return next.run(request).await,
+        },
+    };
+    security_headers::apply(&state.policy, PathKind::of(path), response.headers_mut());
     response
 }
 

@@ -4,7 +4,7 @@
 //! engines and Referer headers.
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use base64::engine::general_purpose::STANDARD;
@@ -129,17 +129,36 @@ pub async fn security_headers(
     request: Request,
     next: Next,
 ) -> Response {
-    let share = is_share_path(request.uri().path());
-    let worker = request.uri().path() == "/sw.js";
+    let path = PathKind::of(request.uri().path());
     let mut response = next.run(request).await;
-    let html = response
-        .headers()
+    apply(&policy, path, response.headers_mut());
+    response
+}
+
+/// What the headers depend on in a request's path.
+#[derive(Clone, Copy)]
+pub struct PathKind {
+    share: bool,
+    worker: bool,
+}
+
+impl PathKind {
+    pub fn of(path: &str) -> PathKind {
+        PathKind {
+            share: is_share_path(path),
+            worker: path == "/sw.js",
+        }
+    }
+}
+
+/// Sets the hardening headers on a response to a request for `path`.
+pub fn apply(policy: &PagePolicy, path: PathKind, headers: &mut HeaderMap) {
+    let html = headers
         .get(header::CONTENT_TYPE)
         .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
-    let headers = response.headers_mut();
     let csp = if html {
         policy.html.clone()
-    } else if worker {
+    } else if path.worker {
         WORKER
     } else {
         OTHER
@@ -153,7 +172,7 @@ pub async fn security_headers(
     if let Some(hsts) = &policy.hsts {
         headers.insert(header::STRICT_TRANSPORT_SECURITY, hsts.clone());
     }
-    if share {
+    if path.share {
         // Shared plans are for the people who have the link: keep them out of search
         // engines, and keep the link out of Referer headers.
         headers.insert(
@@ -170,7 +189,6 @@ pub async fn security_headers(
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         );
     }
-    response
 }
 
 #[cfg(test)]

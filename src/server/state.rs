@@ -7,6 +7,7 @@ use super::page_cache::PageCache;
 use super::rate_limit::RateLimiter;
 use super::security_headers::PagePolicy;
 use super::shares::{ShareStore, StoreError};
+use super::static_files::StaticFiles;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub policy: Arc<PagePolicy>,
     /// Rooms of the plans edited together on this instance.
     pub live: Arc<Live>,
+    /// The site's static files, held in memory in production.
+    pub files: Arc<StaticFiles>,
 }
 
 impl AppState {
@@ -38,7 +41,16 @@ impl AppState {
         let leptos_options = config.leptos_options();
         let pages = Arc::new(PageCache::new(config.page_cache_bytes));
         let live = Live::new(store.clone(), pages.clone(), config.live.clone());
+        let files = if config.static_in_memory {
+            let root = std::path::PathBuf::from(&config.site_root);
+            tokio::task::spawn_blocking(move || StaticFiles::load(&root))
+                .await
+                .unwrap_or_default()
+        } else {
+            StaticFiles::default()
+        };
         Ok(AppState {
+            files: Arc::new(files),
             policy: Arc::new(PagePolicy::for_app(&leptos_options, config.is_https()).await),
             leptos_options,
             limiter: Arc::new(RateLimiter::new(

@@ -111,10 +111,16 @@ async function pages() {
     // The reference serves exactly these bytes.
     fs.writeFileSync(path.join(out, 'editor.html'), Buffer.from(await (await fetch(`${base}/`)).arrayBuffer()));
     fs.writeFileSync(path.join(out, 'share.html'), Buffer.from(await (await fetch(`${base}${sharePath}`)).arrayBuffer()));
+    // Static files: a small one and the stylesheet, the same bytes from the reference.
+    const cssName = fs.readdirSync(path.join(root, 'target', 'site', 'pkg')).find((f) => f.endsWith('.css'));
+    const robots = path.join(root, 'target', 'site', 'robots.txt');
+    const css = path.join(root, 'target', 'site', 'pkg', cssName);
     const ref = start('target/bench/release/reference-server', [
       `127.0.0.1:${REF_PORT}`,
       `/editor=${path.join(out, 'editor.html')}`,
       `/share=${path.join(out, 'share.html')}`,
+      `/robots=${robots}`,
+      `/css=${css}`,
     ], {});
     try {
       const refBase = `http://127.0.0.1:${REF_PORT}`;
@@ -125,6 +131,11 @@ async function pages() {
       log('wrk: GET /s/{id} (200 rows) …');
       const share = wrk(`${base}${sharePath}`);
       const shareRef = wrk(`${refBase}/share`);
+      log('wrk: static files …');
+      const robotsApp = wrk(`${base}/robots.txt`);
+      const robotsRef = wrk(`${refBase}/robots`);
+      const cssApp = wrk(`${base}/pkg/${cssName}`);
+      const cssRef = wrk(`${refBase}/css`);
       const row = (name, m, r, goal) => [
         name,
         fmt(m.rps),
@@ -141,10 +152,13 @@ async function pages() {
         [
           row('GET /', editor, editorRef, '≥ 70 %, p99 ≤ 2×'),
           row('GET /s/{id} (200 rows)', share, shareRef, '≥ 50 %, p99 ≤ 2×'),
+          row('GET /robots.txt (static file)', robotsApp, robotsRef, 'p99 ≤ 2×'),
+          row(`GET /pkg/….css (static file, ${fmt(fs.statSync(css).size / 1024, 1)} KB)`, cssApp, cssRef, 'p99 ≤ 2×'),
         ],
         [
           `Reference: the same HTML bytes (${fs.statSync(path.join(out, 'editor.html')).size} and ${fs.statSync(path.join(out, 'share.html')).size} bytes) served from memory by a bare axum handler (bench/tools/src/bin/reference-server.rs).`,
-          `Non-2xx responses: app ${editor.non2xx + share.non2xx}, reference ${editorRef.non2xx + shareRef.non2xx}.`,
+          'Static files come from disk through tower-http ServeDir (the app) and from memory (the reference); wrk asks for no compression, so both send the plain bytes.',
+          `Non-2xx responses: app ${editor.non2xx + share.non2xx + robotsApp.non2xx + cssApp.non2xx}, reference ${editorRef.non2xx + shareRef.non2xx + robotsRef.non2xx + cssRef.non2xx}.`,
         ],
       );
       results.shareUrl = `${base}${sharePath}`;

@@ -28,7 +28,19 @@ use syncplan_bench::sample_plan;
 type Http = Client<HttpConnector, Full<Bytes>>;
 
 /// A request's latency (ms, from its scheduled time) and its answer.
-type Outcome = (f64, Result<StatusCode, String>);
+/// Latency from the scheduled time (ms), the kind of request, and what came back.
+type Outcome = (f64, &'static str, Result<StatusCode, String>);
+
+/// The request `mixed_request` makes for `pick`.
+fn kind_of(pick: usize) -> &'static str {
+    match pick % 20 {
+        0..=6 => "GET /",
+        7..=12 => "GET /s/{id}",
+        13..=15 => "POST /api/export/csv",
+        16 | 17 => "POST /api/shares",
+        _ => "PUT /api/shares/{id}",
+    }
+}
 
 const PORT: u16 = 3950;
 
@@ -245,6 +257,8 @@ struct LoadResult {
     held_rate: f64,
     p50: f64,
     p99: f64,
+    /// p50 and p99 per kind of request.
+    by_kind: BTreeMap<&'static str, (f64, f64)>,
     statuses: BTreeMap<String, usize>,
     errors_non_429: usize,
 }
@@ -299,9 +313,10 @@ async fn open_loop(
             results.clone(),
         );
         tasks.push(tokio::spawn(async move {
-            let outcome = mixed_request(&client, &shared, i * 7 + 3, &body).await;
+            let pick = i * 7 + 3;
+            let outcome = mixed_request(&client, &shared, pick, &body).await;
             let latency = scheduled.elapsed().as_secs_f64() * 1000.0;
-            results.lock().unwrap().push((latency, outcome));
+            results.lock().unwrap().push((latency, kind_of(pick), outcome));
         }));
     }
     for t in tasks {
@@ -311,9 +326,20 @@ async fn open_loop(
     let results = results.lock().unwrap();
     let mut latencies: Vec<f64> = results.iter().map(|r| r.0).collect();
     latencies.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let mut per_kind: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
+    for (latency, kind, _) in results.iter() {
+        per_kind.entry(kind).or_default().push(*latency);
+    }
+    let by_kind = per_kind
+        .into_iter()
+        .map(|(kind, mut l)| {
+            l.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            (kind, (percentile(&l, 0.50), percentile(&l, 0.99)))
+        })
+        .collect();
     let mut statuses = BTreeMap::new();
     let mut errors_non_429 = 0;
-    for (_, outcome) in results.iter() {
+    for (_, _, outcome) in results.iter() {
         let key = match outcome {
             Ok(s) => s.as_u16().to_string(),
             Err(_) => "connection error".to_owned(),
@@ -332,6 +358,7 @@ async fn open_loop(
         held_rate: results.len() as f64 / elapsed,
         p50: percentile(&latencies, 0.50),
         p99: percentile(&latencies, 0.99),
+        by_kind,
         statuses,
         errors_non_429,
     }
@@ -441,6 +468,10 @@ async fn main() {
          | responses | {} |\n| errors other than 429 | {} (goal 0) |\n",
         load.target_rate, load.held_rate, load.p50, load.p99, statuses.join(", "), load.errors_non_429
     ));
+    report.push_str("\n| request | p50 ms | p99 ms |\n|---|---|---|\n");
+    for (kind, (p50, p99)) in &load.by_kind {
+        report.push_str(&format!("| {kind} | {p50:.2} | {p99:.2} |\n"));
+    }
 
     // 2. SIGKILL under load.
     let cycles = env_num("SOAK_KILL_CYCLES", 20) as usize;

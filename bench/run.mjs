@@ -157,7 +157,7 @@ async function pages() {
         ],
         [
           `Reference: the same HTML bytes (${fs.statSync(path.join(out, 'editor.html')).size} and ${fs.statSync(path.join(out, 'share.html')).size} bytes) served from memory by a bare axum handler (bench/tools/src/bin/reference-server.rs).`,
-          'Static files come from disk through tower-http ServeDir (the app) and from memory (the reference); wrk asks for no compression, so both send the plain bytes.',
+          'Static files: the app holds the built site in memory in production (LEPTOS_ENV=PROD) and answers them, like fresh cached pages, in front of its other layers with the same headers; wrk asks for no compression, so both sides send the plain bytes.',
           `Non-2xx responses: app ${editor.non2xx + share.non2xx + robotsApp.non2xx + cssApp.non2xx}, reference ${editorRef.non2xx + shareRef.non2xx + robotsRef.non2xx + cssRef.non2xx}.`,
         ],
       );

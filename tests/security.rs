@@ -102,19 +102,24 @@ async fn html_pages_allow_exactly_their_own_inline_scripts() {
     }
 }
 
-#[tokio::test]
-async fn user_text_is_never_markup_on_the_share_page_or_in_markdown() {
-    let app = test_app().await;
+/// Shares `nasty_plan()`; its share id.
+async fn share_nasty_plan(app: &axum::Router) -> String {
     let response = send(
-        &app,
+        app,
         post("/api/shares", "application/json", nasty_plan().to_json()),
     )
     .await;
     assert_eq!(response.status(), StatusCode::CREATED);
-    let id = serde_json::from_str::<Value>(&body_text(response).await).unwrap()["id"]
+    serde_json::from_str::<Value>(&body_text(response).await).unwrap()["id"]
         .as_str()
         .unwrap()
-        .to_owned();
+        .to_owned()
+}
+
+#[tokio::test]
+async fn user_text_is_never_markup_on_the_share_page_or_in_markdown() {
+    let app = test_app().await;
+    let id = share_nasty_plan(&app).await;
     let (status, page) = get(&app, &format!("/s/{id}")).await;
     assert_eq!(status, StatusCode::OK);
     for text in [NASTY[0], NASTY[1], NASTY[3]] {
@@ -189,16 +194,7 @@ async fn hostile_paths_and_methods_get_4xx_not_5xx() {
 #[tokio::test]
 async fn cached_pages_carry_the_headers_of_a_render() {
     let app = test_app().await;
-    let response = send(
-        &app,
-        post("/api/shares", "application/json", nasty_plan().to_json()),
-    )
-    .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let id = serde_json::from_str::<Value>(&body_text(response).await).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = share_nasty_plan(&app).await;
     let headers_of = |response: &axum::http::Response<Body>| {
         let mut all: Vec<(String, String)> = response
             .headers()

@@ -476,15 +476,8 @@ async fn respond(
             None => encoding = None,
         }
     }
-    let length = bytes.len();
-    let mut response = if head_only {
-        Body::empty().into_response()
-    } else {
-        Body::from(bytes).into_response()
-    };
+    let mut response = bytes_response(bytes, head_only, page.content_type.clone(), encoding);
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, page.content_type.clone());
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     // Share pages are for one viewer's browser only; the editor is the same for everyone.
     headers.insert(
@@ -495,6 +488,25 @@ async fn respond(
             "no-cache"
         }),
     );
+    response
+}
+
+/// `bytes` (in `encoding`, if any) as a 200 with its type and length; no body for HEAD.
+pub fn bytes_response(
+    bytes: Bytes,
+    head_only: bool,
+    content_type: HeaderValue,
+    encoding: Option<&'static str>,
+) -> Response {
+    let length = bytes.len();
+    let mut response = if head_only {
+        Body::empty().into_response()
+    } else {
+        Body::from(bytes).into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, content_type);
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     if let Some(e) = encoding {
         headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(e));
     }

@@ -8,8 +8,8 @@
 //! Only in production (`LEPTOS_ENV=PROD`, as `make run` sets): in development the files change
 //! under a running server, and Leptos' fallback reads them fresh.
 
-use super::page_cache::accepts;
-use axum::body::{Body, Bytes};
+use super::page_cache::{accepts, bytes_response};
+use axum::body::Bytes;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
@@ -131,21 +131,11 @@ impl StaticFiles {
             (_, Some(gz)) if accepts(headers, "gzip") => (gz.clone(), Some("gzip")),
             _ => (file.plain.clone(), None),
         };
-        let length = bytes.len();
-        let mut response = if head_only {
-            Body::empty().into_response()
-        } else {
-            Body::from(bytes).into_response()
-        };
+        let mut response = bytes_response(bytes, head_only, file.content_type.clone(), encoding);
         let h = response.headers_mut();
-        h.insert(header::CONTENT_TYPE, file.content_type.clone());
-        h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
         h.insert(header::ETAG, file.etag.clone());
         if file.br.is_some() || file.gzip.is_some() {
             h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-        }
-        if let Some(e) = encoding {
-            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(e));
         }
         Some(response)
     }

@@ -10,11 +10,48 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Executor, Row};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyPool, Executor, Row, SqlSafeStr as _};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::Mutex;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// The schema, one file per step in `migrations/`, embedded at compile time. This is what
+/// `sqlx::migrate!` builds (version and description from the file name, checksum of the text),
+/// written out so the build does not compile sqlx's macros and, with them, a second copy of
+/// sqlx's drivers and SQLite (~1 min of a first build). A test checks it against the folder.
+const MIGRATIONS: [(i64, &str, &str); 3] = [
+    (
+        1,
+        "shares",
+        include_str!("../../migrations/0001_shares.sql"),
+    ),
+    (
+        2,
+        "limits",
+        include_str!("../../migrations/0002_limits.sql"),
+    ),
+    (3, "live", include_str!("../../migrations/0003_live.sql")),
+];
+
+fn migrator() -> &'static Migrator {
+    static MIGRATOR: std::sync::OnceLock<Migrator> = std::sync::OnceLock::new();
+    MIGRATOR.get_or_init(|| {
+        Migrator::with_migrations(
+            MIGRATIONS
+                .iter()
+                .map(|&(version, description, sql)| {
+                    Migration::new(
+                        version,
+                        description.into(),
+                        MigrationType::Simple,
+                        sql.into_sql_str(),
+                        sql.starts_with("-- no-transaction"),
+                    )
+                })
+                .collect(),
+        )
+    })
+}
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -257,7 +294,7 @@ impl ShareStore {
                 if self.url.starts_with("sqlite:") {
                     create_parent_dir(&self.url)?;
                 }
-                MIGRATOR
+                migrator()
                     .run(&self.pool())
                     .await
                     .map_err(|e| StoreError::Unavailable(format!("migrations failed: {e}")))
@@ -712,6 +749,30 @@ fn create_parent_dir(url: &str) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every file in `migrations/` is embedded, as sqlx would read it from the folder: same
+    /// version, description, type and checksum (so databases migrated before keep validating).
+    #[tokio::test]
+    async fn the_embedded_schema_is_the_migrations_folder() {
+        let folder = Migrator::new(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations"
+        )))
+        .await
+        .unwrap();
+        let key = |m: &Migration| {
+            (
+                m.version,
+                m.description.to_string(),
+                m.migration_type,
+                m.checksum.to_vec(),
+                m.no_tx,
+            )
+        };
+        let embedded: Vec<_> = migrator().iter().map(key).collect();
+        let on_disk: Vec<_> = folder.iter().map(key).collect();
+        assert_eq!(embedded, on_disk, "add the new file to MIGRATIONS");
+    }
 
     #[test]
     fn ids_and_tokens_are_long_random_base64url() {

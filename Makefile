@@ -12,7 +12,6 @@ CARGO_BIN := $(HOME)/.cargo/bin
 WASM_OPT_BIN := $(CURDIR)/tools/node_modules/.bin
 export PATH := $(WASM_OPT_BIN):$(CARGO_BIN):$(PATH)
 
-WASM_BINDGEN_VERSION := 0.2.130
 # The release site (server, WASM, JS, CSS, hashed and precompressed) as `cargo leptos build
 # --release --precompress` builds it, from the same [package.metadata.leptos], without having
 # to compile cargo-leptos first (scripts/build-site.mjs).
@@ -96,9 +95,6 @@ tools: tools/node_modules/.installed
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || { \
 	  echo "Adding the wasm32-unknown-unknown target..."; \
 	  rustup target add wasm32-unknown-unknown; }
-	@wasm-bindgen --version 2>/dev/null | grep -q " $(WASM_BINDGEN_VERSION)$$" || { \
-	  echo "Compiling wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (first run only: about 5 minutes)..."; \
-	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force --quiet; }
 
 # binaryen 132 (wasm-opt), terser and lightningcss from npm: prebuilt, installed in seconds.
 tools/node_modules/.installed: tools/package-lock.json

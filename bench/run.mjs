@@ -228,7 +228,7 @@ function bundle() {
   try {
     const front = path.join(root, 'target', 'front', 'wasm32-unknown-unknown', 'wasm-release', 'syncplan.wasm');
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'twiggy-'));
-    execFileSync('wasm-bindgen', ['--target', 'web', '--out-dir', tmp, front]);
+    execFileSync(path.join(root, 'target', 'tools', 'release', 'site-bindgen'), [front, tmp, 'syncplan']);
     execFileSync('wasm-opt', ['-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '-g', path.join(tmp, 'syncplan_bg.wasm'), '-o', path.join(tmp, 'named.wasm')]);
     const csv = execFileSync('twiggy', ['top', '-n', '400', '--format', 'csv', path.join(tmp, 'named.wasm')], { encoding: 'utf8' });
     const items = csv.trim().split('\n').slice(1).map((l) => {

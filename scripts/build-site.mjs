@@ -4,7 +4,9 @@
 //
 //   server  cargo build --release --bin <name>   (bin-features)
 //   browser cargo build --lib --target wasm32-unknown-unknown --profile <lib-profile-release>
-//           wasm-bindgen --target web, wasm-opt -Oz (npm binaryen 132), terser for the JS glue
+//           wasm-bindgen --target web (tools/bindgen: its 0.2.130 library, without the CLI's
+//           test runner, so a first build compiles it in 1 min, not 2½), wasm-opt -Oz (npm
+//           binaryen 132), terser for the JS glue
 //   style   lightningcss --minify for the `browserquery` targets
 //   files   content-hashed names + hash.txt beside the server binary; public/ copied;
 //           every file precompressed (.br, .gz)
@@ -77,6 +79,16 @@ function tool(name) {
   return p;
 }
 
+/** tools/bindgen, compiled on first use (and again only when its source changes). */
+function bindgen() {
+  const manifest = path.join(here, 'tools', 'bindgen', 'Cargo.toml');
+  const targetDir = path.join(here, 'target', 'tools');
+  const bin = path.join(targetDir, 'release', 'site-bindgen');
+  if (!fs.existsSync(bin)) console.log('Compiling site-bindgen, the wasm-bindgen 0.2.130 library (first build only: about 1 minute)...');
+  run('cargo', ['build', '--release', '--quiet', '--locked', `--manifest-path=${manifest}`, `--target-dir=${targetDir}`]);
+  return bin;
+}
+
 const md5 = (bytes) => createHash('md5').update(bytes).digest('base64url');
 const features = (list) => (list && list.length ? [`--features=${list.join(',')}`] : []);
 // Leptos reads the output name at compile time; `cargo test` in the Makefile sets the same.
@@ -117,7 +129,7 @@ if (!fresh) {
   fs.rmSync(work, { recursive: true, force: true });
   fs.mkdirSync(work, { recursive: true });
   console.log('Generating the JS/WASM with wasm-bindgen, optimising with wasm-opt -Oz...');
-  run('wasm-bindgen', ['--target=web', '--no-typescript', `--out-name=${output}`, `--out-dir=${work}`, wasmIn]);
+  run(bindgen(), [wasmIn, work, output]);
   const wasm = path.join(work, `${output}.wasm`);
   fs.renameSync(path.join(work, `${output}_bg.wasm`), wasm);
   run(tool('wasm-opt'), ['-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', wasm, '-o', wasm]);

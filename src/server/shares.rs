@@ -15,34 +15,30 @@ use sqlx::{AnyPool, Executor, Row, SqlSafeStr as _};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::Mutex;
 
-/// The schema, one file per step in `migrations/`, embedded at compile time. This is what
-/// `sqlx::migrate!` builds (version and description from the file name, checksum of the text),
-/// written out so the build does not compile sqlx's macros and, with them, a second copy of
-/// sqlx's drivers and SQLite (~1 min of a first build). A test checks it against the folder.
-const MIGRATIONS: [(i64, &str, &str); 3] = [
-    (
-        1,
-        "shares",
-        include_str!("../../migrations/0001_shares.sql"),
-    ),
-    (
-        2,
-        "limits",
-        include_str!("../../migrations/0002_limits.sql"),
-    ),
-    (3, "live", include_str!("../../migrations/0003_live.sql")),
-];
+/// The files of `migrations/`, embedded at compile time (a test checks none is missing).
+macro_rules! embed_migrations {
+    ($($file:literal),* $(,)?) => {
+        [$(($file, include_str!(concat!("../../migrations/", $file)))),*]
+    };
+}
+const MIGRATION_FILES: [(&str, &str); 3] =
+    embed_migrations!["0001_shares.sql", "0002_limits.sql", "0003_live.sql"];
 
+/// The schema as `sqlx::migrate!` would build it from `migrations/` (version and description
+/// from the file name, checksum of the text), built here so the build does not compile sqlx's
+/// macros and, with them, a second copy of sqlx's drivers and SQLite (~1 min of a first build).
 fn migrator() -> &'static Migrator {
     static MIGRATOR: std::sync::OnceLock<Migrator> = std::sync::OnceLock::new();
     MIGRATOR.get_or_init(|| {
         Migrator::with_migrations(
-            MIGRATIONS
+            MIGRATION_FILES
                 .iter()
-                .map(|&(version, description, sql)| {
+                .map(|&(file, sql)| {
+                    // `0001_shares.sql` → version 1, description "shares".
+                    let (version, name) = file.split_once('_').expect("NNNN_name.sql");
                     Migration::new(
-                        version,
-                        description.into(),
+                        version.parse().expect("a numeric version"),
+                        name.trim_end_matches(".sql").replace('_', " ").into(),
                         MigrationType::Simple,
                         sql.into_sql_str(),
                         sql.starts_with("-- no-transaction"),
@@ -771,7 +767,7 @@ mod tests {
         };
         let embedded: Vec<_> = migrator().iter().map(key).collect();
         let on_disk: Vec<_> = folder.iter().map(key).collect();
-        assert_eq!(embedded, on_disk, "add the new file to MIGRATIONS");
+        assert_eq!(embedded, on_disk, "add the new file to MIGRATION_FILES");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `site-bindgen INPUT.wasm OUT_DIR OUT_NAME`: what `wasm-bindgen --target=web --no-typescript
 //! --out-dir=OUT_DIR --out-name=OUT_NAME INPUT.wasm` does, with the same library at the same
-//! version. The site build (scripts/build-site.mjs) is its only caller.
+//! version. scripts/build-site.mjs compiles and runs it; bench/run.mjs reuses it for twiggy.
 
 use std::process::ExitCode;
 

@@ -1,12 +1,8 @@
-//! The HTML shell and the routes.
+//! The HTML shell and the pages, chosen by path.
 
 use crate::ui::{EditorPage, NotFound, SharePage};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, MetaTags};
-use leptos_router::{
-    components::{Route, Router, Routes},
-    path, SsrMode,
-};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -27,19 +23,92 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The pages there are. Links between them are plain links (a page load each), so the
+/// page is chosen once, from the path, on the server and again when hydrating; no client
+/// router is shipped for three paths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Page {
+    /// `/`, and an edit link `/e/{share}` (the editor, which joins the plan; the secret is
+    /// after `#`).
+    Editor,
+    /// `/s/{share}`: a shared plan, read-only (rendered whole before it is sent, with its
+    /// 404 or 410 status, by the server's share-page handler).
+    Share,
+    NotFound,
+}
+
+impl Page {
+    pub fn of(path: &str) -> Page {
+        // One non-empty segment after the prefix.
+        let segment = |rest: &str| !rest.is_empty() && !rest.contains('/');
+        if path == "/" {
+            Page::Editor
+        } else if let Some(rest) = path.strip_prefix("/e/") {
+            // As the editor reads an edit link: a trailing slash is allowed.
+            if segment(rest.strip_suffix('/').unwrap_or(rest)) {
+                Page::Editor
+            } else {
+                Page::NotFound
+            }
+        } else if path.strip_prefix("/s/").is_some_and(segment) {
+            Page::Share
+        } else {
+            Page::NotFound
+        }
+    }
+}
+
+/// The path of the request being rendered, or of the address being hydrated.
+pub fn current_path() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<axum::http::request::Parts>()
+            .map(|parts| parts.uri.path().to_owned())
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        crate::browser::dom::path()
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let page = match Page::of(&current_path()) {
+        Page::Editor => view! { <EditorPage/> }.into_any(),
+        Page::Share => view! { <SharePage/> }.into_any(),
+        Page::NotFound => view! { <NotFound/> }.into_any(),
+    };
     view! {
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
-        <Router>
-            <Routes fallback=NotFound>
-                <Route path=path!("/") view=EditorPage/>
-                // An edit link: the editor, which joins the plan (the secret is after `#`).
-                <Route path=path!("/e/:id") view=EditorPage/>
-                // Async: the whole page (and its 404 / 410 status) is ready before it is sent.
-                <Route path=path!("/s/:id") view=SharePage ssr=SsrMode::Async/>
-            </Routes>
-        </Router>
+        {page}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Page;
+
+    #[test]
+    fn pages_are_chosen_by_exact_paths() {
+        assert_eq!(Page::of("/"), Page::Editor);
+        assert_eq!(Page::of("/e/AAAAAAAAAAAAAAAAAAAAAA"), Page::Editor);
+        assert_eq!(Page::of("/e/AAAAAAAAAAAAAAAAAAAAAA/"), Page::Editor);
+        assert_eq!(Page::of("/s/AAAAAAAAAAAAAAAAAAAAAA"), Page::Share);
+        for path in [
+            "",
+            "/e/",
+            "/e//",
+            "/s/",
+            "/s/a/",
+            "/s/a/b",
+            "/e/a/b",
+            "/x",
+            "/index.html",
+            "//",
+        ] {
+            assert_eq!(Page::of(path), Page::NotFound, "{path}");
+        }
     }
 }

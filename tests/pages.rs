@@ -121,10 +121,27 @@ async fn cells_carry_their_values_for_readers_without_javascript() {
 #[tokio::test]
 async fn unknown_paths_get_the_404_page() {
     let app = test_app().await;
-    let (status, html) = get(&app, "/no/such/page").await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(html.contains("Page not found"));
-    assert!(html.contains("href=\"/\""));
+    for path in [
+        "/no/such/page",
+        "/s/",
+        "/s/AAAAAAAAAAAAAAAAAAAAAA/more",
+        "/e/a/b",
+    ] {
+        let (status, html) = get(&app, path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert!(html.contains("Page not found"), "{path}");
+        assert!(html.contains("href=\"/\""), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn an_edit_link_opens_the_editor() {
+    let app = test_app().await;
+    let (status, html) = get(&app, "/e/AAAAAAAAAAAAAAAAAAAAAA").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("role=\"grid\""));
+    // Without JavaScript it points at the read-only view of the same share.
+    assert!(html.contains("href=\"/s/AAAAAAAAAAAAAAAAAAAAAA\""));
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ use super::page_cache;
 use super::security_headers::{self, security_headers, PathKind};
 use super::state::AppState;
 use super::{exports, live_api, share_api, share_page};
-use crate::app::{shell, App};
+use crate::app::shell;
 use crate::model::MAX_BODY_BYTES;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list_with_exclusions, LeptosRoutes};
 use std::time::Duration;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -23,11 +22,10 @@ use tower_http::trace::TraceLayer;
 
 /// The whole application as a router, so tests can drive it without a socket.
 pub fn app(state: AppState) -> Router {
-    // `/s/{id}` has its own handler: it loads the share before rendering.
-    let routes = generate_route_list_with_exclusions(App, Some(vec!["/s/{id}".into()]));
-    let options = state.leptos_options.clone();
-    let page_state = state.clone();
     Router::new()
+        .route("/", get(editor_page))
+        // An edit link: the editor, which joins the plan (the secret is after `#`).
+        .route("/e/{id}", get(editor_page))
         .route("/healthz", get(healthz))
         .route("/api/export/{format}", post(exports::export_plan))
         .route("/api/import", post(exports::import_plan))
@@ -45,14 +43,9 @@ pub fn app(state: AppState) -> Router {
         .route("/api/live/{id}", get(live_api::socket))
         .route("/api/live/{id}/events", post(live_api::events))
         .route("/api/live/{id}/send", post(live_api::send))
+        // Loads the share before rendering: the whole page, with its 404 or 410 status.
         .route("/s/{id}", get(share_page::share_page))
         .route("/s/{id}/export/{format}", get(share_api::export_share))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(page_state.clone()),
-            move || shell(options.clone()),
-        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -86,6 +79,16 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .with_state(state)
+}
+
+/// `/` and `/e/{id}`: the editor, streamed (the app picks the page from the path).
+async fn editor_page(State(state): State<AppState>, request: Request) -> Response {
+    let options = state.leptos_options.clone();
+    let render = leptos_axum::render_app_to_stream_with_context(
+        move || provide_context(state.clone()),
+        move || shell(options.clone()),
+    );
+    render(request).await.into_response()
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {

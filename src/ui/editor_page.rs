@@ -106,10 +106,9 @@ fn PlanTitle() -> impl IntoView {
 /// link the read-only view.
 #[component]
 fn EditLinkNoScript() -> impl IntoView {
-    let params = leptos_router::hooks::use_params_map();
-    let share = params.with_untracked(|p| p.get("id"));
-    share
-        .and_then(|id| crate::shared::ShareId::parse(&id))
+    let path = crate::app::current_path();
+    path.strip_prefix("/e/")
+        .and_then(|id| crate::shared::ShareId::parse(id.trim_end_matches('/')))
         .map(|id| {
             let view_url = format!("/s/{id}");
             view! {

@@ -42,7 +42,7 @@ fn set_status(code: u16) {
 #[component]
 pub fn SharePage() -> impl IntoView {
     let Some(data) = page_data() else {
-        // Reached by navigating inside the app: load the page from the server instead.
+        // Rendered without the share-page handler's data: load the page from the server.
         Effect::new(move |_| dom::reload());
         return view! { <main id="main"><p>"Loading the shared plan…"</p></main> }.into_any();
     };

@@ -72,4 +72,18 @@ test.describe('template content', () => {
       }
     }
   });
+
+  test('the FAQ stays as the server rendered it, and its text is not shipped twice in the WASM', async ({ editor, page }) => {
+    await editor.goto();
+    const question = 'How do I handle sync when the app has been in the background for days?';
+    await expect(page.locator('.faq-item summary').first()).toHaveText(question);
+    const wasm = await page.evaluate(() =>
+      performance.getEntriesByType('resource').map((e) => e.name).find((n) => n.endsWith('.wasm')),
+    );
+    expect(wasm).toBeTruthy();
+    const bytes = (await (await page.request.get(wasm!)).body()).toString('latin1');
+    // The checklist is data the editor needs; the FAQ is only ever hydrated.
+    expect(bytes).toContain('Map every sync trigger');
+    expect(bytes).not.toContain(question);
+  });
 });

@@ -86,4 +86,28 @@ test.describe('template content', () => {
     expect(bytes).toContain('Map every sync trigger');
     expect(bytes).not.toContain(question);
   });
+
+  test('numbers a tool wrote where text belongs are read as the server reads them', async ({ editor, page }) => {
+    // Raw JSON: the numbers must reach the page as numbers, not as strings.
+    const doc = `{"schema":2,"revision":1,"writer":"tool","saved_at":"2026-10-01T09:30:00Z","active":"main",
+      "plans":[{"id":"main","plan":{"schema":1,"title":"Numbers","rows":[
+        {"id":"n1","item":1e21,"category":"Testing","priority":"P2","owner":2.5,"status":"Not started","notes":1.5e-7},
+        {"id":"n2","item":-2.50e-10,"category":"Testing","priority":"P2","owner":42,"status":"Not started","notes":0.1}]}}]}`;
+    await page.addInitScript(
+      ([key, value]) => {
+        if (!sessionStorage.getItem('seeded')) {
+          localStorage.setItem(key, value);
+          sessionStorage.setItem('seeded', '1');
+        }
+      },
+      [WORKSPACE_KEY, doc],
+    );
+    await editor.goto();
+    await expect(editor.text(1, 'item')).toHaveText('1000000000000000000000');
+    await expect(editor.text(1, 'owner')).toHaveText('2.5');
+    await expect(editor.text(1, 'notes')).toHaveText('0.00000015');
+    await expect(editor.text(2, 'item')).toHaveText('-0.00000000025');
+    await expect(editor.text(2, 'owner')).toHaveText('42');
+    await expect(editor.text(2, 'notes')).toHaveText('0.1');
+  });
 });

@@ -521,6 +521,11 @@ mod tests {
         assert_eq!(plan.rows[0].item, "42");
         assert_eq!(plan.rows[0].notes, "-1.5");
         assert_eq!(plan.rows[0].priority, Priority::P1);
+        // Never an exponent; the browser reads them the same (end2end: content.spec.ts).
+        let plan = decode(r#"{"rows":[{"item":1e21,"owner":2.5,"notes":1.5e-7}]}"#).unwrap();
+        assert_eq!(plan.rows[0].item, "1000000000000000000000");
+        assert_eq!(plan.rows[0].owner, "2.5");
+        assert_eq!(plan.rows[0].notes, "0.00000015");
     }
 
     #[test]

@@ -2,9 +2,10 @@
 
 use crate::ui::{EditorPage, NotFound, SharePage};
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, HashedStylesheet, Link, MetaTags};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags};
+    provide_meta_context();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -12,6 +13,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <HashedStylesheet options=options.clone() id="leptos"/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -74,15 +76,32 @@ pub fn current_path() -> String {
 
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
-    let page = match Page::of(&current_path()) {
+    match Page::of(&current_path()) {
         Page::Editor => view! { <EditorPage/> }.into_any(),
         Page::Share => view! { <SharePage/> }.into_any(),
         Page::NotFound => view! { <NotFound/> }.into_any(),
-    };
-    view! {
-        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
-        {page}
+    }
+}
+
+/// Puts a page's `<title>` and `<meta>` tags into `<head>`. Only the server writes them;
+/// they never change in the browser, where hydration leaves the head as it is, so
+/// leptos_meta is not in the WASM. Renders nothing where it is called.
+pub fn page_head(title: String, description: Option<&'static str>, noindex: bool) {
+    #[cfg(feature = "ssr")]
+    {
+        use leptos_meta::{Meta, Title};
+        // Rendering registers each tag with the page's head and writes nothing here.
+        let _ = view! { <Title text=title/> }.to_html();
+        if let Some(content) = description {
+            let _ = view! { <Meta name="description" content/> }.to_html();
+        }
+        if noindex {
+            let _ = view! { <Meta name="robots" content="noindex, nofollow"/> }.to_html();
+        }
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = (title, description, noindex);
     }
 }
 

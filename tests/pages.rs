@@ -151,3 +151,22 @@ async fn healthz_answers_ok() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, "ok");
 }
+
+#[tokio::test]
+async fn each_page_names_itself_in_its_head() {
+    let app = test_app().await;
+    let head = |html: &str| html[..html.find("</head>").unwrap()].to_owned();
+    let (_, html) = get(&app, "/").await;
+    let editor = head(&html);
+    assert!(editor.contains("<title>Background sync planning template · syncplan</title>"));
+    assert!(editor.contains("<meta name=\"description\" content=\"Plan reliable background sync"));
+    assert!(editor.contains("<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">"));
+    assert!(!editor.contains("noindex"));
+    // A share page, here one that does not exist, is never indexed.
+    let (_, html) = get(&app, "/s/AAAAAAAAAAAAAAAAAAAAAA").await;
+    let share = head(&html);
+    assert!(share.contains("<title>This shared plan does not exist · syncplan</title>"));
+    assert!(share.contains("<meta name=\"robots\" content=\"noindex, nofollow\">"));
+    let (_, html) = get(&app, "/nowhere").await;
+    assert!(head(&html).contains("<title>Page not found · syncplan</title>"));
+}

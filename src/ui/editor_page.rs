@@ -9,11 +9,11 @@ use super::readiness_summary::ReadinessSummary;
 use super::shortcuts;
 use super::table_filters::TableFilters;
 use super::toolbar::Toolbar;
+use crate::app::page_head;
 use crate::browser::dom;
 use crate::model::MAX_TITLE_CHARS;
 use crate::template::{self, INTRO, PAGE_TITLE};
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
 use std::time::Duration;
 
 /// `/`: the editable planning template with the FAQ beside it.
@@ -39,9 +39,8 @@ pub fn EditorPage() -> impl IntoView {
         dom::register_service_worker();
         true
     });
+    page_head(format!("{PAGE_TITLE} · syncplan"), Some(INTRO), false);
     view! {
-        <Title text=format!("{PAGE_TITLE} · syncplan")/>
-        <Meta name="description" content=INTRO/>
         <a class="skip-link" href="#plan">"Skip to the plan"</a>
         <header class="site-header">
             <a class="brand" href="/">"syncplan"</a>

@@ -1,5 +1,5 @@
+use crate::app::page_head;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 /// The 404 page (also sets the HTTP status when rendered on the server).
 #[component]
@@ -8,8 +8,8 @@ pub fn NotFound() -> impl IntoView {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(axum::http::StatusCode::NOT_FOUND);
     }
+    page_head("Page not found · syncplan".to_owned(), None, false);
     view! {
-        <Title text="Page not found · syncplan"/>
         <main id="main" class="message-page">
             <h1>"Page not found"</h1>
             <p>"There is nothing at this address. Check the link, or start from the planning template."</p>

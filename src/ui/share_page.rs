@@ -3,11 +3,11 @@ use super::plan_context::provide_plan_context;
 use super::plan_table::PlanTable;
 use super::readiness_summary::ReadinessSummary;
 use super::table_filters::TableFilters;
+use crate::app::page_head;
 use crate::browser::{clipboard, dom, storage};
 use crate::shared::{ShareLoad, SharePageData, SharedPlan, SHARE_DATA_ID};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_meta::{Meta, Title};
 use std::time::Duration;
 
 /// What the page shows: given by the server while rendering; read back from the page
@@ -98,7 +98,6 @@ pub fn SharePage() -> impl IntoView {
         }
     };
     view! {
-        <Meta name="robots" content="noindex, nofollow"/>
         <a class="skip-link" href="#main">"Skip to the plan"</a>
         <header class="site-header">
             <a class="brand" href="/">"syncplan"</a>
@@ -112,8 +111,8 @@ pub fn SharePage() -> impl IntoView {
 
 #[component]
 fn ShareMessage(title: &'static str, text: &'static str) -> impl IntoView {
+    page_head(format!("{title} · syncplan"), None, true);
     view! {
-        <Title text=format!("{title} · syncplan")/>
         <main id="main" class="message-page">
             <h1>{title}</h1>
             <p>{text}</p>
@@ -179,8 +178,12 @@ fn SharedPlanView(
             }
         })
         .collect_view();
+    page_head(
+        format!("{} · shared plan · syncplan", title_text(&title)),
+        None,
+        true,
+    );
     view! {
-        <Title text=format!("{} · shared plan · syncplan", title_text(&title))/>
         <main id="main" class="editor shared">
             <div class="intro">
                 <p class="eyebrow">

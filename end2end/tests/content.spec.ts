@@ -1,4 +1,4 @@
-import { test, expect, WORKSPACE_KEY } from './fixtures';
+import { test, expect } from './fixtures';
 
 // A plan saved before the advice was corrected: row t10 still says what the old template said.
 const OLD_ITEM = 'Make every upload safe to retry';
@@ -30,15 +30,7 @@ function savedWithOldAdvice() {
 
 test.describe('template content', () => {
   test('a saved plan is never rewritten; old advice can be updated, and undone', async ({ editor, page }) => {
-    await page.addInitScript(
-      ([key, value]) => {
-        if (!sessionStorage.getItem('seeded')) {
-          localStorage.setItem(key, value);
-          sessionStorage.setItem('seeded', '1');
-        }
-      },
-      [WORKSPACE_KEY, savedWithOldAdvice()],
-    );
+    await editor.seed(savedWithOldAdvice());
     await editor.goto();
     // The saved text is shown as it was saved.
     await expect(editor.text(1, 'notes')).toHaveText(OLD_NOTES);
@@ -93,15 +85,7 @@ test.describe('template content', () => {
       "plans":[{"id":"main","plan":{"schema":1,"title":"Numbers","rows":[
         {"id":"n1","item":1e21,"category":"Testing","priority":"P2","owner":2.5,"status":"Not started","notes":1.5e-7},
         {"id":"n2","item":-2.50e-10,"category":"Testing","priority":"P2","owner":42,"status":"Not started","notes":0.1}]}}]}`;
-    await page.addInitScript(
-      ([key, value]) => {
-        if (!sessionStorage.getItem('seeded')) {
-          localStorage.setItem(key, value);
-          sessionStorage.setItem('seeded', '1');
-        }
-      },
-      [WORKSPACE_KEY, doc],
-    );
+    await editor.seed(doc);
     await editor.goto();
     await expect(editor.text(1, 'item')).toHaveText('1000000000000000000000');
     await expect(editor.text(1, 'owner')).toHaveText('2.5');

@@ -1,4 +1,4 @@
-import { test, expect, Editor, WORKSPACE_KEY, HARNESS_NOISE } from './fixtures';
+import { test, expect, Editor, HARNESS_NOISE } from './fixtures';
 
 test.describe('editing', () => {
   test('the template renders and hydrates', async ({ editor, page }) => {
@@ -157,12 +157,7 @@ test.describe('editing', () => {
 
 test.describe('stored data', () => {
   test('a corrupt stored value is backed up and the user is told', async ({ editor, page }) => {
-    await page.addInitScript((key) => {
-      if (!sessionStorage.getItem('seeded')) {
-        localStorage.setItem(key, '{"schema":2,"plans":[{oops');
-        sessionStorage.setItem('seeded', '1');
-      }
-    }, WORKSPACE_KEY);
+    await editor.seed('{"schema":2,"plans":[{oops');
     await editor.goto();
     const notice = page.getByRole('alert');
     await expect(notice).toContainText('could not be read');
@@ -190,18 +185,13 @@ test.describe('stored data', () => {
   });
 
   test('an older schema-1 save is migrated', async ({ editor, page }) => {
-    await page.addInitScript((key) => {
-      if (!sessionStorage.getItem('seeded')) {
-        localStorage.setItem(key, JSON.stringify({
-          schema: 1,
-          saved_at: '2026-10-01T09:30:00Z',
-          plan: { schema: 1, title: 'Old plan', rows: [
-            { id: 'a1', item: 'From the old version', category: 'Testing', priority: 'P0', owner: 'Kim', status: 'Done', notes: '' },
-          ] },
-        }));
-        sessionStorage.setItem('seeded', '1');
-      }
-    }, WORKSPACE_KEY);
+    await editor.seed(JSON.stringify({
+      schema: 1,
+      saved_at: '2026-10-01T09:30:00Z',
+      plan: { schema: 1, title: 'Old plan', rows: [
+        { id: 'a1', item: 'From the old version', category: 'Testing', priority: 'P0', owner: 'Kim', status: 'Done', notes: '' },
+      ] },
+    }));
     await editor.goto();
     await expect(editor.rows()).toHaveCount(1);
     await expect(editor.text(1, 'item')).toHaveText('From the old version');

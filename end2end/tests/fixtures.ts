@@ -6,6 +6,19 @@ export const WORKSPACE_KEY = 'syncplan.workspace';
 export class Editor {
   constructor(readonly page: Page) {}
 
+  /** Stores `raw` as the saved workspace before the first load of this tab (not on reloads). */
+  async seed(raw: string) {
+    await this.page.addInitScript(
+      ([key, value]) => {
+        if (!sessionStorage.getItem('seeded')) {
+          localStorage.setItem(key, value);
+          sessionStorage.setItem('seeded', '1');
+        }
+      },
+      [WORKSPACE_KEY, raw],
+    );
+  }
+
   async goto(path = '/') {
     await this.page.goto(path);
     await this.ready();

@@ -41,23 +41,24 @@ pub enum Page {
 
 impl Page {
     pub fn of(path: &str) -> Page {
-        // One non-empty segment after the prefix.
-        let segment = |rest: &str| !rest.is_empty() && !rest.contains('/');
-        if path == "/" {
+        if path == "/" || edit_link_share(path).is_some() {
             Page::Editor
-        } else if let Some(rest) = path.strip_prefix("/e/") {
-            // As the editor reads an edit link: a trailing slash is allowed.
-            if segment(rest.strip_suffix('/').unwrap_or(rest)) {
-                Page::Editor
-            } else {
-                Page::NotFound
-            }
-        } else if path.strip_prefix("/s/").is_some_and(segment) {
+        } else if path
+            .strip_prefix("/s/")
+            .is_some_and(|share| !share.is_empty() && !share.contains('/'))
+        {
             Page::Share
         } else {
             Page::NotFound
         }
     }
+}
+
+/// The share named by an edit link's path (`/e/{share}`, a trailing slash allowed).
+pub fn edit_link_share(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("/e/")?;
+    let share = rest.strip_suffix('/').unwrap_or(rest);
+    (!share.is_empty() && !share.contains('/')).then_some(share)
 }
 
 /// The path of the request being rendered, or of the address being hydrated.
@@ -107,7 +108,7 @@ pub fn page_head(title: String, description: Option<&'static str>, noindex: bool
 
 #[cfg(test)]
 mod tests {
-    use super::Page;
+    use super::{edit_link_share, Page};
 
     #[test]
     fn pages_are_chosen_by_exact_paths() {
@@ -129,5 +130,7 @@ mod tests {
         ] {
             assert_eq!(Page::of(path), Page::NotFound, "{path}");
         }
+        assert_eq!(edit_link_share("/e/abc/"), Some("abc"));
+        assert_eq!(edit_link_share("/s/abc"), None);
     }
 }

@@ -22,8 +22,15 @@ use tower_http::trace::TraceLayer;
 
 /// The whole application as a router, so tests can drive it without a socket.
 pub fn app(state: AppState) -> Router {
+    // `/` and `/e/{id}`: the editor, streamed (the app picks the page from the path).
+    let options = state.leptos_options.clone();
+    let page_state = state.clone();
+    let editor_page = leptos_axum::render_app_to_stream_with_context(
+        move || provide_context(page_state.clone()),
+        move || shell(options.clone()),
+    );
     Router::new()
-        .route("/", get(editor_page))
+        .route("/", get(editor_page.clone()))
         // An edit link: the editor, which joins the plan (the secret is after `#`).
         .route("/e/{id}", get(editor_page))
         .route("/healthz", get(healthz))
@@ -79,16 +86,6 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .with_state(state)
-}
-
-/// `/` and `/e/{id}`: the editor, streamed (the app picks the page from the path).
-async fn editor_page(State(state): State<AppState>, request: Request) -> Response {
-    let options = state.leptos_options.clone();
-    let render = leptos_axum::render_app_to_stream_with_context(
-        move || provide_context(state.clone()),
-        move || shell(options.clone()),
-    );
-    render(request).await.into_response()
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {

@@ -106,8 +106,8 @@ fn PlanTitle() -> impl IntoView {
 #[component]
 fn EditLinkNoScript() -> impl IntoView {
     let path = crate::app::current_path();
-    path.strip_prefix("/e/")
-        .and_then(|id| crate::shared::ShareId::parse(id.trim_end_matches('/')))
+    crate::app::edit_link_share(&path)
+        .and_then(crate::shared::ShareId::parse)
         .map(|id| {
             let view_url = format!("/s/{id}");
             view! {

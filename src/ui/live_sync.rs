@@ -572,10 +572,9 @@ fn backoff(attempt: u32) -> Duration {
 /// `/e/{share}#{secret}`, when that is this page's address.
 fn edit_link_in_address() -> Option<(String, String)> {
     let path = dom::path();
-    let share = path.strip_prefix("/e/")?.trim_end_matches('/');
+    let share = crate::app::edit_link_share(&path)?;
     let token = dom::hash().trim_start_matches('#').to_owned();
-    (!share.is_empty() && !token.is_empty() && !share.contains('/'))
-        .then(|| (share.to_owned(), token))
+    (!token.is_empty()).then(|| (share.to_owned(), token))
 }
 
 /// A read-only page of a plan edited together: follows the edits as they are made.

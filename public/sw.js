@@ -80,20 +80,46 @@ async function networkFirst(request, key) {
   }
 }
 
-// Stores the build files `html` loads (when `fetchMissing`) and drops those of older builds.
+// Stores the build files `html` loads, and those their scripts load later (the parts of the
+// editor fetched on first use), when `fetchMissing`; drops those of older builds. The parts
+// loaded later are fetched whenever missing, so they are there offline before their first use.
 async function keepAssetsOf(cache, html, fetchMissing) {
   const wanted = new Set(["/favicon.svg"]);
   for (const match of html.matchAll(/["'(](\/pkg\/[^"'()\s?#]+)/g)) wanted.add(match[1]);
+  const later = new Set();
+  // Scripts name what they load relative to themselves: "./name.wasm", "./name.js".
+  const scripts = [...wanted].filter((path) => path.endsWith(".js"));
+  for (let i = 0; i < scripts.length; i++) {
+    const text = await assetText(cache, scripts[i]);
+    for (const match of text.matchAll(/["']\.\/([\w.-]+\.(?:js|wasm))["']/g)) {
+      const path = `/pkg/${match[1]}`;
+      if (wanted.has(path) || later.has(path)) continue;
+      later.add(path);
+      if (path.endsWith(".js")) scripts.push(path);
+    }
+  }
   for (const request of await cache.keys()) {
     const path = new URL(request.url).pathname;
-    if (path.startsWith("/pkg/") && !wanted.has(path)) await cache.delete(request);
+    if (path.startsWith("/pkg/") && !wanted.has(path) && !later.has(path)) await cache.delete(request);
   }
-  if (fetchMissing) {
-    for (const path of wanted) {
-      if (await cache.match(path)) continue;
+  for (const path of fetchMissing ? [...wanted, ...later] : later) {
+    if (await cache.match(path)) continue;
+    try {
       const response = await fetch(path);
       if (response.ok) await cache.put(path, response);
+    } catch (offline) {
+      // Stored on a later visit.
     }
+  }
+}
+
+// A build file's text: the stored copy, or the network's.
+async function assetText(cache, path) {
+  try {
+    const response = (await cache.match(path)) || (await fetch(path));
+    return response.ok ? await response.text() : "";
+  } catch (offline) {
+    return "";
   }
 }
 

@@ -60,6 +60,10 @@ const siteRoot = path.join(root, meta['site-root'] ?? 'target/site');
 const pkgDir = path.join(siteRoot, meta['site-pkg-dir'] ?? 'pkg');
 const libProfile = meta['lib-profile-release'] ?? 'release';
 const hashFiles = meta['hash-files'] === true;
+// `split = true`: cut the functions marked `#[wasm_split]` into chunks loaded on first use
+// (cargo-leptos has no key for it: there it is `cargo leptos watch --split`).
+const split = meta.split === true;
+const LOADER = '__wasm_split.______________________.js';
 
 function run(cmd, args, env = {}) {
   const shown = [cmd, ...args].join(' ');
@@ -84,7 +88,7 @@ function bindgen() {
   const manifest = path.join(here, 'tools', 'bindgen', 'Cargo.toml');
   const targetDir = path.join(here, 'target', 'tools');
   const bin = path.join(targetDir, 'release', 'site-bindgen');
-  if (!fs.existsSync(bin)) console.log('Compiling site-bindgen, the wasm-bindgen 0.2.130 library (first build only: about 1 minute)...');
+  if (!fs.existsSync(bin)) console.log('Compiling site-bindgen, the wasm-bindgen 0.2.130 library (first build only: under a minute)...');
   run('cargo', ['build', '--release', '--quiet', '--locked', `--manifest-path=${manifest}`, `--target-dir=${targetDir}`]);
   return bin;
 }
@@ -107,6 +111,10 @@ const frontTarget = path.join(root, 'target', 'front');
   const args = ['build', `--package=${pkgName}`, '--lib', `--target-dir=${frontTarget}`,
     '--target=wasm32-unknown-unknown', `--profile=${libProfile}`];
   if (meta['lib-default-features'] === false) args.push('--no-default-features');
+  // Splitting needs the linker's relocations (added to .cargo/config.toml's flags, as
+  // `cargo leptos --split` does); a WASM that is not split must not have them (wasm-opt
+  // cannot optimise a module that still has its linking section).
+  if (split) args.push('--config=build.rustflags=["-Clink-args=--emit-relocs"]');
   run('cargo', [...args, ...features(meta['lib-features'])], cargoEnv);
 }
 const profileDir = libProfile === 'dev' ? 'debug' : libProfile;
@@ -119,6 +127,7 @@ const stampFile = path.join(frontTarget, 'site-stamp.txt');
 const stamp = [wasmIn, styleIn, new URL(import.meta.url).pathname]
   .filter(Boolean)
   .map((f) => md5(fs.readFileSync(f)))
+  .concat(split ? ['split'] : [])
   .join(' ');
 const hashTxt = path.join(root, 'target', 'release', meta['hash-file-name'] ?? 'hash.txt');
 const fresh = fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stamp
@@ -128,37 +137,67 @@ if (!fresh) {
   const work = path.join(frontTarget, 'site-work');
   fs.rmSync(work, { recursive: true, force: true });
   fs.mkdirSync(work, { recursive: true });
-  console.log('Generating the JS/WASM with wasm-bindgen, optimising with wasm-opt -Oz...');
-  run(bindgen(), [wasmIn, work, output]);
+  console.log(`Generating the JS/WASM with wasm-bindgen${split ? ' (split into lazily loaded chunks)' : ''}, optimising with wasm-opt -Oz...`);
+  run(bindgen(), [wasmIn, work, output, ...(split ? ['--split'] : [])]);
   const wasm = path.join(work, `${output}.wasm`);
   fs.renameSync(path.join(work, `${output}_bg.wasm`), wasm);
-  run(tool('wasm-opt'), ['-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', wasm, '-o', wasm]);
+  fs.rmSync(path.join(work, `${output}_split_main.wasm`), { force: true });
+  fs.rmSync(path.join(work, '__wasm_split_manifest.json'), { force: true });
+  const chunks = fs.readdirSync(work).filter((f) => f.endsWith('.wasm') && f !== `${output}.wasm`).sort();
+  for (const file of [wasm, ...chunks.map((f) => path.join(work, f))]) {
+    run(tool('wasm-opt'), ['-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', file, '-o', file]);
+  }
   const js = path.join(work, `${output}.js`);
-  run(tool('terser'), [js, '--module', '--compress', '--mangle', '-o', js]);
+  const loader = path.join(work, LOADER);
+  for (const file of split ? [js, loader] : [js]) {
+    run(tool('terser'), [file, '--module', '--compress', '--mangle', '-o', file]);
+  }
   if (styleIn) {
     const css = path.join(work, `${output}.css`);
     run(tool('lightningcss'), ['--minify', '--targets', meta.browserquery ?? 'defaults', styleIn, '-o', css]);
   }
 
-  // Hashed names, and the JS glue pointed at the hashed WASM.
-  const names = {};
-  for (const ext of kinds) {
-    const file = path.join(work, `${output}.${ext}`);
-    names[ext] = hashFiles ? md5(fs.readFileSync(file)) : null;
+  // Hashed names: each file's name carries the md5 of what it holds, so a browser or the
+  // service worker never mixes files of two builds.
+  const files = new Map(); // name in work/ -> name in pkg/
+  const hashed = (name, bytes) => {
+    const dot = name.lastIndexOf('.');
+    return hashFiles ? `${name.slice(0, dot)}.${md5(bytes)}${name.slice(dot)}` : name;
+  };
+  const read = (name) => fs.readFileSync(path.join(work, name));
+  const write = (name, bytes) => fs.writeFileSync(path.join(work, name), bytes);
+  for (const name of chunks) files.set(name, hashed(name, read(name)));
+  if (split && hashFiles) {
+    // The loader and the glue import each other, and the WASM names the loader as a module:
+    // the loader's name hashes everything the three are made of, and the placeholder it
+    // replaces is as long as a hash, so the WASM keeps its layout.
+    let loaderText = read(LOADER).toString('utf8');
+    for (const name of chunks) loaderText = loaderText.replaceAll(`./${name}`, `./${files.get(name)}`);
+    const loaderName = `__wasm_split.${md5(Buffer.concat([Buffer.from(loaderText), read(`${output}.js`), read(`${output}.wasm`)]))}.js`;
+    write(`${output}.wasm`, replaceBytes(read(`${output}.wasm`), LOADER, loaderName));
+    write(`${output}.js`, read(`${output}.js`).toString('utf8').replaceAll(LOADER, loaderName));
+    files.set(LOADER, loaderName);
+    files.set(`${output}.wasm`, hashed(`${output}.wasm`, read(`${output}.wasm`)));
+    write(`${output}.js`, read(`${output}.js`).toString('utf8').replaceAll(`${output}_bg.wasm`, files.get(`${output}.wasm`)));
+    files.set(`${output}.js`, hashed(`${output}.js`, read(`${output}.js`)));
+    write(LOADER, loaderText.replaceAll(`./${output}.js`, `./${files.get(`${output}.js`)}`));
+  } else {
+    if (split) files.set(LOADER, LOADER);
+    files.set(`${output}.wasm`, hashed(`${output}.wasm`, read(`${output}.wasm`)));
+    if (hashFiles) write(`${output}.js`, read(`${output}.js`).toString('utf8').replaceAll(`${output}_bg.wasm`, files.get(`${output}.wasm`)));
+    files.set(`${output}.js`, hashed(`${output}.js`, read(`${output}.js`)));
   }
-  if (hashFiles) {
-    const glue = fs.readFileSync(js, 'utf8').replaceAll(`${output}_bg.wasm`, `${output}.${names.wasm}.wasm`);
-    fs.writeFileSync(js, glue);
-  }
+  if (styleIn) files.set(`${output}.css`, hashed(`${output}.css`, read(`${output}.css`)));
   fs.rmSync(pkgDir, { recursive: true, force: true });
   fs.mkdirSync(pkgDir, { recursive: true });
-  for (const ext of kinds) {
-    const name = hashFiles ? `${output}.${names[ext]}.${ext}` : `${output}.${ext}`;
-    fs.copyFileSync(path.join(work, `${output}.${ext}`), path.join(pkgDir, name));
-  }
+  for (const [from, to] of files) fs.copyFileSync(path.join(work, from), path.join(pkgDir, to));
   fs.mkdirSync(path.dirname(hashTxt), { recursive: true });
-  if (hashFiles) fs.writeFileSync(hashTxt, kinds.map((ext) => `${ext}: ${names[ext]}\n`).join(''));
-  else fs.rmSync(hashTxt, { force: true });
+  const hashOf = (name) => files.get(name).split('.').at(-2);
+  if (hashFiles) {
+    const lines = kinds.map((ext) => `${ext}: ${hashOf(`${output}.${ext}`)}\n`);
+    if (split) lines.push(`split: ${hashOf(LOADER)}\n`);
+    fs.writeFileSync(hashTxt, lines.join(''));
+  } else fs.rmSync(hashTxt, { force: true });
   precompressAll(pkgDir);
   fs.writeFileSync(stampFile, stamp);
 }
@@ -191,6 +230,15 @@ function copyNewer(from, to) {
     fs.writeFileSync(dest, bytes);
     precompress(dest, bytes);
   }
+}
+
+/** `bytes` with every `from` replaced by `to`, a string of the same length. */
+function replaceBytes(bytes, from, to) {
+  if (from.length !== to.length) fail(`cannot put ${to} in place of ${from}: their lengths differ`);
+  const needle = Buffer.from(from);
+  const out = Buffer.from(bytes);
+  for (let i = out.indexOf(needle); i >= 0; i = out.indexOf(needle, i + needle.length)) out.write(to, i);
+  return out;
 }
 
 function precompressAll(dir) {

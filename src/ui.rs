@@ -8,6 +8,7 @@ mod export_panel;
 mod faq_list;
 mod grid;
 mod import_panel;
+mod lazy_part;
 mod live_bar;
 mod live_sync;
 mod not_found;

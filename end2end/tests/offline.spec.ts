@@ -17,7 +17,17 @@ test.describe('offline', () => {
           return (await cache.keys()).map((r) => new URL(r.url).pathname);
         }),
       )
-      .toEqual(expect.arrayContaining(['/', expect.stringMatching(/^\/pkg\/.+\.wasm$/), expect.stringMatching(/^\/pkg\/.+\.js$/), expect.stringMatching(/^\/pkg\/.+\.css$/)]));
+      .toEqual(
+        expect.arrayContaining([
+          '/',
+          expect.stringMatching(/^\/pkg\/syncplan\..+\.wasm$/),
+          expect.stringMatching(/^\/pkg\/.+\.js$/),
+          expect.stringMatching(/^\/pkg\/.+\.css$/),
+          // The parts loaded on first use, and their loader: stored before they are used.
+          expect.stringMatching(/^\/pkg\/__wasm_split\..+\.js$/),
+          expect.stringMatching(/^\/pkg\/split_.+\.wasm$/),
+        ]),
+      );
 
     await context.setOffline(true);
     // Going offline makes requests the page did not expect fail: those are not app errors.
@@ -28,6 +38,12 @@ test.describe('offline', () => {
     await expect.poll(() => editor.storedItems()).toContain('Edited on a plane');
     await editor.reload();
     await expect(editor.text(1, 'item')).toHaveText('Edited on a plane');
+
+    // A part loaded on first use, never used online, opens offline too.
+    await page.getByRole('button', { name: 'Share…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Share', exact: true });
+    await expect(dialog.getByRole('button', { name: 'Create link' })).toBeVisible();
+    await dialog.getByRole('button', { name: 'Close' }).click();
 
     // Share pages are never stored: offline, the worker says the page needs a connection.
     await page.goto('/s/AAAAAAAAAAAAAAAAAAAAAA');

@@ -1,15 +1,15 @@
-use super::plan_context::use_plan;
+use super::lazy_part::{lazy_view, preload};
+use super::plan_context::{use_plan, PlanContext};
 use super::share_page::format_utc;
 use crate::browser::{clipboard, dom, share_api};
 use crate::model::OwnedShare;
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_split_helpers::{wasm_split, SplitLoaderError};
 
 /// Creates the open plan's read-only link and remembers it.
-async fn create_link(
-    ctx: super::plan_context::PlanContext,
-) -> Result<OwnedShare, share_api::ShareError> {
+async fn create_link(ctx: PlanContext) -> Result<OwnedShare, share_api::ShareError> {
     let plan_id = ctx.active();
     let created = share_api::create(&ctx.snapshot()).await?;
     let share = OwnedShare {
@@ -23,11 +23,16 @@ async fn create_link(
     Ok(share)
 }
 
-/// "Share": create a read-only link, publish updates to it, revoke it.
+/// "Share": create a read-only link, publish updates to it, revoke it; turn on editing.
+///
+/// The button and the dialog's frame are in the first load; what the dialog offers is in its
+/// own chunk, fetched when the pointer or focus reaches the button, or at the latest on the
+/// click.
 #[component]
 pub fn ShareDialog() -> impl IntoView {
     let ctx = use_plan();
     let dialog = NodeRef::<html::Dialog>::new();
+    let opened = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let message = RwSignal::new(String::new());
     let confirm_revoke = RwSignal::new(false);
@@ -35,10 +40,48 @@ pub fn ShareDialog() -> impl IntoView {
     let open = move |_| {
         message.set(String::new());
         confirm_revoke.set(false);
+        // Once: setting it again would build the options again.
+        if !opened.get_untracked() {
+            opened.set(true);
+        }
         if let Some(d) = dialog.get() {
             let _ = d.show_modal();
         }
     };
+
+    view! {
+        <button
+            type="button"
+            class="button"
+            on:click=open
+            on:pointerenter=|_| preload(preload_share_options)
+            on:focus=|_| preload(preload_share_options)
+            aria-haspopup="dialog"
+        >
+            {move || if ctx.share.with(Option::is_some) || ctx.live.shared.get() { "Shared ✓" } else { "Share…" }}
+        </button>
+        <dialog node_ref=dialog class="dialog share-dialog" aria-labelledby="share-title">
+            <form method="dialog">
+                <h2 id="share-title">"Share"</h2>
+                {move || opened.get().then(|| {
+                    lazy_view("sharing options", move || share_options(ctx, busy, message, confirm_revoke))
+                })}
+                <div class="dialog-actions">
+                    <button type="submit" class="button" value="close">"Close"</button>
+                </div>
+            </form>
+        </dialog>
+    }
+}
+
+/// The dialog's content: the read-only link ("Can view") and the edit link ("Can edit").
+#[wasm_split(share_options, fallible, preload(preload_share_options))]
+fn share_options(
+    ctx: PlanContext,
+    busy: RwSignal<bool>,
+    message: RwSignal<String>,
+    confirm_revoke: RwSignal<bool>,
+) -> Result<AnyView, SplitLoaderError> {
     let create = move |_| {
         if busy.get_untracked() {
             return;
@@ -139,65 +182,55 @@ pub fn ShareDialog() -> impl IntoView {
     };
     let disabled = move || busy.get().to_string();
 
-    view! {
-        <button type="button" class="button" on:click=open aria-haspopup="dialog">
-            {move || if ctx.share.with(Option::is_some) || ctx.live.shared.get() { "Shared ✓" } else { "Share…" }}
-        </button>
-        <dialog node_ref=dialog class="dialog share-dialog" aria-labelledby="share-title">
-            <form method="dialog">
-                <h2 id="share-title">"Share"</h2>
-                <h3>"Can view"</h3>
-                {move || match ctx.share.get() {
-                    None => view! {
-                        <p>
-                            "Anyone with the link can view this plan, download it and make their own copy. "
-                            "They cannot change yours. The link shows the plan as it is when you create or update it."
-                        </p>
-                        <div class="dialog-actions start">
-                            <button type="button" class="button primary" on:click=create aria-disabled=disabled>
-                                "Create link"
-                            </button>
-                        </div>
-                    }
-                        .into_any(),
-                    Some(share) => view! {
-                        <label for="share-url">"Link"</label>
-                        <div class="formula-row">
-                            <input id="share-url" class="formula" type="text" readonly value=share.url.clone()/>
-                            <button type="button" class="button" on:click=copy_link>"Copy link"</button>
-                        </div>
-                        <p class="hint">
-                            {move || if ctx.live.shared.get() {
-                                "The plan is edited together: this link always shows it as it is now.".to_owned()
-                            } else {
-                                format!("{} Edits you make here appear on the link when you update it.", published().unwrap_or_default())
-                            }}
-                        </p>
-                        <div class="dialog-actions start">
-                            <Show when=move || !ctx.live.shared.get()>
-                                <button type="button" class="button primary" on:click=update aria-disabled=disabled>
-                                    "Update link"
-                                </button>
-                            </Show>
-                            <a class="button" href=share.url.clone() target="_blank" rel="noopener">"Open"</a>
-                            <button type="button" class="button danger" on:click=revoke aria-disabled=disabled>
-                                {move || if confirm_revoke.get() { "Yes, revoke the link" } else { "Revoke" }}
-                            </button>
-                        </div>
-                        {move || confirm_revoke.get().then(|| view! {
-                            <p class="dialog-error">"Revoking ends the link for everyone. You can create a new link later."</p>
-                        })}
-                    }
-                        .into_any(),
-                }}
-                <EditLinkSection busy message/>
-                <p class="share-message" role="status">{move || message.get()}</p>
-                <div class="dialog-actions">
-                    <button type="submit" class="button" value="close">"Close"</button>
+    Ok(view! {
+        <h3>"Can view"</h3>
+        {move || match ctx.share.get() {
+            None => view! {
+                <p>
+                    "Anyone with the link can view this plan, download it and make their own copy. "
+                    "They cannot change yours. The link shows the plan as it is when you create or update it."
+                </p>
+                <div class="dialog-actions start">
+                    <button type="button" class="button primary" on:click=create aria-disabled=disabled>
+                        "Create link"
+                    </button>
                 </div>
-            </form>
-        </dialog>
+            }
+                .into_any(),
+            Some(share) => view! {
+                <label for="share-url">"Link"</label>
+                <div class="formula-row">
+                    <input id="share-url" class="formula" type="text" readonly value=share.url.clone()/>
+                    <button type="button" class="button" on:click=copy_link>"Copy link"</button>
+                </div>
+                <p class="hint">
+                    {move || if ctx.live.shared.get() {
+                        "The plan is edited together: this link always shows it as it is now.".to_owned()
+                    } else {
+                        format!("{} Edits you make here appear on the link when you update it.", published().unwrap_or_default())
+                    }}
+                </p>
+                <div class="dialog-actions start">
+                    <Show when=move || !ctx.live.shared.get()>
+                        <button type="button" class="button primary" on:click=update aria-disabled=disabled>
+                            "Update link"
+                        </button>
+                    </Show>
+                    <a class="button" href=share.url.clone() target="_blank" rel="noopener">"Open"</a>
+                    <button type="button" class="button danger" on:click=revoke aria-disabled=disabled>
+                        {move || if confirm_revoke.get() { "Yes, revoke the link" } else { "Revoke" }}
+                    </button>
+                </div>
+                {move || confirm_revoke.get().then(|| view! {
+                    <p class="dialog-error">"Revoking ends the link for everyone. You can create a new link later."</p>
+                })}
+            }
+                .into_any(),
+        }}
+        <EditLinkSection busy message/>
+        <p class="share-message" role="status">{move || message.get()}</p>
     }
+    .into_any())
 }
 
 /// "Can edit": turn on editing through an edit link, copy it, replace it, turn it off.

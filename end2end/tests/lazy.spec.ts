@@ -1,0 +1,60 @@
+import { test, expect } from './fixtures';
+
+// Parts of the editor the first load does not need come from their own WASM chunks, fetched
+// on first use (src/ui/lazy_part.rs; scripts/build-site.mjs cuts them out).
+const CHUNK = /\/pkg\/split_[^/]+\.wasm$/;
+
+test.describe('parts loaded on first use', () => {
+  test('the sharing options are not in the first load, and arrive when Share is used', async ({ editor, page }) => {
+    const fetched: string[] = [];
+    page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+    await editor.goto();
+    expect(fetched.filter((p) => CHUNK.test(p))).toEqual([]);
+
+    // The main WASM has the checklist but not the dialog's text; the chunk has it.
+    const main = fetched.find((p) => /^\/pkg\/syncplan\.[^/]+\.wasm$/.test(p));
+    expect(main).toBeTruthy();
+    const mainBytes = (await (await page.request.get(main!)).body()).toString('latin1');
+    expect(mainBytes).toContain('Map every sync trigger');
+    expect(mainBytes).not.toContain('Anyone with this link can change the plan');
+
+    // Pointing at the button is enough to start fetching the chunk.
+    await page.getByRole('button', { name: 'Share…' }).hover();
+    await expect.poll(() => fetched.filter((p) => CHUNK.test(p)).length).toBe(1);
+    await page.getByRole('button', { name: 'Share…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Share', exact: true });
+    await expect(dialog.getByRole('button', { name: 'Create link' })).toBeVisible();
+    await expect(dialog.getByRole('button', { name: 'Turn on editing' })).toBeVisible();
+    const chunk = fetched.find((p) => CHUNK.test(p))!;
+    const chunkBytes = (await (await page.request.get(chunk)).body()).toString('latin1');
+    expect(chunkBytes).toContain('Anyone with this link can change the plan');
+  });
+
+  test('a part that cannot be fetched says so, and Try again loads it without a reload', async ({ editor, page, consoleGuard }) => {
+    await editor.goto();
+    await editor.set(1, 'item', 'Typed before the network failed');
+    // The chunk's fetch fails, as it would offline or after a deploy removed the file.
+    await page.route(CHUNK, (route) => route.abort('internetdisconnected'));
+    consoleGuard.allow(/ERR_INTERNET_DISCONNECTED|Failed to fetch|Failed to load resource|TypeError/);
+    await page.getByRole('button', { name: 'Share…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Share', exact: true });
+    const alert = dialog.getByRole('alert');
+    await expect(alert).toContainText('The sharing options could not be loaded');
+    await expect(alert).toContainText('Check your connection, then try again.');
+    await expect(dialog.getByRole('button', { name: 'Create link' })).toHaveCount(0);
+
+    // The page still works: close the dialog, edit, come back.
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await editor.set(2, 'item', 'Typed while the part was missing');
+    await expect(editor.text(1, 'item')).toHaveText('Typed before the network failed');
+
+    await page.unroute(CHUNK);
+    await page.getByRole('button', { name: 'Share…' }).click();
+    await dialog.getByRole('button', { name: 'Try again' }).click();
+    await expect(dialog.getByRole('button', { name: 'Create link' })).toBeVisible();
+    await expect(alert).toHaveCount(0);
+    await dialog.getByRole('button', { name: 'Create link' }).click();
+    await expect(dialog.locator('#share-url')).toHaveValue(/\/s\/[A-Za-z0-9_-]{22}$/);
+    await expect(editor.text(2, 'item')).toHaveText('Typed while the part was missing');
+  });
+});

@@ -205,7 +205,7 @@ function sizes(dir, prefix) {
   // themselves are fetched on first use.
   const all = fs.readdirSync(dir);
   const loader = all.find((f) => f.startsWith('__wasm_split.') && f.endsWith('.js'));
-  const chunks = all.filter((f) => f.startsWith('split_') && f.endsWith('.wasm')).map(measure);
+  const chunks = all.filter((f) => /^(split|chunk)_/.test(f) && f.endsWith('.wasm')).map(measure);
   const sum = (list) => list.reduce((a, b) => ({ raw: a.raw + b.raw, gz: a.gz + b.gz, br: a.br + b.br }), { raw: 0, gz: 0, br: 0 });
   return {
     wasm: measure(pick('.wasm')),

@@ -3,6 +3,7 @@ import { test, expect } from './fixtures';
 // Parts of the editor the first load does not need come from their own WASM chunks, fetched
 // on first use (src/ui/lazy_part.rs; scripts/build-site.mjs cuts them out).
 const CHUNK = /\/pkg\/split_[^/]+\.wasm$/;
+const LIVE_CLIENT = /\/pkg\/split_live_client\.[^/]+\.wasm$/;
 
 test.describe('parts loaded on first use', () => {
   test('the sharing options are not in the first load, and arrive when Share is used', async ({ editor, page }) => {
@@ -28,6 +29,14 @@ test.describe('parts loaded on first use', () => {
     const chunk = fetched.find((p) => CHUNK.test(p))!;
     const chunkBytes = (await (await page.request.get(chunk)).body()).toString('latin1');
     expect(chunkBytes).toContain('Anyone with this link can change the plan');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+
+    // So is the import panel, fetched when the Import menu opens.
+    const importChunk = /\/pkg\/split_import_panel\.[^/]+\.wasm$/;
+    expect(fetched.filter((p) => importChunk.test(p))).toEqual([]);
+    await page.locator('.import-menu summary').click();
+    await expect(page.getByLabel(/Import a CSV or JSON file/)).toBeVisible();
+    expect(fetched.filter((p) => importChunk.test(p))).toHaveLength(1);
   });
 
   test('a part that cannot be fetched says so, and Try again loads it without a reload', async ({ editor, page, consoleGuard }) => {
@@ -56,5 +65,29 @@ test.describe('parts loaded on first use', () => {
     await dialog.getByRole('button', { name: 'Create link' }).click();
     await expect(dialog.locator('#share-url')).toHaveValue(/\/s\/[A-Za-z0-9_-]{22}$/);
     await expect(editor.text(2, 'item')).toHaveText('Typed while the part was missing');
+  });
+
+  test('the live-editing client loads when a plan is edited together; if it cannot, the plan says Offline and connects later', async ({ editor, page, consoleGuard }) => {
+    const fetched: string[] = [];
+    page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+    await editor.goto();
+    await page.getByRole('button', { name: 'Share…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Share', exact: true });
+    await expect(dialog.getByRole('button', { name: 'Turn on editing' })).toBeVisible();
+    // Nothing live yet: the client's chunk was not fetched.
+    expect(fetched.filter((p) => LIVE_CLIENT.test(p))).toEqual([]);
+
+    await page.route(LIVE_CLIENT, (route) => route.abort('internetdisconnected'));
+    consoleGuard.allow(/ERR_INTERNET_DISCONNECTED|Failed to fetch|Failed to load resource|TypeError/);
+    await dialog.getByRole('button', { name: 'Turn on editing' }).click();
+    await expect(dialog.locator('#edit-url')).toHaveValue(/\/e\//);
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await expect(editor.saveIndicator()).toContainText('Offline');
+    // Edits made meanwhile are kept, and go out once the client is there.
+    await editor.set(1, 'item', 'Edited before the client arrived');
+    await page.unroute(LIVE_CLIENT);
+    await expect(editor.saveIndicator()).toContainText('Synced', { timeout: 15_000 });
+    expect(fetched.filter((p) => LIVE_CLIENT.test(p)).length).toBeGreaterThanOrEqual(2);
+    await expect(editor.text(1, 'item')).toHaveText('Edited before the client arrived');
   });
 });

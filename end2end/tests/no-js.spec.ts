@@ -17,7 +17,10 @@ test('the table and the FAQ are readable without JavaScript', async ({ page }) =
   await expect(page.getByRole('button', { name: 'Google Sheets (CSV)', exact: true })).toBeVisible();
   // Playwright disables scripts but not the parser's scripting flag, so <noscript> stays
   // raw text here; a browser with JavaScript off shows it.
-  expect(await page.locator('noscript').first().textContent()).toContain('JavaScript is off');
+  const notes = (await page.locator('noscript').allTextContents()).join('\n');
+  expect(notes).toContain('JavaScript is off');
+  // The import panel is loaded by JavaScript, so without it the menu says why it is empty.
+  expect(notes).toContain('Importing a file needs JavaScript');
 });
 
 test('the FAQ opens and closes without JavaScript', async ({ page }) => {

@@ -23,6 +23,10 @@ pub enum SocketEvent {
 /// An open (or opening) connection. Dropping it closes the connection without reporting.
 pub struct Socket {
     kind: Kind,
+    /// How to send: set where the socket is opened, so that the sending code (and the
+    /// fallback's stream, which its first message starts) is reached only from there and
+    /// stays in the live client's chunk (see `ui::live_sync::open_socket`).
+    send: fn(&Kind, &ClientMsg) -> bool,
 }
 
 enum Kind {
@@ -35,6 +39,7 @@ impl Socket {
     pub fn open(share: &str, on_event: impl Fn(SocketEvent) + 'static) -> Result<Socket, String> {
         Ok(Socket {
             kind: Kind::Ws(Ws::open(share, on_event)?),
+            send: send_on,
         })
     }
 
@@ -42,6 +47,7 @@ impl Socket {
     pub fn open_fallback(share: &str, on_event: impl Fn(SocketEvent) + 'static) -> Socket {
         Socket {
             kind: Kind::Stream(Stream::open(share, on_event)),
+            send: send_on,
         }
     }
 
@@ -51,10 +57,7 @@ impl Socket {
 
     /// Sends `msg`; false when the connection is not open.
     pub fn send(&self, msg: &ClientMsg) -> bool {
-        match &self.kind {
-            Kind::Ws(ws) => ws.send(msg),
-            Kind::Stream(stream) => stream.send(msg),
-        }
+        (self.send)(&self.kind, msg)
     }
 
     /// Closes the connection (reported as `Closed` unless the socket is dropped first).
@@ -63,6 +66,13 @@ impl Socket {
             Kind::Ws(ws) => ws.close(),
             Kind::Stream(stream) => stream.close(),
         }
+    }
+}
+
+fn send_on(kind: &Kind, msg: &ClientMsg) -> bool {
+    match kind {
+        Kind::Ws(ws) => ws.send(msg),
+        Kind::Stream(stream) => stream.send(msg),
     }
 }
 

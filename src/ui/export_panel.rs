@@ -1,10 +1,12 @@
 use super::import_panel::ImportPanel;
+use super::lazy_part::{lazy_view, preload};
 use super::plan_context::use_plan;
 use crate::browser::clipboard;
 use crate::model::{to_html_table, to_tsv};
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_split_helpers::{wasm_split, SplitLoaderError};
 
 /// A download the page offers (the file itself is made on the server).
 pub struct ExportChoice {
@@ -115,14 +117,38 @@ pub fn ExportMenu() -> impl IntoView {
 }
 
 /// "Import": a CSV or JSON file replaces or extends the plan, after a preview.
+///
+/// The panel's code is in its own chunk, fetched when the pointer or focus reaches the menu,
+/// or at the latest when it opens.
 #[component]
 pub fn ImportMenu() -> impl IntoView {
+    let opened = RwSignal::new(false);
+    let open = move |_| {
+        // Once: setting it again would build the panel again.
+        if !opened.get_untracked() {
+            opened.set(true);
+        }
+    };
     view! {
-        <details class="menu import-menu">
-            <summary class="button">"Import"<span class="menu-mark" aria-hidden="true">" ▾"</span></summary>
+        <details class="menu import-menu" on:toggle=open>
+            <summary
+                class="button"
+                on:pointerenter=|_| preload(preload_import_panel)
+                on:focus=|_| preload(preload_import_panel)
+            >
+                "Import"<span class="menu-mark" aria-hidden="true">" ▾"</span>
+            </summary>
             <div class="menu-panel">
-                <ImportPanel/>
+                <noscript>
+                    <p class="hint">"Importing a file needs JavaScript, which is off in this browser."</p>
+                </noscript>
+                {move || opened.get().then(|| lazy_view("import panel", import_panel))}
             </div>
         </details>
     }
+}
+
+#[wasm_split(import_panel, fallible, preload(preload_import_panel))]
+fn import_panel() -> Result<AnyView, SplitLoaderError> {
+    Ok(view! { <ImportPanel/> }.into_any())
 }

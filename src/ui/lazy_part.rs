@@ -34,9 +34,12 @@ where
 {
     let part = RwSignal::new(Part::Loading);
     let loaded = StoredValue::new_local(None::<AnyView>);
+    // The part is built under the owner of the place it shows in (its contexts, its
+    // cleanup), also when "Try again" starts it from a click.
+    let owner = StoredValue::new_local(Owner::current());
     let start = move || {
         part.set(Part::Loading);
-        leptos::task::spawn_local(async move {
+        let run = async move {
             match load().await {
                 Ok(view) => {
                     loaded.set_value(Some(view));
@@ -44,7 +47,11 @@ where
                 }
                 Err(_) => part.set(Part::Failed),
             }
-        });
+        };
+        match owner.get_value() {
+            Some(owner) => owner.with(|| leptos::task::spawn_local_scoped(run)),
+            None => leptos::task::spawn_local(run),
+        }
     };
     start();
     move || match part.get() {

@@ -17,6 +17,7 @@ use crate::shared::wire::{
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use std::time::Duration;
+use wasm_split_helpers::{wasm_split, SplitLoaderError};
 
 /// Ops in one batch the browser sends (the server takes up to 2,000).
 const BATCH_OPS: usize = 500;
@@ -73,6 +74,10 @@ struct Inner {
     /// fallback (Server-Sent Events and `POST`).
     ws_failures: u32,
     fallback: bool,
+    /// Counts disconnects: a connection that finishes opening after one is dropped.
+    opening: u32,
+    /// Whether a connection is opening (its code may still be on its way).
+    pending: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -170,9 +175,9 @@ impl LiveSync {
             self.link.set(Link::Off);
             return;
         };
-        let same = self
-            .inner
-            .with_value(|i| i.socket.is_some() && i.plan == plan && i.token == token);
+        let same = self.inner.with_value(|i| {
+            (i.socket.is_some() || i.pending) && i.plan == plan && i.token == token
+        });
         if !same {
             self.connect(ctx, plan, &share, token);
         }
@@ -181,6 +186,9 @@ impl LiveSync {
     fn disconnect(&self) {
         self.inner.update_value(|i| {
             i.socket = None;
+            // A connection still opening is given up too.
+            i.opening = i.opening.wrapping_add(1);
+            i.pending = false;
             i.plan = None;
             if let Some(t) = i.retry.take() {
                 t.clear();
@@ -189,32 +197,42 @@ impl LiveSync {
         self.peers.set(Vec::new());
     }
 
+    /// Opens a connection for `plan`. The connection's code (the socket, the protocol's
+    /// decoding, applying everyone else's writes) is in its own chunk, fetched the first time
+    /// a plan edited together is open: until then this says "Connecting"; if the chunk
+    /// cannot be fetched, "Offline", and it tries again like any failed connection.
     fn connect(&self, ctx: PlanContext, plan: Option<PlanId>, share: &str, token: String) {
         self.disconnect();
-        let this = *self;
-        let on_event = move |event| this.on_event(ctx, event);
-        let opened = if self.inner.with_value(|i| i.fallback) {
-            Ok(Socket::open_fallback(share, on_event))
-        } else {
-            Socket::open(share, on_event)
-        };
-        self.inner.update_value(|i| i.welcomed = false);
+        let attempt = self.inner.with_value(|i| i.opening);
+        let fallback = self.inner.with_value(|i| i.fallback);
+        self.inner.update_value(|i| {
+            i.welcomed = false;
+            i.plan = plan;
+            i.token = token;
+            i.pending = true;
+        });
         self.link.set(Link::Connecting);
-        match opened {
-            Ok(socket) => self.inner.update_value(|i| {
-                i.socket = Some(SendWrapper::new(socket));
-                i.plan = plan;
-                i.token = token;
-                i.last_heard_ms = dom::now_ms();
-            }),
-            Err(_) => {
-                self.inner.update_value(|i| {
-                    i.plan = plan;
-                    i.token = token;
-                });
-                self.retry_later(ctx);
+        let this = *self;
+        let share = share.to_owned();
+        leptos::task::spawn_local(async move {
+            let opened = open_socket(this, ctx, share, fallback).await;
+            // Disconnected, or connected elsewhere, meanwhile: dropping the socket closes it.
+            if this.inner.try_with_value(|i| i.opening) != Some(attempt) {
+                return;
             }
-        }
+            this.inner.update_value(|i| i.pending = false);
+            match opened {
+                Ok(Ok(socket)) => this.inner.update_value(|i| {
+                    i.socket = Some(SendWrapper::new(socket));
+                    i.last_heard_ms = dom::now_ms();
+                }),
+                Ok(Err(_)) => this.retry_later(ctx),
+                Err(_) => {
+                    this.link.set(Link::Offline);
+                    this.retry_later(ctx);
+                }
+            }
+        });
     }
 
     fn send(&self, msg: &ClientMsg) -> bool {
@@ -564,6 +582,34 @@ impl LiveSync {
 
 /// How long to wait before reconnecting after `attempt` failures: 0.5 s doubling to 30 s,
 /// with jitter (between half and all of it) so clients do not return in step.
+/// The editor's connection: the socket, with what handles each event.
+#[wasm_split(live_client, fallible)]
+fn open_socket(
+    this: LiveSync,
+    ctx: PlanContext,
+    share: String,
+    fallback: bool,
+) -> Result<Result<Socket, String>, SplitLoaderError> {
+    let on_event = move |event| this.on_event(ctx, event);
+    Ok(if fallback {
+        Ok(Socket::open_fallback(&share, on_event))
+    } else {
+        Socket::open(&share, on_event)
+    })
+}
+
+/// A read-only page's connection.
+#[wasm_split(watch_client, fallible)]
+fn open_watch(
+    watch: Watch,
+    ctx: PlanContext,
+    share: String,
+) -> Result<Result<Socket, String>, SplitLoaderError> {
+    Ok(Socket::open(&share, move |event| {
+        watch.on_event(ctx, event)
+    }))
+}
+
 fn backoff(attempt: u32) -> Duration {
     let full = (BACKOFF_FIRST_MS * 2f64.powi(attempt.min(16) as i32)).min(BACKOFF_MAX_MS);
     Duration::from_millis((full * (0.5 + 0.5 * js_sys::Math::random())) as u64)
@@ -598,13 +644,16 @@ impl Watch {
         watch.connect(ctx);
     }
 
+    /// Opens the connection; its code is in its own chunk (a failed fetch is retried like a
+    /// failed connection).
     fn connect(self, ctx: PlanContext) {
         let share = self.share.get_value();
-        let opened = Socket::open(&share, move |event| self.on_event(ctx, event));
-        match opened {
-            Ok(socket) => self.socket.set_value(Some(SendWrapper::new(socket))),
-            Err(_) => self.retry(ctx),
-        }
+        leptos::task::spawn_local(async move {
+            match open_watch(self, ctx, share).await {
+                Ok(Ok(socket)) => self.socket.set_value(Some(SendWrapper::new(socket))),
+                Ok(Err(_)) | Err(_) => self.retry(ctx),
+            }
+        });
     }
 
     fn on_event(self, ctx: PlanContext, event: SocketEvent) {

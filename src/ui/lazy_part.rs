@@ -9,7 +9,7 @@ use std::future::Future;
 use wasm_split_helpers::SplitLoaderError;
 
 /// What a lazily loaded part says when its code cannot be fetched.
-pub fn load_failed_message(what: &str) -> String {
+fn load_failed_message(what: &str) -> String {
     format!(
         "The {what} could not be loaded: the connection may be down, or a new version of \
          syncplan was published. Check your connection, then try again."

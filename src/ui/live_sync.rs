@@ -580,8 +580,6 @@ impl LiveSync {
     }
 }
 
-/// How long to wait before reconnecting after `attempt` failures: 0.5 s doubling to 30 s,
-/// with jitter (between half and all of it) so clients do not return in step.
 /// The editor's connection: the socket, with what handles each event.
 #[wasm_split(live_client, fallible)]
 fn open_socket(
@@ -610,6 +608,8 @@ fn open_watch(
     }))
 }
 
+/// How long to wait before reconnecting after `attempt` failures: 0.5 s doubling to 30 s,
+/// with jitter (between half and all of it) so clients do not return in step.
 fn backoff(attempt: u32) -> Duration {
     let full = (BACKOFF_FIRST_MS * 2f64.powi(attempt.min(16) as i32)).min(BACKOFF_MAX_MS);
     Duration::from_millis((full * (0.5 + 0.5 * js_sys::Math::random())) as u64)

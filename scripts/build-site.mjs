@@ -142,7 +142,6 @@ if (!fresh) {
   const wasm = path.join(work, `${output}.wasm`);
   fs.renameSync(path.join(work, `${output}_bg.wasm`), wasm);
   fs.rmSync(path.join(work, `${output}_split_main.wasm`), { force: true });
-  fs.rmSync(path.join(work, '__wasm_split_manifest.json'), { force: true });
   const chunks = fs.readdirSync(work).filter((f) => f.endsWith('.wasm') && f !== `${output}.wasm`).sort();
   for (const file of [wasm, ...chunks.map((f) => path.join(work, f))]) {
     run(tool('wasm-opt'), ['-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', file, '-o', file]);
@@ -166,27 +165,27 @@ if (!fresh) {
   };
   const read = (name) => fs.readFileSync(path.join(work, name));
   const write = (name, bytes) => fs.writeFileSync(path.join(work, name), bytes);
+  const edit = (name, change) => write(name, change(read(name).toString('utf8')));
+  const [wasmName, jsName] = [`${output}.wasm`, `${output}.js`];
   for (const name of chunks) files.set(name, hashed(name, read(name)));
-  if (split && hashFiles) {
+  let loaderText = null;
+  if (split) {
+    loaderText = read(LOADER).toString('utf8');
+    for (const name of chunks) loaderText = loaderText.replaceAll(`./${name}`, `./${files.get(name)}`);
     // The loader and the glue import each other, and the WASM names the loader as a module:
     // the loader's name hashes everything the three are made of, and the placeholder it
     // replaces is as long as a hash, so the WASM keeps its layout.
-    let loaderText = read(LOADER).toString('utf8');
-    for (const name of chunks) loaderText = loaderText.replaceAll(`./${name}`, `./${files.get(name)}`);
-    const loaderName = `__wasm_split.${md5(Buffer.concat([Buffer.from(loaderText), read(`${output}.js`), read(`${output}.wasm`)]))}.js`;
-    write(`${output}.wasm`, replaceBytes(read(`${output}.wasm`), LOADER, loaderName));
-    write(`${output}.js`, read(`${output}.js`).toString('utf8').replaceAll(LOADER, loaderName));
+    const loaderName = hashFiles
+      ? `__wasm_split.${md5(Buffer.concat([Buffer.from(loaderText), read(jsName), read(wasmName)]))}.js`
+      : LOADER;
+    write(wasmName, replaceBytes(read(wasmName), LOADER, loaderName));
+    edit(jsName, (text) => text.replaceAll(LOADER, loaderName));
     files.set(LOADER, loaderName);
-    files.set(`${output}.wasm`, hashed(`${output}.wasm`, read(`${output}.wasm`)));
-    write(`${output}.js`, read(`${output}.js`).toString('utf8').replaceAll(`${output}_bg.wasm`, files.get(`${output}.wasm`)));
-    files.set(`${output}.js`, hashed(`${output}.js`, read(`${output}.js`)));
-    write(LOADER, loaderText.replaceAll(`./${output}.js`, `./${files.get(`${output}.js`)}`));
-  } else {
-    if (split) files.set(LOADER, LOADER);
-    files.set(`${output}.wasm`, hashed(`${output}.wasm`, read(`${output}.wasm`)));
-    if (hashFiles) write(`${output}.js`, read(`${output}.js`).toString('utf8').replaceAll(`${output}_bg.wasm`, files.get(`${output}.wasm`)));
-    files.set(`${output}.js`, hashed(`${output}.js`, read(`${output}.js`)));
   }
+  files.set(wasmName, hashed(wasmName, read(wasmName)));
+  if (hashFiles) edit(jsName, (text) => text.replaceAll(`${output}_bg.wasm`, files.get(wasmName)));
+  files.set(jsName, hashed(jsName, read(jsName)));
+  if (split) write(LOADER, loaderText.replaceAll(`./${jsName}`, `./${files.get(jsName)}`));
   if (styleIn) files.set(`${output}.css`, hashed(`${output}.css`, read(`${output}.css`)));
   fs.rmSync(pkgDir, { recursive: true, force: true });
   fs.mkdirSync(pkgDir, { recursive: true });

@@ -6,9 +6,8 @@
 //! With `--split` it first does what `cargo leptos build --split` does: it cuts the functions
 //! marked `#[wasm_split]` (and the code only they use) out of INPUT.wasm into `OUT_DIR/*.wasm`
 //! chunks, writes their loader `OUT_DIR/__wasm_split.______________________.js` (the build
-//! renames it once its hash is known) and `OUT_DIR/__wasm_split_manifest.json`, then runs
-//! wasm-bindgen on what is left, keeping the exports the chunks link against. INPUT.wasm must be
-//! linked with `-Clink-args=--emit-relocs`.
+//! renames it once its hash is known), then runs wasm-bindgen on what is left, keeping the
+//! exports the chunks link against. INPUT.wasm must be linked with `-Clink-args=--emit-relocs`.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -59,7 +58,7 @@ fn main() -> ExitCode {
     }
 }
 
-/// Writes the chunks, their loader and the manifest into `out`; returns the main module left.
+/// Writes the chunks and their loader into `out`; returns the main module left.
 fn split_chunks(
     input: &Path,
     out: &Path,
@@ -80,20 +79,6 @@ fn split_chunks(
         let bytes = std::fs::read(chunk)?;
         std::fs::write(chunk, without_names(&bytes)?)?;
     }
-    let mut manifest: Vec<_> = split.prefetch_map.into_iter().collect();
-    manifest.sort();
-    let json = manifest
-        .iter()
-        .map(|(split, files)| {
-            let files: Vec<String> = files.iter().map(|f| format!("{f:?}")).collect();
-            format!("{split:?}:[{}]", files.join(","))
-        })
-        .collect::<Vec<_>>()
-        .join(",");
-    std::fs::write(
-        out.join("__wasm_split_manifest.json"),
-        format!("{{{json}}}"),
-    )?;
     Ok(main_out)
 }
 

@@ -1,11 +1,9 @@
 #![cfg(feature = "ssr")]
 //! `POST /api/export/{format}` and `POST /api/import`, through the real router.
 
-mod common;
-
+use crate::common::{body_text, json_error, post, send, test_app};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use common::{body_text, json_error, post, send, test_app};
 use syncplan::model::{Plan, MAX_BODY_BYTES, MAX_ROWS};
 use syncplan::template::default_plan;
 

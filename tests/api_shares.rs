@@ -1,12 +1,10 @@
 #![cfg(feature = "ssr")]
 //! The share API, share pages and share downloads, through the real router.
 
-mod common;
-
+use crate::common::{body_text, get, html_escape, json_error, post, send, test_app, test_app_with};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, Request, StatusCode};
-use common::{body_text, get, html_escape, json_error, post, send, test_app, test_app_with};
 use serde_json::Value;
 use std::net::SocketAddr;
 use syncplan::model::{Plan, MAX_BODY_BYTES};

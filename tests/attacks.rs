@@ -4,13 +4,11 @@
 //! one viewer sends never reaches another, limits count clients, memory and storage stay
 //! bounded, only the app's own scripts run, and no cross-site form can write.
 
-mod common;
-
+use crate::common::{body_text, fresh_backends, get, json_error, post, send, sql, state_with};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use common::{body_text, fresh_backends, get, json_error, post, send, sql, state_with};
 use futures_util::StreamExt;
 use serde_json::Value;
 use std::net::SocketAddr;

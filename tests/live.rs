@@ -4,12 +4,10 @@
 //! and (when `SYNCPLAN_TEST_POSTGRES_URL` names a server) on PostgreSQL, including two
 //! instances behind one database.
 
-mod common;
-
+use crate::common::{body_text, post, send, state_with};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use common::{body_text, post, send, state_with};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use std::net::SocketAddr;
@@ -441,7 +439,7 @@ async fn every_bad_message_gets_its_typed_error_and_close() {
         (Some(4408), Some(ErrorCode::TooManyConnections))
     );
     // The server stays healthy.
-    let (status, _) = common::get(&server.router, "/healthz").await;
+    let (status, _) = crate::common::get(&server.router, "/healthz").await;
     assert_eq!(status, StatusCode::OK);
 }
 

@@ -1,10 +1,8 @@
 #![cfg(feature = "ssr")]
 //! The pages, through the real router.
 
-mod common;
-
+use crate::common::{get, html_escape, test_app};
 use axum::http::StatusCode;
-use common::{get, html_escape, test_app};
 use syncplan::template::{content_checked_label, default_plan, CONTENT_CHECKED, FAQ, PAGE_TITLE};
 
 #[tokio::test]

@@ -3,8 +3,6 @@
 //! workspace envelope, and share ids in paths. Nothing may panic; everything accepted must
 //! be a valid plan; the server answers 4xx, never 5xx. (Longer runs: `make fuzz`.)
 
-mod common;
-
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use syncplan::export::{import_csv, import_json};
@@ -184,14 +182,14 @@ proptest! {
     fn share_ids_in_paths_get_a_4xx_never_a_5xx(id in "\\PC{0,40}") {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
-            let app = common::test_app().await;
+            let app = crate::common::test_app().await;
             let encoded: String = id.bytes().map(|b| format!("%{b:02X}")).collect();
             for uri in [
                 format!("/api/shares/{encoded}"),
                 format!("/s/{encoded}"),
                 format!("/s/{encoded}/export/csv"),
             ] {
-                let (status, _) = common::get(&app, &uri).await;
+                let (status, _) = crate::common::get(&app, &uri).await;
                 assert!(status.is_client_error(), "{uri}: {status}");
             }
         });

@@ -1,13 +1,11 @@
 #![cfg(feature = "ssr")]
 //! Response hardening and hostile input, through the real router.
 
-mod common;
-
+use crate::common::{body_text, get, html_escape, json_error, post, send, test_app};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use common::{body_text, get, html_escape, json_error, post, send, test_app};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -249,9 +247,9 @@ async fn static_files_from_memory_match_the_files_on_disk() {
     .unwrap();
     let disk = {
         let root = root.clone();
-        common::test_app_with(move |c| c.site_root = root).await
+        crate::common::test_app_with(move |c| c.site_root = root).await
     };
-    let memory = common::test_app_with(move |c| {
+    let memory = crate::common::test_app_with(move |c| {
         c.site_root = root;
         c.static_in_memory = true;
     })

@@ -3,12 +3,10 @@
 //! `SYNCPLAN_TEST_POSTGRES_URL` names one (`make test` starts one). Includes two app
 //! instances sharing one database, as behind a load balancer.
 
-mod common;
-
+use crate::common::{body_text, get, post, send};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use common::{body_text, get, post, send};
 use serde_json::Value;
 use syncplan::model::Plan;
 use syncplan::server::{app, AppState, Config};

@@ -2,10 +2,8 @@
 //! The app keeps working when its database does not: sharing answers 503 with a sentence,
 //! the editor is served, and everything recovers without a restart.
 
-mod common;
-
+use crate::common::{get, json_error, post, send};
 use axum::http::StatusCode;
-use common::{get, json_error, post, send};
 use syncplan::server::{app, AppState, Config};
 use syncplan::template::default_plan;
 

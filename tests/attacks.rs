@@ -99,6 +99,49 @@ async fn a_revoke_elsewhere_ends_the_page_within_the_bound_even_after_an_abandon
 }
 
 #[tokio::test]
+async fn an_unchanged_share_is_not_rendered_again_and_a_change_elsewhere_still_shows_in_time() {
+    for (name, url, _dir) in fresh_backends().await {
+        let (state, a, _) = state_with(Some(&url), |_| {}).await;
+        let (_, b, _) = state_with(Some(&url), |_| {}).await;
+        let (id, token) = create(&a, &default_plan()).await;
+        let page = format!("/s/{id}");
+        // Viewed without a break for twice the maximum age and more: the copy is refreshed
+        // every second, but the share did not change, so it is not rendered again each time.
+        let watched = Instant::now();
+        while watched.elapsed() < SHARE_PAGE_MAX_AGE * 2 + Duration::from_millis(500) {
+            let (status, html) = get(&a, &page).await;
+            assert_eq!(status, StatusCode::OK, "{name}");
+            assert!(html.contains(&default_plan().title), "{name}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // The first view and the first refresh render; then one render per second would
+        // make five or more.
+        let renders = state.pages.share_renders();
+        assert!((1..=3).contains(&renders), "{name}: {renders} renders");
+
+        // The owner changes the plan on the other instance: this one shows it in time.
+        let mut plan = default_plan();
+        plan.title = "Changed on B".into();
+        let uri = format!("/api/shares/{id}");
+        let put = with_token("PUT", &uri, &token, Some(plan.to_json()));
+        assert_eq!(
+            send(&b, put).await.status(),
+            StatusCode::NO_CONTENT,
+            "{name}"
+        );
+        let at = Instant::now();
+        while !get(&a, &page).await.1.contains("Changed on B") {
+            assert!(
+                at.elapsed() < SHARE_PAGE_MAX_AGE + Duration::from_secs(1),
+                "{name}: A still shows the old plan after {:?}",
+                at.elapsed()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+#[tokio::test]
 async fn an_update_here_shows_at_once_and_pages_expire_by_age() {
     let (_, app, _dir) = state_with(None, |_| {}).await;
     let (id, token) = create(&app, &default_plan()).await;

@@ -4,9 +4,13 @@
 //! budget (least recently used first out), and never served more than
 //! [`SHARE_PAGE_MAX_AGE`] after the database read it shows: an update or revoke on any
 //! instance is visible within that bound, however clients behave. Renders run as their own
-//! tasks, so a client hanging up cannot leave a refresh half done. Compressed copies are
+//! tasks, so a client hanging up cannot leave a refresh half done. A refresh first reads
+//! what the page shows of its share (version, time, live): when none of it moved, the page
+//! is kept, dated from that read, instead of being rendered again. Compressed copies are
 //! made on first request for each encoding.
 
+use super::share_api::visited;
+use super::shares::Lookup;
 use super::state::AppState;
 use crate::shared::ShareId;
 use axum::body::{Body, Bytes};
@@ -18,7 +22,7 @@ use lru::LruCache;
 use std::collections::VecDeque;
 use std::io::Write;
 use std::num::NonZeroUsize;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
@@ -42,10 +46,40 @@ pub struct CachedPage {
     snapshot: Instant,
     /// Set while one background render refreshes this page.
     refreshing: AtomicBool,
+    /// The share as read before the render began (`None`: not known, so a refresh renders).
+    shows: Option<ShareState>,
+}
+
+/// All a share page shows that can change: the plan and its version, when it was updated,
+/// and whether it is edited together. The rest of the page comes from the configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ShareState {
+    version: i64,
+    updated_at_ms: i64,
+    live: bool,
+}
+
+impl ShareState {
+    /// The share as it is now; `None` if it is not there to show (or cannot be read).
+    async fn read(state: &AppState, id: &ShareId) -> Option<ShareState> {
+        match state.store.get(id).await {
+            Ok(Lookup::Found(share)) => Some(ShareState {
+                version: share.version,
+                updated_at_ms: share.updated_at_ms,
+                live: share.live,
+            }),
+            _ => None,
+        }
+    }
 }
 
 impl CachedPage {
-    fn new(plain: Bytes, content_type: HeaderValue, snapshot: Instant) -> CachedPage {
+    fn new(
+        plain: Bytes,
+        content_type: HeaderValue,
+        snapshot: Instant,
+        shows: Option<ShareState>,
+    ) -> CachedPage {
         CachedPage {
             plain,
             gzip: OnceLock::new(),
@@ -53,6 +87,26 @@ impl CachedPage {
             content_type,
             snapshot,
             refreshing: AtomicBool::new(false),
+            shows,
+        }
+    }
+
+    /// The same page (and the compressed copies made so far), dated from a newer read that
+    /// found its share unchanged.
+    fn restamped(&self, snapshot: Instant) -> CachedPage {
+        let copy = |lock: &OnceLock<Bytes>| {
+            lock.get()
+                .cloned()
+                .map_or_else(OnceLock::new, OnceLock::from)
+        };
+        CachedPage {
+            plain: self.plain.clone(),
+            gzip: copy(&self.gzip),
+            brotli: copy(&self.brotli),
+            content_type: self.content_type.clone(),
+            snapshot,
+            refreshing: AtomicBool::new(false),
+            shows: self.shows,
         }
     }
 
@@ -83,6 +137,8 @@ pub struct PageCache {
     editor: RwLock<Option<Arc<CachedPage>>>,
     shares: Mutex<SharePages>,
     budget: usize,
+    /// Share pages rendered so far (misses and refreshes that found a change).
+    share_renders: AtomicU64,
 }
 
 impl PageCache {
@@ -97,6 +153,7 @@ impl PageCache {
                 invalidated: LruCache::new(NonZeroUsize::new(10_000).expect("not zero")),
             }),
             budget,
+            share_renders: AtomicU64::new(0),
         }
     }
 
@@ -178,6 +235,18 @@ impl PageCache {
         self.lock().pages.len()
     }
 
+    /// Share pages rendered since the start (a cache hit, or a refresh of an unchanged share,
+    /// renders nothing).
+    pub fn share_renders(&self) -> u64 {
+        self.share_renders.load(Ordering::Relaxed)
+    }
+
+    /// Renders a share page, known to show `shows` if that was read before the render.
+    async fn render_share(&self, next: &Next, path: &str, shows: Option<ShareState>) -> Rendered {
+        self.share_renders.fetch_add(1, Ordering::Relaxed);
+        render(next, path, shows).await
+    }
+
     /// Drops every share page past its maximum age.
     pub fn purge_expired(&self) {
         self.lock().purge_expired();
@@ -223,7 +292,7 @@ enum Rendered {
 
 /// Renders `path` through the rest of the app as a task of its own (a client hanging up
 /// does not stop it), from a request with no headers at all.
-async fn render(next: &Next, path: &str) -> Rendered {
+async fn render(next: &Next, path: &str, shows: Option<ShareState>) -> Rendered {
     let request = Request::get(path)
         .body(Body::empty())
         .expect("a path from a parsed URI makes a valid request");
@@ -259,6 +328,7 @@ async fn render(next: &Next, path: &str) -> Rendered {
                 .cloned()
                 .unwrap_or(HeaderValue::from_static("text/html; charset=utf-8")),
             snapshot,
+            shows,
         ))),
         Err(e) => {
             tracing::error!(error = %e, "a rendered page could not be read");
@@ -311,7 +381,7 @@ pub async fn serve_pages(State(state): State<AppState>, request: Request, next: 
             let cached = cache.editor.read().ok().and_then(|e| e.clone());
             let page = match cached {
                 Some(page) => page,
-                None => match render(&next, "/").await {
+                None => match render(&next, "/", None).await {
                     Rendered::Page(page) => {
                         if let Ok(mut editor) = cache.editor.write() {
                             *editor = Some(page.clone());
@@ -337,7 +407,7 @@ pub async fn serve_pages(State(state): State<AppState>, request: Request, next: 
                     return respond(cache, Some(&id), &page, &headers, head_only).await;
                 }
             }
-            match render(&next, &path).await {
+            match cache.render_share(&next, &path, None).await {
                 Rendered::Page(page) => {
                     cache.put_share(&id, page.clone());
                     respond(cache, Some(&id), &page, &headers, head_only).await
@@ -362,8 +432,19 @@ fn refresh_later(state: AppState, next: Next, id: ShareId, path: String, old: Ar
                 self.0.refreshing.store(false, Ordering::Release);
             }
         }
-        let _done = Done(old);
-        match render(&next, &path).await {
+        let done = Done(old);
+        let snapshot = Instant::now();
+        let shows = ShareState::read(&state, &id).await;
+        if shows.is_some() && shows == done.0.shows {
+            // Unchanged: the same page, now as recent as this read. Counted as a visit, as
+            // the render's own read would have been.
+            visited(&state, &id);
+            state
+                .pages
+                .put_share(&id, Arc::new(done.0.restamped(snapshot)));
+            return;
+        }
+        match state.pages.render_share(&next, &path, shows).await {
             Rendered::Page(page) => state.pages.put_share(&id, page),
             Rendered::Other(_) => state.pages.forget_share(&id),
         }
@@ -526,6 +607,7 @@ mod tests {
             Bytes::from(vec![b'x'; bytes]),
             HeaderValue::from_static("text/html"),
             snapshot,
+            None,
         ))
     }
 

@@ -1,16 +1,16 @@
 //! Rendered pages served from memory. The editor page is the same for everyone, so it is
-//! rendered once. A share page is rendered from a request that carries nothing of the
-//! viewer's (no headers: nothing one viewer sends can reach another), kept within a byte
-//! budget (least recently used first out), and never served more than
-//! [`SHARE_PAGE_MAX_AGE`] after the database read it shows: an update or revoke on any
-//! instance is visible within that bound, however clients behave. Renders run as their own
-//! tasks, so a client hanging up cannot leave a refresh half done. A refresh first reads
-//! what the page shows of its share (version, time, live): when none of it moved, the page
-//! is kept, dated from that read, instead of being rendered again. Compressed copies are
-//! made on first request for each encoding.
+//! rendered once. A share page is rendered from a request that carries nothing of the viewer's
+//! (no headers: nothing one viewer sends can reach another), kept within a byte budget (least
+//! recently used first out), and never served more than [`SHARE_PAGE_MAX_AGE`] after the
+//! database read it shows: an update or revoke on any instance is visible within that bound,
+//! however clients behave. Renders run as their own tasks, so a client hanging up cannot leave
+//! a refresh half done. A refresh first reads the share's stamp (version, time, live, edit
+//! sequence; one row, no plan): when none of it moved, the page is kept, dated from that read,
+//! instead of being rendered again. Compressed copies are made on first request for each
+//! encoding.
 
 use super::share_api::visited;
-use super::shares::Lookup;
+use super::shares::ShareStamp;
 use super::state::AppState;
 use crate::shared::ShareId;
 use axum::body::{Body, Bytes};
@@ -46,31 +46,9 @@ pub struct CachedPage {
     snapshot: Instant,
     /// Set while one background render refreshes this page.
     refreshing: AtomicBool,
-    /// The share as read before the render began (`None`: not known, so a refresh renders).
-    shows: Option<ShareState>,
-}
-
-/// All a share page shows that can change: the plan and its version, when it was updated,
-/// and whether it is edited together. The rest of the page comes from the configuration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct ShareState {
-    version: i64,
-    updated_at_ms: i64,
-    live: bool,
-}
-
-impl ShareState {
-    /// The share as it is now; `None` if it is not there to show (or cannot be read).
-    async fn read(state: &AppState, id: &ShareId) -> Option<ShareState> {
-        match state.store.get(id).await {
-            Ok(Lookup::Found(share)) => Some(ShareState {
-                version: share.version,
-                updated_at_ms: share.updated_at_ms,
-                live: share.live,
-            }),
-            _ => None,
-        }
-    }
+    /// The share's stamp, read before the render began (`None`: not known, so a refresh
+    /// renders).
+    stamp: Option<ShareStamp>,
 }
 
 impl CachedPage {
@@ -78,7 +56,7 @@ impl CachedPage {
         plain: Bytes,
         content_type: HeaderValue,
         snapshot: Instant,
-        shows: Option<ShareState>,
+        stamp: Option<ShareStamp>,
     ) -> CachedPage {
         CachedPage {
             plain,
@@ -87,7 +65,7 @@ impl CachedPage {
             content_type,
             snapshot,
             refreshing: AtomicBool::new(false),
-            shows,
+            stamp,
         }
     }
 
@@ -106,7 +84,7 @@ impl CachedPage {
             content_type: self.content_type.clone(),
             snapshot,
             refreshing: AtomicBool::new(false),
-            shows: self.shows,
+            stamp: self.stamp,
         }
     }
 
@@ -241,10 +219,10 @@ impl PageCache {
         self.share_renders.load(Ordering::Relaxed)
     }
 
-    /// Renders a share page, known to show `shows` if that was read before the render.
-    async fn render_share(&self, next: &Next, path: &str, shows: Option<ShareState>) -> Rendered {
+    /// Renders a share page whose share had `stamp` just before the render began.
+    async fn render_share(&self, next: &Next, path: &str, stamp: Option<ShareStamp>) -> Rendered {
         self.share_renders.fetch_add(1, Ordering::Relaxed);
-        render(next, path, shows).await
+        render(next, path, stamp).await
     }
 
     /// Drops every share page past its maximum age.
@@ -292,7 +270,7 @@ enum Rendered {
 
 /// Renders `path` through the rest of the app as a task of its own (a client hanging up
 /// does not stop it), from a request with no headers at all.
-async fn render(next: &Next, path: &str, shows: Option<ShareState>) -> Rendered {
+async fn render(next: &Next, path: &str, stamp: Option<ShareStamp>) -> Rendered {
     let request = Request::get(path)
         .body(Body::empty())
         .expect("a path from a parsed URI makes a valid request");
@@ -328,7 +306,7 @@ async fn render(next: &Next, path: &str, shows: Option<ShareState>) -> Rendered 
                 .cloned()
                 .unwrap_or(HeaderValue::from_static("text/html; charset=utf-8")),
             snapshot,
-            shows,
+            stamp,
         ))),
         Err(e) => {
             tracing::error!(error = %e, "a rendered page could not be read");
@@ -434,8 +412,8 @@ fn refresh_later(state: AppState, next: Next, id: ShareId, path: String, old: Ar
         }
         let done = Done(old);
         let snapshot = Instant::now();
-        let shows = ShareState::read(&state, &id).await;
-        if shows.is_some() && shows == done.0.shows {
+        let stamp = state.store.stamp(&id).await.ok().flatten();
+        if stamp.is_some() && stamp == done.0.stamp {
             // Unchanged: the same page, now as recent as this read. Counted as a visit, as
             // the render's own read would have been.
             visited(&state, &id);
@@ -444,7 +422,7 @@ fn refresh_later(state: AppState, next: Next, id: ShareId, path: String, old: Ar
                 .put_share(&id, Arc::new(done.0.restamped(snapshot)));
             return;
         }
-        match state.pages.render_share(&next, &path, shows).await {
+        match state.pages.render_share(&next, &path, stamp).await {
             Rendered::Page(page) => state.pages.put_share(&id, page),
             Rendered::Other(_) => state.pages.forget_share(&id),
         }

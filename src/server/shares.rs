@@ -117,6 +117,18 @@ pub struct Share {
     pub live: bool,
 }
 
+/// What of a share can change what its page shows, read without the plan: a page rendered
+/// from a share with an equal stamp is the same page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShareStamp {
+    /// Grows with every update.
+    version: i64,
+    updated_at_ms: i64,
+    live: bool,
+    /// Grows with every edit made together (the cells hold at least this much).
+    seq: i64,
+}
+
 #[derive(Debug, PartialEq)]
 pub enum Lookup {
     Found(Share),
@@ -476,6 +488,28 @@ impl ShareStore {
             }
         }
         Ok(Lookup::Found(share_from_row(&row)?))
+    }
+
+    /// The stamp of a share that can be shown (`None`: missing, revoked or expired): one
+    /// row read, without the plan or the cells of a plan edited together.
+    pub async fn stamp(&self, id: &ShareId) -> Result<Option<ShareStamp>, StoreError> {
+        self.ready().await?;
+        let row = sqlx::query(
+            "SELECT version, updated_at, live, seq FROM shares \
+             WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&self.pool())
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        Ok(Some(ShareStamp {
+            version: row.try_get("version")?,
+            updated_at_ms: row.try_get("updated_at")?,
+            live: row.try_get::<i64, _>("live")? != 0,
+            seq: row.try_get("seq")?,
+        }))
     }
 
     /// Notes that the share was viewed (at most one write per share and day), so the

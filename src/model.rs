@@ -1,6 +1,7 @@
 //! The plan document and every change to it. Pure: no I/O, no browser, no server, so all
 //! of it is unit-tested natively and shared by the editor, the exports and the share store.
 
+mod accept;
 mod cells;
 mod clipboard;
 mod decode;
@@ -19,6 +20,10 @@ mod sync;
 mod table_view;
 mod workspace;
 
+pub use accept::{
+    accept, batch_id, counter_of, follows_on, replica_of, resume, Behind, DocLimits, LiveDoc,
+    Outcome, Refusal, ReplicaRecord, Resume, Why, MAX_CLOCK_SKEW_MS, MAX_DOC_ROWS, MAX_STAMP_COUNT,
+};
 pub use cells::{guard_cell, unguard_cell};
 pub use clipboard::{to_html_table, to_tsv};
 pub use decode::{decode_plan, decode_plan_json, parse_choice, DEFAULT_TITLE};
@@ -37,9 +42,12 @@ pub use paste::{
 };
 pub use plan::{Field, Plan, Priority, Row, RowId, Status, PLAN_SCHEMA};
 pub use readiness::{same_category, status_index, CategoryTally, Readiness, NO_CATEGORY};
-pub use replica::{Change, Clock, Doc, Notes, Op, Position, Reg, RowDoc, Seen, Stamp, Version};
-pub use session::{Remote, Session};
-pub use sync::{clamp, Batch, Hub, Logged, Receipt, SyncState, Update, MAX_CLOCK_SKEW_MS};
+pub use replica::{
+    valid_position, Change, Clock, Doc, Notes, Op, Position, Reg, RowDoc, Seen, Stamp, Version,
+    MAX_POSITION_LEN, MAX_VERSIONS, REBALANCE_AT,
+};
+pub use session::{NotKept, Remote, Session};
+pub use sync::{Batch, Logged, SyncState, Update};
 pub use table_view::{Sort, TableView, ViewSpec};
 pub use workspace::{
     decode_envelope, Envelope, EnvelopeError, EnvelopeRef, LiveLink, OwnedShare, PlanEntry, PlanId,

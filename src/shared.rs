@@ -5,6 +5,7 @@ use crate::model::Plan;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub mod live_client;
 pub mod wire;
 
 /// A share's public id: 128 random bits, base64url without padding (22 characters).

@@ -32,7 +32,9 @@ pub use export_panel::{ExportChoice, ExportMenu, ImportMenu, EXPORTS};
 pub use faq_list::FaqList;
 pub use grid::{use_grid, GridContext};
 pub use not_found::NotFound;
-pub use plan_context::{provide_plan_context, use_plan, Notice, PlanContext, RowCells, SaveState};
+pub use plan_context::{
+    provide_plan_context, use_plan, Notice, PlanContext, RowCells, SaveState, TypingNews,
+};
 pub use plan_table::PlanTable;
 pub use readiness_summary::ReadinessSummary;
 pub use share_page::{format_utc, SharePage};

@@ -12,7 +12,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use syncplan::model::{Batch, Field, Op, Plan, Row, RowId, Stamp, MAX_ROWS};
+use syncplan::model::{Batch, Field, Op, Plan, Refusal, Row, RowId, Stamp, Why, MAX_ROWS};
 use syncplan::server::{serve, AppState, Config, ConnectionLimits};
 use syncplan::shared::wire::{
     self, ClientMsg, ErrorCode, Hello, Presence, Role, ServerMsg, PROTOCOL, TOKEN_HEADER,
@@ -141,6 +141,7 @@ impl Client {
             token: token.map(str::to_owned),
             known,
             replica,
+            key: key_of(replica),
             name: format!("Tester {replica}"),
         }))
         .await;
@@ -220,6 +221,20 @@ fn owner_op(row: &str, value: &str, wall: u64, replica: u32) -> Op {
     }
 }
 
+/// The key a test replica's batches are sent with.
+fn key_of(replica: u32) -> u64 {
+    u64::from(replica) * 7_919 + 1
+}
+
+/// Batch `id` (replica in the high bits), sent with its replica's key.
+fn batch_of(id: u64, ops: Vec<Op>) -> Batch {
+    Batch {
+        id,
+        key: key_of((id >> 32) as u32),
+        ops,
+    }
+}
+
 fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -264,18 +279,20 @@ async fn an_edit_reaches_every_editor_and_viewer_and_is_stored_once() {
         let mut viewer = Client::hello(server.addr, &id, None, None, 13).await;
         assert_eq!(viewer.joined().await.0, Role::Viewer);
 
-        let batch = Batch {
-            id: (11 << 32) | 1,
-            ops: vec![owner_op("r2", "Ana", now(), 11)],
-        };
+        let batch = batch_of((11 << 32) | 1, vec![owner_op("r2", "Ana", now(), 11)]);
         a.send(&ClientMsg::Ops(batch.clone())).await;
         // A sees its batch logged and acknowledged (in either order).
         let mut acked = false;
         let mut logged = false;
         while !(acked && logged) {
             match a.next().await {
-                ServerMsg::Ack { batch: b, seq } => {
+                ServerMsg::Ack {
+                    batch: b,
+                    seq,
+                    refused,
+                } => {
                     assert_eq!((b, seq), (batch.id, 1));
+                    assert!(refused.is_empty());
                     acked = true;
                 }
                 ServerMsg::Ops(l) => {
@@ -297,7 +314,7 @@ async fn an_edit_reaches_every_editor_and_viewer_and_is_stored_once() {
         // Sent again (the acknowledgement was lost): acknowledged again, stored once.
         a.send(&ClientMsg::Ops(batch.clone())).await;
         match a.next().await {
-            ServerMsg::Ack { batch: b, seq } => assert_eq!((b, seq), (batch.id, 1)),
+            ServerMsg::Ack { batch: b, seq, .. } => assert_eq!((b, seq), (batch.id, 1)),
             other => panic!("expected an ack, got {other:?}"),
         }
         // B hears nothing new: its next message is the answer to its ping.
@@ -306,10 +323,10 @@ async fn an_edit_reaches_every_editor_and_viewer_and_is_stored_once() {
 
         // A read-only connection that sends ops gets a typed error and stays open.
         viewer
-            .send(&ClientMsg::Ops(Batch {
-                id: 99,
-                ops: vec![owner_op("r1", "sneaky", now(), 13)],
-            }))
+            .send(&ClientMsg::Ops(batch_of(
+                99,
+                vec![owner_op("r1", "sneaky", now(), 13)],
+            )))
             .await;
         match viewer.next().await {
             ServerMsg::Error { code, batch, .. } => {
@@ -330,10 +347,10 @@ async fn a_returning_editor_gets_only_what_it_missed() {
     let mut a = Client::hello(server.addr, &id, Some(&edit), None, 1).await;
     a.joined().await;
     for i in 1..=3u64 {
-        a.send(&ClientMsg::Ops(Batch {
-            id: (1 << 32) | i,
-            ops: vec![owner_op("r1", &format!("v{i}"), now(), 1)],
-        }))
+        a.send(&ClientMsg::Ops(batch_of(
+            (1 << 32) | i,
+            vec![owner_op("r1", &format!("v{i}"), now() + i, 1)],
+        )))
         .await;
     }
     let mut acks = 0;
@@ -390,6 +407,7 @@ async fn every_bad_message_gets_its_typed_error_and_close() {
         token: None,
         known: None,
         replica: 1,
+        key: key_of(1),
         name: String::new(),
     }))
     .await;
@@ -397,22 +415,48 @@ async fn every_bad_message_gets_its_typed_error_and_close() {
     // A plan that does not exist.
     let mut c = Client::hello(server.addr, "AAAAAAAAAAAAAAAAAAAAAA", None, None, 1).await;
     assert_eq!(c.closed().await, (Some(4404), Some(ErrorCode::NotFound)));
-    // An op that names no real row id.
+    // An op that names no real row id is refused on its own: the rest of its batch is
+    // logged, and the connection stays (a refused op never ends live editing).
     let mut c = Client::hello(server.addr, &id, Some(&edit), None, 1).await;
     c.joined().await;
-    c.send(&ClientMsg::Ops(Batch {
-        id: 1,
-        ops: vec![owner_op("bad id!", "x", now(), 1)],
-    }))
+    c.send(&ClientMsg::Ops(batch_of(
+        (1 << 32) | 1,
+        vec![
+            owner_op("bad id!", "x", now(), 1),
+            owner_op("r1", "kept", now(), 1),
+        ],
+    )))
     .await;
-    assert_eq!(c.closed().await, (Some(4400), Some(ErrorCode::BadMessage)));
+    let (mut acked, mut logged) = (false, false);
+    while !(acked && logged) {
+        match c.next().await {
+            ServerMsg::Ack { refused, .. } => {
+                assert_eq!(
+                    refused,
+                    vec![Refusal {
+                        op: 0,
+                        why: Why::Invalid
+                    }]
+                );
+                acked = true;
+            }
+            ServerMsg::Ops(l) => {
+                assert_eq!(l.ops.len(), 1);
+                logged = true;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    c.send(&ClientMsg::Ping(2)).await;
+    assert_eq!(c.next().await, ServerMsg::Pong(2));
+    drop(c);
     // Too many ops at once for the rate.
     let mut c = Client::hello(server.addr, &id, Some(&edit), None, 1).await;
     c.joined().await;
-    c.send(&ClientMsg::Ops(Batch {
-        id: 2,
-        ops: (0..10).map(|i| owner_op("r1", "x", now() + i, 1)).collect(),
-    }))
+    c.send(&ClientMsg::Ops(batch_of(
+        (1 << 32) | 2,
+        (0..10).map(|i| owner_op("r1", "x", now() + i, 1)).collect(),
+    )))
     .await;
     assert_eq!(c.closed().await, (Some(4429), Some(ErrorCode::TooFast)));
     // A frame over the size limit.
@@ -461,20 +505,23 @@ async fn a_batch_past_the_row_limit_is_refused_and_the_connection_stays() {
             },
         })
         .collect();
-    c.send(&ClientMsg::Ops(Batch { id: 77, ops })).await;
+    c.send(&ClientMsg::Ops(batch_of((5 << 32) | 1, ops))).await;
+    // The rows that fit are logged; the three past the limit are refused, by place.
     loop {
-        match c.next().await {
-            ServerMsg::Error { code, batch, .. } => {
-                assert_eq!((code, batch), (ErrorCode::PlanFull, Some(77)));
-                break;
-            }
-            ServerMsg::Ops(_) => panic!("nothing was logged"),
-            _ => {}
+        if let ServerMsg::Ack { refused, .. } = c.next().await {
+            let places: Vec<u32> = refused.iter().map(|r| r.op).collect();
+            assert_eq!(places, [1997, 1998, 1999]);
+            assert!(refused.iter().all(|r| r.why == Why::RowLimit));
+            break;
         }
     }
     c.send(&ClientMsg::Ping(3)).await;
-    assert_eq!(c.next().await, ServerMsg::Pong(3));
-    assert_eq!(share_json(&server.router, &id).await.rows.len(), 3);
+    loop {
+        if c.next().await == ServerMsg::Pong(3) {
+            break;
+        }
+    }
+    assert_eq!(share_json(&server.router, &id).await.rows.len(), MAX_ROWS);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -644,16 +691,17 @@ async fn the_fallback_streams_events_and_takes_ops_by_post() {
         token: Some(edit.clone()),
         known: None,
         replica: 9,
+        key: key_of(9),
         name: "Fallback".into(),
     }));
     let stream =
         reqwest_like::post(server.addr, &format!("/api/live/{id}/events"), &[], &hello).await;
     assert_eq!(stream.status, 200);
     // Sent through a socket-less POST; the stream shows it logged.
-    let batch = Batch {
-        id: (9 << 32) | 1,
-        ops: vec![owner_op("r3", "Via fallback", now(), 9)],
-    };
+    let batch = batch_of(
+        (9 << 32) | 1,
+        vec![owner_op("r3", "Via fallback", now(), 9)],
+    );
     let posting = {
         let addr = server.addr;
         let id = id.clone();
@@ -690,10 +738,10 @@ async fn the_fallback_streams_events_and_takes_ops_by_post() {
         server.addr,
         &format!("/api/live/{id}/send"),
         &[(TOKEN_HEADER, "wrong")],
-        &wire::encode(&ClientMsg::Ops(Batch {
-            id: 5,
-            ops: vec![owner_op("r1", "no", now(), 9)],
-        })),
+        &wire::encode(&ClientMsg::Ops(batch_of(
+            5,
+            vec![owner_op("r1", "no", now(), 9)],
+        ))),
     )
     .await;
     assert_eq!(r.status, 403);
@@ -719,6 +767,7 @@ async fn the_fallback_streams_events_and_takes_ops_by_post() {
         token: Some("wrong".into()),
         known: None,
         replica: 9,
+        key: key_of(9),
         name: String::new(),
     }));
     let r = reqwest_like::post(server.addr, &format!("/api/live/{id}/events"), &[], &bad).await;
@@ -794,10 +843,10 @@ async fn two_instances_on_one_postgres_behave_as_one() {
     on_b.joined().await;
     // An edit on A appears on B's client.
     let started = Instant::now();
-    on_a.send(&ClientMsg::Ops(Batch {
-        id: (31 << 32) | 1,
-        ops: vec![owner_op("r1", "From A", now(), 31)],
-    }))
+    on_a.send(&ClientMsg::Ops(batch_of(
+        (31 << 32) | 1,
+        vec![owner_op("r1", "From A", now(), 31)],
+    )))
     .await;
     loop {
         if let ServerMsg::Ops(l) = on_b.next().await {
@@ -810,10 +859,10 @@ async fn two_instances_on_one_postgres_behave_as_one() {
     }
     println!("edit on A reached B's client in {:?}", started.elapsed());
     // And one on B reaches A, with the next sequence.
-    on_b.send(&ClientMsg::Ops(Batch {
-        id: (32 << 32) | 1,
-        ops: vec![owner_op("r2", "From B", now(), 32)],
-    }))
+    on_b.send(&ClientMsg::Ops(batch_of(
+        (32 << 32) | 1,
+        vec![owner_op("r2", "From B", now(), 32)],
+    )))
     .await;
     loop {
         if let ServerMsg::Ops(l) = on_a.next().await {

@@ -93,6 +93,10 @@ pub async fn revoke(id: &str, token: &str) -> Result<(), ShareError> {
 pub struct EditLink {
     pub edit_token: String,
     pub edit_url: String,
+    /// The plan was edited together before (editing turned back on): this copy joins the
+    /// server's document rather than replacing it.
+    #[serde(default)]
+    pub resumed: bool,
 }
 
 /// Turns editing on for a share (or replaces its edit link): the new link's secret.

@@ -4,17 +4,19 @@
 //! plan, local or shared, goes through the same merge.
 
 use super::plan::{Field, Plan, Row, RowId};
-use super::replica::{Doc, Op, Position, RowDoc, Stamp};
+use super::replica::{Doc, Op, Position, RowDoc, Stamp, REBALANCE_AT};
 use std::collections::HashMap;
 
 /// The ops that take `doc` (which shows `before`) to `after`. `touched`: the only rows
 /// that may have changed, when the caller knows (a cell edit); `None` compares them all.
-/// `stamp` gives each op its stamp, in order.
+/// `base`: how far the writer has read the server's log (0 for a private plan), for what
+/// its Notes versions have seen. `stamp` gives each op its stamp, in order.
 pub fn ops_for_change(
     doc: &Doc,
     before: &Plan,
     after: &Plan,
     touched: Option<&[RowId]>,
+    base: u64,
     stamp: &mut dyn FnMut() -> Stamp,
 ) -> Vec<Op> {
     let mut ops = Vec::new();
@@ -27,7 +29,7 @@ pub fn ops_for_change(
     if let Some(ids) = touched {
         for id in ids {
             if let (Some(old), Some(new)) = (before.row(id), after.row(id)) {
-                cell_ops(doc.row(id), Some(old), new, &mut ops, stamp);
+                cell_ops(doc.row(id), Some(old), new, base, &mut ops, stamp);
             }
         }
         return ops;
@@ -35,7 +37,7 @@ pub fn ops_for_change(
     let old: HashMap<&RowId, &Row> = before.rows.iter().map(|r| (&r.id, r)).collect();
     for row in &after.rows {
         match old.get(&row.id) {
-            Some(old) => cell_ops(doc.row(&row.id), Some(old), row, &mut ops, stamp),
+            Some(old) => cell_ops(doc.row(&row.id), Some(old), row, base, &mut ops, stamp),
             None => {
                 // A new row, or one that was deleted coming back (undo).
                 let held = doc.row(&row.id);
@@ -46,7 +48,7 @@ pub fn ops_for_change(
                         stamp: stamp(),
                     });
                 }
-                cell_ops(held, None, row, &mut ops, stamp);
+                cell_ops(held, None, row, base, &mut ops, stamp);
             }
         }
     }
@@ -78,6 +80,7 @@ fn cell_ops(
     held: Option<&RowDoc>,
     old: Option<&Row>,
     new: &Row,
+    base: u64,
     ops: &mut Vec<Op>,
     stamp: &mut dyn FnMut() -> Stamp,
 ) {
@@ -104,11 +107,13 @@ fn cell_ops(
             Field::Notes => Op::Notes {
                 row: new.id.clone(),
                 version: match held {
-                    Some(h) => h.notes.write(now.to_owned(), stamp()),
+                    Some(h) => h.notes.write(now.to_owned(), stamp(), base),
                     None => super::replica::Version {
                         text: now.to_owned(),
                         stamp: stamp(),
                         seen: Vec::new(),
+                        logged: 0,
+                        base,
                     },
                 },
             },
@@ -128,8 +133,39 @@ fn cell_ops(
 }
 
 /// Positions for the rows of `after` that are out of order in the document, keeping as
-/// many rows where they are as possible (the longest run already in order stays).
+/// many rows where they are as possible (the longest run already in order stays). When a
+/// key would grow past `REBALANCE_AT` (rows moved to one spot again and again), every row
+/// gets a fresh, short position instead, so keys stay bounded whatever the moves.
 fn position_ops(doc: &Doc, after: &Plan, ops: &mut Vec<Op>, stamp: &mut dyn FnMut() -> Stamp) {
+    let mut moved = Vec::new();
+    position_moves(doc, after, &mut moved);
+    let long = |p: &Position| p.0.len() > REBALANCE_AT;
+    let too_long = moved.iter().any(|(_, p)| long(p))
+        || after
+            .rows
+            .iter()
+            .filter_map(|r| doc.row(&r.id))
+            .any(|d| long(&d.position.value));
+    if too_long {
+        moved = after
+            .rows
+            .iter()
+            .zip(Position::spread(after.rows.len()))
+            .filter(|(row, p)| doc.row(&row.id).is_none_or(|d| d.position.value != *p))
+            .map(|(row, p)| (row.id.clone(), p))
+            .collect();
+    }
+    for (row, position) in moved {
+        ops.push(Op::Position {
+            row,
+            position,
+            stamp: stamp(),
+        });
+    }
+}
+
+/// The rows of `after` to move, and where, keeping the longest run already in order.
+fn position_moves(doc: &Doc, after: &Plan, moved: &mut Vec<(RowId, Position)>) {
     let held: Vec<Option<&Position>> = after
         .rows
         .iter()
@@ -150,11 +186,7 @@ fn position_ops(doc: &Doc, after: &Plan, ops: &mut Vec<Op>, stamp: &mut dyn FnMu
             .find(|j| keep[*j])
             .and_then(|j| held[j]);
         let position = Position::between(prev.as_ref(), next);
-        ops.push(Op::Position {
-            row: row.id.clone(),
-            position: position.clone(),
-            stamp: stamp(),
-        });
+        moved.push((row.id.clone(), position.clone()));
         prev = Some(position);
     }
 }
@@ -215,7 +247,7 @@ mod tests {
         let before = plan.clone();
         plan.apply(edit).unwrap();
         let mut now = 1000;
-        let ops = ops_for_change(doc, &before, plan, None, &mut || {
+        let ops = ops_for_change(doc, &before, plan, None, 0, &mut || {
             now += 1;
             clock.tick(now)
         });
@@ -224,6 +256,30 @@ mod tests {
         }
         assert_eq!(&doc.plan(), plan, "the document shows the edited plan");
         ops
+    }
+
+    #[test]
+    fn moving_rows_to_one_spot_again_and_again_keeps_position_keys_short() {
+        let mut p = plan();
+        let mut doc = Doc::from_plan(&p);
+        let mut clock = Clock::new(5);
+        let mut longest = 0;
+        for i in 0..3_000 {
+            // Always the row just below the top, to the top: keys halve towards "0".
+            let row = p.rows[1 + i % 2].id.clone();
+            let ops = edit(&mut doc, &mut p, Edit::MoveRow { row, to: 0 }, &mut clock);
+            for op in ops {
+                assert!(op.checked().is_some(), "the server takes every position");
+            }
+            longest = longest.max(
+                doc.rows
+                    .values()
+                    .map(|r| r.position.value.0.len())
+                    .max()
+                    .unwrap_or(0),
+            );
+        }
+        assert!(longest <= REBALANCE_AT + 1, "a key of {longest} characters");
     }
 
     #[test]

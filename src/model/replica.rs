@@ -102,13 +102,17 @@ impl Clock {
         }
     }
 
-    /// A stamp for a write happening now.
+    /// A stamp for a write happening now. A counter at its maximum carries into the wall
+    /// time, so a stamp seen with a maximal counter can still be written after.
     pub fn tick(&mut self, now_ms: u64) -> Stamp {
         if now_ms > self.wall {
             self.wall = now_ms;
             self.count = 0;
+        } else if self.count == u32::MAX {
+            self.wall = self.wall.saturating_add(1);
+            self.count = 0;
         } else {
-            self.count = self.count.saturating_add(1);
+            self.count += 1;
         }
         Stamp {
             wall: self.wall,
@@ -211,14 +215,19 @@ impl<T: Ord + Clone> Reg<T> {
 /// For each replica, the latest of its stamps a writer had seen.
 pub type Seen = Vec<(u32, Stamp)>;
 
-fn covers(seen: &Seen, stamp: Stamp) -> bool {
-    stamp.is_unedited()
-        || seen
+/// Whether the writer of `by` had seen `other`: it was unedited content, or logged by the
+/// server no later than the log `by`'s writer had read, or named in what it had seen.
+fn covers(by: &Version, other: &Version) -> bool {
+    other.stamp.is_unedited()
+        || (other.logged != 0 && other.logged <= by.base)
+        || by
+            .seen
             .iter()
-            .any(|(replica, s)| *replica == stamp.replica && *s >= stamp)
+            .any(|(replica, s)| *replica == other.stamp.replica && *s >= other.stamp)
 }
 
-fn add_seen(seen: &mut Seen, stamp: Stamp) {
+/// Records that a writer had seen `stamp` (one entry per replica: its latest stamp).
+pub fn add_seen(seen: &mut Seen, stamp: Stamp) {
     if stamp.is_zero() {
         return;
     }
@@ -232,6 +241,12 @@ fn add_seen(seen: &mut Seen, stamp: Stamp) {
 }
 
 /// One version of a Notes cell: its text, its stamp, and what its writer had seen.
+///
+/// In a plan edited together the server's log orders every version, so "seen" is mostly
+/// `base`: the writer had read the log up to there, and so had seen every version logged
+/// at or before it. `seen` names only what the log could not: versions not logged yet
+/// when they were written over (this tab's own, still in flight), and a private plan's.
+/// Both stay small however many people and page loads wrote the cell before.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Version {
     pub text: String,
@@ -239,9 +254,28 @@ pub struct Version {
     // No `skip_serializing_if`: the wire's binary encoding has no field names to skip by.
     #[serde(default)]
     pub seen: Seen,
+    /// The sequence the server logged this version as (0: not logged, or a private plan's).
+    #[serde(default)]
+    pub logged: u64,
+    /// The writer had read the server's log up to this sequence.
+    #[serde(default)]
+    pub base: u64,
 }
 
-/// The most concurrent versions a Notes cell keeps (the latest ones).
+impl Version {
+    /// Which of two copies of one version (same stamp) to keep: the logged one, then the
+    /// greater, so the choice never depends on order.
+    fn rank(&self) -> (u64, u64, &str, &Seen) {
+        (self.logged, self.base, &self.text, &self.seen)
+    }
+}
+
+/// The most replicas a version names as seen, beyond what the log tells (a plan edited
+/// together names only versions still in flight, usually none).
+pub const MAX_SEEN: usize = 64;
+
+/// The most concurrent versions a Notes cell of a plan edited together keeps: the server
+/// takes a new version as having seen the oldest ones past this (see `accept`).
 pub const MAX_VERSIONS: usize = 8;
 
 /// A Notes cell: the versions no later write has seen (usually one). Two people writing
@@ -261,6 +295,8 @@ impl Notes {
                 text,
                 stamp: Stamp::BASE,
                 seen: Vec::new(),
+                logged: 0,
+                base: 0,
             }],
         }
     }
@@ -272,6 +308,8 @@ impl Notes {
                 text: String::new(),
                 stamp: Stamp::ZERO,
                 seen: Vec::new(),
+                logged: 0,
+                base: 0,
             }],
         }
     }
@@ -286,49 +324,64 @@ impl Notes {
         self.versions.len() > 1
     }
 
-    /// What a new write here has seen: every version now held.
-    pub fn seen_by_writer(&self) -> Seen {
+    /// What a new write over every version held now has seen, for a writer that had read
+    /// the server's log up to `base` (0 for a private plan): the log it read (and every
+    /// held version's), and by name what the log does not cover.
+    pub fn writer_context(&self, base: u64) -> (u64, Seen) {
+        let base = self.versions.iter().map(|v| v.base).fold(base, u64::max);
         let mut seen = Seen::new();
         for v in &self.versions {
             for (_, s) in &v.seen {
                 add_seen(&mut seen, *s);
             }
-            add_seen(&mut seen, v.stamp);
+            if v.logged == 0 || v.logged > base {
+                add_seen(&mut seen, v.stamp);
+            }
         }
-        seen
+        (base, seen)
     }
 
     /// A new version written over everything held now (what an edit, an undo or picking
-    /// one of two versions writes).
-    pub fn write(&self, text: String, stamp: Stamp) -> Version {
+    /// one of two versions writes), by a writer that had read the log up to `base`.
+    pub fn write(&self, text: String, stamp: Stamp, base: u64) -> Version {
+        let (base, seen) = self.writer_context(base);
         Version {
             text,
             stamp,
-            seen: self.seen_by_writer(),
+            seen,
+            logged: 0,
+            base,
         }
     }
 
+    /// Whether some version held here was written after seeing `version`.
+    pub fn supersedes(&self, version: &Version) -> bool {
+        self.versions
+            .iter()
+            .any(|v| v.stamp != version.stamp && covers(v, version))
+    }
+
     /// Takes in a version; says whether the shown text or the set of versions changed.
+    /// The result is the versions nobody wrote over, whatever the order they came in.
     pub fn merge(&mut self, version: &Version) -> bool {
         if let Some(same) = self.versions.iter_mut().find(|v| v.stamp == version.stamp) {
-            // Only unedited content shares a stamp: keep one, whatever the order.
-            if (&version.text, &version.seen) > (&same.text, &same.seen) {
+            // One version, two copies (as sent, and as logged): keep one, whatever the
+            // order.
+            if version.rank() > same.rank() {
+                let changed = same.text != version.text;
                 *same = version.clone();
-                return true;
+                return changed;
             }
             return false;
         }
         // A version someone wrote after seeing this one replaces it.
-        if self.versions.iter().any(|v| covers(&v.seen, version.stamp)) {
+        if self.versions.iter().any(|v| covers(v, version)) {
             return false;
         }
-        self.versions.retain(|v| !covers(&version.seen, v.stamp));
+        self.versions.retain(|v| !covers(version, v));
         self.versions.push(version.clone());
         self.versions.sort_by_key(|v| std::cmp::Reverse(v.stamp));
-        // The latest few of a union are the latest few of its parts' latest few: keeping
-        // them bounds a cell and still converges.
-        self.versions.truncate(MAX_VERSIONS);
-        self.versions.iter().any(|v| v.stamp == version.stamp)
+        true
     }
 }
 
@@ -379,9 +432,20 @@ impl Position {
     }
 }
 
-/// Whether a position from elsewhere is one `between` could have made.
-fn valid_position(p: &Position) -> bool {
-    !p.0.is_empty() && p.0.len() <= 512 && p.0.bytes().all(|b| DIGITS.contains(&b))
+/// The longest position key the server takes (an editor rewrites positions long before
+/// one grows this long: see `REBALANCE_AT`).
+pub const MAX_POSITION_LEN: usize = 512;
+
+/// A key longer than this makes the editor give every row a fresh, short position.
+pub const REBALANCE_AT: usize = 24;
+
+/// Whether a position from elsewhere is one `between` could have made: base-62 digits,
+/// not ending in `0` (nothing could be placed before `0`, nor between `x` and `x0`).
+pub fn valid_position(p: &Position) -> bool {
+    !p.0.is_empty()
+        && p.0.len() <= MAX_POSITION_LEN
+        && p.0.bytes().all(|b| DIGITS.contains(&b))
+        && !p.0.ends_with('0')
 }
 
 /// A key after `a`, short when possible.
@@ -618,7 +682,13 @@ impl Op {
             }
             Op::Notes { row, mut version } => {
                 version.text = clean_text(&version.text, max_chars(Field::Notes));
-                version.seen.truncate(256);
+                if version.seen.len() > MAX_SEEN {
+                    // The latest ones matter: an old version someone saw is written over
+                    // by later ones long since.
+                    version.seen.sort_by_key(|(_, s)| std::cmp::Reverse(*s));
+                    version.seen.truncate(MAX_SEEN);
+                    version.seen.sort_by_key(|(r, _)| *r);
+                }
                 Op::Notes { row, version }
             }
             Op::Position {
@@ -692,7 +762,7 @@ impl Doc {
             .map(|op| op.restamped(stamp))
             .collect();
         for (id, r) in &self.rows {
-            let mut version = r.notes.write(r.notes.text().to_owned(), stamp);
+            let mut version = r.notes.write(r.notes.text().to_owned(), stamp, 0);
             add_seen(&mut version.seen, Stamp::BASE);
             ops.push(Op::Notes {
                 row: id.clone(),
@@ -895,6 +965,41 @@ impl Doc {
         }
     }
 
+    /// Whether the register `op` writes holds a write with `op`'s very stamp: `Some(true)`
+    /// with the same content (the same write, again), `Some(false)` with other content (a
+    /// stamp copied onto something else), `None` when it holds another stamp.
+    pub fn same_write(&self, op: &Op) -> Option<bool> {
+        let stamp = op.stamp();
+        match op {
+            Op::Title { text, .. } => {
+                (self.title.stamp == stamp).then(|| self.title.value == *text)
+            }
+            Op::Alive { row, alive, .. } => {
+                let reg = &self.row(row)?.alive;
+                (reg.stamp == stamp).then_some(reg.value == *alive)
+            }
+            Op::Position { row, position, .. } => {
+                let reg = &self.row(row)?.position;
+                (reg.stamp == stamp).then(|| reg.value == *position)
+            }
+            Op::Cell {
+                row, field, value, ..
+            } => {
+                let r = self.row(row)?;
+                (r.stamp(*field) == stamp).then(|| r.to_row(row).text(*field) == value.as_str())
+            }
+            Op::Notes { row, version } => {
+                let held = self
+                    .row(row)?
+                    .notes
+                    .versions
+                    .iter()
+                    .find(|v| v.stamp == stamp)?;
+                Some(held.text == version.text)
+            }
+        }
+    }
+
     /// Applies `op`; says whether it was news here (a later write, or a change).
     pub fn take(&mut self, op: &Op) -> bool {
         let newer = op.stamp() > self.held_stamp(op);
@@ -1003,6 +1108,53 @@ mod tests {
     }
 
     #[test]
+    fn nothing_can_be_placed_before_a_key_ending_in_zero_so_none_is_taken() {
+        for bad in ["0", "00", "V0", ""] {
+            assert!(!valid_position(&Position(bad.into())), "{bad}");
+        }
+        for good in ["1", "V", "0V", "zz"] {
+            let p = Position(good.into());
+            assert!(valid_position(&p));
+            let before = Position::between(None, Some(&p));
+            assert!(
+                before < p && valid_position(&before),
+                "{good} -> {before:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn many_concurrent_notes_merge_the_same_in_any_order() {
+        let v = |i: u64, seen: Seen| Version {
+            text: format!("v{i}"),
+            stamp: s(100 + i, i as u32),
+            seen,
+            logged: 0,
+            base: 0,
+        };
+        let mut versions: Vec<Version> = (1..=9).map(|i| v(i, Vec::new())).collect();
+        // x saw the latest five.
+        versions.push(Version {
+            text: "x".into(),
+            stamp: s(200, 50),
+            seen: (5..=9).map(|i| (i as u32, s(100 + i, i as u32))).collect(),
+            logged: 0,
+            base: 0,
+        });
+        let mut forward = Notes::new(String::new());
+        for version in &versions {
+            forward.merge(version);
+        }
+        let mut backward = Notes::new(String::new());
+        for version in versions.iter().rev() {
+            backward.merge(version);
+        }
+        assert_eq!(forward, backward);
+        let texts: Vec<&str> = forward.versions.iter().map(|v| v.text.as_str()).collect();
+        assert_eq!(texts, ["x", "v4", "v3", "v2", "v1"]);
+    }
+
+    #[test]
     fn a_later_write_wins_per_cell_and_both_cells_of_a_row_keep_theirs() {
         let mut a = Doc::from_plan(&plan());
         let mut b = a.clone();
@@ -1041,7 +1193,7 @@ mod tests {
     #[test]
     fn concurrent_notes_keep_both_versions_until_someone_chooses() {
         let mut doc = Doc::from_plan(&plan());
-        let base = doc.rows[&rid("b")].notes.seen_by_writer();
+        let base = doc.rows[&rid("b")].notes.writer_context(0).1;
         let mine = Version {
             text: "mine".into(),
             stamp: s(10, 1),
@@ -1050,6 +1202,8 @@ mod tests {
                 add_seen(&mut seen, s(10, 1));
                 seen
             },
+            logged: 0,
+            base: 0,
         };
         let theirs = Version {
             text: "theirs".into(),
@@ -1059,6 +1213,8 @@ mod tests {
                 add_seen(&mut seen, s(11, 2));
                 seen
             },
+            logged: 0,
+            base: 0,
         };
         let mut other = doc.clone();
         doc.apply(&Op::Notes {
@@ -1082,7 +1238,7 @@ mod tests {
         assert!(notes.in_conflict());
         assert_eq!(notes.text(), "theirs", "the later one is shown");
         // Someone merges them, having seen both: one version again.
-        let mut seen = notes.seen_by_writer();
+        let mut seen = notes.writer_context(0).1;
         add_seen(&mut seen, s(12, 1));
         doc.apply(&Op::Notes {
             row: rid("b"),
@@ -1090,6 +1246,8 @@ mod tests {
                 text: "mine + theirs".into(),
                 stamp: s(12, 1),
                 seen,
+                logged: 0,
+                base: 0,
             },
         });
         assert!(!doc.rows[&rid("b")].notes.in_conflict());
@@ -1102,11 +1260,15 @@ mod tests {
             text: "first".into(),
             stamp: s(10, 1),
             seen: vec![(1, s(10, 1))],
+            logged: 0,
+            base: 0,
         };
         let second = Version {
             text: "second".into(),
             stamp: s(11, 2),
             seen: vec![(1, s(10, 1)), (2, s(11, 2))],
+            logged: 0,
+            base: 0,
         };
         for order in [[&first, &second], [&second, &first]] {
             let mut notes = Notes::new(String::new());
@@ -1258,7 +1420,7 @@ mod tests {
                 let mut seen = doc
                     .rows
                     .get(&rid(ROWS[*r]))
-                    .map(|row| row.notes.seen_by_writer())
+                    .map(|row| row.notes.writer_context(0).1)
                     .unwrap_or_default();
                 add_seen(&mut seen, stamp);
                 Op::Notes {
@@ -1267,6 +1429,8 @@ mod tests {
                         text: text.clone(),
                         stamp,
                         seen,
+                        logged: 0,
+                        base: 0,
                     },
                 }
             }

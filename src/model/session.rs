@@ -7,12 +7,13 @@
 //! replica's copy, so neither tab's edits are lost; a plan edited together also queues its
 //! writes for the server.
 
+use super::accept::{batch_id, Refusal, Why};
 use super::doc_edit::{mine_to_undo, ops_for_change};
 use super::edit::{Edit, EditError};
 use super::history::History;
 use super::ids::IdGen;
 use super::plan::{Field, Plan, RowId};
-use super::replica::{Change as DocChange, Clock, Doc, Op};
+use super::replica::{add_seen, Change as DocChange, Clock, Doc, Op, Seen, Stamp};
 use super::sync::{Batch, Logged, SyncState, Update};
 use super::workspace::{LiveLink, OwnedShare, PlanEntry, PlanId, Workspace};
 use std::collections::HashMap;
@@ -88,11 +89,43 @@ pub struct Session {
     /// This tab's clock; its replica id tells this tab's writes from everyone else's.
     clock: Clock,
     now_ms: u64,
-    /// Batch ids: a random base per session plus a counter. Two tabs share a live plan's
-    /// stored queue, and the server applies a batch id once, so ids come from the tab,
-    /// never from the queue, and are never reused.
-    batch_base: u64,
-    batches: u64,
+    /// This tab's secret: the server takes batches in this replica's name only with it.
+    key: u64,
+    /// The last batch counter used, per live plan. The replica is new with every page
+    /// load, so counters start at 1 and never repeat (batches are `accept::batch_id`).
+    counters: HashMap<PlanId, u32>,
+    /// The cell being typed in, with what the writer had seen when typing began.
+    typing: Option<Typing>,
+}
+
+/// A cell open in the editor. A Notes version written from it has seen what the cell held
+/// when typing began (and this tab's own earlier keystrokes), not what arrived meanwhile:
+/// text someone else wrote while this one typed is kept as a second version, never
+/// silently written over.
+#[derive(Clone, Debug)]
+struct Typing {
+    plan: PlanId,
+    row: RowId,
+    field: Field,
+    base: u64,
+    seen: Seen,
+    /// The stamps the cell held when typing began (a Notes cell's versions).
+    held: Vec<Stamp>,
+}
+
+impl Typing {
+    /// This tab wrote `stamp` while typing: its next keystroke writes over it.
+    fn seen_also(&mut self, stamp: Stamp) {
+        add_seen(&mut self.seen, stamp);
+    }
+}
+
+/// Ops of this tab the server did not take, and the plan as this tab showed it just before
+/// they were taken out.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NotKept {
+    pub ops: Vec<(Op, Why)>,
+    pub before: Plan,
 }
 
 impl Session {
@@ -106,8 +139,9 @@ impl Session {
             ids: IdGen::new(seed),
             clock: Clock::new(replica),
             now_ms: 0,
-            batch_base: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) & !0xF_FFFF,
-            batches: 0,
+            key: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(17) | 1,
+            counters: HashMap::new(),
+            typing: None,
         }
     }
 
@@ -120,6 +154,11 @@ impl Session {
     /// This tab's replica id.
     pub fn replica(&self) -> u32 {
         self.clock.replica
+    }
+
+    /// This tab's secret for its batches (see `Batch::key`).
+    pub fn key(&self) -> u64 {
+        self.key
     }
 
     pub fn workspace(&self) -> &Workspace {
@@ -166,6 +205,7 @@ impl Session {
             workspace,
             clock,
             now_ms,
+            typing,
             ..
         } = self;
         let entry = workspace
@@ -183,22 +223,38 @@ impl Session {
             return Ok(false);
         };
         let now = *now_ms;
+        let base = entry.live.as_ref().map_or(0, |l| l.sync.seq);
         let mut stamp = || clock.tick(now);
-        let ops = match (old_plan, old_row) {
-            (Some(before), _) => ops_for_change(&entry.doc, &before, &entry.plan, None, &mut stamp),
+        let mut ops = match (old_plan, old_row) {
+            (Some(before), _) => {
+                ops_for_change(&entry.doc, &before, &entry.plan, None, base, &mut stamp)
+            }
             (None, Some(old)) => {
                 let new = entry.plan.row(&old.id).cloned();
                 let before = Plan::new(old_title, vec![old]);
                 let after = Plan::new(entry.plan.title.clone(), new.into_iter().collect());
                 let id = [before.rows[0].id.clone()];
-                ops_for_change(&entry.doc, &before, &after, Some(&id), &mut stamp)
+                ops_for_change(&entry.doc, &before, &after, Some(&id), base, &mut stamp)
             }
             (None, None) => {
                 let before = Plan::new(old_title, vec![]);
                 let after = Plan::new(entry.plan.title.clone(), vec![]);
-                ops_for_change(&entry.doc, &before, &after, Some(&[]), &mut stamp)
+                ops_for_change(&entry.doc, &before, &after, Some(&[]), base, &mut stamp)
             }
         };
+        // Typed into an open Notes editor: what the writer saw is what the cell held when
+        // typing began, and this tab's keystrokes since.
+        if let Some(t) = typing.as_mut().filter(|t| &t.plan == plan) {
+            for op in &mut ops {
+                if let Op::Notes { row, version } = op {
+                    if *row == t.row && t.field == Field::Notes {
+                        version.base = t.base;
+                        version.seen = t.seen.clone();
+                        t.seen_also(version.stamp);
+                    }
+                }
+            }
+        }
         write(entry, ops);
         self.histories
             .entry(plan.clone())
@@ -243,7 +299,8 @@ impl Session {
                 continue;
             };
             let now = *now_ms;
-            let ops = ops_for_change(&entry.doc, &entry.plan, &after, None, &mut || {
+            let base = entry.live.as_ref().map_or(0, |l| l.sync.seq);
+            let ops = ops_for_change(&entry.doc, &entry.plan, &after, None, base, &mut || {
                 clock.tick(now)
             });
             let total = ops.len();
@@ -400,13 +457,13 @@ impl Session {
 
     /// Makes `plan` a live plan: from now on it is the server's document `doc` at `seq`
     /// plus this tab's writes. Whatever this copy holds that the server's lacks is queued
-    /// for the server, so joining never loses local edits.
+    /// for the server (with its own stamps: a newer write the server holds stays newer), so
+    /// joining never loses local edits and never writes over anyone's.
     pub fn go_live(&mut self, plan: &PlanId, share: String, token: String, doc: Doc, seq: u64) {
-        let replica = self.clock.replica;
         let Some(entry) = self.workspace.entry_mut(plan) else {
             return;
         };
-        let mut sync = SyncState::new(doc, seq, replica);
+        let mut sync = SyncState::new(doc, seq);
         let mut view = sync.view();
         let extra: Vec<Op> = entry
             .doc
@@ -415,27 +472,52 @@ impl Session {
             .filter(|op| view.take(op))
             .collect();
         sync.local(extra);
-        entry.live = Some(LiveLink { share, token, sync });
+        entry.live = Some(LiveLink {
+            share,
+            token,
+            sync,
+            resuming: false,
+        });
         entry.doc = view;
         entry.plan = entry.doc.plan();
         self.pending.push(Change::SetLive(plan.clone()));
     }
 
-    /// Makes `plan` live when its owner turns editing on: the server's copy was built
-    /// from the published plan, so every register of this copy is queued, written anew,
-    /// and wins over it. Until the server's copy arrives (`on_snapshot`) this copy is
-    /// shown as it is.
+    /// Makes `plan` live when its owner turns editing on for the first time: the server's
+    /// copy was built from the published plan, so every register of this copy is queued,
+    /// written anew, and wins over it. Until the server's copy arrives (`on_snapshot`) this
+    /// copy is shown as it is.
     pub fn publish_live(&mut self, plan: &PlanId, share: String, token: String) {
         let stamp = self.clock.tick(self.now_ms);
-        let replica = self.clock.replica;
         let Some(entry) = self.workspace.entry_mut(plan) else {
             return;
         };
-        let mut sync = SyncState::new(Doc::empty(), 0, replica);
+        let mut sync = SyncState::new(Doc::empty(), 0);
         sync.local(entry.doc.published_ops(stamp));
         entry.doc = sync.view();
         entry.plan = entry.doc.plan();
-        entry.live = Some(LiveLink { share, token, sync });
+        entry.live = Some(LiveLink {
+            share,
+            token,
+            sync,
+            resuming: false,
+        });
+        self.pending.push(Change::SetLive(plan.clone()));
+    }
+
+    /// Makes `plan` live again when its owner turns editing back on: the server's document
+    /// holds what everyone wrote, so this copy waits for it (`on_snapshot`) and then sends
+    /// only what it lacks, as `go_live` does.
+    pub fn resume_live(&mut self, plan: &PlanId, share: String, token: String) {
+        let Some(entry) = self.workspace.entry_mut(plan) else {
+            return;
+        };
+        entry.live = Some(LiveLink {
+            share,
+            token,
+            sync: SyncState::new(Doc::empty(), 0),
+            resuming: true,
+        });
         self.pending.push(Change::SetLive(plan.clone()));
     }
 
@@ -445,26 +527,6 @@ impl Session {
             live.token = token;
             self.pending.push(Change::SetLive(plan.clone()));
         }
-    }
-
-    /// Drops a batch the server refused for good (it would take the plan past its
-    /// limits); what it wrote disappears from this copy.
-    pub fn refused(&mut self, plan: &PlanId, batch: u64) -> Remote {
-        let Some(entry) = self.workspace.entry_mut(plan) else {
-            return Remote::Nothing;
-        };
-        let Some(live) = entry.live.as_mut() else {
-            return Remote::Nothing;
-        };
-        let before = live.sync.pending.len();
-        live.sync.pending.retain(|b| b.id != batch);
-        if live.sync.pending.len() == before {
-            return Remote::Nothing;
-        }
-        let update = Update::Rebuild;
-        let remote = settle(entry, update);
-        self.pending.push(Change::Edit(plan.clone()));
-        remote
     }
 
     /// Adds a live plan joined through an edit link (or finds the one already here) and
@@ -484,8 +546,7 @@ impl Session {
             return id;
         }
         let id = self.workspace.fresh_plan_id(&mut self.ids);
-        let replica = self.clock.replica;
-        let sync = SyncState::new(doc, seq, replica);
+        let sync = SyncState::new(doc, seq);
         let entry = PlanEntry::from_doc(
             id.clone(),
             sync.view(),
@@ -493,6 +554,7 @@ impl Session {
                 share: share.to_owned(),
                 token,
                 sync,
+                resuming: false,
             }),
         );
         self.change(Change::AddPlan(Box::new(entry)));
@@ -514,22 +576,53 @@ impl Session {
         self.workspace.entry(plan).and_then(|e| e.live.as_ref())
     }
 
-    /// The next batch of this tab's writes to send, if any (`max_ops` at most).
+    /// The next batch of this tab's writes to send, if any (`max_ops` at most). Its id is
+    /// this tab's replica and its next counter for the plan.
     pub fn outgoing(&mut self, plan: &PlanId, max_ops: usize) -> Option<Batch> {
-        let id = self.batch_base.wrapping_add(self.batches);
-        let sync = &mut self.live_mut(plan)?.sync;
-        sync.next_batch = id;
-        let batch = sync.seal(max_ops)?;
-        self.batches += 1;
+        let replica = self.clock.replica;
+        let key = self.key;
+        let next = self.counters.get(plan).copied().unwrap_or(0) + 1;
+        let live = self.live_mut(plan)?;
+        if live.resuming {
+            return None;
+        }
+        let batch = live.sync.seal(max_ops, batch_id(replica, next), key)?;
+        self.counters.insert(plan.clone(), next);
         self.pending.push(Change::Edit(plan.clone()));
         Some(batch)
     }
 
-    /// Every batch the server has not acknowledged (to send again after reconnecting).
-    pub fn unacknowledged(&self, plan: &PlanId) -> Vec<Batch> {
+    /// Every batch the server has not acknowledged (to send again after reconnecting), in
+    /// the order they were made. Batches saved by an older version of the editor (without
+    /// a key) are sealed again as this tab's.
+    pub fn unacknowledged(&mut self, plan: &PlanId) -> Vec<Batch> {
+        let replica = self.clock.replica;
+        let key = self.key;
+        let mut next = self.counters.get(plan).copied().unwrap_or(0);
+        let Some(live) = self.live_mut(plan) else {
+            return Vec::new();
+        };
+        let mut rekeyed = false;
+        for batch in &mut live.sync.pending {
+            if batch.key == 0 {
+                next += 1;
+                batch.id = batch_id(replica, next);
+                batch.key = key;
+                rekeyed = true;
+            }
+        }
+        let list = live.sync.unacknowledged().cloned().collect();
+        if rekeyed {
+            self.counters.insert(plan.clone(), next);
+            self.pending.push(Change::Edit(plan.clone()));
+        }
+        list
+    }
+
+    /// Whether a batch of the plan awaits the server's acknowledgement.
+    pub fn in_flight(&self, plan: &PlanId) -> bool {
         self.live(plan)
-            .map(|l| l.sync.unacknowledged().cloned().collect())
-            .unwrap_or_default()
+            .is_some_and(|l| l.sync.unacknowledged().next().is_some())
     }
 
     /// Writes waiting for the server.
@@ -558,21 +651,65 @@ impl Session {
         remote
     }
 
-    /// The server stored one of our batches.
-    pub fn on_ack(&mut self, plan: &PlanId, batch: u64, seq: u64) -> Remote {
+    /// The server stored one of our batches (as `seq`), all but the ops `refused` lists:
+    /// those are taken out of what this tab shows, and returned with the plan as it was
+    /// shown before, so nothing typed is lost.
+    pub fn on_ack(
+        &mut self,
+        plan: &PlanId,
+        batch: u64,
+        seq: u64,
+        refused: &[Refusal],
+    ) -> (Remote, Option<NotKept>) {
         let Some(entry) = self.workspace.entry_mut(plan) else {
-            return Remote::Nothing;
+            return (Remote::Nothing, None);
         };
         let Some(live) = entry.live.as_mut() else {
-            return Remote::Nothing;
+            return (Remote::Nothing, None);
         };
+        let not_kept = live
+            .sync
+            .pending
+            .iter()
+            .find(|b| b.id == batch)
+            .filter(|_| !refused.is_empty())
+            .map(|b| NotKept {
+                ops: refused
+                    .iter()
+                    .filter_map(|r| b.ops.get(r.op as usize).map(|op| (op.clone(), r.why)))
+                    .collect(),
+                before: entry.plan.clone(),
+            });
         let update = live.sync.on_ack(batch, seq);
         let remote = settle(entry, update);
         self.pending.push(Change::Edit(plan.clone()));
-        remote
+        (remote, not_kept)
     }
 
-    /// The server's whole document (we were older than its log).
+    /// The server took none of batch `batch` and never will: it leaves what this tab
+    /// shows, and comes back with the plan as it was shown before.
+    pub fn not_taken(&mut self, plan: &PlanId, batch: u64) -> (Remote, Option<NotKept>) {
+        let Some(entry) = self.workspace.entry_mut(plan) else {
+            return (Remote::Nothing, None);
+        };
+        let Some(live) = entry.live.as_mut() else {
+            return (Remote::Nothing, None);
+        };
+        let Some(held) = live.sync.pending.iter().find(|b| b.id == batch).cloned() else {
+            return (Remote::Nothing, None);
+        };
+        let not_kept = NotKept {
+            ops: held.ops.into_iter().map(|op| (op, Why::Invalid)).collect(),
+            before: entry.plan.clone(),
+        };
+        live.sync.drop_pending(batch);
+        let remote = settle(entry, Update::Rebuild);
+        self.pending.push(Change::Edit(plan.clone()));
+        (remote, Some(not_kept))
+    }
+
+    /// The server's whole document (we were older than its log, or had none). A plan
+    /// whose editing was just turned on again takes it now and sends what it lacks.
     pub fn on_snapshot(&mut self, plan: &PlanId, seq: u64, doc: Doc) -> Remote {
         self.clock.observe(doc.latest());
         let Some(entry) = self.workspace.entry_mut(plan) else {
@@ -581,10 +718,73 @@ impl Session {
         let Some(live) = entry.live.as_mut() else {
             return Remote::Nothing;
         };
+        if live.resuming {
+            let (share, token) = (live.share.clone(), live.token.clone());
+            self.go_live(plan, share, token, doc, seq);
+            return Remote::Rebuild;
+        }
         let update = live.sync.on_snapshot(seq, doc);
         let remote = settle(entry, update);
         self.pending.push(Change::Edit(plan.clone()));
         remote
+    }
+
+    /// Whether the plan's copy misses logged batches before ones it holds.
+    pub fn has_gap(&self, plan: &PlanId) -> bool {
+        self.live(plan).is_some_and(|l| l.sync.has_gap())
+    }
+
+    // ----- typing in a cell -----
+
+    /// The editor opened on a cell: remembers what the cell holds now, so what is typed is
+    /// known to have been written over that, and not over what arrives meanwhile.
+    pub fn begin_typing(&mut self, plan: &PlanId, row: &RowId, field: Field) {
+        let Some(entry) = self.workspace.entry(plan) else {
+            return;
+        };
+        let Some(held) = entry.doc.row(row) else {
+            return;
+        };
+        let base = entry.live.as_ref().map_or(0, |l| l.sync.seq);
+        let (base, seen) = held.notes.writer_context(base);
+        self.typing = Some(Typing {
+            plan: plan.clone(),
+            row: row.clone(),
+            field,
+            base,
+            seen,
+            held: match field {
+                Field::Notes => held.notes.versions.iter().map(|v| v.stamp).collect(),
+                field => vec![held.stamp(field)],
+            },
+        });
+    }
+
+    /// The editor closed.
+    pub fn end_typing(&mut self) {
+        self.typing = None;
+    }
+
+    /// While typing: when someone else wrote the cell since typing began, the stamp of
+    /// their write and the cell (so the editor can say who changed it under the person
+    /// typing).
+    pub fn changed_while_typing(&self) -> Option<(Stamp, RowId, Field)> {
+        let t = self.typing.as_ref()?;
+        let row = self.workspace.entry(&t.plan)?.doc.row(&t.row)?;
+        let mine = self.clock.replica;
+        let news = |s: &Stamp| s.replica != mine && !t.held.contains(s);
+        let now = match t.field {
+            // A version someone else wrote since: the latest of them.
+            Field::Notes => row
+                .notes
+                .versions
+                .iter()
+                .map(|v| v.stamp)
+                .filter(news)
+                .max()?,
+            field => Some(row.stamp(field)).filter(news)?,
+        };
+        Some((now, t.row.clone(), t.field))
     }
 
     /// Keeps one version of a Notes cell that holds several (or a merged text): written
@@ -604,7 +804,8 @@ impl Session {
             return false;
         };
         let text = super::limits::clean_text(&text, super::limits::max_chars(Field::Notes));
-        let version = held.notes.write(text, clock.tick(*now_ms));
+        let base = entry.live.as_ref().map_or(0, |l| l.sync.seq);
+        let version = held.notes.write(text, clock.tick(*now_ms), base);
         write(
             entry,
             vec![Op::Notes {
@@ -1089,7 +1290,7 @@ mod tests {
         );
         assert!(matches!(r, Remote::Changed(_)));
         assert_eq!(owner_of(&s, 2), "Cy");
-        s.on_ack(&main(), batch.id, 2);
+        s.on_ack(&main(), batch.id, 2, &[]);
         assert_eq!(s.waiting(&main()), 0);
         s.on_logged(
             &main(),

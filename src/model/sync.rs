@@ -1,26 +1,29 @@
-//! Keeping a replica in step with the server, as pure bookkeeping (the browser's sync client
-//! and the server's rooms wire it to sockets and storage; the convergence harness drives it
-//! directly).
+//! Keeping a browser's copy of a plan edited together in step with the server, as pure
+//! bookkeeping (the browser's sync client wires it to sockets and storage; the simulation
+//! drives it directly).
 //!
 //! - The server keeps an op log: every accepted batch gets the next sequence number. A batch
-//!   is accepted once, whatever number of times it is sent (retries are idempotent).
+//!   is accepted once, whatever number of times it is sent (see `accept`).
 //! - A client holds `confirmed`, the document of the log up to `seq`, and its own batches the
 //!   server has not acknowledged yet. What it shows is `confirmed` plus those batches, so its
 //!   edits show at once, offline for days if need be, and nothing it typed is lost.
-//! - Stamps from a clock far ahead of the server's are moved back to the server's bound, so a
-//!   wrong clock cannot win every conflict for ever; the client then rebuilds what it shows.
+//! - The server may log a batch otherwise than it was sent (stamps from a clock far ahead
+//!   moved back, ops it could not take left out): the client then rebuilds what it shows.
 
-use super::replica::{Change, Clock, Doc, Op, Stamp};
+use super::replica::{Change, Doc, Op};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
-
-/// How far ahead of the server's clock a stamp may be before the server moves it back.
-pub const MAX_CLOCK_SKEW_MS: u64 = 60_000;
+use std::collections::BTreeMap;
 
 /// Ops sent together; retried with the same id until acknowledged.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Batch {
+    /// The sending replica in the high 32 bits, its counter for the plan below (see
+    /// `accept::batch_id`).
     pub id: u64,
+    /// The replica's secret: only the page that made the batch (or another tab of the same
+    /// browser, which shares its storage) can send it.
+    #[serde(default)]
+    pub key: u64,
     pub ops: Vec<Op>,
 }
 
@@ -42,8 +45,6 @@ pub struct SyncState {
     /// Logged batches that arrived ahead of a gap in the sequence.
     #[serde(default)]
     pub ahead: BTreeMap<u64, Logged>,
-    /// The next batch id: the replica in the high bits, a counter below.
-    pub next_batch: u64,
 }
 
 /// A batch as the server logged it.
@@ -64,7 +65,7 @@ pub enum Update {
 }
 
 impl SyncState {
-    pub fn new(confirmed: Doc, seq: u64, replica: u32) -> SyncState {
+    pub fn new(confirmed: Doc, seq: u64) -> SyncState {
         SyncState {
             confirmed,
             seq,
@@ -72,7 +73,6 @@ impl SyncState {
             acked: BTreeMap::new(),
             open: Vec::new(),
             ahead: BTreeMap::new(),
-            next_batch: u64::from(replica) << 32,
         }
     }
 
@@ -115,20 +115,26 @@ impl SyncState {
             .filter(|b| !self.acked.contains_key(&b.id))
     }
 
-    /// Puts the open ops into a batch to send; `None` when there are none.
-    pub fn seal(&mut self, max_ops: usize) -> Option<Batch> {
+    /// Puts the open ops (`max_ops` at most) into the batch `id` to send; `None` when there
+    /// are none.
+    pub fn seal(&mut self, max_ops: usize, id: u64, key: u64) -> Option<Batch> {
         if self.open.is_empty() {
             return None;
         }
         let take = self.open.len().min(max_ops.max(1));
         let ops: Vec<Op> = self.open.drain(..take).collect();
-        let batch = Batch {
-            id: self.next_batch,
-            ops,
-        };
-        self.next_batch += 1;
+        let batch = Batch { id, key, ops };
         self.pending.push(batch.clone());
         Some(batch)
+    }
+
+    /// Takes a batch out of the pending ones (the server took none of its ops, or the
+    /// ones it took arrive logged); says whether it was there.
+    pub fn drop_pending(&mut self, batch: u64) -> bool {
+        let before = self.pending.len();
+        self.pending.retain(|b| b.id != batch);
+        self.acked.remove(&batch);
+        self.pending.len() != before
     }
 
     /// The server stored `batch` as sequence `seq` (now, or earlier when this was a
@@ -179,6 +185,17 @@ impl SyncState {
                 }
             }
         }
+        // Batches acknowledged as already in the log up to here (taken before, or nothing
+        // of them was taken): what was logged is what counts.
+        let (acked, seq) = (&mut self.acked, self.seq);
+        self.pending.retain(|b| match acked.get(&b.id) {
+            Some(logged) if *logged <= seq => {
+                acked.remove(&b.id);
+                rebuild = true;
+                false
+            }
+            _ => true,
+        });
         if rebuild {
             Update::Rebuild
         } else {
@@ -246,127 +263,12 @@ impl SyncState {
     }
 }
 
-/// The server's side of one shared plan, in memory: the document and the op log. (The real
-/// server keeps both in its database; the harness and the tests use this.)
-#[derive(Clone, Debug)]
-pub struct Hub {
-    pub doc: Doc,
-    /// Logged batches in order; those up to a pruned sequence are gone.
-    pub log: Vec<Logged>,
-    pub seq: u64,
-    /// Accepted batch ids and their sequence numbers.
-    pub applied: HashMap<u64, u64>,
-    clock: Option<Clock>,
-}
-
-/// What the hub made of a batch.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Receipt {
-    pub seq: u64,
-    /// The ops as logged (stamps moved back where needed).
-    pub ops: Vec<Op>,
-    /// Whether this batch had been accepted before (nothing new was logged).
-    pub duplicate: bool,
-    pub restamped: bool,
-}
-
-impl Hub {
-    pub fn new(doc: Doc) -> Hub {
-        Hub {
-            doc,
-            log: Vec::new(),
-            seq: 0,
-            applied: HashMap::new(),
-            clock: None,
-        }
-    }
-
-    /// Accepts a batch (once), moving stamps too far ahead of `now` back.
-    pub fn receive(&mut self, batch: &Batch, now_ms: u64) -> Receipt {
-        if let Some(seq) = self.applied.get(&batch.id) {
-            return Receipt {
-                seq: *seq,
-                ops: Vec::new(),
-                duplicate: true,
-                restamped: false,
-            };
-        }
-        let (ops, restamped) = clamp(&batch.ops, now_ms, self.clock.get_or_insert(Clock::new(0)));
-        for op in &ops {
-            self.doc.apply(op);
-        }
-        self.seq += 1;
-        self.applied.insert(batch.id, self.seq);
-        self.log.push(Logged {
-            seq: self.seq,
-            batch: batch.id,
-            ops: ops.clone(),
-        });
-        Receipt {
-            seq: self.seq,
-            ops,
-            duplicate: false,
-            restamped,
-        }
-    }
-
-    /// What a client at `seq` is missing: the batches after it, or `None` when the log no
-    /// longer reaches back that far (send the whole document).
-    pub fn since(&self, seq: u64) -> Option<Vec<Logged>> {
-        let oldest = self.log.first().map_or(self.seq + 1, |l| l.seq);
-        if seq + 1 < oldest {
-            return None;
-        }
-        Some(self.log.iter().filter(|l| l.seq > seq).cloned().collect())
-    }
-
-    /// Forgets log entries up to `seq` (clients older than that get a snapshot).
-    pub fn prune(&mut self, upto: u64) {
-        self.log.retain(|l| l.seq > upto);
-    }
-}
-
-/// Moves stamps more than `MAX_CLOCK_SKEW_MS` ahead of `now` back to that bound, keeping
-/// their order (a counter from `clock` breaks ties).
-pub fn clamp(ops: &[Op], now_ms: u64, clock: &mut Clock) -> (Vec<Op>, bool) {
-    let bound = now_ms + MAX_CLOCK_SKEW_MS;
-    let mut restamped = false;
-    let ops = ops
-        .iter()
-        .map(|op| {
-            let stamp = op.stamp();
-            if stamp.wall <= bound {
-                return op.clone();
-            }
-            restamped = true;
-            let moved = clock.tick(bound);
-            let mut op = op.restamped(Stamp {
-                wall: moved.wall,
-                count: moved.count,
-                replica: stamp.replica,
-            });
-            // What the writer had seen from that far ahead was moved back too (by this
-            // clock, earlier): it stays seen.
-            if let Op::Notes { version, .. } = &mut op {
-                let just_before = match moved.count {
-                    0 => (moved.wall.saturating_sub(1), u32::MAX),
-                    c => (moved.wall, c - 1),
-                };
-                for (_, s) in version.seen.iter_mut().filter(|(_, s)| s.wall > bound) {
-                    s.wall = just_before.0;
-                    s.count = just_before.1;
-                }
-            }
-            op
-        })
-        .collect();
-    (ops, restamped)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Field, Plan, Row, RowId};
+    use crate::model::accept::{accept, batch_id, DocLimits, LiveDoc, Outcome};
+    use crate::model::{Field, Plan, Row, RowId, Stamp};
+    use std::collections::HashMap;
 
     fn doc() -> Doc {
         Doc::from_plan(&Plan::new("t", vec![Row::blank(RowId::from("a"))]))
@@ -389,64 +291,41 @@ mod tests {
         Logged { seq, batch, ops }
     }
 
-    #[test]
-    fn a_batch_is_logged_once_however_often_it_is_sent() {
-        let mut hub = Hub::new(doc());
-        let batch = Batch {
-            id: 7,
-            ops: vec![owner("Ana", 1000, 1)],
-        };
-        let first = hub.receive(&batch, 1000);
-        let again = hub.receive(&batch, 2000);
-        assert_eq!((first.seq, first.duplicate), (1, false));
-        assert_eq!((again.seq, again.duplicate), (1, true));
-        assert_eq!(hub.log.len(), 1);
+    /// The server's side, as the accept rule has it.
+    struct Server {
+        live: LiveDoc,
+        book: HashMap<u32, crate::model::accept::ReplicaRecord>,
     }
 
-    #[test]
-    fn a_clock_far_ahead_is_moved_back_in_order() {
-        let mut hub = Hub::new(doc());
-        let days = 5 * 86_400_000;
-        let batch = Batch {
-            id: 1,
-            ops: vec![
-                owner("first", 1000 + days, 1),
-                owner("second", 1001 + days, 1),
-            ],
-        };
-        let receipt = hub.receive(&batch, 1000);
-        assert!(receipt.restamped);
-        assert!(receipt
-            .ops
-            .iter()
-            .all(|op| op.stamp().wall == 1000 + MAX_CLOCK_SKEW_MS));
-        assert!(
-            receipt.ops[0].stamp() < receipt.ops[1].stamp(),
-            "order kept"
-        );
-        assert_eq!(hub.doc.plan().rows[0].owner, "second");
-        // A later honest edit from another replica still wins.
-        let later = hub.receive(
-            &Batch {
-                id: 2,
-                ops: vec![owner("honest", 1000 + MAX_CLOCK_SKEW_MS + 1, 2)],
-            },
-            1000 + MAX_CLOCK_SKEW_MS + 1,
-        );
-        assert!(!later.restamped);
-        assert_eq!(hub.doc.plan().rows[0].owner, "honest");
+    impl Server {
+        fn new() -> Server {
+            Server {
+                live: LiveDoc::new(doc(), 0),
+                book: HashMap::new(),
+            }
+        }
+
+        fn receive(&mut self, batch: &Batch, now: u64) -> Outcome {
+            accept(
+                &mut self.live,
+                &mut self.book,
+                batch,
+                "key",
+                now,
+                &DocLimits::default(),
+            )
+        }
     }
 
     #[test]
     fn a_client_shows_its_edits_at_once_and_follows_the_log() {
-        let mut client = SyncState::new(doc(), 0, 3);
+        let mut client = SyncState::new(doc(), 0);
         let mut shown = client.view();
         let mine = owner("mine", 10, 3);
         shown.apply(&mine);
         client.local([mine]);
         assert_eq!(client.waiting(), 1);
-        let batch = client.seal(100).unwrap();
-        assert_eq!(batch.id >> 32, 3);
+        let batch = client.seal(100, batch_id(3, 1), 1).unwrap();
         // Someone else's op arrives first, then ours comes back logged.
         let theirs = owner("theirs", 5, 4);
         client.on_ops(logged(1, 99, vec![theirs]), &mut shown);
@@ -462,7 +341,7 @@ mod tests {
 
     #[test]
     fn ops_after_a_gap_wait_for_the_missing_ones() {
-        let mut client = SyncState::new(doc(), 0, 3);
+        let mut client = SyncState::new(doc(), 0);
         let mut shown = client.view();
         client.on_ops(logged(2, 8, vec![owner("two", 20, 4)]), &mut shown);
         assert!(client.has_gap());
@@ -475,12 +354,12 @@ mod tests {
 
     #[test]
     fn two_tabs_of_one_shared_plan_combine_their_queues() {
-        let mut a = SyncState::new(doc(), 0, 3);
-        let mut b = SyncState::new(doc(), 0, 4);
+        let mut a = SyncState::new(doc(), 0);
+        let mut b = SyncState::new(doc(), 0);
         a.local([owner("a", 10, 3)]);
-        a.seal(10);
+        a.seal(10, batch_id(3, 1), 3);
         b.local([owner("b", 11, 4)]);
-        b.seal(10);
+        b.seal(10, batch_id(4, 1), 4);
         a.adopt(&b);
         a.adopt(&b);
         assert_eq!(a.pending.len(), 2);
@@ -488,69 +367,54 @@ mod tests {
     }
 
     #[test]
-    fn a_client_older_than_the_log_gets_the_document() {
-        let mut hub = Hub::new(doc());
-        for i in 0..5 {
-            hub.receive(
-                &Batch {
-                    id: i,
-                    ops: vec![owner(&format!("v{i}"), 10 + i, 1)],
-                },
-                100,
-            );
-        }
-        assert_eq!(hub.since(2).unwrap().len(), 3);
-        hub.prune(3);
-        assert!(hub.since(2).is_none());
-        assert_eq!(hub.since(3).unwrap().len(), 2);
-    }
-
-    #[test]
     fn stamps_the_server_moved_replace_what_the_writer_shows() {
         let days = 3 * 86_400_000;
-        let mut hub = Hub::new(doc());
-        let mut client = SyncState::new(doc(), 0, 3);
+        let mut server = Server::new();
+        let mut client = SyncState::new(doc(), 0);
         let mut shown = client.view();
         let ahead = owner("from the future", 1000 + days, 3);
         shown.apply(&ahead);
         client.local([ahead]);
-        let batch = client.seal(10).unwrap();
-        let receipt = hub.receive(&batch, 1000);
-        assert!(receipt.restamped);
+        let batch = client.seal(10, batch_id(3, 1), 3).unwrap();
+        let Outcome::Logged { logged: l, .. } = server.receive(&batch, 1000) else {
+            panic!()
+        };
+        assert_ne!(l.ops, batch.ops, "moved back");
         // The logged ops arrive before the acknowledgement.
-        let update = client.on_ops(logged(receipt.seq, batch.id, receipt.ops), &mut shown);
+        let update = client.on_ops(l.clone(), &mut shown);
         assert_eq!(update, Update::Rebuild);
         shown = client.view();
-        assert_eq!(shown, hub.doc);
-        assert_eq!(
-            client.on_ack(batch.id, receipt.seq),
-            Update::Changes(Vec::new())
-        );
+        assert_eq!(shown, server.live.doc);
+        assert_eq!(client.on_ack(batch.id, l.seq), Update::Changes(Vec::new()));
         assert_eq!(client.waiting(), 0);
     }
 
     #[test]
     fn a_retry_acknowledged_after_a_snapshot_leaves_the_snapshot_shown() {
         let days = 3 * 86_400_000;
-        let mut hub = Hub::new(doc());
-        let mut client = SyncState::new(doc(), 0, 3);
+        let mut server = Server::new();
+        let mut client = SyncState::new(doc(), 0);
         client.local([owner("ahead", 1000 + days, 3)]);
-        let batch = client.seal(10).unwrap();
-        let receipt = hub.receive(&batch, 1000);
+        let batch = client.seal(10, batch_id(3, 1), 3).unwrap();
+        let Outcome::Logged { logged: first, .. } = server.receive(&batch, 1000) else {
+            panic!()
+        };
         // The connection broke before anything came back; the client is then sent the
         // whole document and retries the batch.
-        client.on_snapshot(hub.seq, hub.doc.clone());
+        client.on_snapshot(server.live.seq, server.live.doc.clone());
         assert_eq!(client.waiting(), 1, "not acknowledged yet");
-        let again = hub.receive(&batch, 2000);
-        assert!(again.duplicate);
-        assert_eq!(client.on_ack(batch.id, receipt.seq), Update::Rebuild);
-        assert_eq!(client.view(), hub.doc);
+        assert_eq!(
+            server.receive(&batch, 2000),
+            Outcome::Duplicate { seq: first.seq }
+        );
+        assert_eq!(client.on_ack(batch.id, first.seq), Update::Rebuild);
+        assert_eq!(client.view(), server.live.doc);
         assert!(client.pending.is_empty());
     }
 
     #[test]
     fn typing_queues_one_write_per_cell() {
-        let mut client = SyncState::new(doc(), 0, 3);
+        let mut client = SyncState::new(doc(), 0);
         for (i, text) in ["A", "An", "Ana"].iter().enumerate() {
             client.local([owner(text, 10 + i as u64, 3)]);
         }

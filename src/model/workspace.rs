@@ -86,6 +86,11 @@ pub struct LiveLink {
     /// The edit link's secret (from its `#` part; never sent in a URL).
     pub token: String,
     pub sync: SyncState,
+    /// Editing was turned on again for a plan that was edited together before: this copy
+    /// waits for the server's document, then sends only what it lacks (never writing over
+    /// edits made meanwhile that this copy had not received).
+    #[serde(default)]
+    pub resuming: bool,
 }
 
 /// How an entry is stored (schema 3).
@@ -544,7 +549,7 @@ mod tests {
         use crate::model::{Field, Op, Stamp, SyncState};
         let plan = crate::template::default_plan();
         let confirmed = Doc::from_plan(&plan);
-        let mut sync = SyncState::new(confirmed, 7, 42);
+        let mut sync = SyncState::new(confirmed, 7);
         let row = plan.rows[0].id.clone();
         sync.local([Op::Cell {
             row: row.clone(),
@@ -565,6 +570,7 @@ mod tests {
                 share: "abc".into(),
                 token: "secret".into(),
                 sync,
+                resuming: false,
             }),
         );
         let env = Envelope {

@@ -182,6 +182,7 @@ impl Config {
                     1,
                 )? * 1024
                     * 1024,
+                ..StoreLimits::default()
             },
             retention_days: (retention > 0).then_some(retention),
             max_heavy_requests: number(

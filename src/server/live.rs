@@ -1,31 +1,37 @@
 //! Rooms for plans edited together. One room per plan and instance: it holds the plan's
 //! document and sequence (kept in step with the store), commits batches in groups (one
-//! transaction for whatever arrived while the last commit ran), and fans committed batches,
-//! presence and revocations out to its connections.
+//! transaction for whatever arrived while the last commit ran; the accept rule decides each
+//! batch inside it), and fans committed batches, presence and revocations out to its
+//! connections.
 //!
-//! Between instances (PostgreSQL), a commit sends `NOTIFY` with the plan and sequence; every
-//! instance listens, reads the batches it has not seen for the rooms it holds, and after
-//! its listener reconnects re-reads every room. On SQLite there is one instance and the
-//! room's broadcast is all there is.
+//! Every connection hears every batch after the one it holds, in order, or the whole
+//! document: a room that finds itself behind the op log (or reloads for any reason) sends
+//! its connections the document it read, and a connection that falls behind its room's
+//! events is sent the document too. Nobody is left showing "Synced" while missing a batch.
+//!
+//! Between instances (PostgreSQL), a commit sends a note (`notify::Note`); every instance
+//! listens, reads the batches it has not seen for the rooms it holds, and after its
+//! listener reconnects re-reads every room. On SQLite there is one instance.
+//!
+//! Rooms run their writer as a task; `Live::manual` builds rooms without tasks, whose
+//! queued batches are committed when `settle` is called and whose sessions are served by
+//! `pump`, so the simulation runs this very code, one step at a time.
 
-use super::live_store::{same_hash, EditToken, LiveLoad, Outcome, RoomDoc};
-use super::page_cache::PageCache;
+use super::live_store::{same_hash, Commit, EditToken, LiveLoad};
+use super::notify::Note;
 use super::shares::{ShareStore, StoreError};
-use crate::model::{Batch, Clock};
+use crate::model::{Batch, DocLimits, LiveDoc, Outcome, Resume};
 use crate::shared::wire::{
     self, ClientMsg, ErrorCode, Hello, Peer, Presence, Role, ServerMsg, MAX_OPS_PER_BATCH, PROTOCOL,
 };
 use crate::shared::ShareId;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 pub use super::config::LiveLimits;
-
-/// The PostgreSQL channel instances tell each other on.
-pub const NOTIFY_CHANNEL: &str = "syncplan_live";
 
 /// Batches a room commits in one transaction at most.
 const GROUP_MAX: usize = 256;
@@ -36,6 +42,16 @@ const PEER_TTL: Duration = Duration::from_secs(90);
 /// Presence updates a connection may send per second (more are dropped).
 const PRESENCE_PER_SECOND: f64 = 20.0;
 
+/// Acknowledgements waiting to go out on one connection; a connection that lets more pile
+/// up is too slow to serve and is closed (it reconnects and sends again).
+const ACKS_QUEUED: usize = 256;
+
+/// Called when a plan's content or status changed (the page cache forgets its pages).
+pub type OnChange = Arc<dyn Fn(&ShareId) + Send + Sync>;
+
+/// The server's clock, in milliseconds since the epoch.
+pub type Now = Arc<dyn Fn() -> i64 + Send + Sync>;
+
 /// What goes out to a room's connections.
 #[derive(Clone, Debug)]
 pub enum Event {
@@ -45,20 +61,41 @@ pub enum Event {
     Presence(u32, Arc<[u8]>),
     /// The edit link changed or the share ended: connections check themselves.
     Revalidate { hash: Option<String>, ended: bool },
-    /// The room's document was reloaded: connections send it whole.
-    Reloaded,
+    /// The room read its document afresh: connections take it whole.
+    Snapshot(u64, Arc<[u8]>),
 }
 
 struct Loaded {
-    room: RoomDoc,
+    live: LiveDoc,
     edit_hash: Option<String>,
+    /// The document encoded as a snapshot, for the sequence it was encoded at.
+    snapshot: Option<(u64, Arc<[u8]>)>,
+}
+
+impl Loaded {
+    /// The document as a `Snapshot` message, encoded once per sequence.
+    fn snapshot(&mut self) -> (u64, Arc<[u8]>) {
+        let seq = self.live.seq;
+        match &self.snapshot {
+            Some((at, bytes)) if *at == seq => (seq, bytes.clone()),
+            _ => {
+                let bytes: Arc<[u8]> = wire::encode_snapshot(seq, &self.live.doc).into();
+                self.snapshot = Some((seq, bytes.clone()));
+                (seq, bytes)
+            }
+        }
+    }
 }
 
 struct Core {
     id: ShareId,
     store: Arc<ShareStore>,
-    pages: Arc<PageCache>,
+    on_change: OnChange,
+    now: Now,
+    doc_limits: DocLimits,
     state: tokio::sync::Mutex<Option<Loaded>>,
+    /// The document was dropped to be read afresh: when it is, connections get it whole.
+    dropped: AtomicBool,
     events: broadcast::Sender<Event>,
     connections: AtomicUsize,
     /// replica → (peer, last news, on this instance)
@@ -71,20 +108,70 @@ struct Core {
 pub struct Room {
     core: Arc<Core>,
     submit: mpsc::Sender<Submit>,
+    /// Rooms without a writer task (`Live::manual`): their queue, committed by `settle`.
+    queue: Option<tokio::sync::Mutex<mpsc::Receiver<Submit>>>,
+}
+
+/// Where the answer to a batch goes.
+enum Reply {
+    /// A connection's queue of acknowledgements; `failed` is set when a batch of it could
+    /// not be stored, so that none of its later batches is stored before it (the
+    /// connection closes and sends them again, in order).
+    Session {
+        acks: mpsc::Sender<ServerMsg>,
+        failed: Arc<AtomicBool>,
+    },
+    /// One request (the fallback's `POST`).
+    Once(oneshot::Sender<ServerMsg>),
+}
+
+impl Reply {
+    fn failed(&self) -> bool {
+        match self {
+            Reply::Session { failed, .. } => failed.load(Ordering::Relaxed),
+            Reply::Once(_) => false,
+        }
+    }
+
+    fn send(self, msg: ServerMsg) {
+        match self {
+            Reply::Session { acks, failed } => {
+                let fatal =
+                    matches!(&msg, ServerMsg::Error { code, .. } if code.close_code().is_some());
+                if fatal {
+                    // Nothing of it was stored: none of the connection's later batches may
+                    // be (it starts again, and sends them in order).
+                    failed.store(true, Ordering::Relaxed);
+                }
+                if acks.try_send(msg).is_err() {
+                    // Cannot be told (too slow to read its acknowledgements): it starts
+                    // again, and is told then.
+                    failed.store(true, Ordering::Relaxed);
+                }
+            }
+            Reply::Once(tx) => {
+                let _ = tx.send(msg);
+            }
+        }
+    }
 }
 
 struct Submit {
     hash: String,
     batch: Batch,
-    reply: oneshot::Sender<Result<Outcome, ErrorCode>>,
+    reply: Reply,
 }
 
 /// Every room of this instance.
 pub struct Live {
     store: Arc<ShareStore>,
-    pages: Arc<PageCache>,
+    on_change: OnChange,
+    now: Now,
     rooms: Mutex<HashMap<ShareId, Weak<Room>>>,
     pub limits: LiveLimits,
+    doc_limits: DocLimits,
+    /// Rooms without tasks (the simulation drives them).
+    manual: bool,
 }
 
 /// Why a session could not start.
@@ -92,17 +179,42 @@ pub struct Live {
 pub struct Refused(pub ErrorCode);
 
 impl Live {
-    pub fn new(store: Arc<ShareStore>, pages: Arc<PageCache>, limits: LiveLimits) -> Arc<Live> {
+    /// The rooms of this instance; on PostgreSQL, listening to the other instances.
+    pub fn new(store: Arc<ShareStore>, on_change: OnChange, limits: LiveLimits) -> Arc<Live> {
         let live = Arc::new(Live {
             store,
-            pages,
+            on_change,
+            now: Arc::new(super::shares::now_ms),
             rooms: Mutex::new(HashMap::new()),
             limits,
+            doc_limits: DocLimits::default(),
+            manual: false,
         });
         if live.store.is_postgres() {
             tokio::spawn(listen(Arc::downgrade(&live)));
         }
         live
+    }
+
+    /// Rooms with no tasks and a clock of the caller's: batches are committed by
+    /// `settle`, connections served by `pump`, notes from other instances handed in with
+    /// `on_note` (the simulation).
+    pub fn manual(
+        store: Arc<ShareStore>,
+        on_change: OnChange,
+        limits: LiveLimits,
+        doc_limits: DocLimits,
+        now: Now,
+    ) -> Arc<Live> {
+        Arc::new(Live {
+            store,
+            on_change,
+            now,
+            rooms: Mutex::new(HashMap::new()),
+            limits,
+            doc_limits,
+            manual: true,
+        })
     }
 
     /// The room of `id`, made when needed.
@@ -116,16 +228,28 @@ impl Live {
         let core = Arc::new(Core {
             id: id.clone(),
             store: self.store.clone(),
-            pages: self.pages.clone(),
+            on_change: self.on_change.clone(),
+            now: self.now.clone(),
+            doc_limits: self.doc_limits,
             state: tokio::sync::Mutex::new(None),
+            dropped: AtomicBool::new(false),
             events,
             connections: AtomicUsize::new(0),
             peers: Mutex::new(HashMap::new()),
             fallback_buckets: Mutex::new(HashMap::new()),
         });
         let (submit, queue) = mpsc::channel(4096);
-        tokio::spawn(writer(core.clone(), queue));
-        let room = Arc::new(Room { core, submit });
+        let queue = if self.manual {
+            Some(tokio::sync::Mutex::new(queue))
+        } else {
+            tokio::spawn(writer(core.clone(), queue));
+            None
+        };
+        let room = Arc::new(Room {
+            core,
+            submit,
+            queue,
+        });
         rooms.insert(id.clone(), Arc::downgrade(&room));
         room
     }
@@ -139,16 +263,42 @@ impl Live {
     }
 
     fn all(&self) -> Vec<Arc<Room>> {
-        self.rooms
+        let mut rooms: Vec<Arc<Room>> = self
+            .rooms
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .values()
             .filter_map(Weak::upgrade)
-            .collect()
+            .collect();
+        // One order, whatever the map's: the simulation replays runs exactly.
+        rooms.sort_by(|a, b| a.core.id.as_str().cmp(b.core.id.as_str()));
+        rooms
+    }
+
+    /// Commits every batch queued in rooms without a writer task (`manual`).
+    pub async fn settle(&self) {
+        for room in self.all() {
+            if let Some(queue) = &room.queue {
+                let mut queue = queue.lock().await;
+                loop {
+                    let mut group = Vec::new();
+                    while group.len() < GROUP_MAX {
+                        match queue.try_recv() {
+                            Ok(next) => group.push(next),
+                            Err(_) => break,
+                        }
+                    }
+                    if group.is_empty() {
+                        break;
+                    }
+                    commit_all(&room.core, group).await;
+                }
+            }
+        }
     }
 
     /// The edit link of `id` changed or the share ended: this instance's connections
-    /// check themselves now (others hear it through the store's notification).
+    /// check themselves now (others hear it through the store's note).
     pub async fn revalidate(&self, id: &ShareId) {
         if let Some(room) = self.existing(id) {
             room.core.revalidate().await;
@@ -170,31 +320,66 @@ impl Live {
         if let Some(room) = self.existing(id) {
             let state = room.core.state.lock().await;
             if let Some(loaded) = state.as_ref() {
-                return Ok(Some((loaded.room.doc.plan(), loaded.room.seq)));
+                return Ok(Some((loaded.live.doc.plan(), loaded.live.seq)));
             }
         }
         match self.store.load_live(id).await? {
-            LiveLoad::Live(live) => Ok(Some((live.doc.plan(), live.seq))),
+            LiveLoad::Live(stored) => Ok(Some((stored.live.doc.plan(), stored.live.seq))),
             _ => Ok(None),
+        }
+    }
+
+    /// The document and sequence of `id`'s room on this instance, if it holds one.
+    pub async fn room_doc(&self, id: &ShareId) -> Option<LiveDoc> {
+        let room = self.existing(id)?;
+        let state = room.core.state.lock().await;
+        state.as_ref().map(|l| l.live.clone())
+    }
+
+    /// News from another instance.
+    pub async fn on_note(&self, note: Note) {
+        let Some(room) = self.existing(note.id()) else {
+            if let Note::Ops { id, .. } = &note {
+                (self.on_change)(id);
+            }
+            return;
+        };
+        match note {
+            Note::Ops { .. } => room.core.catch_up().await,
+            Note::Revoke { .. } => room.core.revalidate().await,
+            Note::Presence { peer, .. } => room.core.set_peer(peer, false),
+            Note::Left { replica, .. } => room.core.remove_peer(replica),
+        }
+    }
+
+    /// Whatever other instances did while this one was not listening: read it now.
+    pub async fn resync(&self) {
+        for room in self.all() {
+            room.core.catch_up().await;
+            room.core.revalidate().await;
         }
     }
 }
 
 impl Core {
-    /// Loads the room's document when it has none yet; the lock stays held.
+    /// Loads the room's document when it has none yet; the lock stays held. A document
+    /// read afresh after one was dropped (`drop_doc`) is sent to every connection
+    /// (`Event::Snapshot`): they may be behind it.
     async fn loaded(&self) -> Result<tokio::sync::MutexGuard<'_, Option<Loaded>>, ErrorCode> {
         let mut state = self.state.lock().await;
         if state.is_none() {
             match self.store.load_live(&self.id).await {
-                Ok(LiveLoad::Live(live)) => {
-                    *state = Some(Loaded {
-                        room: RoomDoc {
-                            doc: live.doc,
-                            seq: live.seq,
-                            clock: Clock::new(0),
-                        },
-                        edit_hash: live.edit_hash,
-                    })
+                Ok(LiveLoad::Live(stored)) => {
+                    let mut loaded = Loaded {
+                        live: stored.live,
+                        edit_hash: stored.edit_hash,
+                        snapshot: None,
+                    };
+                    if self.dropped.swap(false, Ordering::Relaxed) {
+                        let (seq, bytes) = loaded.snapshot();
+                        self.send(Event::Snapshot(seq, bytes));
+                    }
+                    *state = Some(loaded);
                 }
                 Ok(LiveLoad::NotLive | LiveLoad::Missing | LiveLoad::Ended) => {
                     return Err(ErrorCode::NotFound)
@@ -213,43 +398,49 @@ impl Core {
         let _ = self.events.send(event);
     }
 
+    /// Drops the document (it fell behind the op log, or may hold what was not stored):
+    /// the next `loaded` reads it afresh and sends it to every connection.
+    fn drop_doc(&self, state: &mut Option<Loaded>) {
+        *state = None;
+        self.dropped.store(true, Ordering::Relaxed);
+    }
+
+    fn now(&self) -> i64 {
+        (self.now)()
+    }
+
     /// Reads what other instances logged since this room last looked.
     async fn catch_up(&self) {
         let mut state = self.state.lock().await;
         let Some(loaded) = state.as_mut() else {
             return;
         };
-        let seq = loaded.room.seq;
-        match self.store.logged_since(&self.id, seq, seq).await {
-            Ok(Some(missing)) => {
-                for logged in missing {
-                    for op in &logged.ops {
-                        loaded.room.doc.apply(op);
+        let from = loaded.live.seq;
+        match self.store.log_after(&self.id, from).await {
+            Ok((seq, log)) => match loaded.live.catch_up(&log, seq) {
+                Ok(()) => {
+                    for logged in log {
+                        self.send(Event::Logged(
+                            logged.seq,
+                            wire::encode(&ServerMsg::Ops(logged)).into(),
+                        ));
                     }
-                    loaded.room.seq = logged.seq;
-                    self.send(Event::Logged(
-                        logged.seq,
-                        wire::encode(&ServerMsg::Ops(logged)).into(),
-                    ));
                 }
-            }
-            Ok(None) => {
-                // Too far behind for the log: read the document again.
-                *state = None;
-                drop(state);
-                if self.loaded().await.is_ok() {
-                    self.send(Event::Reloaded);
+                Err(crate::model::Behind) => {
+                    // Too far behind for the log: read the document again (and send it).
+                    self.drop_doc(&mut state);
+                    drop(state);
+                    let _ = self.loaded().await;
                 }
-                return;
-            }
+            },
             Err(e) => tracing::warn!(error = %e, "a live plan could not catch up"),
         }
-        self.pages.forget_share(&self.id);
+        (self.on_change)(&self.id);
     }
 
     async fn revalidate(&self) {
         let (hash, ended) = match self.store.load_live(&self.id).await {
-            Ok(LiveLoad::Live(live)) => (live.edit_hash, false),
+            Ok(LiveLoad::Live(stored)) => (stored.edit_hash, false),
             Ok(_) => (None, true),
             Err(e) => {
                 tracing::warn!(error = %e, "an edit link could not be checked");
@@ -259,18 +450,20 @@ impl Core {
         if let Some(loaded) = self.state.lock().await.as_mut() {
             loaded.edit_hash = hash.clone();
         }
-        self.pages.forget_share(&self.id);
+        (self.on_change)(&self.id);
         self.send(Event::Revalidate { hash, ended });
     }
 
     fn peers(&self, except: u32) -> Vec<Peer> {
         let mut peers = self.peers.lock().unwrap_or_else(|e| e.into_inner());
         peers.retain(|_, (_, at, local)| *local || at.elapsed() < PEER_TTL);
-        peers
+        let mut list: Vec<Peer> = peers
             .values()
             .filter(|(p, _, _)| p.replica != except)
             .map(|(p, _, _)| p.clone())
-            .collect()
+            .collect();
+        list.sort_by_key(|p| p.replica);
+        list
     }
 
     fn set_peer(&self, peer: Peer, local: bool) {
@@ -306,24 +499,34 @@ async fn writer(core: Arc<Core>, mut queue: mpsc::Receiver<Submit>) {
                 Err(_) => break,
             }
         }
-        // One transaction per edit link (there is one, except just after a rotation).
-        let mut by_hash: Vec<(String, Vec<Submit>)> = Vec::new();
-        for s in group {
-            match by_hash.iter_mut().find(|(h, _)| *h == s.hash) {
-                Some((_, list)) => list.push(s),
-                None => by_hash.push((s.hash.clone(), vec![s])),
-            }
+        commit_all(&core, group).await;
+    }
+}
+
+/// Commits a group: one transaction per edit link (there is one, except just after a
+/// rotation). Batches of a connection whose earlier batch failed are not stored.
+async fn commit_all(core: &Core, group: Vec<Submit>) {
+    let mut by_hash: Vec<(String, Vec<Submit>)> = Vec::new();
+    for s in group {
+        if s.reply.failed() {
+            s.reply
+                .send(error_msg(ErrorCode::Unavailable, Some(s.batch.id)));
+            continue;
         }
-        for (hash, submits) in by_hash {
-            commit_group(&core, &hash, submits).await;
+        match by_hash.iter_mut().find(|(h, _)| *h == s.hash) {
+            Some((_, list)) => list.push(s),
+            None => by_hash.push((s.hash.clone(), vec![s])),
         }
+    }
+    for (hash, submits) in by_hash {
+        commit_group(core, &hash, submits).await;
     }
 }
 
 async fn commit_group(core: &Core, hash: &str, submits: Vec<Submit>) {
     let batches: Vec<Batch> = submits.iter().map(|s| s.batch.clone()).collect();
     let mut result = Err(ErrorCode::Unavailable);
-    for attempt in 0..2 {
+    for _attempt in 0..3 {
         let mut state = match core.loaded().await {
             Ok(state) => state,
             Err(code) => {
@@ -334,59 +537,98 @@ async fn commit_group(core: &Core, hash: &str, submits: Vec<Submit>) {
         let Some(loaded) = state.as_mut() else {
             break;
         };
-        match core
+        let commit = core
             .store
-            .commit(&core.id, hash, &mut loaded.room, &batches)
-            .await
-        {
-            Ok(Some(committed)) => {
-                for logged in committed.caught_up {
+            .commit(
+                &core.id,
+                hash,
+                &mut loaded.live,
+                &batches,
+                core.now(),
+                &core.doc_limits,
+            )
+            .await;
+        match commit {
+            Ok(Commit::Done {
+                caught_up,
+                outcomes,
+            }) => {
+                for logged in caught_up {
                     core.send(Event::Logged(
                         logged.seq,
                         wire::encode(&ServerMsg::Ops(logged)).into(),
                     ));
                 }
-                for outcome in &committed.outcomes {
-                    if let Outcome::Logged(logged) = outcome {
+                for outcome in &outcomes {
+                    if let Outcome::Logged { logged, .. } = outcome {
                         core.send(Event::Logged(
                             logged.seq,
                             wire::encode(&ServerMsg::Ops(logged.clone())).into(),
                         ));
                     }
                 }
-                result = Ok(committed.outcomes);
+                result = Ok(outcomes);
                 break;
             }
-            Ok(None) => {
+            Ok(Commit::Revoked) => {
                 result = Err(ErrorCode::Revoked);
                 break;
             }
-            Err(StoreError::Internal(e)) if attempt == 0 => {
-                // Behind the log (or a damaged read): start again from the store.
-                tracing::warn!(error = %e, "reloading a live plan");
-                *state = None;
+            Ok(Commit::Behind) => {
+                // Older than the op log reaches: read the plan afresh (its connections get
+                // it whole) and try again.
+                tracing::info!("a live plan's room fell behind the op log; reloading it");
+                core.drop_doc(&mut state);
             }
             Err(e) => {
+                // The copy may hold what was not stored: read it afresh next time.
                 tracing::warn!(error = %e, "a live batch could not be stored");
+                core.drop_doc(&mut state);
                 result = Err(ErrorCode::Unavailable);
                 break;
             }
         }
     }
     if result.is_ok() {
-        core.pages.forget_share(&core.id);
+        (core.on_change)(&core.id);
     }
     match result {
         Ok(outcomes) => {
             for (submit, outcome) in submits.into_iter().zip(outcomes) {
-                let _ = submit.reply.send(Ok(outcome));
+                let id = submit.batch.id;
+                submit.reply.send(answer(id, outcome));
             }
         }
         Err(code) => {
             for submit in submits {
-                let _ = submit.reply.send(Err(code));
+                let id = submit.batch.id;
+                submit.reply.send(error_msg(code, Some(id)));
             }
         }
+    }
+}
+
+/// What a browser is told of its batch.
+fn answer(batch: u64, outcome: Outcome) -> ServerMsg {
+    match outcome {
+        Outcome::Logged { logged, refused } => ServerMsg::Ack {
+            batch,
+            seq: logged.seq,
+            refused,
+        },
+        Outcome::Nothing { seq, refused } => ServerMsg::Ack {
+            batch,
+            seq,
+            refused,
+        },
+        Outcome::Duplicate { seq } => ServerMsg::Ack {
+            batch,
+            seq,
+            refused: Vec::new(),
+        },
+        Outcome::NotYours => error_msg(ErrorCode::NotYours, Some(batch)),
+        Outcome::OutOfOrder { .. } => error_msg(ErrorCode::OutOfOrder, Some(batch)),
+        Outcome::Malformed => error_msg(ErrorCode::BadMessage, Some(batch)),
     }
 }
 
@@ -404,23 +646,31 @@ async fn listen(live: Weak<Live>) {
                 continue;
             }
         };
-        if let Err(e) = listener.listen(NOTIFY_CHANNEL).await {
+        if let Err(e) = listener.listen(super::notify::CHANNEL).await {
             tracing::warn!(error = %e, "cannot listen for other instances yet");
             tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
         }
         // Whatever happened while not listening: read it now.
-        resync(&live).await;
+        match live.upgrade() {
+            Some(live) => live.resync().await,
+            None => return,
+        }
         loop {
             match listener.try_recv().await {
                 Ok(Some(note)) => {
                     let Some(live) = live.upgrade() else { return };
-                    handle_note(&live, note.payload()).await;
+                    if let Some(note) = Note::decode(note.payload()) {
+                        live.on_note(note).await;
+                    }
                 }
                 Ok(None) => {
                     // The connection dropped and is back: notes may have been missed.
                     tracing::info!("the link to other instances was re-established");
-                    resync(&live).await;
+                    match live.upgrade() {
+                        Some(live) => live.resync().await,
+                        None => return,
+                    }
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "the link to other instances failed");
@@ -430,55 +680,6 @@ async fn listen(live: Weak<Live>) {
             }
         }
     }
-}
-
-async fn resync(live: &Weak<Live>) {
-    let Some(live) = live.upgrade() else { return };
-    for room in live.all() {
-        room.core.catch_up().await;
-        room.core.revalidate().await;
-    }
-}
-
-async fn handle_note(live: &Live, payload: &str) {
-    let mut parts = payload.splitn(3, ' ');
-    let (Some(kind), Some(id)) = (parts.next(), parts.next()) else {
-        return;
-    };
-    let Some(id) = ShareId::parse(id) else { return };
-    let Some(room) = live.existing(&id) else {
-        if kind == "ops" {
-            live.pages.forget_share(&id);
-        }
-        return;
-    };
-    match kind {
-        "ops" => room.core.catch_up().await,
-        "revoke" => room.core.revalidate().await,
-        "presence" => {
-            let Some(peer) = parts
-                .next()
-                .and_then(base64_decode)
-                .and_then(|bytes| wire::decode::<Peer>(&bytes))
-            else {
-                return;
-            };
-            room.core.set_peer(peer, false);
-        }
-        "left" => {
-            if let Some(replica) = parts.next().and_then(|r| r.parse().ok()) {
-                room.core.remove_peer(replica);
-            }
-        }
-        _ => {}
-    }
-}
-
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    use base64::Engine as _;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(text)
-        .ok()
 }
 
 pub fn base64_encode(bytes: &[u8]) -> String {
@@ -535,6 +736,9 @@ pub struct Session {
     /// The edit link hash it was let in with (editors).
     hash: Option<String>,
     replica: u32,
+    /// Whether the replica's key is bound to it for this plan (its presence can be trusted
+    /// to be this tab's).
+    bound: bool,
     name: String,
     /// The last sequence it was sent.
     seq: u64,
@@ -544,6 +748,15 @@ pub struct Session {
     /// Acknowledgements coming back from the writer.
     acks: mpsc::Sender<ServerMsg>,
     acks_rx: mpsc::Receiver<ServerMsg>,
+    /// Set when a batch of this connection could not be stored (or answered).
+    failed: Arc<AtomicBool>,
+}
+
+impl Session {
+    /// The last sequence this connection was sent (the simulation checks it).
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
 }
 
 fn clean_name(name: &str) -> String {
@@ -579,8 +792,8 @@ impl Live {
         // Subscribed before reading the state: nothing committed in between is missed.
         let events = core.events.subscribe();
         let (role, hash, seq, first) = {
-            let state = core.loaded().await.map_err(Refused)?;
-            let Some(loaded) = state.as_ref() else {
+            let mut state = core.loaded().await.map_err(Refused)?;
+            let Some(loaded) = state.as_mut() else {
                 return Err(Refused(ErrorCode::Unavailable));
             };
             let (role, hash) = match &hello.token {
@@ -593,23 +806,28 @@ impl Live {
                     }
                 }
             };
-            let seq = loaded.room.seq;
-            // A browser with no copy, or one from before this document: the whole of it.
-            let first = match hello.known {
-                Some(known) if known <= seq => None,
-                _ => Some(ServerMsg::Snapshot {
-                    seq,
-                    doc: loaded.room.doc.clone(),
-                }),
+            let seq = loaded.live.seq;
+            let first = match crate::model::resume(hello.known, seq) {
+                Resume::Snapshot => Some(loaded.snapshot().1),
+                Resume::Current | Resume::Log { .. } => None,
             };
             (role, hash, seq, first)
         };
         let replica = hello.replica;
+        // An editor's replica id is bound to its key before anyone can see it.
+        let bound = match role {
+            Role::Editor => self
+                .store
+                .bind_replica(id, replica, hello.key, core.now())
+                .await
+                .map_err(|_| Refused(ErrorCode::Unavailable))?,
+            Role::Viewer => false,
+        };
         let name = clean_name(&hello.name);
         let welcome = ServerMsg::Welcome {
             seq,
             role: role.clone(),
-            now_ms: super::shares::now_ms().max(0) as u64,
+            now_ms: core.now().max(0) as u64,
             peers: core.peers(replica),
         };
         if !out.send(wire::encode(&welcome).into()).await {
@@ -617,55 +835,26 @@ impl Live {
         }
         match first {
             Some(snapshot) => {
-                if !out.send(wire::encode(&snapshot).into()).await {
+                if !out.send(snapshot).await {
                     return Err(Refused(ErrorCode::Unavailable));
                 }
             }
             None => {
-                let known = hello.known.unwrap_or(0);
-                match self.store.logged_since(id, known, seq).await {
-                    Ok(Some(list)) => {
-                        for logged in list.into_iter().filter(|l| l.seq <= seq) {
-                            if !out.send(wire::encode(&ServerMsg::Ops(logged)).into()).await {
-                                return Err(Refused(ErrorCode::Unavailable));
-                            }
-                        }
-                    }
-                    Ok(None) => {
-                        let state = core.loaded().await.map_err(Refused)?;
-                        let Some(loaded) = state.as_ref() else {
-                            return Err(Refused(ErrorCode::Unavailable));
-                        };
-                        let snapshot = ServerMsg::Snapshot {
-                            seq: loaded.room.seq,
-                            doc: loaded.room.doc.clone(),
-                        };
-                        drop(state);
-                        if !out.send(wire::encode(&snapshot).into()).await {
-                            return Err(Refused(ErrorCode::Unavailable));
-                        }
-                    }
-                    Err(_) => return Err(Refused(ErrorCode::Unavailable)),
+                let known = hello.known.unwrap_or(seq);
+                if !self.send_log(core, known, seq, out).await? {
+                    return Err(Refused(ErrorCode::Unavailable));
                 }
             }
         }
         guard.keep();
-        let peer = Peer {
-            replica,
-            name: name.clone(),
-            colour: wire::colour_of(replica),
-            cell: None,
+        let (acks, acks_rx) = mpsc::channel(ACKS_QUEUED);
+        let session = Session {
+            room: room.clone(),
             role: role.clone(),
-        };
-        core.set_peer(peer.clone(), true);
-        self.tell_others_presence(id, &peer).await;
-        let (acks, acks_rx) = mpsc::channel(256);
-        Ok(Session {
-            room,
-            role,
             hash,
             replica,
-            name,
+            bound,
+            name: name.clone(),
             seq,
             events,
             ops: Bucket::new(
@@ -675,15 +864,65 @@ impl Live {
             presence: Bucket::new(PRESENCE_PER_SECOND, PRESENCE_PER_SECOND),
             acks,
             acks_rx,
-        })
+            failed: Arc::new(AtomicBool::new(false)),
+        };
+        if role == Role::Viewer || bound {
+            let peer = Peer {
+                replica,
+                name,
+                colour: wire::colour_of(replica),
+                cell: None,
+                role,
+            };
+            core.set_peer(peer.clone(), true);
+            self.tell_others_presence(id, &peer).await;
+        }
+        Ok(session)
+    }
+
+    /// Sends the batches logged after `known` up to `seq`, or the whole document when the
+    /// log no longer reaches back that far. `Ok(false)`: the connection is gone.
+    async fn send_log(
+        &self,
+        core: &Core,
+        known: u64,
+        seq: u64,
+        out: &mut impl Outbox,
+    ) -> Result<bool, Refused> {
+        if known >= seq {
+            return Ok(true);
+        }
+        match self.store.logged_since(&core.id, known, seq).await {
+            Ok(Some(list)) => {
+                for logged in list.into_iter().filter(|l| l.seq <= seq) {
+                    if !out.send(wire::encode(&ServerMsg::Ops(logged)).into()).await {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            Ok(None) => {
+                // The snapshot is at least `seq`: events up to it are skipped after.
+                let bytes = {
+                    let mut state = core.loaded().await.map_err(Refused)?;
+                    let Some(loaded) = state.as_mut() else {
+                        return Err(Refused(ErrorCode::Unavailable));
+                    };
+                    loaded.snapshot()
+                };
+                Ok(out.send(bytes.1).await)
+            }
+            Err(_) => Err(Refused(ErrorCode::Unavailable)),
+        }
     }
 
     async fn tell_others_presence(&self, id: &ShareId, peer: &Peer) {
-        if self.store.is_postgres() {
-            let note = format!("presence {id} {}", base64_encode(&wire::encode(peer)));
-            if let Err(e) = self.store.announce(&note).await {
-                tracing::debug!(error = %e, "presence was not shared with other instances");
-            }
+        let note = Note::Presence {
+            id: id.clone(),
+            peer: peer.clone(),
+        };
+        if let Err(e) = self.store.announce(&note).await {
+            tracing::debug!(error = %e, "presence was not shared with other instances");
         }
     }
 
@@ -703,23 +942,37 @@ impl Live {
                 Ok(())
             }
             ClientMsg::Presence(p) => {
-                if session.presence.take(1.0) {
+                if session.presence.take(1.0) && (session.role == Role::Viewer || session.bound) {
                     self.presence(session, p).await;
                 }
                 Ok(())
             }
-            ClientMsg::Ops(batch) => {
-                if let Some(reply) = self.submit(session, batch).await? {
-                    let acks = session.acks.clone();
-                    tokio::spawn(async move {
-                        if let Ok(msg) = reply.await {
-                            let _ = acks.send(msg).await;
-                        }
-                    });
-                }
-                Ok(())
-            }
+            ClientMsg::Ops(batch) => self.submit(session, batch).await,
+            ClientMsg::Resync { known } => self.send_missing(session, known, out).await,
         }
+    }
+
+    /// The browser found batches missing after `known`: sends them (or the document).
+    async fn send_missing(
+        &self,
+        session: &mut Session,
+        known: u64,
+        out: &mut impl Outbox,
+    ) -> Result<(), ErrorCode> {
+        let core = session.room.core.clone();
+        let seq = {
+            let state = core.loaded().await?;
+            state.as_ref().map_or(0, |l| l.live.seq)
+        };
+        let sent = self
+            .send_log(&core, known.min(seq), seq, out)
+            .await
+            .map_err(|Refused(code)| code)?;
+        if !sent {
+            return Err(ErrorCode::Unavailable);
+        }
+        session.seq = session.seq.max(seq);
+        Ok(())
     }
 
     async fn presence(&self, session: &mut Session, p: Presence) {
@@ -740,29 +993,18 @@ impl Live {
             .await;
     }
 
-    /// Checks a batch and queues it for the writer. `Ok(None)`: answered already (an error
-    /// that keeps the connection). The receiver yields the acknowledgement or error.
-    async fn submit(
-        &self,
-        session: &mut Session,
-        batch: Batch,
-    ) -> Result<Option<oneshot::Receiver<ServerMsg>>, ErrorCode> {
-        let id = batch.id;
-        let refuse = |code: ErrorCode| {
-            let (tx, rx) = oneshot::channel();
-            let _ = tx.send(ServerMsg::Error {
-                code,
-                batch: Some(id),
-                message: code.explain().to_owned(),
-            });
-            Ok(Some(rx))
-        };
+    /// Checks a batch and queues it for the writer; its answer comes back on the session's
+    /// queue of acknowledgements.
+    async fn submit(&self, session: &mut Session, batch: Batch) -> Result<(), ErrorCode> {
         let Some(hash) = session
             .hash
             .clone()
             .filter(|_| session.role == Role::Editor)
         else {
-            return refuse(ErrorCode::ReadOnly);
+            let _ = session
+                .acks
+                .try_send(error_msg(ErrorCode::ReadOnly, Some(batch.id)));
+            return Ok(());
         };
         if batch.ops.is_empty() || batch.ops.len() > MAX_OPS_PER_BATCH {
             return Err(ErrorCode::BadMessage);
@@ -770,52 +1012,26 @@ impl Live {
         if !session.ops.take(batch.ops.len() as f64) {
             return Err(ErrorCode::TooFast);
         }
-        let mut ops = Vec::with_capacity(batch.ops.len());
-        for op in batch.ops {
-            ops.push(op.checked().ok_or(ErrorCode::BadMessage)?);
+        if session.failed.load(Ordering::Relaxed) {
+            return Err(ErrorCode::Unavailable);
         }
-        let (reply, outcome) = oneshot::channel();
         let submit = Submit {
             hash,
-            batch: Batch { id, ops },
-            reply,
+            batch,
+            reply: Reply::Session {
+                acks: session.acks.clone(),
+                failed: session.failed.clone(),
+            },
         };
         if session.room.submit.send(submit).await.is_err() {
             return Err(ErrorCode::Unavailable);
         }
-        let (tx, rx) = oneshot::channel();
-        tokio::spawn(async move {
-            let msg = match outcome.await {
-                Ok(Ok(Outcome::Logged(logged))) => ServerMsg::Ack {
-                    batch: id,
-                    seq: logged.seq,
-                },
-                Ok(Ok(Outcome::Duplicate(seq))) => ServerMsg::Ack { batch: id, seq },
-                Ok(Ok(Outcome::Refused(code))) | Ok(Err(code)) => ServerMsg::Error {
-                    code,
-                    batch: Some(id),
-                    message: code.explain().to_owned(),
-                },
-                Err(_) => ServerMsg::Error {
-                    code: ErrorCode::Unavailable,
-                    batch: Some(id),
-                    message: ErrorCode::Unavailable.explain().to_owned(),
-                },
-            };
-            let _ = tx.send(msg);
-        });
-        Ok(Some(rx))
+        Ok(())
     }
 
     /// Submits one batch outside a session (the fallback's `POST`) and waits for the
     /// answer.
-    pub async fn submit_once(
-        &self,
-        id: &ShareId,
-        token: &str,
-        batch: Batch,
-        bucket_key: u32,
-    ) -> ServerMsg {
+    pub async fn submit_once(&self, id: &ShareId, token: &str, batch: Batch) -> ServerMsg {
         let room = self.room(id);
         let hash = {
             let state = match room.core.loaded().await {
@@ -828,31 +1044,28 @@ impl Live {
                 _ => return error_msg(ErrorCode::Forbidden, Some(batch.id)),
             }
         };
-        let (events, _) = (room.core.events.subscribe(), ());
-        let (acks, acks_rx) = mpsc::channel(1);
-        let mut session = Session {
-            room: room.clone(),
-            role: Role::Editor,
-            hash: Some(hash),
-            replica: bucket_key,
-            name: String::new(),
-            seq: 0,
-            events,
-            ops: self.fallback_bucket(&room, bucket_key),
-            presence: Bucket::new(PRESENCE_PER_SECOND, PRESENCE_PER_SECOND),
-            acks,
-            acks_rx,
-        };
         let batch_id = batch.id;
-        let result = self.submit(&mut session, batch).await;
-        self.keep_fallback_bucket(&room, bucket_key, session.ops);
-        match result {
-            Ok(Some(rx)) => rx
-                .await
-                .unwrap_or_else(|_| error_msg(ErrorCode::Unavailable, Some(batch_id))),
-            Ok(None) => error_msg(ErrorCode::Unavailable, Some(batch_id)),
-            Err(code) => error_msg(code, Some(batch_id)),
+        if batch.ops.is_empty() || batch.ops.len() > MAX_OPS_PER_BATCH {
+            return error_msg(ErrorCode::BadMessage, Some(batch_id));
         }
+        let key = crate::model::replica_of(batch_id);
+        let mut bucket = self.fallback_bucket(&room, key);
+        let allowed = bucket.take(batch.ops.len() as f64);
+        self.keep_fallback_bucket(&room, key, bucket);
+        if !allowed {
+            return error_msg(ErrorCode::TooFast, Some(batch_id));
+        }
+        let (tx, rx) = oneshot::channel();
+        let submit = Submit {
+            hash,
+            batch,
+            reply: Reply::Once(tx),
+        };
+        if room.submit.send(submit).await.is_err() {
+            return error_msg(ErrorCode::Unavailable, Some(batch_id));
+        }
+        rx.await
+            .unwrap_or_else(|_| error_msg(ErrorCode::Unavailable, Some(batch_id)))
     }
 
     /// Presence sent outside a session (the fallback's `POST`).
@@ -949,15 +1162,10 @@ impl Live {
                 },
                 ack = session.acks_rx.recv() => {
                     if let Some(msg) = ack {
-                        let fatal = match &msg {
-                            ServerMsg::Error { code, .. } if code.close_code().is_some() => Some(*code),
-                            _ => None,
-                        };
-                        if !out.send(wire::encode(&msg).into()).await {
-                            break None;
-                        }
-                        if fatal.is_some() {
-                            break fatal;
+                        match self.send_ack(&session, msg, out).await {
+                            Ok(true) => {}
+                            Ok(false) => break None,
+                            Err(code) => break Some(code),
                         }
                     }
                 }
@@ -977,7 +1185,59 @@ impl Live {
                 },
             }
         };
-        if let Some(code) = result {
+        self.finish(session, out, result).await
+    }
+
+    /// Serves a session of a manual room (`Live::manual`) as far as it can without
+    /// waiting: its acknowledgements and its room's events go out. `Err`: the session is
+    /// over (closed with that code, if any, and ended).
+    pub async fn pump(
+        &self,
+        session: &mut Session,
+        out: &mut impl Outbox,
+    ) -> Result<(), Option<ErrorCode>> {
+        loop {
+            let mut busy = false;
+            while let Ok(msg) = session.acks_rx.try_recv() {
+                busy = true;
+                match self.send_ack(session, msg, out).await {
+                    Ok(true) => {}
+                    Ok(false) => return Err(None),
+                    Err(code) => return Err(Some(code)),
+                }
+            }
+            match session.events.try_recv() {
+                Ok(event) => {
+                    busy = true;
+                    match self.deliver(session, event, out).await {
+                        Ok(true) => {}
+                        Ok(false) => return Err(None),
+                        Err(code) => return Err(Some(code)),
+                    }
+                }
+                Err(broadcast::error::TryRecvError::Lagged(_)) => {
+                    busy = true;
+                    if !self.resend(session, out).await {
+                        return Err(None);
+                    }
+                }
+                Err(broadcast::error::TryRecvError::Closed) => return Err(None),
+                Err(broadcast::error::TryRecvError::Empty) => {}
+            }
+            if !busy {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Closes a session with `code` (when one is due) and ends it.
+    pub async fn finish(
+        &self,
+        session: Session,
+        out: &mut impl Outbox,
+        code: Option<ErrorCode>,
+    ) -> Option<ErrorCode> {
+        if let Some(code) = code {
             let _ = out
                 .send(
                     wire::encode(&ServerMsg::Error {
@@ -991,7 +1251,30 @@ impl Live {
             out.close(code).await;
         }
         self.end(session).await;
-        result
+        code
+    }
+
+    /// Sends an acknowledgement (or a batch's error). `Err`: a fatal one, close with it.
+    async fn send_ack(
+        &self,
+        session: &Session,
+        msg: ServerMsg,
+        out: &mut impl Outbox,
+    ) -> Result<bool, ErrorCode> {
+        let fatal = match &msg {
+            ServerMsg::Error { code, .. } if code.close_code().is_some() => Some(*code),
+            _ => None,
+        };
+        if let Some(code) = fatal {
+            // The close that follows carries the sentence.
+            let _ = session;
+            return Err(code);
+        }
+        if session.failed.load(Ordering::Relaxed) {
+            // An acknowledgement could not be queued: this connection missed one.
+            return Err(ErrorCode::Unavailable);
+        }
+        Ok(out.send(wire::encode(&msg).into()).await)
     }
 
     /// Sends a session what an event means for it. `Ok(false)`: the connection is gone.
@@ -1005,6 +1288,10 @@ impl Live {
             Event::Logged(seq, bytes) => {
                 if seq <= session.seq {
                     return Ok(true);
+                }
+                if seq > session.seq + 1 {
+                    // A batch it never got: the whole document instead.
+                    return Ok(self.resend(session, out).await);
                 }
                 session.seq = seq;
                 Ok(out.send(bytes).await)
@@ -1027,31 +1314,37 @@ impl Live {
                 }
                 Ok(true)
             }
-            Event::Reloaded => Ok(self.resend(session, out).await),
+            Event::Snapshot(seq, bytes) => {
+                session.seq = seq;
+                Ok(out.send(bytes).await)
+            }
         }
     }
 
     async fn resend(&self, session: &mut Session, out: &mut impl Outbox) -> bool {
-        let snapshot = {
-            let state = session.room.core.state.lock().await;
-            let Some(loaded) = state.as_ref() else {
+        let (seq, bytes) = {
+            let Ok(mut state) = session.room.core.loaded().await else {
                 return false;
             };
-            session.seq = loaded.room.seq;
-            ServerMsg::Snapshot {
-                seq: loaded.room.seq,
-                doc: loaded.room.doc.clone(),
-            }
+            let Some(loaded) = state.as_mut() else {
+                return false;
+            };
+            loaded.snapshot()
         };
-        out.send(wire::encode(&snapshot).into()).await
+        session.seq = seq;
+        out.send(bytes).await
     }
 
-    async fn end(&self, session: Session) {
+    /// A session ended: its place and its presence go.
+    pub async fn end(&self, session: Session) {
         let core = session.room.core.clone();
         core.connections.fetch_sub(1, Ordering::Relaxed);
-        core.remove_peer(session.replica);
-        if self.store.is_postgres() {
-            let note = format!("left {} {}", core.id, session.replica);
+        if session.role == Role::Viewer || session.bound {
+            core.remove_peer(session.replica);
+            let note = Note::Left {
+                id: core.id.clone(),
+                replica: session.replica,
+            };
             let _ = self.store.announce(&note).await;
         }
     }

@@ -166,6 +166,8 @@ fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::PlanFull => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Protocol => StatusCode::UPGRADE_REQUIRED,
+        ErrorCode::OutOfOrder => StatusCode::CONFLICT,
+        ErrorCode::NotYours => StatusCode::FORBIDDEN,
     }
 }
 
@@ -241,7 +243,7 @@ pub async fn send(
         .unwrap_or(0);
     let reply = match wire::decode::<ClientMsg>(&body) {
         Some(ClientMsg::Ops(batch)) => match &token {
-            Some(token) => state.live.submit_once(&id, token, batch, replica).await,
+            Some(token) => state.live.submit_once(&id, token, batch).await,
             None => error(ErrorCode::ReadOnly, Some(batch.id)),
         },
         Some(ClientMsg::Presence(p)) => {
@@ -251,7 +253,9 @@ pub async fn send(
                 .await
         }
         Some(ClientMsg::Ping(n)) => ServerMsg::Pong(n),
-        Some(ClientMsg::Hello(_)) | None => error(ErrorCode::BadMessage, None),
+        Some(ClientMsg::Hello(_) | ClientMsg::Resync { .. }) | None => {
+            error(ErrorCode::BadMessage, None)
+        }
     };
     let status = match &reply {
         ServerMsg::Error { code, .. } => status_of(*code),
@@ -284,8 +288,8 @@ pub async fn enable_editing(
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
     let owner = bearer(&request_headers)?;
-    let token = match state.store.enable_editing(&id, &owner).await? {
-        Ok(token) => token,
+    let (token, resumed) = match state.store.enable_editing(&id, &owner).await? {
+        Ok(done) => done,
         Err(refused) => {
             owner_result(refused)?;
             return Err(AppError::Internal(
@@ -300,6 +304,9 @@ pub async fn enable_editing(
         "edit_token": token.as_str(),
         // The secret travels after `#`: browsers never send it to a server or in a Referer.
         "edit_url": format!("{origin}/e/{id}#{}", token.as_str()),
+        // The plan was edited together before: the owner's copy joins it rather than
+        // replacing it.
+        "resumed": resumed,
     }))
     .into_response();
     response
@@ -325,7 +332,8 @@ pub async fn disable_editing(
 /// After a share ended: live connections on every instance close.
 pub async fn share_ended(state: &AppState, id: &ShareId) {
     state.live.revalidate(id).await;
-    if let Err(e) = state.store.announce(&format!("revoke {id}")).await {
+    let note = super::notify::Note::Revoke { id: id.clone() };
+    if let Err(e) = state.store.announce(&note).await {
         tracing::warn!(error = %e, "other instances were not told that a share ended");
     }
 }

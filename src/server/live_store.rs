@@ -1,30 +1,22 @@
 //! Live plans in the share store: the current document as one row per register
-//! (`share_cells`), the op log with a per-plan sequence (`share_ops`), and the edit link's
-//! hash. A group of batches is one transaction that also checks the edit link, so nothing
-//! is written with a link the owner has turned off, even by a request already in flight.
+//! (`share_cells`), the op log with a per-plan sequence (`share_ops`), the replicas that
+//! sent batches (`share_replicas`), and the edit link's hash. A group of batches is one
+//! transaction that also checks the edit link, so nothing is written with a link the owner
+//! has turned off, even by a request already in flight; what becomes of each batch is the
+//! accept rule's decision (`model::accept`), which runs inside that transaction.
 
-use super::shares::{
-    hex_sha256, now_ms, random_bytes, OwnerAction, OwnerToken, ShareStore, StoreError,
-};
+use super::notify::Note;
+use super::shares::{hex_sha256, random_bytes, OwnerAction, OwnerToken, ShareStore, StoreError};
 use crate::model::{
-    clamp, Batch, Clock, Doc, Field, Logged, Notes, Op, Plan, Position, Priority, Reg, RowDoc,
-    RowId, Status, MAX_ROWS,
+    accept, follows_on, replica_of, Batch, Doc, DocLimits, Field, LiveDoc, Logged, Notes, Op,
+    Outcome, Plan, Position, Priority, Reg, ReplicaRecord, RowDoc, RowId, Status,
 };
-use crate::shared::wire::ErrorCode;
 use crate::shared::ShareId;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use sqlx::Row as _;
 use std::collections::{BTreeSet, HashMap};
 use subtle::ConstantTimeEq;
-
-/// Batches kept in a plan's log; a browser further behind gets the whole document.
-pub const LOG_KEEP_BATCHES: i64 = 5_000;
-/// Bytes of log kept per plan before the oldest half is dropped.
-pub const LOG_MAX_BYTES: i64 = 8 * 1024 * 1024;
-/// Rows a live document may hold, deleted ones included (they keep their registers so a
-/// delete can be undone anywhere).
-pub const MAX_DOC_ROWS: usize = 3 * MAX_ROWS;
 
 /// The secret of an edit link: 256 random bits, base64url. The store keeps its SHA-256.
 #[derive(Clone)]
@@ -58,47 +50,40 @@ pub fn same_hash(a: &str, b: &str) -> bool {
 
 /// A live plan as stored.
 #[derive(Clone, Debug)]
-pub struct LiveDoc {
-    pub doc: Doc,
-    pub seq: u64,
+pub struct StoredLive {
+    pub live: LiveDoc,
     /// The edit link's hash; `None` while editing is off.
     pub edit_hash: Option<String>,
 }
 
 #[derive(Debug)]
 pub enum LiveLoad {
-    Live(LiveDoc),
+    Live(StoredLive),
     /// Shared, but not edited together (yet).
     NotLive,
     Ended,
     Missing,
 }
 
-/// What became of one batch of a group.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Outcome {
-    Logged(Logged),
-    /// Logged before (a retry): acknowledged with its first sequence.
-    Duplicate(u64),
-    /// Not stored.
-    Refused(ErrorCode),
-}
-
 /// What a group commit did.
 #[derive(Debug)]
-pub struct Committed {
-    /// Batches other instances logged that this one had not seen, applied first.
-    pub caught_up: Vec<Logged>,
-    pub outcomes: Vec<Outcome>,
+pub enum Commit {
+    /// Batches other instances logged that this copy had not seen (applied first), and
+    /// what became of each batch of the group, in order.
+    Done {
+        caught_up: Vec<Logged>,
+        outcomes: Vec<Outcome>,
+    },
+    /// The edit link no longer works: nothing was written.
+    Revoked,
+    /// The copy is older than the op log reaches: read it afresh and try again. Nothing was
+    /// written, and the copy is as it was.
+    Behind,
 }
 
-/// A room's copy of a live plan, kept in step with the store by `commit` and `catch_up`.
-#[derive(Clone, Debug)]
-pub struct RoomDoc {
-    pub doc: Doc,
-    pub seq: u64,
-    /// Stamps clocks far ahead are moved back to (see `clamp`).
-    pub clock: Clock,
+/// The hash a replica's key is kept as.
+pub fn key_hash(key: u64) -> String {
+    hex_sha256(&key.to_le_bytes())
 }
 
 fn field_name(field: Field) -> &'static str {
@@ -193,12 +178,13 @@ const UPSERT_CELL: &str =
 
 impl ShareStore {
     /// Turns on editing through an edit link (or replaces the link: the old one stops
-    /// working at once). The first time, the shared plan becomes a live document.
+    /// working at once). The first time, the shared plan becomes a live document; the
+    /// `bool` says whether it was one already (editing turned on again, or a new link).
     pub async fn enable_editing(
         &self,
         id: &ShareId,
         owner: &OwnerToken,
-    ) -> Result<Result<EditToken, OwnerAction>, StoreError> {
+    ) -> Result<Result<(EditToken, bool), OwnerAction>, StoreError> {
         self.ready().await?;
         let token = EditToken::generate()?;
         let _guard = self.write_guard().await;
@@ -235,9 +221,11 @@ impl ShareStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        self.notify(&mut tx, &format!("revoke {id}")).await?;
+        let note = Note::Revoke { id: id.clone() };
+        self.notify(&mut tx, &note).await?;
         tx.commit().await?;
-        Ok(Ok(token))
+        self.tell_locally(vec![note]);
+        Ok(Ok((token, live != 0)))
     }
 
     /// Turns editing off: the edit link stops working at once; the plan stays shared, as
@@ -262,8 +250,10 @@ impl ShareStore {
             tx.rollback().await?;
             return self.why_refused(id, owner).await;
         }
-        self.notify(&mut tx, &format!("revoke {id}")).await?;
+        let note = Note::Revoke { id: id.clone() };
+        self.notify(&mut tx, &note).await?;
         tx.commit().await?;
+        self.tell_locally(vec![note]);
         Ok(OwnerAction::Done)
     }
 
@@ -271,12 +261,12 @@ impl ShareStore {
     async fn notify(
         &self,
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        payload: &str,
+        note: &Note,
     ) -> Result<(), StoreError> {
         if self.is_postgres() {
             sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(super::live::NOTIFY_CHANNEL)
-                .bind(payload)
+                .bind(super::notify::CHANNEL)
+                .bind(note.encode())
                 .execute(&mut **tx)
                 .await?;
         }
@@ -311,9 +301,8 @@ impl ShareStore {
         for r in rows {
             cells.push((r.try_get("row_id")?, r.try_get("field")?, r.try_get("reg")?));
         }
-        Ok(LiveLoad::Live(LiveDoc {
-            doc: doc_from_cells(cells)?,
-            seq: seq as u64,
+        Ok(LiveLoad::Live(StoredLive {
+            live: LiveDoc::new(doc_from_cells(cells)?, seq as u64),
             edit_hash,
         }))
     }
@@ -331,8 +320,8 @@ impl ShareStore {
         })
     }
 
-    /// The batches logged after `after`; `None` when the log no longer reaches back that
-    /// far (send the whole document instead).
+    /// The batches logged after `after`, at least up to `until`; `None` when the log no
+    /// longer reaches back that far (send the whole document instead).
     pub async fn logged_since(
         &self,
         id: &ShareId,
@@ -340,32 +329,133 @@ impl ShareStore {
         until: u64,
     ) -> Result<Option<Vec<Logged>>, StoreError> {
         self.ready().await?;
-        logged_since(&self.pool(), id, after, until).await
+        let log = read_log(&self.pool(), id, after).await?;
+        Ok(follows_on(after, until, &log).then_some(log))
     }
 
-    /// Tells every instance (PostgreSQL) something that happened outside a live commit.
-    pub async fn announce(&self, payload: &str) -> Result<(), StoreError> {
+    /// The plan's sequence and the batches logged after `after` (as many as the log
+    /// holds: `LiveDoc::catch_up` tells whether they follow on).
+    pub async fn log_after(
+        &self,
+        id: &ShareId,
+        after: u64,
+    ) -> Result<(u64, Vec<Logged>), StoreError> {
+        self.ready().await?;
+        let mut tx = self.pool().begin().await?;
+        let seq: i64 = sqlx::query("SELECT seq FROM shares WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|row| row.try_get("seq"))
+            .transpose()?
+            .unwrap_or(0);
+        let log = read_log(&mut *tx, id, after).await?;
+        tx.commit().await?;
+        Ok((seq as u64, log))
+    }
+
+    /// Tells every instance something that happened outside a live commit (on PostgreSQL
+    /// by `NOTIFY`; and to a local listener, when one is set).
+    pub async fn announce(&self, note: &Note) -> Result<(), StoreError> {
         if self.is_postgres() {
             sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(super::live::NOTIFY_CHANNEL)
-                .bind(payload)
+                .bind(super::notify::CHANNEL)
+                .bind(note.encode())
                 .execute(&self.pool())
                 .await?;
+        }
+        self.tell_locally(vec![note.clone()]);
+        Ok(())
+    }
+
+    /// Binds `replica`'s key to the plan the first time the replica says hello (as an
+    /// editor), so nobody who sees its id can send batches in its name. `Ok(false)`: the
+    /// replica id is another page's (with another key).
+    pub async fn bind_replica(
+        &self,
+        id: &ShareId,
+        replica: u32,
+        key: u64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        self.ready().await?;
+        let hash = key_hash(key);
+        let _guard = self.write_guard().await;
+        let mut tx = self.pool().begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO share_replicas (share_id, replica, key_hash, counter, seq, seen_at) \
+             VALUES ($1, $2, $3, 0, 0, $4) ON CONFLICT (share_id, replica) DO NOTHING",
+        )
+        .bind(id.as_str())
+        .bind(i64::from(replica))
+        .bind(&hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0;
+        let ok = if inserted {
+            self.forget_replicas(&mut tx, id).await?;
+            true
+        } else {
+            let row = sqlx::query(
+                "SELECT key_hash FROM share_replicas WHERE share_id = $1 AND replica = $2",
+            )
+            .bind(id.as_str())
+            .bind(i64::from(replica))
+            .fetch_one(&mut *tx)
+            .await?;
+            same_hash(&row.try_get::<String, _>("key_hash")?, &hash)
+        };
+        tx.commit().await?;
+        Ok(ok)
+    }
+
+    /// Keeps the plan's replicas within the limit: forgets the longest unseen of those whose
+    /// batches have all left the op log (a retry of theirs could no longer be told from a
+    /// new batch, but nor could its ops be logged twice with the same id).
+    async fn forget_replicas(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        id: &ShareId,
+    ) -> Result<(), StoreError> {
+        let count: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM share_replicas WHERE share_id = $1")
+                .bind(id.as_str())
+                .fetch_one(&mut **tx)
+                .await?
+                .try_get("n")?;
+        let over = count - self.limits().replicas_per_plan as i64;
+        if over > 0 {
+            sqlx::query(
+                "DELETE FROM share_replicas WHERE share_id = $1 AND replica IN \
+                 (SELECT replica FROM share_replicas WHERE share_id = $1 AND seq < \
+                  COALESCE((SELECT MIN(seq) FROM share_ops WHERE share_id = $1), $3) \
+                  ORDER BY seen_at LIMIT $2)",
+            )
+            .bind(id.as_str())
+            .bind(over)
+            .bind(i64::MAX)
+            .execute(&mut **tx)
+            .await?;
         }
         Ok(())
     }
 
-    /// Logs a group of batches in one transaction, checked against the edit link `hash`
-    /// (turned off or replaced: nothing is written) and the plan's limits, and brings `room`
-    /// up to date with what other instances logged first. `Ok(None)`: the link no longer
-    /// works.
+    /// Decides (by the accept rule) and stores a group of batches in one transaction,
+    /// checked against the edit link `hash`, at `now` on the server's clock. `live` is
+    /// brought up to date with what other instances logged first; on success it holds
+    /// what was stored. On an error `live` may hold batches that were not stored: the
+    /// caller reads the plan afresh.
     pub async fn commit(
         &self,
         id: &ShareId,
         hash: &str,
-        room: &mut RoomDoc,
+        live: &mut LiveDoc,
         batches: &[Batch],
-    ) -> Result<Option<Committed>, StoreError> {
+        now: i64,
+        limits: &DocLimits,
+    ) -> Result<Commit, StoreError> {
         self.ready().await?;
         let _guard = self.write_guard().await;
         let mut tx = self.pool().begin().await?;
@@ -381,86 +471,74 @@ impl ShareStore {
         .await?;
         let Some(row) = row else {
             tx.rollback().await?;
-            return Ok(None);
+            return Ok(Commit::Revoked);
         };
         let stored_seq = row.try_get::<i64, _>("seq")? as u64;
         let log_bytes: i64 = row.try_get("log_bytes")?;
-        // What other instances logged since this room last looked.
+        // What other instances logged since this copy last looked.
         let mut caught_up = Vec::new();
-        if stored_seq > room.seq {
-            match logged_since(&mut *tx, id, room.seq, stored_seq).await? {
-                Some(missing) => {
-                    for logged in &missing {
-                        for op in &logged.ops {
-                            room.doc.apply(op);
-                        }
-                    }
-                    room.seq = stored_seq;
-                    caught_up = missing;
-                }
-                None => {
-                    // Too far behind: the caller reloads the room and tries again.
-                    tx.rollback().await?;
-                    return Err(StoreError::Internal(
-                        "the room fell behind the op log".into(),
-                    ));
-                }
+        if stored_seq > live.seq {
+            let missing = read_log(&mut *tx, id, live.seq).await?;
+            if live.catch_up(&missing, stored_seq).is_err() {
+                tx.rollback().await?;
+                return Ok(Commit::Behind);
             }
+            caught_up = missing;
         }
-        let now = now_ms();
-        let mut scratch = room.doc.clone();
-        let mut clock = room.clock.clone();
-        let mut seq = room.seq;
+        let mut book = read_replicas(&mut tx, id, batches).await?;
+        let before = book.clone();
+        let now_u = now.max(0) as u64;
         let mut outcomes = Vec::with_capacity(batches.len());
         let mut touched: BTreeSet<(String, &'static str)> = BTreeSet::new();
         let mut logged_bytes = 0i64;
-        let mut seen_here: HashMap<u64, u64> = HashMap::new();
+        let first_seq = live.seq;
         for batch in batches {
-            if let Some(first) = seen_here.get(&batch.id) {
-                outcomes.push(Outcome::Duplicate(*first));
+            let outcome = accept(live, &mut book, batch, &key_hash(batch.key), now_u, limits);
+            if let Outcome::Logged { logged, .. } = &outcome {
+                for op in &logged.ops {
+                    touched.insert(register_of(op));
+                }
+                let json = serde_json::to_string(&logged.ops).unwrap_or_default();
+                logged_bytes += json.len() as i64;
+                sqlx::query(
+                    "INSERT INTO share_ops (share_id, seq, batch_id, ops, at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(id.as_str())
+                .bind(logged.seq as i64)
+                .bind(logged.batch.to_string())
+                .bind(json)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            outcomes.push(outcome);
+        }
+        for (replica, record) in &book {
+            if before.get(replica) == Some(record) {
                 continue;
             }
-            let earlier =
-                sqlx::query("SELECT seq FROM share_ops WHERE share_id = $1 AND batch_id = $2")
-                    .bind(id.as_str())
-                    .bind(batch.id.to_string())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if let Some(earlier) = earlier {
-                outcomes.push(Outcome::Duplicate(earlier.try_get::<i64, _>("seq")? as u64));
-                continue;
-            }
-            let (ops, _) = clamp(&batch.ops, now.max(0) as u64, &mut clock);
-            if !within_limits(&scratch, &ops) {
-                outcomes.push(Outcome::Refused(ErrorCode::PlanFull));
-                continue;
-            }
-            for op in &ops {
-                scratch.apply(op);
-                touched.insert(register_of(op));
-            }
-            seq += 1;
-            let json = serde_json::to_string(&ops).unwrap_or_default();
-            logged_bytes += json.len() as i64;
+            let fresh = !before.contains_key(replica);
             sqlx::query(
-                "INSERT INTO share_ops (share_id, seq, batch_id, ops, at) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO share_replicas (share_id, replica, key_hash, counter, seq, seen_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (share_id, replica) DO UPDATE \
+                 SET counter = excluded.counter, seq = excluded.seq, seen_at = excluded.seen_at",
             )
             .bind(id.as_str())
-            .bind(seq as i64)
-            .bind(batch.id.to_string())
-            .bind(json)
+            .bind(i64::from(*replica))
+            .bind(&record.key_hash)
+            .bind(i64::from(record.counter))
+            .bind(record.seq as i64)
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            seen_here.insert(batch.id, seq);
-            outcomes.push(Outcome::Logged(Logged {
-                seq,
-                batch: batch.id,
-                ops,
-            }));
+            if fresh {
+                self.forget_replicas(&mut tx, id).await?;
+            }
         }
-        if seq > room.seq {
-            for (row_id, field, reg) in registers(&scratch, Some(&touched)) {
+        let seq = live.seq;
+        let mut notes = Vec::new();
+        if seq > first_seq {
+            for (row_id, field, reg) in registers(&live.doc, Some(&touched)) {
                 sqlx::query(UPSERT_CELL)
                     .bind(id.as_str())
                     .bind(row_id)
@@ -478,87 +556,102 @@ impl ShareStore {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            // Keep the log bounded: by batches, and by bytes (then the older half goes).
-            let cut = seq as i64 - LOG_KEEP_BATCHES;
-            if cut > 0 {
-                sqlx::query("DELETE FROM share_ops WHERE share_id = $1 AND seq <= $2")
-                    .bind(id.as_str())
-                    .bind(cut)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            if log_bytes + logged_bytes > LOG_MAX_BYTES || cut > 0 {
-                if log_bytes + logged_bytes > LOG_MAX_BYTES {
-                    sqlx::query(
-                        "DELETE FROM share_ops WHERE share_id = $1 AND seq <= \
-                         (SELECT (MIN(seq) + MAX(seq)) / 2 FROM share_ops WHERE share_id = $1)",
-                    )
-                    .bind(id.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                sqlx::query(
-                    "UPDATE shares SET log_bytes = (SELECT COALESCE(SUM(LENGTH(ops)), 0) \
-                     FROM share_ops WHERE share_id = $1) WHERE id = $1",
-                )
-                .bind(id.as_str())
-                .execute(&mut *tx)
+            self.prune_log(&mut tx, id, seq, log_bytes + logged_bytes)
                 .await?;
-            }
-            self.notify(&mut tx, &format!("ops {id} {seq}")).await?;
+            let note = Note::Ops {
+                id: id.clone(),
+                seq,
+            };
+            self.notify(&mut tx, &note).await?;
+            notes.push(note);
         }
         tx.commit().await?;
-        room.doc = scratch;
-        room.seq = seq;
-        room.clock = clock;
-        Ok(Some(Committed {
+        self.tell_locally(notes);
+        let logged: Vec<&Logged> = outcomes
+            .iter()
+            .filter_map(|o| match o {
+                Outcome::Logged { logged, .. } => Some(logged),
+                _ => None,
+            })
+            .collect();
+        self.tap_logged(id, &logged);
+        Ok(Commit::Done {
             caught_up,
             outcomes,
-        }))
+        })
     }
-}
 
-/// Whether applying `ops` keeps the document within its row limits.
-fn within_limits(doc: &Doc, ops: &[Op]) -> bool {
-    let mut alive: HashMap<&RowId, Reg<bool>> = HashMap::new();
-    let mut new_rows: BTreeSet<&RowId> = BTreeSet::new();
-    for op in ops {
-        if let Some(row) = op.row() {
-            if !doc.rows.contains_key(row) {
-                new_rows.insert(row);
+    /// Keeps the log bounded: by batches, and by bytes (then the older half goes).
+    async fn prune_log(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        id: &ShareId,
+        seq: u64,
+        bytes: i64,
+    ) -> Result<(), StoreError> {
+        let limits = self.limits();
+        let cut = seq as i64 - limits.log_batches as i64;
+        if cut > 0 {
+            sqlx::query("DELETE FROM share_ops WHERE share_id = $1 AND seq <= $2")
+                .bind(id.as_str())
+                .bind(cut)
+                .execute(&mut **tx)
+                .await?;
+        }
+        if bytes > limits.log_bytes as i64 || cut > 0 {
+            if bytes > limits.log_bytes as i64 {
+                sqlx::query(
+                    "DELETE FROM share_ops WHERE share_id = $1 AND seq <= \
+                     (SELECT (MIN(seq) + MAX(seq)) / 2 FROM share_ops WHERE share_id = $1)",
+                )
+                .bind(id.as_str())
+                .execute(&mut **tx)
+                .await?;
             }
+            sqlx::query(
+                "UPDATE shares SET log_bytes = (SELECT COALESCE(SUM(LENGTH(ops)), 0) \
+                 FROM share_ops WHERE share_id = $1) WHERE id = $1",
+            )
+            .bind(id.as_str())
+            .execute(&mut **tx)
+            .await?;
         }
-        if let Op::Alive {
-            row,
-            alive: a,
-            stamp,
-        } = op
-        {
-            let reg = alive
-                .entry(row)
-                .or_insert_with(|| doc.row(row).map_or(Reg::unset(false), |r| r.alive.clone()));
-            reg.merge(a, *stamp);
-        }
+        Ok(())
     }
-    if doc.rows.len() + new_rows.len() > MAX_DOC_ROWS {
-        return false;
-    }
-    let mut live = doc.live_count() as i64;
-    for (row, reg) in &alive {
-        let was = doc.row(row).is_some_and(|r| r.alive.value);
-        live += i64::from(reg.value) - i64::from(was);
-    }
-    live <= MAX_ROWS as i64
 }
 
-/// The batches logged after `after`, at least up to `until`; `None` when the log no longer
-/// reaches back to `after`.
-async fn logged_since<'e, E>(
-    executor: E,
+/// The replicas `batches` are sent in the name of, as the plan remembers them.
+async fn read_replicas(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     id: &ShareId,
-    after: u64,
-    until: u64,
-) -> Result<Option<Vec<Logged>>, StoreError>
+    batches: &[Batch],
+) -> Result<HashMap<u32, ReplicaRecord>, StoreError> {
+    let wanted: BTreeSet<u32> = batches.iter().map(|b| replica_of(b.id)).collect();
+    let mut book = HashMap::new();
+    for replica in wanted {
+        let row = sqlx::query(
+            "SELECT key_hash, counter, seq FROM share_replicas WHERE share_id = $1 AND replica = $2",
+        )
+        .bind(id.as_str())
+        .bind(i64::from(replica))
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(row) = row {
+            book.insert(
+                replica,
+                ReplicaRecord {
+                    key_hash: row.try_get("key_hash")?,
+                    counter: row.try_get::<i64, _>("counter")? as u32,
+                    seq: row.try_get::<i64, _>("seq")? as u64,
+                },
+            );
+        }
+    }
+    Ok(book)
+}
+
+/// The batches logged after `after` (as many as the log holds).
+async fn read_log<'e, E>(executor: E, id: &ShareId, after: u64) -> Result<Vec<Logged>, StoreError>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
@@ -580,14 +673,5 @@ where
             ops: serde_json::from_str(&ops).map_err(|e| unreadable("op", e))?,
         });
     }
-    // The log must follow on from `after`, without a hole, and reach `until`.
-    let complete = match (out.first(), out.last()) {
-        (Some(first), Some(last)) => {
-            first.seq == after + 1
-                && last.seq >= until
-                && last.seq - first.seq + 1 == out.len() as u64
-        }
-        _ => after >= until,
-    };
-    Ok(complete.then_some(out))
+    Ok(out)
 }

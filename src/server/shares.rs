@@ -21,8 +21,12 @@ macro_rules! embed_migrations {
         [$(($file, include_str!(concat!("../../migrations/", $file)))),*]
     };
 }
-const MIGRATION_FILES: [(&str, &str); 3] =
-    embed_migrations!["0001_shares.sql", "0002_limits.sql", "0003_live.sql"];
+const MIGRATION_FILES: [(&str, &str); 4] = embed_migrations![
+    "0001_shares.sql",
+    "0002_limits.sql",
+    "0003_live.sql",
+    "0004_replicas.sql",
+];
 
 /// The schema as `sqlx::migrate!` would build it from `migrations/` (version and description
 /// from the file name, checksum of the text), built here so the build does not compile sqlx's
@@ -204,6 +208,14 @@ pub struct StoreLimits {
     pub shares_per_day: u32,
     /// The most plan bytes the store holds; creating past it answers 507.
     pub max_bytes: u64,
+    /// Batches kept in a live plan's op log; a browser further behind gets the whole
+    /// document.
+    pub log_batches: u64,
+    /// Bytes of op log kept per live plan before the oldest half is dropped.
+    pub log_bytes: u64,
+    /// Replicas (editor page loads) a live plan remembers; past it, those whose batches
+    /// have left the op log are forgotten first.
+    pub replicas_per_plan: u64,
 }
 
 impl Default for StoreLimits {
@@ -211,6 +223,9 @@ impl Default for StoreLimits {
         StoreLimits {
             shares_per_day: 500,
             max_bytes: 1024 * 1024 * 1024,
+            log_batches: 5_000,
+            log_bytes: 8 * 1024 * 1024,
+            replicas_per_plan: 10_000,
         }
     }
 }
@@ -249,7 +264,14 @@ pub struct ShareStore {
     backend: &'static str,
     url: String,
     limits: StoreLimits,
+    /// Where notes go besides PostgreSQL's `NOTIFY` (instances in one process: tests).
+    local_notes: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedSender<super::notify::Note>>>,
+    /// Where every logged batch goes too, once committed (the simulation's ledger).
+    log_tap: std::sync::Mutex<Option<LogTap>>,
 }
+
+/// Receives every batch the store logs, with its plan.
+pub type LogTap = tokio::sync::mpsc::UnboundedSender<(ShareId, crate::model::Logged)>;
 
 impl ShareStore {
     /// Prepares the store and tries to connect and run the migrations. Only a malformed URL
@@ -288,6 +310,8 @@ impl ShareStore {
             backend: if sqlite { "SQLite" } else { "PostgreSQL" },
             url: url.to_owned(),
             limits,
+            local_notes: std::sync::Mutex::new(None),
+            log_tap: std::sync::Mutex::new(None),
         };
         if let Err(e) = store.ready().await {
             tracing::error!(error = %e, "the share store is not available yet; sharing answers 503 until it is");
@@ -351,6 +375,54 @@ impl ShareStore {
 
     pub fn limits(&self) -> &StoreLimits {
         &self.limits
+    }
+
+    /// Hands every note this store makes (see `notify::Note`) to the returned receiver as
+    /// well: for instances that share one database in one process (tests), where no
+    /// `NOTIFY` carries them.
+    pub fn notes_here(&self) -> tokio::sync::mpsc::UnboundedReceiver<super::notify::Note> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        *self.local_notes.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+        rx
+    }
+
+    /// Hands every batch this store logs, once committed, to the returned receiver (the
+    /// simulation keeps a ledger of them; the op log itself is pruned).
+    pub fn logged_here(
+        &self,
+    ) -> tokio::sync::mpsc::UnboundedReceiver<(ShareId, crate::model::Logged)> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        *self.log_tap.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+        rx
+    }
+
+    /// Passes committed batches on to the log tap, if one is set.
+    pub(super) fn tap_logged(&self, id: &ShareId, logged: &[&crate::model::Logged]) {
+        if let Some(tx) = self
+            .log_tap
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            for l in logged {
+                let _ = tx.send((id.clone(), (*l).clone()));
+            }
+        }
+    }
+
+    /// Passes notes on to the local receiver, if any (after the transaction that made them
+    /// committed).
+    pub(super) fn tell_locally(&self, notes: Vec<super::notify::Note>) {
+        if let Some(tx) = self
+            .local_notes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            for note in notes {
+                let _ = tx.send(note);
+            }
+        }
     }
 
     /// Runs `steps` as one transaction. On SQLite, a transaction that fails with an error
@@ -480,9 +552,9 @@ impl ShareStore {
         }
         if row.try_get::<i64, _>("live")? != 0 {
             // Edited together: the plan is what its live document holds now.
-            if let super::live_store::LiveLoad::Live(live) = self.load_live(id).await? {
-                let mut share = share_from_row_meta(&row, live.doc.plan())?;
-                share.version += live.seq as i64;
+            if let super::live_store::LiveLoad::Live(stored) = self.load_live(id).await? {
+                let mut share = share_from_row_meta(&row, stored.live.doc.plan())?;
+                share.version += stored.live.seq as i64;
                 share.live = true;
                 return Ok(Lookup::Found(share));
             }
@@ -609,6 +681,11 @@ impl ShareStore {
                 args: vec![Arg::Text(id.as_str().to_owned())],
                 required: None,
             },
+            Step {
+                sql: "DELETE FROM share_replicas WHERE share_id = $1",
+                args: vec![Arg::Text(id.as_str().to_owned())],
+                required: None,
+            },
         ];
         match self.transact(&steps).await? {
             Ok(()) => Ok(OwnerAction::Done),
@@ -687,6 +764,12 @@ impl ShareStore {
             },
             Step {
                 sql: "DELETE FROM share_ops WHERE share_id IN \
+                      (SELECT id FROM shares WHERE revoked_at IS NOT NULL AND live = 1)",
+                args: vec![],
+                required: None,
+            },
+            Step {
+                sql: "DELETE FROM share_replicas WHERE share_id IN \
                       (SELECT id FROM shares WHERE revoked_at IS NOT NULL AND live = 1)",
                 args: vec![],
                 required: None,

@@ -40,7 +40,16 @@ impl AppState {
             Arc::new(ShareStore::open(&config.database_url, config.store_limits.clone()).await?);
         let leptos_options = config.leptos_options();
         let pages = Arc::new(PageCache::new(config.page_cache_bytes));
-        let live = Live::new(store.clone(), pages.clone(), config.live.clone());
+        let forget = Arc::downgrade(&pages);
+        let live = Live::new(
+            store.clone(),
+            Arc::new(move |id| {
+                if let Some(pages) = forget.upgrade() {
+                    pages.forget_share(id);
+                }
+            }),
+            config.live.clone(),
+        );
         let files = if config.static_in_memory {
             let root = std::path::PathBuf::from(&config.site_root);
             tokio::task::spawn_blocking(move || StaticFiles::load(&root))

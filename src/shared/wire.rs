@@ -11,13 +11,14 @@
 //! batches logged since (or a `Snapshot` when the browser has nothing or is older than
 //! the log), then live traffic. Every batch the browser sends is acknowledged with `Ack`
 //! only after it is committed; a batch sent again (after a lost acknowledgement) is
-//! acknowledged again, never applied twice.
+//! acknowledged again, never applied twice (the accept rule, `model::accept`, decides).
+//! A browser that finds batches missing asks for them with `Resync`.
 
-use crate::model::{Batch, Doc, Field, Logged, RowId};
+use crate::model::{Batch, Doc, Field, Logged, Refusal, RowId};
 use serde::{Deserialize, Serialize};
 
 /// The protocol's version; the server refuses others with `ErrorCode::Protocol`.
-pub const PROTOCOL: u16 = 1;
+pub const PROTOCOL: u16 = 2;
 
 /// The largest message either side sends (a batch is split to fit).
 pub const MAX_FRAME_BYTES: usize = 512 * 1024;
@@ -48,6 +49,10 @@ pub enum ClientMsg {
     Ops(Batch),
     Presence(Presence),
     Ping(u32),
+    /// Batches are missing after this sequence: send them (or the whole document).
+    Resync {
+        known: u64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,8 +62,11 @@ pub struct Hello {
     pub token: Option<String>,
     /// The last sequence this browser has; `None` when it has no copy yet.
     pub known: Option<u64>,
-    /// This tab's replica id (for presence).
+    /// This tab's replica id: its presence, and the name its batches are sent in.
     pub replica: u32,
+    /// The replica's secret (see `Batch::key`); an editor's first hello binds it to the
+    /// replica for the plan.
+    pub key: u64,
     pub name: String,
 }
 
@@ -100,9 +108,12 @@ pub enum ServerMsg {
         doc: Doc,
     },
     Ops(Logged),
+    /// The batch is stored, as `seq` or earlier (its logged ops come as `Ops`), but for
+    /// the ops `refused` lists, which were not taken and never will be.
     Ack {
         batch: u64,
         seq: u64,
+        refused: Vec<Refusal>,
     },
     Presence(Peer),
     Left {
@@ -143,6 +154,10 @@ pub enum ErrorCode {
     Unavailable,
     /// The browser speaks another protocol version (reload the page).
     Protocol,
+    /// A batch came before one it follows (send them again, in order).
+    OutOfOrder,
+    /// A batch in a replica's name without that replica's key.
+    NotYours,
 }
 
 /// What the browser should do after an error.
@@ -169,7 +184,8 @@ impl ErrorCode {
             ErrorCode::TooFast => 4429,
             ErrorCode::Unavailable => 4503,
             ErrorCode::Protocol => 4426,
-            ErrorCode::PlanFull | ErrorCode::ReadOnly => return None,
+            ErrorCode::OutOfOrder => 4409,
+            ErrorCode::PlanFull | ErrorCode::ReadOnly | ErrorCode::NotYours => return None,
         })
     }
 
@@ -179,7 +195,7 @@ impl ErrorCode {
             .find(|c| c.close_code() == Some(code))
     }
 
-    pub const ALL: [ErrorCode; 11] = [
+    pub const ALL: [ErrorCode; 13] = [
         ErrorCode::BadMessage,
         ErrorCode::TooBig,
         ErrorCode::TooFast,
@@ -191,17 +207,22 @@ impl ErrorCode {
         ErrorCode::ReadOnly,
         ErrorCode::Unavailable,
         ErrorCode::Protocol,
+        ErrorCode::OutOfOrder,
+        ErrorCode::NotYours,
     ];
 
     pub fn retry(self) -> Retry {
         match self {
-            ErrorCode::PlanFull | ErrorCode::ReadOnly => Retry::No,
-            ErrorCode::TooBig
+            ErrorCode::PlanFull | ErrorCode::ReadOnly | ErrorCode::NotYours => Retry::No,
+            // A message the server could not read is a fault of this page, not of the plan:
+            // trying again keeps the person in the plan (their edits stay here meanwhile).
+            ErrorCode::BadMessage
+            | ErrorCode::TooBig
             | ErrorCode::TooFast
             | ErrorCode::TooManyConnections
-            | ErrorCode::Unavailable => Retry::Later,
-            ErrorCode::BadMessage
-            | ErrorCode::Forbidden
+            | ErrorCode::Unavailable
+            | ErrorCode::OutOfOrder => Retry::Later,
+            ErrorCode::Forbidden
             | ErrorCode::Revoked
             | ErrorCode::NotFound
             | ErrorCode::Protocol => Retry::Never,
@@ -212,7 +233,7 @@ impl ErrorCode {
     pub fn explain(self) -> &'static str {
         match self {
             ErrorCode::BadMessage => {
-                "The server could not read a message from this page. Reload the page to continue."
+                "The server could not read a message from this page; it tries again shortly. If this stays, reload the page: nothing you typed is lost."
             }
             ErrorCode::TooBig => "A change was too large to send at once; it is sent in parts.",
             ErrorCode::TooFast => "Changes came faster than the server takes them; they are sent again shortly.",
@@ -234,6 +255,12 @@ impl ErrorCode {
                 "The server cannot save right now. Your changes are kept in this browser and sent when it can."
             }
             ErrorCode::Protocol => "syncplan was updated. Reload the page to keep editing together.",
+            ErrorCode::OutOfOrder => {
+                "Some changes reached the server out of order; they are sent again now."
+            }
+            ErrorCode::NotYours => {
+                "The server did not take a change sent in another page's name. Reload the page to keep editing together; nothing you typed is lost."
+            }
         }
     }
 }
@@ -242,6 +269,14 @@ impl ErrorCode {
 pub fn encode<T: Serialize>(msg: &T) -> Vec<u8> {
     // Only strings, numbers and sequences: encoding cannot fail.
     postcard::to_allocvec(msg).unwrap_or_default()
+}
+
+/// `ServerMsg::Snapshot { seq, doc }` encoded from a borrowed document: the same bytes as
+/// `encode` of the message, without copying the document first.
+pub fn encode_snapshot(seq: u64, doc: &Doc) -> Vec<u8> {
+    // postcard writes an enum as its variant's index (`Snapshot` is the second), then its
+    // fields in order.
+    postcard::to_allocvec(&(1u32, seq, doc)).unwrap_or_default()
 }
 
 /// Decodes a message; `None` when the bytes are not one.
@@ -260,10 +295,11 @@ mod tests {
     use crate::model::{Op, Plan, Row, Stamp};
 
     #[test]
-    fn one_cell_edit_is_at_most_64_bytes_plus_its_text() {
+    fn one_cell_edit_is_at_most_74_bytes_plus_its_text() {
         let value = "Ana";
         let msg = ClientMsg::Ops(Batch {
             id: (u64::from(u32::MAX) << 32) | 123_456,
+            key: u64::MAX,
             ops: vec![Op::Cell {
                 // Row ids are 11 characters.
                 row: RowId::from("r0123456789"),
@@ -277,11 +313,12 @@ mod tests {
             }],
         });
         let bytes = encode(&msg);
-        assert!(bytes.len() <= 64 + value.len(), "{} bytes", bytes.len());
+        assert!(bytes.len() <= 74 + value.len(), "{} bytes", bytes.len());
         assert_eq!(decode::<ClientMsg>(&bytes), Some(msg));
         let ack = encode(&ServerMsg::Ack {
             batch: u64::MAX,
             seq: 1_000_000,
+            refused: Vec::new(),
         });
         assert!(ack.len() <= 16);
     }
@@ -303,6 +340,16 @@ mod tests {
             assert_eq!(decode::<ServerMsg>(&encode(&msg)), Some(msg));
         }
         assert_eq!(decode::<ClientMsg>(b"\xff\xff garbage"), None);
+    }
+
+    #[test]
+    fn a_snapshot_encodes_the_same_from_a_borrowed_document() {
+        let plan = Plan::new("T", vec![Row::blank(RowId::from("a"))]);
+        let doc = Doc::from_plan(&plan);
+        assert_eq!(
+            encode_snapshot(42, &doc),
+            encode(&ServerMsg::Snapshot { seq: 42, doc })
+        );
     }
 
     #[test]

@@ -312,6 +312,7 @@ impl GridContext {
             EditorKind::Line
         };
         self.problem.set(None);
+        self.plan.begin_typing(&active.row, active.field);
         self.cursor.update(|c| c.editing = Some(original.clone()));
         self.editor_kind.set(Some(kind));
         let value = if replace { String::new() } else { original };
@@ -407,6 +408,7 @@ impl GridContext {
         if let Some(editor) = self.open_editor() {
             let _ = editor.style().set_property("display", "none");
         }
+        self.plan.end_typing();
         self.editor_kind.set(None);
         self.cursor.update(|c| c.editing = None);
     }

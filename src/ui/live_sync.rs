@@ -8,9 +8,10 @@ use super::plan_context::{Notice, PlanContext};
 use crate::browser::dom;
 use crate::browser::live_socket::{Socket, SocketEvent};
 use crate::model::{
-    clean_text, Change, Field, Plan, PlanId, Remote, RowId, Session, ViewSpec, Workspace,
+    clean_text, Change, Field, NotKept, Plan, PlanId, Remote, RowId, Session, ViewSpec, Workspace,
     MAX_TITLE_CHARS,
 };
+use crate::shared::live_client::{Conn, Effect, Joining};
 use crate::shared::wire::{
     ClientMsg, ErrorCode, Hello, Peer, Presence, Retry, ServerMsg, PROTOCOL,
 };
@@ -19,8 +20,6 @@ use send_wrapper::SendWrapper;
 use std::time::Duration;
 use wasm_split_helpers::{wasm_split, SplitLoaderError};
 
-/// Ops in one batch the browser sends (the server takes up to 2,000).
-const BATCH_OPS: usize = 500;
 /// How long typing gathers before a batch is sent.
 const BATCH_DELAY: Duration = Duration::from_millis(40);
 /// Ping interval, and how long a silent connection is trusted.
@@ -43,14 +42,6 @@ pub enum Link {
     Offline,
 }
 
-/// Joining through an edit link: the share and its secret, until the server's copy
-/// arrives.
-#[derive(Clone)]
-struct Joining {
-    share: String,
-    token: String,
-}
-
 #[derive(Default)]
 struct Inner {
     /// Only ever set in the browser (the server renders without one).
@@ -68,8 +59,8 @@ struct Inner {
     started: bool,
     /// The cell this tab is in (shared as presence).
     cell: Option<(RowId, Field)>,
-    /// Whether the server welcomed the current connection.
-    welcomed: bool,
+    /// The protocol's state of the current connection.
+    conn: Conn,
     /// WebSockets that ended before a welcome, in a row; after two, this page uses the
     /// fallback (Server-Sent Events and `POST`).
     ws_failures: u32,
@@ -206,7 +197,7 @@ impl LiveSync {
         let attempt = self.inner.with_value(|i| i.opening);
         let fallback = self.inner.with_value(|i| i.fallback);
         self.inner.update_value(|i| {
-            i.welcomed = false;
+            i.conn = Conn::new(plan.clone(), i.joining.clone());
             i.plan = plan;
             i.token = token;
             i.pending = true;
@@ -244,20 +235,12 @@ impl LiveSync {
         self.inner.update_value(|i| i.last_heard_ms = dom::now_ms());
         match event {
             SocketEvent::Open => {
-                let plan = self.inner.with_value(|i| i.plan.clone());
                 let token = self.inner.with_value(|i| i.token.clone());
-                let known = plan.as_ref().and_then(|p| {
-                    ctx.with_session(|s| s.live(p).map(|l| l.sync.seq))
-                        .filter(|seq| *seq > 0)
-                });
-                let replica = ctx.with_session(|s| s.replica());
-                self.send(&ClientMsg::Hello(Hello {
-                    protocol: PROTOCOL,
-                    token: Some(token),
-                    known,
-                    replica,
-                    name: self.display_name(),
-                }));
+                let name = self.display_name();
+                let hello = self
+                    .inner
+                    .with_value(|i| ctx.with_session(|s| i.conn.hello(s, token, name)));
+                self.send(&hello);
             }
             SocketEvent::Message(msg) => self.on_message(ctx, msg),
             SocketEvent::Closed { code } => self.on_closed(ctx, code),
@@ -265,30 +248,27 @@ impl LiveSync {
     }
 
     fn on_message(&self, ctx: PlanContext, msg: ServerMsg) {
-        let plan = self.inner.with_value(|i| i.plan.clone());
-        match msg {
-            ServerMsg::Welcome { peers, .. } => {
-                let me = ctx.with_session(|s| s.replica());
-                self.peers
-                    .set(peers.into_iter().filter(|p| p.replica != me).collect());
-                self.inner.update_value(|i| {
-                    i.attempt = 0;
-                    i.welcomed = true;
-                    i.ws_failures = 0;
-                });
-                self.link.set(Link::Online);
-                if let Some(plan) = plan {
-                    for batch in ctx.with_session(|s| s.unacknowledged(&plan)) {
-                        self.send(&ClientMsg::Ops(batch));
-                    }
-                    self.flush(ctx);
+        let mut conn = self.inner.with_value(|i| i.conn.clone());
+        let effects = ctx.update_session(|s| conn.on_message(s, msg));
+        self.inner.update_value(|i| i.conn = conn);
+        let mut sent = false;
+        for effect in effects {
+            match effect {
+                Effect::Send(msg) => {
+                    sent |= matches!(msg, ClientMsg::Ops(_));
+                    self.send(&msg);
                 }
-                self.send_presence();
-            }
-            ServerMsg::Snapshot { seq, doc } => {
-                if let Some(joining) = self.inner.with_value(|i| i.joining.clone()) {
-                    let id =
-                        ctx.update_session(|s| s.join(&joining.share, joining.token, doc, seq));
+                Effect::Show(remote) => ctx.after_remote(remote),
+                Effect::Welcomed { peers } => {
+                    self.peers.set(peers);
+                    self.inner.update_value(|i| {
+                        i.attempt = 0;
+                        i.ws_failures = 0;
+                    });
+                    self.link.set(Link::Online);
+                    self.send_presence();
+                }
+                Effect::Joined(id) => {
                     self.inner.update_value(|i| {
                         i.joining = None;
                         i.plan = Some(id.clone());
@@ -299,70 +279,38 @@ impl LiveSync {
                         "You joined \"{}\". Everyone with the edit link sees your changes as you make them.",
                         ctx.title.get_untracked()
                     ));
-                } else if let Some(plan) = plan {
-                    let remote = ctx.update_session(|s| s.on_snapshot(&plan, seq, doc));
-                    ctx.after_remote(remote);
                 }
-                self.update_waiting(ctx);
-            }
-            ServerMsg::Ops(logged) => {
-                if let Some(plan) = plan {
-                    let remote = ctx.update_session(|s| s.on_logged(&plan, logged));
-                    ctx.after_remote(remote);
-                    self.update_waiting(ctx);
-                }
-            }
-            ServerMsg::Ack { batch, seq } => {
-                if let Some(plan) = plan {
-                    let remote = ctx.update_session(|s| s.on_ack(&plan, batch, seq));
-                    ctx.after_remote(remote);
-                    self.update_waiting(ctx);
-                }
-            }
-            ServerMsg::Presence(peer) => {
-                let me = ctx.with_session(|s| s.replica());
-                if peer.replica != me {
-                    self.peers.update(|peers| {
-                        match peers.iter_mut().find(|p| p.replica == peer.replica) {
-                            Some(p) => *p = peer,
-                            None => peers.push(peer),
-                        }
-                    });
-                }
-            }
-            ServerMsg::Left { replica } => {
-                self.peers
-                    .update(|peers| peers.retain(|p| p.replica != replica));
-            }
-            ServerMsg::Pong(_) => {}
-            ServerMsg::Error {
-                code,
-                batch,
-                message,
-            } => match code {
-                ErrorCode::PlanFull => {
-                    if let (Some(plan), Some(batch)) = (plan, batch) {
-                        ctx.keep_refused(&plan, batch, &message);
-                        self.update_waiting(ctx);
+                Effect::NotKept(not_kept) => {
+                    if let Some(plan) = self.inner.with_value(|i| i.plan.clone()) {
+                        ctx.keep_not_kept(&plan, not_kept);
                     }
                 }
-                // Fatal errors are followed by a close, handled there.
-                _ if code.retry() == Retry::No => ctx.notice.set(Some(Notice {
-                    text: message,
-                    backup: None,
-                })),
-                _ => {}
-            },
+                Effect::Presence(peer) => self.peers.update(|peers| {
+                    match peers.iter_mut().find(|p| p.replica == peer.replica) {
+                        Some(p) => *p = peer,
+                        None => peers.push(peer),
+                    }
+                }),
+                Effect::Left(replica) => self
+                    .peers
+                    .update(|peers| peers.retain(|p| p.replica != replica)),
+                Effect::Notice(text) => ctx.notice.set(Some(Notice { text, backup: None })),
+            }
         }
+        if sent {
+            ctx.schedule_save();
+        }
+        self.update_waiting(ctx);
     }
 
     fn on_closed(&self, ctx: PlanContext, code: u16) {
         let blocked = ErrorCode::from_close_code(code).is_none()
-            && self
-                .inner
-                .with_value(|i| !i.welcomed && i.socket.as_ref().is_some_and(|s| !s.is_fallback()));
+            && self.inner.with_value(|i| {
+                !i.conn.welcomed && i.socket.as_ref().is_some_and(|s| !s.is_fallback())
+            });
         self.inner.update_value(|i| {
             i.socket = None;
+            i.conn.closed();
             if blocked && dom::online() {
                 // A WebSocket that never got as far as a welcome, twice: something on the
                 // way blocks WebSockets. The same messages go over the fallback.
@@ -496,7 +444,7 @@ impl LiveSync {
         };
         // Nothing in flight: send at the end of this task. A batch awaiting its
         // acknowledgement: gather typing for a moment, so a burst of keys is one batch.
-        let in_flight = ctx.with_session(|s| !s.unacknowledged(&plan).is_empty());
+        let in_flight = ctx.with_session(|s| s.in_flight(&plan));
         self.inner.update_value(|i| i.flush_scheduled = true);
         let this = *self;
         set_timeout(
@@ -517,13 +465,11 @@ impl LiveSync {
         if self.link.get_untracked() != Link::Online {
             return;
         }
-        let Some(plan) = self.inner.with_value(|i| i.plan.clone()) else {
-            return;
-        };
-        let mut sent = false;
-        while let Some(batch) = ctx.update_session(|s| s.outgoing(&plan, BATCH_OPS)) {
-            sent = true;
-            if !self.send(&ClientMsg::Ops(batch)) {
+        let conn = self.inner.with_value(|i| i.conn.clone());
+        let batches = ctx.update_session(|s| conn.outgoing(s));
+        let sent = !batches.is_empty();
+        for msg in batches {
+            if !self.send(&msg) {
                 break;
             }
         }
@@ -664,6 +610,7 @@ impl Watch {
                     token: None,
                     known: None,
                     replica: (dom::random_seed() as u32).max(1),
+                    key: 0,
                     name: "A viewer".into(),
                 });
                 self.socket
@@ -735,6 +682,7 @@ impl PlanContext {
 
     /// Shows what a message from the server changed, and stores it.
     pub(super) fn after_remote(&self, remote: Remote) {
+        self.tell_typing_news();
         match remote {
             Remote::Nothing => {}
             // Cells only: their rows' signals (a keystroke elsewhere must not cost the
@@ -751,25 +699,75 @@ impl PlanContext {
         self.schedule_save();
     }
 
-    /// The server refused a batch for good (the shared plan is full): what it wrote is
-    /// kept in a private copy, then taken out of the shared one.
-    pub(super) fn keep_refused(&self, plan: &PlanId, batch: u64, why: &str) {
-        let Some(mut copy) = self.session.with_value(|s| s.plan(plan).cloned()) else {
+    /// Someone else wrote the cell being typed in: say who, and what it holds now, before
+    /// the person typing writes over it.
+    fn tell_typing_news(&self) {
+        let Some((stamp, row, field)) = self.session.with_value(|s| s.changed_while_typing())
+        else {
             return;
         };
-        let remote = self.update_session(|s| s.refused(plan, batch));
-        if remote == Remote::Nothing {
-            return;
+        let theirs = self
+            .session
+            .with_value(|s| {
+                s.plan(&s.active().clone())
+                    .and_then(|p| p.row(&row).map(|r| r.text(field).to_owned()))
+            })
+            .unwrap_or_default();
+        let who = self
+            .live
+            .peers
+            .with_untracked(|peers| {
+                peers
+                    .iter()
+                    .find(|p| p.replica == stamp.replica)
+                    .map(|p| p.name.clone())
+            })
+            .unwrap_or_else(|| "Someone".to_owned());
+        let shown: String = theirs.chars().take(80).collect();
+        let text = if field == Field::Notes {
+            format!(
+                "{who} changed these notes while you were typing (now: \"{shown}\"). Both texts are kept: the cell will show 2 versions to choose from."
+            )
+        } else {
+            format!(
+                "{who} changed this cell to \"{shown}\" while you were typing. Press Enter to keep yours, or Escape to keep theirs."
+            )
+        };
+        let news = super::plan_context::TypingNews { text, theirs };
+        if self
+            .typing_news
+            .with_untracked(|n| n.as_ref() != Some(&news))
+        {
+            self.announce(news.text.clone());
+            self.typing_news.set(Some(news));
         }
-        copy.title = clean_text(&format!("{} (my rows)", copy.title), MAX_TITLE_CHARS);
+    }
+
+    /// The server did not take some of this tab's changes (the shared plan is full, or a
+    /// change could not be read): the plan as this tab showed it is kept as a private copy,
+    /// and the person is told which changes, and why.
+    pub(super) fn keep_not_kept(&self, plan: &PlanId, not_kept: NotKept) {
+        let mut copy = not_kept.before;
+        copy.title = clean_text(&format!("{} (my version)", copy.title), MAX_TITLE_CHARS);
         let title = copy.title.clone();
         self.session.update_value(|s| {
             s.add_plan(copy);
         });
-        self.after_remote(remote);
+        let _ = plan;
+        let count = not_kept.ops.len();
+        let mut reasons: Vec<&str> = not_kept.ops.iter().map(|(_, why)| why.explain()).collect();
+        reasons.dedup();
+        let what = if count == 1 {
+            "1 of your changes was".to_owned()
+        } else {
+            format!("{count} of your changes were")
+        };
+        self.sync();
+        self.schedule_save();
         self.notice.set(Some(Notice {
             text: format!(
-                "{why} Nothing is lost: the plan as you had it is kept as \"{title}\" in your plans."
+                "{what} not kept in the shared plan: {}. Nothing is lost: the plan as you had it is kept as \"{title}\" in your plans.",
+                reasons.join("; ")
             ),
             backup: None,
         }));
@@ -801,12 +799,17 @@ impl PlanContext {
         }
     }
 
-    /// Turns on editing for the open plan with this edit link's secret (the owner).
-    pub fn go_live(&self, share: String, token: String) {
+    /// Turns on editing for the open plan with this edit link's secret (the owner). The
+    /// first time, this copy becomes the shared one; when editing was on before
+    /// (`resumed`), this copy joins what everyone wrote meanwhile and sends only what it
+    /// lacks.
+    pub fn go_live(&self, share: String, token: String, resumed: bool) {
         let active = self.active();
         let already = self.session.with_value(|s| s.live(&active).is_some());
         if already {
             self.update_session(|s| s.set_live_token(&active, token));
+        } else if resumed {
+            self.update_session(|s| s.resume_live(&active, share, token));
         } else {
             self.update_session(|s| s.publish_live(&active, share, token));
         }

@@ -156,6 +156,17 @@ pub struct PlanContext {
     pub live: LiveSync,
     /// The row whose Notes versions the user is choosing between.
     pub notes_choice: RwSignal<Option<RowId>>,
+    /// Someone else changed the cell being typed in: who, and what it holds now.
+    pub typing_news: RwSignal<Option<TypingNews>>,
+}
+
+/// Someone else wrote the cell this tab is typing in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TypingNews {
+    /// A sentence for the person typing.
+    pub text: String,
+    /// What they wrote (Escape goes back to it, not to what the cell held before).
+    pub theirs: String,
 }
 
 /// Provides the editor state for `plan`. With `read_only`, nothing is stored or edited.
@@ -209,6 +220,7 @@ pub fn provide_plan_context(plan: Plan, read_only: bool) -> PlanContext {
         fully_rendered: RwSignal::new(true),
         live: LiveSync::new(),
         notes_choice: RwSignal::new(None),
+        typing_news: RwSignal::new(None),
     };
     provide_context(ctx);
     super::grid::provide_grid(ctx);
@@ -337,10 +349,34 @@ impl PlanContext {
             .unwrap_or_default()
     }
 
+    /// The editor opened on a cell: what is typed is written over what it holds now.
+    pub fn begin_typing(&self, row: &RowId, field: Field) {
+        let active = self.active();
+        self.session
+            .update_value(|s| s.begin_typing(&active, row, field));
+        self.typing_news.set(None);
+    }
+
+    /// The editor closed.
+    pub fn end_typing(&self) {
+        self.session.update_value(|s| s.end_typing());
+        if self.typing_news.with_untracked(Option::is_some) {
+            self.typing_news.set(None);
+        }
+    }
+
     /// Puts a cell back as it was before a run of typing that the user cancelled, leaving
-    /// no empty undo step behind.
+    /// no empty undo step behind. When someone else wrote the cell meanwhile, it goes back
+    /// to what they wrote (a Notes cell keeps both versions, as typed).
     pub fn cancel_typing(&self, row: &RowId, field: Field, original: String) {
-        self.set_field(row, field, original);
+        let target = match self.typing_news.get_untracked() {
+            Some(_) if field == Field::Notes => None,
+            Some(news) => Some(news.theirs),
+            None => Some(original),
+        };
+        if let Some(value) = target {
+            self.set_field(row, field, value);
+        }
         let active = self.active();
         self.session.update_value(|s| s.drop_empty_step(&active));
         self.sync_history();

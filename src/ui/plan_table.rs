@@ -153,10 +153,13 @@ pub fn PlanTable() -> impl IntoView {
     let on_paste = move |ev: leptos::ev::ClipboardEvent| grid.paste(&ev);
 
     view! {
-        <p class="grid-problem" role="alert" class:hidden=move || grid.problem.with(Option::is_none)>
-            {move || grid.problem.get()}
+        <p class="grid-problem" role="alert" class:hidden=move || grid.problem.with(Option::is_none) && ctx.typing_news.with(Option::is_none)>
+            {move || grid.problem.get().or_else(|| ctx.typing_news.get().map(|n| n.text))}
             " "
-            <button type="button" class="link-button" on:click=move |_| grid.problem.set(None)>
+            <button type="button" class="link-button" on:click=move |_| {
+                grid.problem.set(None);
+                ctx.typing_news.set(None);
+            }>
                 "Dismiss"
             </button>
         </p>

@@ -259,7 +259,7 @@ fn EditLinkSection(busy: RwSignal<bool>, message: RwSignal<String>) -> impl Into
             };
             match result {
                 Ok((id, link)) => {
-                    ctx.go_live(id, link.edit_token);
+                    ctx.go_live(id, link.edit_token, link.resumed);
                     message.set(if replace {
                         "A new edit link is ready. The old one stopped working: whoever used it keeps a private copy.".into()
                     } else {

@@ -143,6 +143,7 @@ async fn join(addr: SocketAddr, id: &str, token: &str, replica: u32) -> Socket {
         token: Some(token.to_owned()),
         known: None,
         replica,
+        key: key_of(replica),
         name: format!("Load {replica}"),
     });
     ws.send(Message::Binary(wire::encode(&hello).into()))
@@ -174,9 +175,16 @@ fn now_ms() -> u64 {
         .as_millis() as u64
 }
 
+/// The secret a load replica's batches are sent with.
+fn key_of(replica: u32) -> u64 {
+    u64::from(replica).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1
+}
+
+/// Edit `n` (from 1, in order) of `replica`.
 fn edit(replica: u32, n: u64, row: usize, value: String) -> Batch {
     Batch {
-        id: (u64::from(replica) << 32) | n,
+        id: syncplan::model::batch_id(replica, n as u32),
+        key: key_of(replica),
         ops: vec![Op::Cell {
             row: RowId(format!("r{row}")),
             field: Field::Owner,
@@ -294,12 +302,19 @@ async fn pings(addr: SocketAddr, id: &str, token: &str, n: u32) -> Vec<f64> {
 }
 
 /// From one editor's send to another editor's receipt of the logged edit (ms).
-async fn relay(a: SocketAddr, b: SocketAddr, id: &str, token: &str, n: u64) -> Vec<f64> {
-    let mut writer = join(a, id, token, 7).await;
-    let mut reader = join(b, id, token, 8).await;
+async fn relay(
+    a: SocketAddr,
+    b: SocketAddr,
+    id: &str,
+    token: &str,
+    n: u64,
+    replica: u32,
+) -> Vec<f64> {
+    let mut writer = join(a, id, token, replica).await;
+    let mut reader = join(b, id, token, replica + 1).await;
     let mut times = Vec::new();
     for i in 0..n {
-        let batch = edit(7, 1_000_000 + i, (i % 60) as usize, format!("relay {i}"));
+        let batch = edit(replica, i + 1, (i % 60) as usize, format!("relay {i}"));
         let want = batch.id;
         let at = Instant::now();
         writer
@@ -340,13 +355,17 @@ async fn reconnect_500(addr: SocketAddr, id: &str, token: &str) -> f64 {
         .collect();
     let at = Instant::now();
     let mut ws = join(addr, id, token, 55).await;
-    let batch = Batch { id: 55 << 32, ops };
+    let batch = Batch {
+        id: syncplan::model::batch_id(55, 1),
+        key: key_of(55),
+        ops,
+    };
     ws.send(Message::Binary(wire::encode(&ClientMsg::Ops(batch)).into()))
         .await
         .unwrap();
     loop {
         if let ServerMsg::Ack { batch, .. } = next(&mut ws).await {
-            if batch == 55 << 32 {
+            if batch == syncplan::model::batch_id(55, 1) {
                 break;
             }
         }
@@ -381,7 +400,7 @@ async fn main() {
     let wall = Instant::now();
     let acks = load(addr, &id, &token, clients, rate, seconds).await;
     let cpu = (cpu_seconds(server.id()) - cpu_before) / wall.elapsed().as_secs_f64();
-    let one = relay(addr, addr, &id, &token, 200).await;
+    let one = relay(addr, addr, &id, &token, 200, 7).await;
     let reconnect = reconnect_500(addr, &id, &token).await;
     let one_edit = wire::encode(&ClientMsg::Ops(edit(0x1234_5678, 1, 3, String::new())));
     let logged = wire::encode(&ServerMsg::Ops(syncplan::model::Logged {
@@ -417,7 +436,7 @@ async fn main() {
         let mut sa = start(a, &pg).await;
         let mut sb = start(b, &pg).await;
         let (id, token) = live_share(a).await;
-        let two = relay(a, b, &id, &token, 200).await;
+        let two = relay(a, b, &id, &token, 200, 9).await;
         out.push(row(
             "edit → editor on another instance (PostgreSQL, pg_notify)",
             &two,

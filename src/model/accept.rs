@@ -123,12 +123,13 @@ pub fn resume(known: Option<u64>, seq: u64) -> Resume {
     }
 }
 
-/// What the server remembers of one replica of a plan.
+/// What the server remembers of one replica of a plan: bound to its key by the replica's
+/// first hello, then kept up to date by `accept`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReplicaRecord {
     /// The hash of the replica's key (the server never keeps the key).
     pub key_hash: String,
-    /// The last counter taken (0: none yet).
+    /// The last counter taken (0: none since it was bound).
     pub counter: u32,
     /// The sequence the replica's last batch was logged as, or the plan's sequence then
     /// (an upper bound for every batch of it taken).
@@ -227,15 +228,18 @@ pub fn accept(
         return Outcome::Malformed;
     }
     match book.get(&replica) {
+        // Only a replica bound to its key (by its hello) sends batches.
+        None => return Outcome::NotYours,
         Some(r) if !same_hash(&r.key_hash, key_hash) => return Outcome::NotYours,
         Some(r) if counter <= r.counter => return Outcome::Duplicate { seq: r.seq },
-        Some(r) if counter > r.counter + 1 => {
+        // A replica bound just now (or bound again after the plan forgot it) starts where
+        // it says; later batches follow on.
+        Some(r) if r.counter > 0 && counter > r.counter + 1 => {
             return Outcome::OutOfOrder {
                 expected: r.counter + 1,
             }
         }
-        // A replica the plan has not met (or has forgotten) starts where it says.
-        _ => {}
+        Some(_) => {}
     }
     let seq = live.seq + 1;
     let mut ops = Vec::with_capacity(batch.ops.len());
@@ -265,11 +269,7 @@ pub fn accept(
             }
         }
     }
-    let record = book.entry(replica).or_insert_with(|| ReplicaRecord {
-        key_hash: key_hash.to_owned(),
-        counter: 0,
-        seq: 0,
-    });
+    let record = book.get_mut(&replica).expect("checked above");
     record.counter = counter;
     if ops.is_empty() {
         record.seq = live.seq;
@@ -449,20 +449,21 @@ mod tests {
         }
     }
 
+    /// Binds the batch's replica to its key (as its hello does) when it is new, then
+    /// decides the batch.
     fn run(
         live: &mut LiveDoc,
         book: &mut HashMap<u32, ReplicaRecord>,
         b: &Batch,
         now: u64,
     ) -> Outcome {
-        accept(
-            live,
-            book,
-            b,
-            &format!("k{}", b.key),
-            now,
-            &DocLimits::default(),
-        )
+        let hash = format!("k{}", b.key);
+        book.entry(replica_of(b.id)).or_insert_with(|| ReplicaRecord {
+            key_hash: hash.clone(),
+            counter: 0,
+            seq: 0,
+        });
+        accept(live, book, b, &hash, now, &DocLimits::default())
     }
 
     fn logged_seq(outcome: &Outcome) -> u64 {
@@ -510,6 +511,16 @@ mod tests {
         // The real next batch still goes in.
         let next = batch(7, 2, vec![owner("Ana 2", 1002, 7)]);
         assert_eq!(logged_seq(&run(&mut live, &mut book, &next, 1000)), 2);
+    }
+
+    #[test]
+    fn a_replica_that_never_said_hello_sends_nothing() {
+        let mut live = LiveDoc::new(doc(), 0);
+        let mut book = HashMap::new();
+        let b = batch(7, 1, vec![owner("Ana", 1000, 7)]);
+        let outcome = accept(&mut live, &mut book, &b, "k7", 1000, &DocLimits::default());
+        assert_eq!(outcome, Outcome::NotYours);
+        assert!(book.is_empty(), "nobody can claim a replica by sending in its name");
     }
 
     #[test]
@@ -707,6 +718,22 @@ mod tests {
         let mut ops = new_row("b", 10);
         ops.extend(new_row("c", 11));
         ops.push(owner("kept", 12, 7));
+        book.insert(
+            7,
+            ReplicaRecord {
+                key_hash: "k7".into(),
+                counter: 0,
+                seq: 0,
+            },
+        );
+        book.insert(
+            7,
+            ReplicaRecord {
+                key_hash: "k7".into(),
+                counter: 0,
+                seq: 0,
+            },
+        );
         let outcome = accept(&mut live, &mut book, &batch(7, 1, ops), "k7", 1000, &limits);
         let Outcome::Logged { refused, .. } = outcome else {
             panic!()

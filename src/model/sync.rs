@@ -306,6 +306,13 @@ mod tests {
         }
 
         fn receive(&mut self, batch: &Batch, now: u64) -> Outcome {
+            self.book
+                .entry(crate::model::replica_of(batch.id))
+                .or_insert_with(|| crate::model::ReplicaRecord {
+                    key_hash: "key".into(),
+                    counter: 0,
+                    seq: 0,
+                });
             accept(
                 &mut self.live,
                 &mut self.book,

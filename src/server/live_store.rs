@@ -517,7 +517,6 @@ impl ShareStore {
             if before.get(replica) == Some(record) {
                 continue;
             }
-            let fresh = !before.contains_key(replica);
             sqlx::query(
                 "INSERT INTO share_replicas (share_id, replica, key_hash, counter, seq, seen_at) \
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (share_id, replica) DO UPDATE \
@@ -531,9 +530,6 @@ impl ShareStore {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            if fresh {
-                self.forget_replicas(&mut tx, id).await?;
-            }
         }
         let seq = live.seq;
         let mut notes = Vec::new();

@@ -1,34 +1,33 @@
-//! The HTTP server: configuration, router assembly, handlers and errors.
+//! The HTTP server, in layers (imports point down only):
+//!
+//! - `routes` assembles the router and `state` (the composition root) the parts;
+//! - `api`: the handlers (share API, live editing, exports, the share page, cached pages);
+//! - `http`: what every handler uses — errors, client addresses, security headers,
+//!   encodings, connection limits;
+//! - `pages` (rendered pages and static files in memory) and `live` (rooms for plans edited
+//!   together, and the notes between instances);
+//! - `store`: the database (shares, live plans, secrets, notes between instances).
 
-mod client_addr;
+mod api;
 mod config;
-mod error;
-mod exports;
+mod http;
 mod live;
-mod live_api;
-mod live_store;
-mod notify;
-mod page_cache;
-mod rate_limit;
+mod pages;
 mod routes;
-mod security_headers;
-mod serve;
-mod share_api;
-mod share_page;
-mod shares;
 mod state;
-mod static_files;
+mod store;
 
-pub use client_addr::{client_ip, parse_hop, ClientKey, ProxySetup};
 pub use config::{Config, LiveLimits, DEFAULT_DATABASE_URL};
-pub use error::AppError;
+pub use http::client_addr::{client_ip, parse_hop, ProxySetup};
+pub use http::error::AppError;
+pub use http::rate_limit::RateLimiter;
+pub use http::security_headers::inline_scripts;
+pub use http::serve::{serve, ConnectionLimits};
 pub use live::{Live, Now, OnChange, Outbox, Refused, Session as LiveSession};
-pub use live_store::{key_hash, EditToken, LiveLoad, StoredLive};
-pub use notify::{Note, CHANNEL as NOTIFY_CHANNEL};
-pub use page_cache::SHARE_PAGE_MAX_AGE;
-pub use rate_limit::RateLimiter;
+pub use pages::page_cache::SHARE_PAGE_MAX_AGE;
 pub use routes::{app, redact_path};
-pub use security_headers::inline_scripts;
-pub use serve::{serve, ConnectionLimits};
-pub use shares::{ShareStore, StoreError, StoreLimits};
 pub use state::{spawn_maintenance, AppState};
+pub use store::{
+    key_hash, ClientKey, EditToken, LiveLoad, Note, OwnerToken, ShareStore, StoreError,
+    StoreLimits, StoredLive, CHANNEL as NOTIFY_CHANNEL,
+};

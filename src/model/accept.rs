@@ -458,11 +458,12 @@ mod tests {
         now: u64,
     ) -> Outcome {
         let hash = format!("k{}", b.key);
-        book.entry(replica_of(b.id)).or_insert_with(|| ReplicaRecord {
-            key_hash: hash.clone(),
-            counter: 0,
-            seq: 0,
-        });
+        book.entry(replica_of(b.id))
+            .or_insert_with(|| ReplicaRecord {
+                key_hash: hash.clone(),
+                counter: 0,
+                seq: 0,
+            });
         accept(live, book, b, &hash, now, &DocLimits::default())
     }
 
@@ -520,7 +521,10 @@ mod tests {
         let b = batch(7, 1, vec![owner("Ana", 1000, 7)]);
         let outcome = accept(&mut live, &mut book, &b, "k7", 1000, &DocLimits::default());
         assert_eq!(outcome, Outcome::NotYours);
-        assert!(book.is_empty(), "nobody can claim a replica by sending in its name");
+        assert!(
+            book.is_empty(),
+            "nobody can claim a replica by sending in its name"
+        );
     }
 
     #[test]

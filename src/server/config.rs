@@ -1,7 +1,7 @@
 //! Settings from the environment, each with a working default.
 
-use super::client_addr::ProxySetup;
-use super::shares::StoreLimits;
+use super::http::client_addr::ProxySetup;
+use super::store::StoreLimits;
 use axum::http::HeaderName;
 use leptos::config::LeptosOptions;
 use std::net::SocketAddr;

@@ -17,9 +17,7 @@
 //! queued batches are committed when `settle` is called and whose sessions are served by
 //! `pump`, so the simulation runs this very code, one step at a time.
 
-use super::live_store::{same_hash, Commit, EditToken, LiveLoad};
-use super::notify::Note;
-use super::shares::{ShareStore, StoreError};
+use super::store::{same_hash, Commit, EditToken, LiveLoad, Note, ShareStore, StoreError};
 use crate::model::{Batch, DocLimits, LiveDoc, Outcome, Resume};
 use crate::shared::wire::{
     self, ClientMsg, ErrorCode, Hello, Peer, Presence, Role, ServerMsg, MAX_OPS_PER_BATCH, PROTOCOL,
@@ -184,7 +182,7 @@ impl Live {
         let live = Arc::new(Live {
             store,
             on_change,
-            now: Arc::new(super::shares::now_ms),
+            now: Arc::new(super::store::now_ms),
             rooms: Mutex::new(HashMap::new()),
             limits,
             doc_limits: DocLimits::default(),
@@ -294,6 +292,15 @@ impl Live {
                     commit_all(&room.core, group).await;
                 }
             }
+        }
+    }
+
+    /// The share `id` ended (revoked): live connections on every instance close.
+    pub async fn share_ended(&self, id: &ShareId) {
+        self.revalidate(id).await;
+        let note = Note::Revoke { id: id.clone() };
+        if let Err(e) = self.store.announce(&note).await {
+            tracing::warn!(error = %e, "other instances were not told that a share ended");
         }
     }
 
@@ -646,7 +653,7 @@ async fn listen(live: Weak<Live>) {
                 continue;
             }
         };
-        if let Err(e) = listener.listen(super::notify::CHANNEL).await {
+        if let Err(e) = listener.listen(super::store::CHANNEL).await {
             tracing::warn!(error = %e, "cannot listen for other instances yet");
             tokio::time::sleep(Duration::from_secs(1)).await;
             continue;

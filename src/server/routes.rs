@@ -1,10 +1,10 @@
 //! Router assembly: the Leptos pages, the API, static files, and the layers around them.
 
-use super::error::AppError;
-use super::page_cache;
-use super::security_headers::{self, security_headers, PathKind};
+use super::api::{exports, live as live_api, share_page, shares as share_api};
+use super::http::error::AppError;
+use super::http::security_headers::{self, security_headers, PathKind};
+use super::pages::page_cache;
 use super::state::AppState;
-use super::{exports, live_api, share_api, share_page};
 use crate::app::shell;
 use crate::model::MAX_BODY_BYTES;
 use axum::extract::{Request, State};

@@ -1,13 +1,14 @@
 //! What every handler shares: settings, the share store, limits, caches.
 
 use super::config::Config;
-use super::error::AppError;
+use super::http::error::AppError;
+use super::http::rate_limit::RateLimiter;
+use super::http::security_headers::PagePolicy;
 use super::live::Live;
-use super::page_cache::PageCache;
-use super::rate_limit::RateLimiter;
-use super::security_headers::PagePolicy;
-use super::shares::{ShareStore, StoreError};
-use super::static_files::StaticFiles;
+use super::pages::page_cache::{PageCache, PagesState};
+use super::pages::static_files::StaticFiles;
+use super::store::{ShareStore, StoreError};
+use crate::shared::ShareId;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -88,6 +89,25 @@ impl AppState {
 /// How long a heavy request waits for a permit before it is told to come back.
 const HEAVY_WAIT: Duration = Duration::from_secs(2);
 
+impl AppState {
+    /// Records that a share was seen (only when a retention period ends unvisited shares).
+    pub fn visited(&self, id: &ShareId) {
+        if self.config.retention_days.is_some() {
+            self.store.touch_later(id);
+        }
+    }
+}
+
+impl FromRef<AppState> for PagesState {
+    fn from_ref(state: &AppState) -> PagesState {
+        PagesState {
+            pages: state.pages.clone(),
+            store: state.store.clone(),
+            record_visits: state.config.retention_days.is_some(),
+        }
+    }
+}
+
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> LeptosOptions {
         state.leptos_options.clone()
@@ -99,7 +119,7 @@ impl FromRef<AppState> for LeptosOptions {
 pub fn spawn_maintenance(state: &AppState) {
     let pages = Arc::downgrade(&state.pages);
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(super::page_cache::SHARE_PAGE_MAX_AGE);
+        let mut tick = tokio::time::interval(super::pages::page_cache::SHARE_PAGE_MAX_AGE);
         loop {
             tick.tick().await;
             match pages.upgrade() {

@@ -6,47 +6,16 @@
 //! accept rule's decision (`model::accept`), which runs inside that transaction.
 
 use super::notify::Note;
-use super::shares::{hex_sha256, random_bytes, OwnerAction, OwnerToken, ShareStore, StoreError};
+use super::secret::{hex_sha256, same_hash, EditToken, OwnerToken};
+use super::shares::{share_from_row, share_from_row_meta, Lookup, OwnerAction};
+use super::{ShareStore, StoreError};
 use crate::model::{
     accept, follows_on, replica_of, Batch, Doc, DocLimits, Field, LiveDoc, Logged, Notes, Op,
     Outcome, Plan, Position, Priority, Reg, ReplicaRecord, RowDoc, RowId, Status,
 };
 use crate::shared::ShareId;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use sqlx::Row as _;
 use std::collections::{BTreeSet, HashMap};
-use subtle::ConstantTimeEq;
-
-/// The secret of an edit link: 256 random bits, base64url. The store keeps its SHA-256.
-#[derive(Clone)]
-pub struct EditToken(String);
-
-impl std::fmt::Debug for EditToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("EditToken(…)")
-    }
-}
-
-impl EditToken {
-    fn generate() -> Result<EditToken, StoreError> {
-        Ok(EditToken(URL_SAFE_NO_PAD.encode(random_bytes::<32>()?)))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The hash a client's secret is compared by.
-    pub fn hash_of(secret: &str) -> String {
-        hex_sha256(secret.trim().as_bytes())
-    }
-}
-
-/// Compares two hashes in constant time.
-pub fn same_hash(a: &str, b: &str) -> bool {
-    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
-}
 
 /// A live plan as stored.
 #[derive(Clone, Debug)]
@@ -177,6 +146,40 @@ const UPSERT_CELL: &str =
      ON CONFLICT (share_id, row_id, field) DO UPDATE SET reg = excluded.reg";
 
 impl ShareStore {
+    /// A share as its page, its JSON and its exports show it: a plan edited together is
+    /// what its live document holds now.
+    pub async fn get(&self, id: &ShareId) -> Result<Lookup, StoreError> {
+        self.ready().await?;
+        let row = sqlx::query(
+            "SELECT id, plan, version, created_at, updated_at, revoked_at, end_reason, live, seq \
+             FROM shares WHERE id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&self.pool())
+        .await?;
+        let Some(row) = row else {
+            return Ok(Lookup::Missing);
+        };
+        if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
+            let reason: Option<String> = row.try_get("end_reason")?;
+            return Ok(if reason.as_deref() == Some("expired") {
+                Lookup::Expired
+            } else {
+                Lookup::Revoked
+            });
+        }
+        if row.try_get::<i64, _>("live")? != 0 {
+            // Edited together: the plan is what its live document holds now.
+            if let LiveLoad::Live(stored) = self.load_live(id).await? {
+                let mut share = share_from_row_meta(&row, stored.live.doc.plan())?;
+                share.version += stored.live.seq as i64;
+                share.live = true;
+                return Ok(Lookup::Found(share));
+            }
+        }
+        Ok(Lookup::Found(share_from_row(&row)?))
+    }
+
     /// Turns on editing through an edit link (or replaces the link: the old one stops
     /// working at once). The first time, the shared plan becomes a live document; the
     /// `bool` says whether it was one already (editing turned on again, or a new link).

@@ -9,9 +9,8 @@
 //! instead of being rendered again. Compressed copies are made on first request for each
 //! encoding.
 
-use super::share_api::visited;
-use super::shares::ShareStamp;
-use super::state::AppState;
+use crate::server::http::encoding::{bytes_response, preferred_encoding};
+use crate::server::store::{ShareStamp, ShareStore};
 use crate::shared::ShareId;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -35,6 +34,24 @@ pub const SHARE_PAGE_MAX_AGE: Duration = Duration::from_secs(2);
 const FRESH_FOR: Duration = Duration::from_secs(1);
 /// The largest page body read from a render (far above what the plan limits allow).
 const MAX_RENDER_BYTES: usize = 64 * 1024 * 1024;
+
+/// What serving pages needs of the app: the cache, the store (a share's stamp, its visits)
+/// and whether visits are recorded (only when a retention period ends unvisited shares).
+#[derive(Clone)]
+pub struct PagesState {
+    pub pages: Arc<PageCache>,
+    pub store: Arc<ShareStore>,
+    pub record_visits: bool,
+}
+
+impl PagesState {
+    /// Records that a share was seen, in the background (retention counts from it).
+    pub fn visited(&self, id: &ShareId) {
+        if self.record_visits {
+            self.store.touch_later(id);
+        }
+    }
+}
 
 /// How a page is stored: its body plain, and compressed copies once asked for.
 pub struct CachedPage {
@@ -346,7 +363,11 @@ pub async fn fresh_hit(
     Some(respond(cache, id.as_ref(), &page, headers, head_only).await)
 }
 
-pub async fn serve_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn serve_pages(
+    State(state): State<PagesState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let head_only = request.method() == Method::HEAD;
     let readable = request.method() == Method::GET || head_only;
     let Some(slot) = readable.then(|| slot(request.uri().path())).flatten() else {
@@ -401,7 +422,7 @@ pub async fn serve_pages(State(state): State<AppState>, request: Request, next: 
 }
 
 /// Renders a share page again in the background; the copy keeps being served meanwhile.
-fn refresh_later(state: AppState, next: Next, id: ShareId, path: String, old: Arc<CachedPage>) {
+fn refresh_later(state: PagesState, next: Next, id: ShareId, path: String, old: Arc<CachedPage>) {
     tokio::spawn(async move {
         // Clears the flag however the render ends, so a failed refresh can be retried.
         struct Done(Arc<CachedPage>);
@@ -416,7 +437,7 @@ fn refresh_later(state: AppState, next: Next, id: ShareId, path: String, old: Ar
         if stamp.is_some() && stamp == done.0.stamp {
             // Unchanged: the same page, now as recent as this read. Counted as a visit, as
             // the render's own read would have been.
-            visited(&state, &id);
+            state.visited(&id);
             state
                 .pages
                 .put_share(&id, Arc::new(done.0.restamped(snapshot)));
@@ -427,36 +448,6 @@ fn refresh_later(state: AppState, next: Next, id: ShareId, path: String, old: Ar
             Rendered::Other(_) => state.pages.forget_share(&id),
         }
     });
-}
-
-/// The content coding to answer with: brotli, else gzip, else none.
-pub fn preferred_encoding(headers: &HeaderMap) -> Option<&'static str> {
-    if accepts(headers, "br") {
-        Some("br")
-    } else if accepts(headers, "gzip") {
-        Some("gzip")
-    } else {
-        None
-    }
-}
-
-/// Whether `Accept-Encoding` offers `coding` (and not with `q=0`).
-pub fn accepts(headers: &HeaderMap, coding: &str) -> bool {
-    let accepted = headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    accepted.split(',').any(|part| {
-        let mut pieces = part.split(';');
-        let name = pieces.next().unwrap_or_default().trim();
-        let refused = pieces.any(|p| {
-            p.trim()
-                .strip_prefix("q=")
-                .and_then(|q| q.trim().parse::<f32>().ok())
-                .is_some_and(|q| q <= 0.0)
-        });
-        name.eq_ignore_ascii_case(coding) && !refused
-    })
 }
 
 fn gzip(plain: &[u8]) -> std::io::Result<Vec<u8>> {
@@ -547,28 +538,6 @@ async fn respond(
             "no-cache"
         }),
     );
-    response
-}
-
-/// `bytes` (in `encoding`, if any) as a 200 with its type and length; no body for HEAD.
-pub fn bytes_response(
-    bytes: Bytes,
-    head_only: bool,
-    content_type: HeaderValue,
-    encoding: Option<&'static str>,
-) -> Response {
-    let length = bytes.len();
-    let mut response = if head_only {
-        Body::empty().into_response()
-    } else {
-        Body::from(bytes).into_response()
-    };
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, content_type);
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
-    if let Some(e) = encoding {
-        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(e));
-    }
     response
 }
 

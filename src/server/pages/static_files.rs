@@ -8,7 +8,7 @@
 //! Only in production (`LEPTOS_ENV=PROD`, as `make run` sets): in development the files change
 //! under a running server, and Leptos' fallback reads them fresh.
 
-use super::page_cache::{accepts, bytes_response};
+use crate::server::http::encoding::{accepts, bytes_response};
 use axum::body::Bytes;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};

@@ -1,10 +1,9 @@
 //! `GET /s/{id}`: loads the share, then renders the page from it. The page is rendered from
 //! the share and the configuration only; the request's headers are never read.
 
-use super::share_api::visited;
-use super::shares::Lookup;
-use super::state::AppState;
 use crate::app::shell;
+use crate::server::state::AppState;
+use crate::server::store::Lookup;
 use crate::shared::{ShareId, ShareLoad, SharePageData, SharedPlan};
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
@@ -47,7 +46,7 @@ async fn load(state: &AppState, id: &str) -> ShareLoad {
     };
     match state.store.get(&id).await {
         Ok(Lookup::Found(share)) => {
-            visited(state, &id);
+            state.visited(&id);
             ShareLoad::Found(SharedPlan {
                 id: share.id,
                 plan: share.plan,

@@ -2,7 +2,7 @@
 //! per_window`) whose memory is bounded: it remembers at most `capacity` clients, spread
 //! over shards that each evict their least recently seen client in O(1) when full.
 
-use super::client_addr::ClientKey;
+use crate::server::store::ClientKey;
 use lru::LruCache;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};

@@ -3,10 +3,10 @@
 //! stream, and `POST /api/live/{id}/send`), and the owner's switch for edit links
 //! (`POST` and `DELETE /api/shares/{id}/edit`).
 
-use super::error::AppError;
-use super::live::{Live, Outbox, Refused};
-use super::share_api::{bearer, owner_result, parse_id, request_origin};
-use super::state::AppState;
+use super::extract::{bearer, owner_result, parse_id, request_origin};
+use crate::server::http::error::AppError;
+use crate::server::live::{base64_encode, Live, Outbox, Refused};
+use crate::server::state::AppState;
 use crate::shared::wire::{self, ClientMsg, ErrorCode, ServerMsg, MAX_FRAME_BYTES, TOKEN_HEADER};
 use crate::shared::ShareId;
 use axum::body::Bytes;
@@ -139,7 +139,7 @@ struct StreamOut(mpsc::Sender<SseEvent>);
 impl Outbox for StreamOut {
     async fn send(&mut self, bytes: Arc<[u8]>) -> bool {
         self.0
-            .send(SseEvent::default().data(super::live::base64_encode(&bytes)))
+            .send(SseEvent::default().data(base64_encode(&bytes)))
             .await
             .is_ok()
     }
@@ -327,13 +327,4 @@ pub async fn disable_editing(
     let result = owner_result(state.store.disable_editing(&id, &owner).await?);
     state.live.revalidate(&id).await;
     result
-}
-
-/// After a share ended: live connections on every instance close.
-pub async fn share_ended(state: &AppState, id: &ShareId) {
-    state.live.revalidate(id).await;
-    let note = super::notify::Note::Revoke { id: id.clone() };
-    if let Err(e) = state.store.announce(&note).await {
-        tracing::warn!(error = %e, "other instances were not told that a share ended");
-    }
 }

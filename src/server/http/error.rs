@@ -1,7 +1,7 @@
 //! One error type for every handler: users get a sentence they can act on, logs get the cause.
 
-use super::shares::StoreError;
 use crate::model::{Problem, ProblemKind};
+use crate::server::store::StoreError;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;

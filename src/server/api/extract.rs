@@ -1,18 +1,148 @@
-//! `POST /api/export/{format}` and `POST /api/import`.
+//! What several handlers take from a request, and give back: share ids, the client (for
+//! per-client limits), the owner's secret, plan bodies (JSON or a form), export formats,
+//! file downloads, the origin links are written with.
 
-use super::error::AppError;
-use super::state::AppState;
 use crate::export::{self, Format};
-use crate::model::{decode_plan_json, IdGen, Plan, DEFAULT_TITLE, MAX_BODY_BYTES};
-use crate::shared::headers::IGNORED_COLUMNS;
+use crate::model::{decode_plan_json, IdGen, Plan, MAX_BODY_BYTES};
+use crate::server::http::client_addr::client_ip;
+use crate::server::http::error::AppError;
+use crate::server::state::AppState;
+use crate::server::store::{ClientKey, OwnerAction, OwnerToken};
+use crate::shared::ShareId;
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Deserialize;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Instant;
 use tokio::sync::OwnedSemaphorePermit;
+
+pub fn not_found() -> AppError {
+    AppError::NotFound(
+        "There is no shared plan at this link. Check that the link is complete.".into(),
+    )
+}
+
+pub fn gone() -> AppError {
+    AppError::Gone("This shared plan was taken down by its owner.".into())
+}
+
+pub fn expired() -> AppError {
+    AppError::Gone(
+        "This shared plan expired: nobody opened it for a long time. Ask its owner to share it \
+         again."
+            .into(),
+    )
+}
+
+pub fn forbidden() -> AppError {
+    AppError::Forbidden(
+        "Only the link's owner can change it: send the owner token from the browser that \
+         created the link as \"Authorization: Bearer <token>\"."
+            .into(),
+    )
+}
+
+pub fn parse_id(text: &str) -> Result<ShareId, AppError> {
+    ShareId::parse(text).ok_or_else(not_found)
+}
+
+/// The client a request comes from, for per-client limits.
+pub struct Client(pub ClientKey);
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        // Without a socket (tests driving the router directly) every request is one client.
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let ip = client_ip(peer, &parts.headers, &state.config.proxies).map_err(|bad| {
+            AppError::BadRequest(format!(
+                "The {} header is malformed: {bad}.",
+                state.config.proxies.header
+            ))
+        })?;
+        Ok(Client(ClientKey::of(ip)))
+    }
+}
+
+/// Counts a share creation against the client's per-minute limit.
+pub struct CreationQuota(pub ClientKey);
+
+impl FromRequestParts<AppState> for CreationQuota {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let Client(client) = Client::from_request_parts(parts, state).await?;
+        state
+            .limiter
+            .check(client, Instant::now())
+            .map_err(|retry_after| AppError::RateLimited { retry_after })?;
+        Ok(CreationQuota(client))
+    }
+}
+
+/// The address a new share is reached at. `SYNCPLAN_PUBLIC_URL` when set; else the host the
+/// creator's request came to (this answer goes to the creator alone and is never cached),
+/// with `https` only when a trusted proxy says so.
+pub fn share_url(state: &AppState, request: &HeaderMap, id: &ShareId) -> String {
+    format!("{}/s/{id}", request_origin(state, request))
+}
+
+pub fn request_origin(state: &AppState, request: &HeaderMap) -> String {
+    if let Some(base) = &state.config.public_url {
+        return base.clone();
+    }
+    let host = request
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        });
+    let https = state.config.proxies.trusted_proxies > 0
+        && request
+            .get("x-forwarded-proto")
+            .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"));
+    match host {
+        Some(host) => format!("{}://{host}", if https { "https" } else { "http" }),
+        None => state.config.link_origin(),
+    }
+}
+
+pub fn bearer(headers: &HeaderMap) -> Result<OwnerToken, AppError> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(forbidden)?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(forbidden)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(forbidden());
+    }
+    Ok(OwnerToken::from_header(token))
+}
+
+pub fn owner_result(action: OwnerAction) -> Result<StatusCode, AppError> {
+    match action {
+        OwnerAction::Done => Ok(StatusCode::NO_CONTENT),
+        OwnerAction::Forbidden => Err(forbidden()),
+        OwnerAction::Missing => Err(not_found()),
+        OwnerAction::Revoked => Err(gone()),
+        OwnerAction::Live => Err(AppError::Conflict(
+            "This plan is edited together through an edit link: its link always shows the \
+             current plan, so there is nothing to publish."
+                .into(),
+        )),
+    }
+}
 
 /// A seed for row ids from the OS random source.
 pub fn random_seed() -> u64 {
@@ -45,14 +175,14 @@ impl<S: Send + Sync> FromRequestParts<S> for ExportFormat {
 
 /// What a request body claims to be.
 #[derive(Debug, PartialEq, Eq)]
-enum BodyKind {
+pub enum BodyKind {
     Json,
     Form,
     Csv,
     Other(String),
 }
 
-fn body_kind(headers: &HeaderMap) -> BodyKind {
+pub fn body_kind(headers: &HeaderMap) -> BodyKind {
     let Some(value) = headers.get(header::CONTENT_TYPE) else {
         return BodyKind::Other(String::new());
     };
@@ -78,7 +208,7 @@ fn body_kind(headers: &HeaderMap) -> BodyKind {
 }
 
 /// Reads the whole body, refusing anything over the size limit with a 413.
-async fn read_body(body: Body, headers: &HeaderMap) -> Result<Bytes, AppError> {
+pub async fn read_body(body: Body, headers: &HeaderMap) -> Result<Bytes, AppError> {
     let too_large = || {
         AppError::TooLarge(format!(
             "The request is larger than {} MiB. Split the plan or remove long notes.",
@@ -106,7 +236,7 @@ async fn read_body(body: Body, headers: &HeaderMap) -> Result<Bytes, AppError> {
         })
 }
 
-fn unsupported(kind: &str, expected: &str) -> AppError {
+pub fn unsupported(kind: &str, expected: &str) -> AppError {
     let sent = if kind.is_empty() {
         "no Content-Type".to_owned()
     } else {
@@ -202,52 +332,4 @@ pub fn file_response(plan: &Plan, format: Format) -> Response {
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-}
-
-pub async fn export_plan(
-    ExportFormat(format): ExportFormat,
-    PlanBody(plan, _permit): PlanBody,
-) -> Response {
-    file_response(&plan, format)
-}
-
-#[derive(Deserialize)]
-pub struct ImportQuery {
-    title: Option<String>,
-}
-
-pub async fn import_plan(
-    State(state): State<AppState>,
-    Query(query): Query<ImportQuery>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, AppError> {
-    let kind = body_kind(&headers);
-    let expected = "a CSV file as text/csv or a plan as application/json";
-    let mut ids = IdGen::new(random_seed());
-    let _permit = state.heavy_permit().await?;
-    let imported = match kind {
-        BodyKind::Csv => {
-            let bytes = read_body(body, &headers).await?;
-            let title = query
-                .title
-                .as_deref()
-                .map(str::trim)
-                .filter(|t| !t.is_empty());
-            export::import_csv(&bytes, title.unwrap_or(DEFAULT_TITLE), &mut ids)?
-        }
-        BodyKind::Json => {
-            let bytes = read_body(body, &headers).await?;
-            export::import_json(&bytes, &mut ids)?
-        }
-        BodyKind::Form => return Err(unsupported("a form", expected)),
-        BodyKind::Other(other) => return Err(unsupported(&other, expected)),
-    };
-    let mut response = Json(imported.plan).into_response();
-    if !imported.ignored_columns.is_empty() {
-        if let Ok(v) = HeaderValue::from_str(&imported.ignored_columns.join(", ")) {
-            response.headers_mut().insert(IGNORED_COLUMNS, v);
-        }
-    }
-    Ok(response)
 }

@@ -5,7 +5,7 @@
 
 use axum::http::{HeaderMap, HeaderName};
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
 /// How to find the client behind the proxies in front of this server.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -92,43 +92,13 @@ pub fn parse_hop(hop: &str) -> Result<IpAddr, BadForwardedFor> {
         .ok_or_else(bad)
 }
 
-/// What per-client limits count. One IPv6 user usually holds a whole /64 and can pick any
-/// address in it, so IPv6 clients count per /64 prefix; IPv4-mapped IPv6 addresses count as
-/// the IPv4 address they carry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ClientKey {
-    V4(u32),
-    V6Prefix(u64),
-}
-
-impl ClientKey {
-    pub fn of(ip: IpAddr) -> ClientKey {
-        match ip {
-            IpAddr::V4(v4) => ClientKey::V4(u32::from(v4)),
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => ClientKey::V4(u32::from(v4)),
-                None => ClientKey::V6Prefix((u128::from(v6) >> 64) as u64),
-            },
-        }
-    }
-}
-
-impl fmt::Display for ClientKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            ClientKey::V4(v4) => write!(f, "{}", Ipv4Addr::from(v4)),
-            ClientKey::V6Prefix(prefix) => {
-                write!(f, "{}/64", Ipv6Addr::from(u128::from(prefix) << 64))
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::store::ClientKey;
     use axum::http::HeaderValue;
     use proptest::prelude::*;
+    use std::net::Ipv4Addr;
 
     fn setup(n: usize) -> ProxySetup {
         ProxySetup {

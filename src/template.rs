@@ -118,7 +118,8 @@ type TemplateRow = (
 
 /// The checklist. Ids t01–t27 keep the topics of the first template, so a saved row can be
 /// matched to its current advice; rows added later take the next ids. A row's facts are
-/// explained, with sources, in the FAQ answers (each category links one).
+/// explained, with sources, in the FAQ answers (each category links one; see the test
+/// `every_fact_in_a_row_or_answer_has_an_https_source`).
 const ROWS: [TemplateRow; 40] = [
     (
         "t01",
@@ -2024,6 +2025,129 @@ mod tests {
         assert!(sources("faq-integrity")
             .iter()
             .any(|s| s.url == REALM_CLIENT_RESET.url));
+    }
+
+    // ----- every fact in a row or an answer rests on an https source -----
+
+    /// Identifier-shaped words: an inner capital (`isDiscretionary`,
+    /// `WorkInfo.getStopReason`) or an underscore (`SCHEDULE_EXACT_ALARM`). Platform names
+    /// such as "iOS" are not code.
+    fn api_names(text: &str) -> Vec<&str> {
+        const NOT_CODE: [&str; 5] = ["iOS", "iPadOS", "macOS", "iPhone", "iPad"];
+        text.split(|c: char| c.is_whitespace() || c == '(' || c == '`')
+            .map(|w| w.trim_matches(|c: char| !(c.is_ascii_alphanumeric() || c == '_')))
+            .map(|w| w.strip_suffix("'s").unwrap_or(w))
+            .filter(|w| !NOT_CODE.contains(w))
+            .filter(|w| {
+                w.contains('_')
+                    || w.as_bytes()
+                        .windows(2)
+                        .any(|p| p[0].is_ascii_lowercase() && p[1].is_ascii_uppercase())
+            })
+            .collect()
+    }
+
+    /// Amounts with a unit ("15 minutes", "a 15-minute floor", "4 KB"), the unit spelled
+    /// one way, so a row and an answer that word them differently still match.
+    fn quantities(text: &str) -> Vec<(String, &'static str)> {
+        let words: Vec<&str> = text
+            .split(|c: char| c.is_whitespace() || c == '-' || c == '(' || c == ')')
+            .map(|w| w.trim_matches(|c: char| !c.is_ascii_alphanumeric()))
+            .filter(|w| !w.is_empty())
+            .collect();
+        words
+            .windows(2)
+            .filter(|pair| pair[0].bytes().all(|b| b.is_ascii_digit() || b == b','))
+            .filter_map(|pair| unit(pair[1]).map(|u| (pair[0].replace(',', ""), u)))
+            .collect()
+    }
+
+    fn unit(word: &str) -> Option<&'static str> {
+        Some(match word.to_ascii_lowercase().as_str() {
+            "s" | "sec" | "secs" | "second" | "seconds" => "s",
+            "min" | "mins" | "minute" | "minutes" => "min",
+            "h" | "hour" | "hours" => "h",
+            "day" | "days" => "d",
+            "week" | "weeks" => "w",
+            "kb" => "KB",
+            "byte" | "bytes" => "B",
+            _ => return None,
+        })
+    }
+
+    #[test]
+    fn the_fact_finders_read_code_and_amounts() {
+        assert_eq!(
+            api_names("Set isDiscretionary (or `allowsCellularAccess`) and WorkManager's quota"),
+            ["isDiscretionary", "allowsCellularAccess", "WorkManager"]
+        );
+        assert_eq!(
+            api_names("Call WorkInfo.getStopReason(), not SCHEDULE_EXACT_ALARM."),
+            ["WorkInfo.getStopReason", "SCHEDULE_EXACT_ALARM"]
+        );
+        assert!(api_names("Sync on iOS and Android, over Wi-Fi, with If-None-Match").is_empty());
+        assert_eq!(
+            quantities("every 15 minutes, a 15-minute floor, 4 KB, 1,000 bytes"),
+            [
+                ("15".to_owned(), "min"),
+                ("15".to_owned(), "min"),
+                ("4".to_owned(), "KB"),
+                ("1000".to_owned(), "B"),
+            ]
+        );
+        assert!(quantities("Android 14, 1,000+ edits, 5+ devices, 410 Gone").is_empty());
+    }
+
+    /// Rows carry no links of their own: each points, through its category, at an FAQ answer,
+    /// and the answers carry the sources. So every code name or amount a row states must be
+    /// stated in an answer too, and every answer that states one must list https sources.
+    #[test]
+    fn every_fact_in_a_row_or_answer_has_an_https_source() {
+        for f in &FAQ {
+            let text = f.answer.join("\n");
+            if !api_names(&text).is_empty() || !quantities(&text).is_empty() {
+                assert!(
+                    !f.sources.is_empty(),
+                    "{} states facts without a source",
+                    f.id
+                );
+            }
+            for s in f.sources {
+                assert!(s.url.starts_with("https://"), "{}: {}", f.id, s.url);
+            }
+        }
+        let answers = FAQ
+            .iter()
+            .map(|f| f.answer.join("\n"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let stated = quantities(&answers);
+        for &(id, item, category, _, notes) in &ROWS {
+            let text = format!("{item}\n{notes}");
+            let names = api_names(&text);
+            let amounts = quantities(&text);
+            if names.is_empty() && amounts.is_empty() {
+                continue;
+            }
+            let answer = faq(category_faq(category)).expect("an FAQ answer");
+            assert!(
+                !answer.sources.is_empty(),
+                "{id}: {} has no source",
+                answer.id
+            );
+            for name in names {
+                assert!(
+                    answers.contains(name),
+                    "{id} names {name}, which no sourced FAQ answer explains"
+                );
+            }
+            for amount in amounts {
+                assert!(
+                    stated.contains(&amount),
+                    "{id} states {amount:?}, which no sourced FAQ answer states"
+                );
+            }
+        }
     }
 
     // ----- saved plans keep their text; old advice can be updated on request -----

@@ -14,18 +14,18 @@ covers sync triggers, conflict resolution, the offline queue, bandwidth, battery
 limits. Edit any cell: every change is saved in this browser.";
 
 /// The day the rows and the FAQ were last checked against their sources (ISO 8601).
-pub const CONTENT_CHECKED: &str = "2026-11-27";
+pub const CONTENT_CHECKED: &str = "2026-12-06";
 
 /// What the content was checked against, as the page and the Markdown export say it.
 pub const CHECKED_AGAINST: &str = "Android, Apple and Firebase documentation";
 
-/// [`CONTENT_CHECKED`] as people read it, "27 Nov 2026": plain string work, so the server
+/// [`CONTENT_CHECKED`] as people read it, "6 Dec 2026": plain string work, so the server
 /// and the browser render the same text.
 pub fn content_checked_label() -> String {
     human_date(CONTENT_CHECKED).expect("CONTENT_CHECKED is a YYYY-MM-DD date")
 }
 
-/// "2026-11-27" → "27 Nov 2026"; `None` for anything that is not a YYYY-MM-DD date.
+/// "2026-12-06" → "6 Dec 2026"; `None` for anything that is not a YYYY-MM-DD date.
 fn human_date(iso: &str) -> Option<String> {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -117,8 +117,10 @@ type TemplateRow = (
 );
 
 /// The checklist. Ids t01–t27 keep the topics of the first template, so a saved row can be
-/// matched to its current advice; rows added later take the next ids.
-const ROWS: [TemplateRow; 35] = [
+/// matched to its current advice; rows added later take the next ids. A row's facts are
+/// explained, with sources, in the FAQ answers (each category links one; see the test
+/// `every_fact_in_a_row_or_answer_has_an_https_source`).
+const ROWS: [TemplateRow; 40] = [
     (
         "t01",
         "Map every sync trigger",
@@ -134,8 +136,10 @@ const ROWS: [TemplateRow; 35] = [
         "Schedule Android periodic sync with WorkManager",
         "Platform constraints",
         Priority::P1,
-        "PeriodicWorkRequest runs at most every 15 minutes, at an inexact time, and Doze can hold \
-      it back further. Never promise users a tighter interval.",
+        "PeriodicWorkRequest runs at most every 15 minutes, at an inexact time. Doze holds it back \
+      further, and App Standby Buckets ration job time by how the app is used: in the rare \
+      bucket it gets about 10 minutes of jobs in 24 hours. The system picks the bucket, not the \
+      app, so never promise users a tighter interval.",
     ),
     (
         "t03",
@@ -143,19 +147,21 @@ const ROWS: [TemplateRow; 35] = [
         "Platform constraints",
         Priority::P1,
         "Submit the next request at the start of every run, so a run that expires still leaves \
-      one scheduled. earliestBeginDate is only a floor: iOS picks the moment, gives the task \
-      about 30 seconds, may run it only a few times a day, and never runs it after a force-quit, \
-      in Low Power Mode or with Background App Refresh off.",
+      one scheduled. earliestBeginDate is only a floor: iOS picks the moment from how people use \
+      the app and other conditions, ends the run with the task's expiration handler, publishes \
+      no number of runs (there may be none), and never runs it after a force-quit, in Low Power \
+      Mode or with Background App Refresh off.",
     ),
     (
         "t04",
         "Treat silent push as a nudge, not a delivery channel",
         "Sync triggers",
         Priority::P2,
-        "Apple's budget for silent pushes changes with conditions (send at most 2–3 an hour) and \
-      none arrive after a force-quit; FCM holds normal-priority messages in Doze and demotes \
-      high-priority ones that show no notification. The push only says that something changed; \
-      the app then pulls the data.",
+        "Apple's budget for background notifications changes with conditions: send no more than \
+      two or three an hour, expect fewer to arrive, and none after a force-quit. FCM may delay \
+      normal-priority messages whenever the app is in the background, and may deprioritise \
+      high-priority ones that show no notification (it judges the last 7 days). The push only \
+      says that something changed; the app then pulls the data.",
     ),
     (
         "t05",
@@ -171,8 +177,12 @@ const ROWS: [TemplateRow; 35] = [
         "Conflict resolution",
         Priority::P0,
         "Default to last-write-wins per field, not per record, ordered by the time the server \
-      received the write or by a hybrid logical clock, never by the device's own clock. Let a \
-      delete beat a concurrent edit, and get product sign-off on every exception.",
+      received the write or by a hybrid logical clock, never by the device's own clock. \
+      Ordering by receipt lets the last upload win, so a stale offline edit can beat newer \
+      ones: send the version each edit started from and reject stale writes (If-Match, 412). \
+      A hybrid logical clock still follows device clocks: clamp or reject timestamps far ahead \
+      of the server's. Let a delete beat a concurrent edit, and get product sign-off on every \
+      exception.",
     ),
     (
         "t07",
@@ -204,10 +214,11 @@ const ROWS: [TemplateRow; 35] = [
         "Offline queue",
         Priority::P0,
         "Give each mutation a client-generated idempotency key; the server stores the keys it \
-      applied, with their results, for a retention window (Stripe keeps them at least a day) \
-      and answers a repeat with the stored result. Or number mutations with a strictly \
-      sequential per-client counter with no gaps: keeping only the newest id drops a parked \
-      write that is retried later.",
+      applied, with their results, for a retention window longer than the longest offline \
+      period you support, and answers a repeat with the stored result. Stripe, for one, may \
+      drop keys once they are 24 hours old, far sooner than a queue that waits offline for \
+      days. Or number mutations with a strictly sequential per-client counter with no gaps: \
+      keeping only the newest id drops a parked write that is retried later.",
     ),
     (
         "t11",
@@ -233,8 +244,8 @@ const ROWS: [TemplateRow; 35] = [
         "Bandwidth",
         Priority::P1,
         "iOS: set allowsConstrainedNetworkAccess and allowsExpensiveNetworkAccess to false for \
-      bulk transfers. Android: NetworkType.UNMETERED for large transfers. Defer big downloads \
-      to Wi-Fi.",
+      bulk transfers, and from iOS 26.1 decide allowsUltraConstrainedNetworkAccess too. \
+      Android: NetworkType.UNMETERED for large transfers. Defer big downloads to Wi-Fi.",
     ),
     (
         "t14",
@@ -283,10 +294,12 @@ const ROWS: [TemplateRow; 35] = [
         "Enforce Wi-Fi-only transfers on iOS per request",
         "Platform constraints",
         Priority::P2,
-        "Set allowsExpensiveNetworkAccess and allowsConstrainedNetworkAccess to false on the \
-      URLSession configuration or request, or use a discretionary background session \
-      (isDiscretionary), so the rule holds when the phone changes networks. A one-time check \
-      of the network when the task starts goes stale.",
+        "Set allowsExpensiveNetworkAccess and allowsConstrainedNetworkAccess to false (or \
+      allowsCellularAccess to false for a strict Wi-Fi-only rule) on the URLSession \
+      configuration or request, so the rule holds when the phone changes networks. A \
+      discretionary background session (isDiscretionary) only lets iOS pick a good time and \
+      does not keep a transfer off cellular; a one-time check of the network when the task \
+      starts goes stale.",
     ),
     (
         "t20",
@@ -341,8 +354,10 @@ const ROWS: [TemplateRow; 35] = [
         "Test under real OS restrictions",
         "Testing",
         Priority::P1,
-        "Force Doze and standby buckets with adb, switch on Low Power Mode and Low Data Mode, and \
-      check that sync still completes and catches up.",
+        "Force Doze and standby buckets with adb, launch BGTaskScheduler tasks from the debugger \
+      on a device, and switch on Low Power Mode and Low Data Mode. After a force-quit (iOS) or \
+      a force-stop (Android) expect no background sync at all; check that sync catches up when \
+      the user next opens the app.",
     ),
     (
         "t27",
@@ -358,10 +373,12 @@ const ROWS: [TemplateRow; 35] = [
         "Platform constraints",
         Priority::P1,
         "Android: expedited work for short urgent jobs, user-initiated data transfer jobs for big \
-      transfers the user starts (Android 14+), and no long dataSync foreground services (capped \
-      at 6 hours in 24 from Android 15; jobs beside them still use the job quota from Android \
-      16). iOS: a background URLSession for large transfers (resumable uploads from iOS 17) and \
-      BGContinuedProcessingTask for long work the user starts (iOS 26).",
+      transfers the user starts (Android 14+), and no long dataSync foreground services: in \
+      apps targeting Android 15+ they may run 6 hours in 24 while the app is in the background \
+      (mediaProcessing too; using the app resets the count), and from Android 16 jobs \
+      started beside them still use the job quota. iOS: a background URLSession for large \
+      transfers (resumable uploads from iOS 17) and BGContinuedProcessingTask for long work \
+      the user starts (iOS 26).",
     ),
     (
         "t29",
@@ -381,8 +398,9 @@ const ROWS: [TemplateRow; 35] = [
         Priority::P2,
         "iOS: enable the Remote notifications background mode and send content-available with \
       the headers apns-push-type background and apns-priority 5. Android: send FCM data \
-      messages at normal priority and hand the sync to WorkManager from onMessageReceived. \
-      Send the device token to your server at every launch.",
+      messages at normal priority and hand the sync to WorkManager from onMessageReceived \
+      (Firebase's AndroidConfigV2, still in preview, adds a background_sync message type for \
+      onBackgroundSyncReceived). Send the device token to your server at every launch.",
     ),
     (
         "t31",
@@ -391,7 +409,10 @@ const ROWS: [TemplateRow; 35] = [
         Priority::P1,
         "Full file protection locks the store while the phone is locked, so background tasks \
       fail: use completeUntilFirstUserAuthentication on iOS and Android's default \
-      credential-encrypted storage, and keep the keys in the Keychain or the Android Keystore.",
+      credential-encrypted storage. Keychain items default to kSecAttrAccessibleWhenUnlocked: \
+      give the sync keys kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly, which also keeps \
+      them off other devices restored from a backup. Android Keystore keys made with \
+      setUnlockedDeviceRequired cannot be used while the phone is locked.",
     ),
     (
         "t32",
@@ -425,16 +446,77 @@ const ROWS: [TemplateRow; 35] = [
         "Log why the OS stopped your sync jobs",
         "Observability",
         Priority::P1,
-        "Record WorkInfo.getStopReason (JobParameters.getStopReason for JobScheduler jobs) with \
-      failed runs, and watch Android vitals' excessive partial wake locks metric: it can lower \
-      your app's visibility on Google Play.",
+        "Record WorkInfo.getStopReason (JobParameters.getStopReason for JobScheduler jobs) for \
+      runs that were stopped before they finished, by a quota, a constraint, the standby \
+      bucket, a timeout or a cancel; a run that returned Result.failure() was not stopped, so \
+      log those separately. Watch Android vitals' excessive partial wake locks metric too: it \
+      can lower your app's visibility on Google Play.",
+    ),
+    (
+        "t36",
+        "Plan for pushes that are dropped or collapsed",
+        "Sync triggers",
+        Priority::P1,
+        "APNs and FCM refuse payloads over 4 KB, so send a poke, not the data. While a device is \
+      offline APNs keeps only one notification per app, for at most 30 days; FCM keeps up to \
+      100 non-collapsible messages per device, then discards them all and calls \
+      onDeletedMessages: answer that with a full sync. FCM holds at most four collapse keys per \
+      device, and a message for at most 28 days.",
+    ),
+    (
+        "t37",
+        "Run one sync at a time",
+        "Sync triggers",
+        Priority::P1,
+        "Push, periodic work, reconnection and app start all ask for a sync: funnel them into one \
+      job. Android: enqueue it as unique work (enqueueUniqueWork, or enqueueUniquePeriodicWork \
+      with ExistingPeriodicWorkPolicy KEEP or UPDATE). iOS: give each job one BGTaskScheduler \
+      identifier (a new request replaces the pending one) and let a single sync coordinator in \
+      the app join calls that arrive while a sync runs.",
+    ),
+    (
+        "t38",
+        "Catch up after a force-quit or force-stop",
+        "Platform constraints",
+        Priority::P1,
+        "A force-quit on iOS cancels the app's background transfers and stops its background \
+      work until the user opens it again. A force-stop on Android clears its jobs and alarms \
+      and keeps it stopped until the user opens it (ApplicationStartInfo.wasForceStopped tells \
+      you afterwards, from Android 15); device makers may restrict background work further. \
+      Sync at the next launch and schedule the periodic work again.",
+    ),
+    (
+        "t39",
+        "Let iOS finish a sync the user walks away from",
+        "Platform constraints",
+        Priority::P1,
+        "Wrap a sync that is still running when the user leaves the app in beginBackgroundTask \
+      and end the task when it finishes, so iOS gives it extra time before suspending the app. \
+      List every task identifier in BGTaskSchedulerPermittedIdentifiers and register each \
+      handler before the app finishes launching.",
+    ),
+    (
+        "t40",
+        "Keep expedited work within its quota, and alarms out of sync",
+        "Platform constraints",
+        Priority::P1,
+        "Expedited work draws on a quota that depends on the standby bucket: choose an \
+      OutOfQuotaPolicy (RUN_AS_NON_EXPEDITED_WORK_REQUEST or DROP_WORK_REQUEST), and implement \
+      getForegroundInfo, because on Android 11 and lower WorkManager runs expedited work as a \
+      foreground service with that notification. Do not schedule sync with exact alarms: on \
+      Android 14 most newly installed apps that target Android 13+ have SCHEDULE_EXACT_ALARM \
+      denied by default.",
     ),
 ];
 
-/// The checklist as it shipped until the content check of 2026-11-27, word for word: a saved
-/// row that still holds one of these is offered the current advice (see [`updated_advice`]).
-/// Never edit these; when the rows change again, add the outgoing text as another table.
-const PREVIOUS_ROWS: [TemplateRow; 27] = [
+/// Advice earlier versions of the template shipped, word for word, for every row whose text
+/// differs from today's: a saved row that still holds one of these is offered the current
+/// advice (see [`updated_advice`]). Rows whose text never changed are left out, since they
+/// have nothing to offer. Never edit an entry; when the rows change again, add the outgoing
+/// text of each changed row (an id may appear once per version), and drop an entry only if
+/// its row comes back to exactly that text.
+const PREVIOUS_ROWS: [TemplateRow; 21] = [
+    // As shipped until the content check of 2026-11-27.
     (
         "t01",
         "Map every sync trigger",
@@ -468,14 +550,6 @@ const PREVIOUS_ROWS: [TemplateRow; 27] = [
       says that something changed; the app then pulls the data.",
     ),
     (
-        "t05",
-        "Make the sync interval a server-side setting",
-        "Sync triggers",
-        Priority::P1,
-        "Ship the interval in remote config so you can slow sync down or speed it up without \
-      waiting for an app release.",
-    ),
-    (
         "t06",
         "Write down the conflict policy for each field",
         "Conflict resolution",
@@ -484,44 +558,12 @@ const PREVIOUS_ROWS: [TemplateRow; 27] = [
       edit. Get product sign-off on every exception.",
     ),
     (
-        "t07",
-        "Merge counters and lists as operations",
-        "Conflict resolution",
-        Priority::P1,
-        "Send \"add 3\" or \"append item\" rather than the new total, so two offline devices do \
-      not overwrite each other's changes.",
-    ),
-    (
-        "t08",
-        "Keep CRDTs for truly collaborative data",
-        "Conflict resolution",
-        Priority::P2,
-        "Automerge or Yjs earn their cost for documents several people edit live. Most app data \
-      is fine with per-field rules.",
-    ),
-    (
-        "t09",
-        "Keep a persistent, ordered upload queue",
-        "Offline queue",
-        Priority::P0,
-        "Store pending writes on disk in the order they happened, grouped by transaction, so a \
-      crash or a force-quit never loses or reorders them.",
-    ),
-    (
         "t10",
         "Make every upload safe to retry",
         "Offline queue",
         Priority::P0,
         "Give each mutation a client-generated id; the server remembers the last one it applied \
       for each client and ignores repeats.",
-    ),
-    (
-        "t11",
-        "Acknowledge a write only after the server applied it",
-        "Offline queue",
-        Priority::P1,
-        "Remove an item from the queue only when the server confirms it. Park a rejected write \
-      with its error instead of blocking everything queued behind it.",
     ),
     (
         "t12",
@@ -540,44 +582,12 @@ const PREVIOUS_ROWS: [TemplateRow; 27] = [
       NetworkType.UNMETERED for large transfers. Defer big downloads to Wi-Fi.",
     ),
     (
-        "t14",
-        "Resume large transfers instead of restarting them",
-        "Bandwidth",
-        Priority::P1,
-        "Background windows are short: move data in chunks with offsets so every window makes \
-      progress.",
-    ),
-    (
-        "t15",
-        "Run heavy sync only on power or a healthy battery",
-        "Battery",
-        Priority::P1,
-        "iOS: BGProcessingTask with requiresExternalPower. Android: WorkManager constraints \
-      setRequiresCharging and setRequiresBatteryNotLow.",
-    ),
-    (
         "t16",
         "Back off exponentially, with jitter",
         "Battery",
         Priority::P0,
         "Retry failed syncs at growing, randomised intervals (WorkManager BackoffPolicy) so an \
       outage neither drains batteries nor stampedes the API when it recovers.",
-    ),
-    (
-        "t17",
-        "Use WebSockets only in the foreground",
-        "Battery",
-        Priority::P1,
-        "Keep a socket open while the app is visible; in the background rely on push plus a pull \
-      when the app comes back.",
-    ),
-    (
-        "t18",
-        "Design for sync that arrives hours late",
-        "Platform constraints",
-        Priority::P1,
-        "Doze and App Standby buckets delay jobs; an app in the rare bucket gets about 10 minutes \
-      of jobs a day. Show stale data honestly.",
     ),
     (
         "t19",
@@ -588,54 +598,6 @@ const PREVIOUS_ROWS: [TemplateRow; 27] = [
       starts and skip heavy work on cellular.",
     ),
     (
-        "t20",
-        "Apply each server batch atomically",
-        "Data integrity",
-        Priority::P0,
-        "Write a downloaded batch in one local transaction, so the client is never left with \
-      half of it.",
-    ),
-    (
-        "t21",
-        "Verify data once sync settles",
-        "Data integrity",
-        Priority::P1,
-        "Compare checksums or row counts between client and server after sync; log and alert on \
-      any mismatch.",
-    ),
-    (
-        "t22",
-        "Plan the client reset path",
-        "Data integrity",
-        Priority::P1,
-        "When the server can no longer reconcile a client, back up its unsynced changes first, \
-      then recover or discard them. Never drop them silently.",
-    ),
-    (
-        "t23",
-        "Authenticate and authorise every uploaded write",
-        "Security",
-        Priority::P0,
-        "Check each queued mutation against the user's current permissions: a write queued \
-      offline may no longer be allowed when it arrives.",
-    ),
-    (
-        "t24",
-        "Scope downloaded data to each user",
-        "Security",
-        Priority::P1,
-        "Sync rules decide which records a device receives. Never send data and rely on the app \
-      to hide it.",
-    ),
-    (
-        "t25",
-        "Build a sync test harness",
-        "Testing",
-        Priority::P0,
-        "Automate 1,000+ offline edits syncing at once, the same record edited on 5+ devices, and \
-      the network cut mid-sync. Measure completion time, conflict rate and checksums.",
-    ),
-    (
         "t26",
         "Test under real OS restrictions",
         "Testing",
@@ -643,13 +605,104 @@ const PREVIOUS_ROWS: [TemplateRow; 27] = [
         "Force Doze and standby buckets with adb, switch on Low Power Mode and Low Data Mode, and \
       check that sync still completes and catches up.",
     ),
+    // As shipped from 2026-11-27 until the content check of 2026-12-06.
     (
-        "t27",
-        "Show and measure sync health",
+        "t03",
+        "Schedule iOS background refresh (BGAppRefreshTask)",
+        "Platform constraints",
+        Priority::P1,
+        "Submit the next request at the start of every run, so a run that expires still leaves \
+      one scheduled. earliestBeginDate is only a floor: iOS picks the moment, gives the task \
+      about 30 seconds, may run it only a few times a day, and never runs it after a force-quit, \
+      in Low Power Mode or with Background App Refresh off.",
+    ),
+    (
+        "t04",
+        "Treat silent push as a nudge, not a delivery channel",
+        "Sync triggers",
+        Priority::P2,
+        "Apple's budget for silent pushes changes with conditions (send at most 2–3 an hour) and \
+      none arrive after a force-quit; FCM holds normal-priority messages in Doze and demotes \
+      high-priority ones that show no notification. The push only says that something changed; \
+      the app then pulls the data.",
+    ),
+    (
+        "t06",
+        "Write down the conflict policy for each field",
+        "Conflict resolution",
+        Priority::P0,
+        "Default to last-write-wins per field, not per record, ordered by the time the server \
+      received the write or by a hybrid logical clock, never by the device's own clock. Let a \
+      delete beat a concurrent edit, and get product sign-off on every exception.",
+    ),
+    (
+        "t10",
+        "Make every upload safe to retry",
+        "Offline queue",
+        Priority::P0,
+        "Give each mutation a client-generated idempotency key; the server stores the keys it \
+      applied, with their results, for a retention window (Stripe keeps them at least a day) \
+      and answers a repeat with the stored result. Or number mutations with a strictly \
+      sequential per-client counter with no gaps: keeping only the newest id drops a parked \
+      write that is retried later.",
+    ),
+    (
+        "t13",
+        "Honour Low Data Mode and metered networks",
+        "Bandwidth",
+        Priority::P1,
+        "iOS: set allowsConstrainedNetworkAccess and allowsExpensiveNetworkAccess to false for \
+      bulk transfers. Android: NetworkType.UNMETERED for large transfers. Defer big downloads \
+      to Wi-Fi.",
+    ),
+    (
+        "t19",
+        "Enforce Wi-Fi-only transfers on iOS per request",
+        "Platform constraints",
+        Priority::P2,
+        "Set allowsExpensiveNetworkAccess and allowsConstrainedNetworkAccess to false on the \
+      URLSession configuration or request, or use a discretionary background session \
+      (isDiscretionary), so the rule holds when the phone changes networks. A one-time check \
+      of the network when the task starts goes stale.",
+    ),
+    (
+        "t28",
+        "Pick the background mechanism for each sync job",
+        "Platform constraints",
+        Priority::P1,
+        "Android: expedited work for short urgent jobs, user-initiated data transfer jobs for big \
+      transfers the user starts (Android 14+), and no long dataSync foreground services (capped \
+      at 6 hours in 24 from Android 15; jobs beside them still use the job quota from Android \
+      16). iOS: a background URLSession for large transfers (resumable uploads from iOS 17) and \
+      BGContinuedProcessingTask for long work the user starts (iOS 26).",
+    ),
+    (
+        "t30",
+        "Set up push for sync on both platforms",
+        "Sync triggers",
+        Priority::P2,
+        "iOS: enable the Remote notifications background mode and send content-available with \
+      the headers apns-push-type background and apns-priority 5. Android: send FCM data \
+      messages at normal priority and hand the sync to WorkManager from onMessageReceived. \
+      Send the device token to your server at every launch.",
+    ),
+    (
+        "t31",
+        "Encrypt local data so background sync can still read it",
+        "Security",
+        Priority::P1,
+        "Full file protection locks the store while the phone is locked, so background tasks \
+      fail: use completeUntilFirstUserAuthentication on iOS and Android's default \
+      credential-encrypted storage, and keep the keys in the Keychain or the Android Keystore.",
+    ),
+    (
+        "t35",
+        "Log why the OS stopped your sync jobs",
         "Observability",
         Priority::P1,
-        "Send last successful sync, queue depth, errors and retries to telemetry, and show users \
-      a \"last synced\" time.",
+        "Record WorkInfo.getStopReason (JobParameters.getStopReason for JobScheduler jobs) with \
+      failed runs, and watch Android vitals' excessive partial wake locks metric: it can lower \
+      your app's visibility on Google Play.",
     ),
 ];
 
@@ -746,9 +799,37 @@ const ANDROID_DEFINE_WORK: Source = Source {
     title: "Android: Define work requests (constraints, expedited work, retries)",
     url: "https://developer.android.com/develop/background-work/background-tasks/persistent/getting-started/define-work",
 };
+const ANDROID_MANAGE_WORK: Source = Source {
+    title: "Android: Managing work (unique work)",
+    url: "https://developer.android.com/develop/background-work/background-tasks/persistent/how-to/manage-work",
+};
 const ANDROID_BACKOFF_POLICY: Source = Source {
     title: "Android: BackoffPolicy",
     url: "https://developer.android.com/reference/androidx/work/BackoffPolicy",
+};
+const ANDROID_WORK_REQUEST: Source = Source {
+    title: "Android: WorkRequest (default, minimum and maximum backoff)",
+    url: "https://developer.android.com/reference/kotlin/androidx/work/WorkRequest",
+};
+const ANDROID_OUT_OF_QUOTA: Source = Source {
+    title: "Android: OutOfQuotaPolicy",
+    url: "https://developer.android.com/reference/androidx/work/OutOfQuotaPolicy",
+};
+const ANDROID_EXPEDITED_QUOTA: Source = Source {
+    title: "Android Developers blog: Using WorkManager on Android 12 (expedited work quotas)",
+    url: "https://medium.com/androiddevelopers/using-workmanager-on-android-12-f7d483ca0ecb",
+};
+const ANDROID_12_FOREGROUND_SERVICES: Source = Source {
+    title: "Android 12: Foreground service launch restrictions (expedited jobs)",
+    url: "https://developer.android.com/about/versions/12/foreground-services",
+};
+const ANDROID_WORKER: Source = Source {
+    title: "Android: Worker.getForegroundInfo",
+    url: "https://developer.android.com/reference/androidx/work/Worker",
+};
+const ANDROID_EXACT_ALARMS: Source = Source {
+    title: "Android 14: Schedule exact alarms are denied by default",
+    url: "https://developer.android.com/about/versions/14/changes/schedule-exact-alarms",
 };
 const ANDROID_DOZE: Source = Source {
     title: "Android: Optimize for Doze and App Standby",
@@ -762,6 +843,10 @@ const ANDROID_POWER_LIMITS: Source = Source {
     title: "Android: Power management resource limits",
     url: "https://developer.android.com/topic/performance/power/power-details",
 };
+const ANDROID_BACKGROUND_OPTIMIZATION: Source = Source {
+    title: "Android: Background optimization (network broadcasts, Restricted setting)",
+    url: "https://developer.android.com/topic/performance/background-optimization",
+};
 const ANDROID_USER_INITIATED_TRANSFER: Source = Source {
     title: "Android: User-initiated data transfer",
     url: "https://developer.android.com/develop/background-work/background-tasks/uidt",
@@ -769,6 +854,14 @@ const ANDROID_USER_INITIATED_TRANSFER: Source = Source {
 const ANDROID_FGS_TIMEOUT: Source = Source {
     title: "Android: Foreground service timeouts",
     url: "https://developer.android.com/develop/background-work/services/fgs/timeout",
+};
+const ANDROID_15_CHANGES: Source = Source {
+    title: "Android 15: Behavior changes for all apps (package stopped state)",
+    url: "https://developer.android.com/about/versions/15/behavior-changes-all",
+};
+const ANDROID_APP_START_INFO: Source = Source {
+    title: "Android: ApplicationStartInfo (wasForceStopped)",
+    url: "https://developer.android.com/reference/android/app/ApplicationStartInfo",
 };
 const ANDROID_16_CHANGES: Source = Source {
     title: "Android 16: Behavior changes for all apps",
@@ -798,6 +891,10 @@ const ANDROID_KEYSTORE: Source = Source {
     title: "Android Keystore system",
     url: "https://developer.android.com/privacy-and-security/keystore",
 };
+const ANDROID_KEY_GEN_SPEC: Source = Source {
+    title: "Android: KeyGenParameterSpec.Builder (setUnlockedDeviceRequired)",
+    url: "https://developer.android.com/reference/android/security/keystore/KeyGenParameterSpec.Builder",
+};
 const ANDROID_NETWORK_SECURITY: Source = Source {
     title: "Android: Network security configuration",
     url: "https://developer.android.com/privacy-and-security/security-config",
@@ -811,6 +908,31 @@ const APPLE_EARLIEST_BEGIN: Source = Source {
     url:
         "https://developer.apple.com/documentation/backgroundtasks/bgtaskrequest/earliestbegindate",
 };
+const APPLE_BGTASK: Source = Source {
+    title: "Apple: BGTask (expiration handler)",
+    url: "https://developer.apple.com/documentation/backgroundtasks/bgtask",
+};
+const APPLE_BGTASK_SUBMIT: Source = Source {
+    title: "Apple: BGTaskScheduler.submit (a new request replaces the pending one)",
+    url: "https://developer.apple.com/documentation/backgroundtasks/bgtaskscheduler/submit%28_:%29",
+};
+const APPLE_BGTASK_REGISTER: Source = Source {
+    title: "Apple: BGTaskScheduler.register (handlers registered before launch ends)",
+    url: "https://developer.apple.com/documentation/backgroundtasks/bgtaskscheduler/register%28fortaskwithidentifier:using:launchhandler:%29",
+};
+const APPLE_USING_BACKGROUND_TASKS: Source = Source {
+    title: "Apple: Using background tasks to update your app (permitted identifiers)",
+    url:
+        "https://developer.apple.com/documentation/uikit/using-background-tasks-to-update-your-app",
+};
+const APPLE_TASK_DEBUGGING: Source = Source {
+    title: "Apple: Starting and terminating tasks during development",
+    url: "https://developer.apple.com/documentation/backgroundtasks/starting-and-terminating-tasks-during-development",
+};
+const APPLE_EXTEND_BACKGROUND_TIME: Source = Source {
+    title: "Apple: Extending your app's background execution time",
+    url: "https://developer.apple.com/documentation/uikit/extending-your-app-s-background-execution-time",
+};
 const APPLE_BACKGROUND_EXECUTION: Source = Source {
     title: "WWDC20: Background execution demystified",
     url: "https://developer.apple.com/videos/play/wwdc2020/10063/",
@@ -822,6 +944,18 @@ const APPLE_BACKGROUND_STRATEGIES: Source = Source {
 const APPLE_CONTINUED_PROCESSING: Source = Source {
     title: "Apple: BGContinuedProcessingTask",
     url: "https://developer.apple.com/documentation/backgroundtasks/bgcontinuedprocessingtask",
+};
+const APPLE_BACKGROUND_SESSION: Source = Source {
+    title: "Apple: URLSessionConfiguration.background(withIdentifier:)",
+    url: "https://developer.apple.com/documentation/foundation/urlsessionconfiguration/background%28withidentifier:%29",
+};
+const APPLE_BACKGROUND_DOWNLOADS: Source = Source {
+    title: "Apple: Downloading files in the background",
+    url: "https://developer.apple.com/documentation/foundation/downloading-files-in-the-background",
+};
+const APPLE_BACKGROUND_CANCEL_REASONS: Source = Source {
+    title: "Apple: URL session background task cancellation reasons (user force-quit)",
+    url: "https://developer.apple.com/documentation/foundation/url-session-background-task-cancellation-reasons",
 };
 const APPLE_RESUMABLE_UPLOADS: Source = Source {
     title: "Apple: Pausing and resuming uploads",
@@ -839,6 +973,14 @@ const APPLE_APNS_REQUESTS: Source = Source {
     title: "Apple: Sending notification requests to APNs",
     url: "https://developer.apple.com/documentation/usernotifications/sending-notification-requests-to-apns",
 };
+const APPLE_NOTIFICATION_PAYLOAD: Source = Source {
+    title: "Apple: Generating a remote notification (payload size)",
+    url: "https://developer.apple.com/documentation/usernotifications/generating-a-remote-notification",
+};
+const APPLE_SESSION_CONFIGURATION: Source = Source {
+    title: "Apple: URLSessionConfiguration (allowsCellularAccess)",
+    url: "https://developer.apple.com/documentation/foundation/urlsessionconfiguration",
+};
 const APPLE_EXPENSIVE_NETWORK: Source = Source {
     title: "Apple: URLSessionConfiguration.allowsExpensiveNetworkAccess",
     url: "https://developer.apple.com/documentation/foundation/urlsessionconfiguration/allowsexpensivenetworkaccess",
@@ -846,6 +988,10 @@ const APPLE_EXPENSIVE_NETWORK: Source = Source {
 const APPLE_CONSTRAINED_NETWORK: Source = Source {
     title: "Apple: URLSessionConfiguration.allowsConstrainedNetworkAccess",
     url: "https://developer.apple.com/documentation/foundation/urlsessionconfiguration/allowsconstrainednetworkaccess",
+};
+const APPLE_ULTRA_CONSTRAINED_NETWORK: Source = Source {
+    title: "Apple: URLSessionConfiguration.allowsUltraConstrainedNetworkAccess (iOS 26.1)",
+    url: "https://developer.apple.com/documentation/foundation/urlsessionconfiguration/allowsultraconstrainednetworkaccess",
 };
 const APPLE_DISCRETIONARY: Source = Source {
     title: "Apple: URLSessionConfiguration.isDiscretionary",
@@ -867,20 +1013,48 @@ const APPLE_KEYCHAIN: Source = Source {
     title: "Apple: Keychain services",
     url: "https://developer.apple.com/documentation/security/keychain-services",
 };
+const APPLE_KEYCHAIN_DEFAULT: Source = Source {
+    title: "Apple: kSecAttrAccessibleWhenUnlocked (the default)",
+    url: "https://developer.apple.com/documentation/security/ksecattraccessiblewhenunlocked",
+};
+const APPLE_KEYCHAIN_AFTER_FIRST_UNLOCK: Source = Source {
+    title: "Apple: kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly",
+    url: "https://developer.apple.com/documentation/security/ksecattraccessibleafterfirstunlockthisdeviceonly",
+};
 const APPLE_PINNING: Source = Source {
     title: "Apple: Identity Pinning, how to configure server certificates for your app",
     url: "https://developer.apple.com/news/?id=g9ejcf8y",
 };
 const FCM_PRIORITY: Source = Source {
+    title: "Firebase: Set the priority of a message",
+    url: "https://firebase.google.com/docs/cloud-messaging/customize-messages/setting-message-priority",
+};
+const FCM_ANDROID_PRIORITY: Source = Source {
     title: "Firebase: Set and manage Android message priority",
-    url: "https://firebase.google.com/docs/cloud-messaging/android/message-priority",
+    url: "https://firebase.google.com/docs/cloud-messaging/android-message-priority",
 };
 const FCM_RECEIVE: Source = Source {
-    title: "Firebase: Receive messages in an Android app",
-    url: "https://firebase.google.com/docs/cloud-messaging/android/receive",
+    title: "Firebase: Receive messages in Android apps",
+    url: "https://firebase.google.com/docs/cloud-messaging/android/receive-messages",
+};
+const FCM_ANDROID_CONFIG_V2: Source = Source {
+    title: "Firebase: Migrate to AndroidConfigV2 (preview)",
+    url: "https://firebase.google.com/docs/cloud-messaging/send/v2-api",
+};
+const FCM_MESSAGE_TYPES: Source = Source {
+    title: "Firebase: Message types (payload size)",
+    url: "https://firebase.google.com/docs/cloud-messaging/customize-messages/set-message-type",
+};
+const FCM_COLLAPSIBLE: Source = Source {
+    title: "Firebase: Non-collapsible and collapsible messages",
+    url: "https://firebase.google.com/docs/cloud-messaging/customize-messages/collapsible-message-types",
+};
+const FCM_LIFESPAN: Source = Source {
+    title: "Firebase: Set the lifespan of a message",
+    url: "https://firebase.google.com/docs/cloud-messaging/customize-messages/setting-message-lifespan",
 };
 const RFC_HTTP_SEMANTICS: Source = Source {
-    title: "RFC 9110: HTTP Semantics (ETag, If-None-Match, 304, Retry-After)",
+    title: "RFC 9110: HTTP Semantics (conditional requests, 304, 410, 412, 503, Retry-After)",
     url: "https://www.rfc-editor.org/rfc/rfc9110",
 };
 const RFC_TOO_MANY_REQUESTS: Source = Source {
@@ -927,6 +1101,10 @@ const SQLITE_TRANSACTIONS: Source = Source {
     title: "SQLite: Transactions",
     url: "https://www.sqlite.org/lang_transaction.html",
 };
+const REALM_CLIENT_RESET: Source = Source {
+    title: "Atlas Device SDK: Client reset (recover or discard unsynced changes)",
+    url: "https://mongodb.com/docs/atlas/device-sdks/sdk/java/sync/reset-a-client-realm",
+};
 
 pub const FAQ: [Faq; 13] = [
     Faq {
@@ -947,7 +1125,7 @@ pub const FAQ: [Faq; 13] = [
              blocks the UI: users should see their newest data within seconds while older data \
              fills in behind it.",
         ],
-        sources: &[GOOGLE_CALENDAR_SYNC, POWERSYNC_WRITE_PATH],
+        sources: &[GOOGLE_CALENDAR_SYNC, RFC_HTTP_SEMANTICS],
     },
     Faq {
         id: "faq-websockets",
@@ -961,14 +1139,26 @@ pub const FAQ: [Faq; 13] = [
              push notifications plus a pull on return to the foreground for background sync.",
             "Whichever you choose, write down every trigger: the app coming to the foreground, \
              a debounced local write, the network returning while the app runs, the periodic \
-             job and pushes. A backgrounded app is not woken when the network returns, so give \
-             the sync job a network constraint instead (on Android, WorkManager's \
-             `NetworkType.CONNECTED`). \"How do I set up push for sync on both platforms?\" \
-             covers the pushes.",
+             job and pushes. A backgrounded app is not woken when the network returns (an app \
+             targeting Android 7.0 or higher gets no connectivity broadcast through a receiver \
+             declared in its manifest), so give the sync job a network constraint instead (on \
+             Android, \
+             WorkManager's `NetworkType.CONNECTED`). \"How do I set up push for sync on both \
+             platforms?\" covers the pushes.",
+            "All of these triggers should start the same sync, and only one sync should run at \
+             a time. On Android, enqueue it as unique work: `enqueueUniqueWork` for one-off \
+             runs, `enqueueUniquePeriodicWork` with `ExistingPeriodicWorkPolicy` `KEEP` or \
+             `UPDATE` for the periodic one. On iOS, give each job one `BGTaskScheduler` \
+             identifier (submitting a request replaces the pending one with that identifier) \
+             and route every trigger through a single sync coordinator in the app that joins \
+             calls arriving while a sync runs.",
         ],
         sources: &[
             RFC_WEBSOCKET,
+            ANDROID_BACKGROUND_OPTIMIZATION,
             ANDROID_DEFINE_WORK,
+            ANDROID_MANAGE_WORK,
+            APPLE_BGTASK_SUBMIT,
             APPLE_BACKGROUND_STRATEGIES,
         ],
     },
@@ -984,23 +1174,45 @@ pub const FAQ: [Faq; 13] = [
              checksums must match on every device once sync settles. Then run a beta across \
              real networks to catch the failures a lab misses.",
             "Test under the limits real phones impose, too: force Doze and App Standby buckets \
-             with `adb`, turn on Low Power Mode and Low Data Mode, force-quit the app, and check \
-             that sync still completes and catches up.",
+             with `adb`, turn on Low Power Mode and Low Data Mode, and check that sync still \
+             catches up. On iOS, launch a `BGTaskScheduler` task at once from the debugger on a \
+             device (Apple documents the simulate-launch command; it is for development only) \
+             instead of waiting hours for the system to run it.",
+            "Include a force-quit (iOS) and a force-stop (Android) in the plan, and expect no \
+             background sync at all afterwards: iOS cancels the app's background transfers \
+             and does not run its background work until the user opens it again, and Android \
+             clears its jobs and alarms until then. The test passes when sync catches up at \
+             the next launch.",
         ],
-        sources: &[ANDROID_DOZE, ANDROID_STANDBY_BUCKETS],
+        sources: &[
+            ANDROID_DOZE,
+            ANDROID_STANDBY_BUCKETS,
+            APPLE_TASK_DEBUGGING,
+            APPLE_BACKGROUND_CANCEL_REASONS,
+            APPLE_BACKGROUND_EXECUTION,
+            ANDROID_15_CHANGES,
+            ANDROID_APP_START_INFO,
+        ],
     },
     Faq {
         id: "faq-interval",
         question: "What is the right sync interval for periodic background sync?",
         answer: &[
             "It depends on how fresh the data must be and on your battery budget. Every 15 to \
-             30 minutes in the background is achievable on Android only: WorkManager runs \
-             periodic work at most every 15 minutes, at inexact times, and Doze defers it \
-             further.",
-            "On iOS, expect a few background refreshes a day. The system decides when \
-             `BGAppRefreshTask` runs from how people use the app; `earliestBeginDate` is only a \
-             floor, and nothing runs after a force-quit, in Low Power Mode or with Background \
-             App Refresh off.",
+             30 minutes in the background is achievable on Android only, and only while the \
+             app is used often: WorkManager runs a `PeriodicWorkRequest` at most every 15 \
+             minutes, at inexact times, and Doze defers it further.",
+            "App Standby Buckets limit jobs too. The system puts each app in a bucket (Active, \
+             Working set, Frequent, Rare, Restricted) from how recently and how often it is \
+             used, and each lower bucket gets less job time: in the rare bucket, about 10 \
+             minutes of jobs in 24 hours. The app cannot choose its bucket, and device makers \
+             may assign buckets by their own criteria; the limits are lifted while the phone \
+             charges.",
+            "On iOS, Apple publishes no number of background refreshes a day. The system \
+             decides when `BGAppRefreshTask` runs from how people use the app and the state of \
+             the device, and it may not run at all: `earliestBeginDate` is only a floor, and \
+             nothing runs after a force-quit, in Low Power Mode or with Background App Refresh \
+             off.",
             "So the only reliable moment to be fresh is the foreground: sync when the app \
              opens, and poll every 30 to 60 seconds while it is open if a WebSocket is not an \
              option. Keep the interval configurable on the server so you can change it without \
@@ -1011,6 +1223,8 @@ pub const FAQ: [Faq; 13] = [
         sources: &[
             ANDROID_PERIODIC_WORK,
             ANDROID_DOZE,
+            ANDROID_STANDBY_BUCKETS,
+            ANDROID_POWER_LIMITS,
             APPLE_APP_REFRESH,
             APPLE_EARLIEST_BEGIN,
             APPLE_BACKGROUND_EXECUTION,
@@ -1027,11 +1241,18 @@ pub const FAQ: [Faq; 13] = [
             "Decide whose clock defines \"last\". Order writes by the time the server received \
              them, or by a hybrid logical clock that devices and server advance together; \
              never by raw device time, which users and drifting clocks can set to anything.",
+            "Know what each choice costs. Ordering by the time the server received a write \
+             makes the last upload win, so an edit made offline hours ago can overwrite newer \
+             ones when it finally arrives: send the version each edit started from and let the \
+             server refuse a stale one, as HTTP does with `If-Match` and `412 Precondition \
+             Failed`. A hybrid logical clock still takes the largest physical time it has \
+             seen, so one device with its clock far in the future drags every later timestamp \
+             along: have the server reject or clamp timestamps far ahead of its own clock.",
             "Counters, balances and lists need merge operations (\"add 3\", \"append\") \
              instead of overwritten values. Reach for CRDTs such as Automerge or Yjs only for \
              data several people edit together in real time; they cost storage and complexity.",
         ],
-        sources: &[HYBRID_LOGICAL_CLOCKS, AUTOMERGE, YJS],
+        sources: &[HYBRID_LOGICAL_CLOCKS, RFC_HTTP_SEMANTICS, AUTOMERGE, YJS],
     },
     Faq {
         id: "faq-queue",
@@ -1041,11 +1262,13 @@ pub const FAQ: [Faq; 13] = [
              grouped by the transaction it belongs to, and upload in that order.",
             "Make retries safe with an idempotency key: each mutation carries a key the client \
              generated, and the server stores the keys it applied, with their results, for a \
-             retention window longer than any retry can take (Stripe keeps them for at least \
-             24 hours). A repeat gets the stored result instead of being applied twice. The \
-             alternative is a strictly sequential per-client counter with no gaps, like \
-             Replicache's `lastMutationID`. Remembering only the newest id is not enough: it \
-             breaks with random ids, and it drops a parked write that is retried later.",
+             retention window longer than the longest offline period you support, since a \
+             queued write may be retried days later. Off-the-shelf windows are short: Stripe \
+             may drop keys once they are 24 hours old. A repeat gets the stored result instead \
+             of being applied twice. The alternative is a strictly sequential per-client \
+             counter with no gaps, like Replicache's `lastMutationID`. Remembering only the \
+             newest id is not enough: it breaks with random ids, and it drops a parked write \
+             that is retried later.",
             "Drop an item only after the server has applied it, and move a rejected write \
              aside with its error so it cannot block the rest.",
             "Version what you queue. A write made offline can reach the server after a release \
@@ -1061,12 +1284,15 @@ pub const FAQ: [Faq; 13] = [
             "Send deltas, not full records, and compress payloads. Respect the user's data \
              settings: on iOS set `allowsConstrainedNetworkAccess` and \
              `allowsExpensiveNetworkAccess` to false for bulk transfers so Low Data Mode and \
-             cellular are honoured; on Android give large jobs the `NetworkType.UNMETERED` \
-             constraint and check Data Saver with `getRestrictBackgroundStatus()`.",
+             cellular are honoured, and from iOS 26.1 decide \
+             `allowsUltraConstrainedNetworkAccess` too; on Android give large jobs the \
+             `NetworkType.UNMETERED` constraint and check Data Saver with \
+             `getRestrictBackgroundStatus()`.",
             "Set those rules on every request or session rather than checking the network once \
-             when a task starts: that check goes stale when the phone changes networks. A \
-             discretionary background session (`isDiscretionary`) lets iOS wait for Wi-Fi and \
-             power by itself.",
+             when a task starts: that check goes stale when the phone changes networks. For a \
+             strict Wi-Fi-only rule, set `allowsCellularAccess` to false as well. A \
+             discretionary background session (`isDiscretionary`) is only a scheduling hint: \
+             iOS may wait for Wi-Fi and power, but nothing keeps the transfer off cellular.",
             "Do not download what has not changed: send the stored `ETag` in `If-None-Match`, \
              and the server answers `304 Not Modified` with no body.",
             "Background windows are short, so make large uploads and downloads resumable in \
@@ -1076,6 +1302,8 @@ pub const FAQ: [Faq; 13] = [
         sources: &[
             APPLE_CONSTRAINED_NETWORK,
             APPLE_EXPENSIVE_NETWORK,
+            APPLE_ULTRA_CONSTRAINED_NETWORK,
+            APPLE_SESSION_CONFIGURATION,
             APPLE_DISCRETIONARY,
             ANDROID_DATA_SAVER,
             RFC_HTTP_SEMANTICS,
@@ -1087,11 +1315,13 @@ pub const FAQ: [Faq; 13] = [
         answer: &[
             "Assume the OS will ration you. Android's Doze and App Standby buckets defer jobs \
              (an app in the rare bucket gets about 10 minutes of jobs per day), and iOS gives \
-             a background refresh roughly 30 seconds, at times it chooses.",
+             a background refresh a short run, at times it chooses, and calls the task's \
+             expiration handler just before that time is up.",
             "Batch work into few wake-ups, and run heavy jobs only while charging or with a \
-             healthy battery (`requiresExternalPower`, `setRequiresBatteryNotLow`). Retry with \
-             exponential backoff: WorkManager's `BackoffPolicy.EXPONENTIAL` spaces out job \
-             retries (30 seconds at first by default, doubling up to 5 hours) but adds no \
+             healthy battery (`requiresExternalPower`, `setRequiresCharging`, \
+             `setRequiresBatteryNotLow`). Retry with exponential backoff: WorkManager's \
+             `BackoffPolicy.EXPONENTIAL` spaces out job retries (30 seconds at first by \
+             default, never less than 10 seconds, doubling up to 5 hours) but adds no \
              randomness, so add random jitter to the retries your own code makes, and honour \
              `Retry-After` on 429 and 503 responses.",
             "Keep sockets for the foreground, and design the UI so sync arriving hours late is \
@@ -1099,10 +1329,14 @@ pub const FAQ: [Faq; 13] = [
         ],
         sources: &[
             ANDROID_POWER_LIMITS,
+            ANDROID_DEFINE_WORK,
             ANDROID_BACKOFF_POLICY,
+            ANDROID_WORK_REQUEST,
             APPLE_EXTERNAL_POWER,
+            APPLE_BGTASK,
             AWS_BACKOFF,
             RFC_TOO_MANY_REQUESTS,
+            RFC_HTTP_SEMANTICS,
         ],
     },
     Faq {
@@ -1115,26 +1349,54 @@ pub const FAQ: [Faq; 13] = [
              constraints (network, charging, battery not low) for the rest. For a large \
              transfer the user starts, Android 14 added user-initiated data transfer jobs, \
              which show a notification and may run for a long time.",
-            "Avoid long `dataSync` foreground services: from Android 15 they may run for only \
-             6 hours in any 24 before the system calls `Service.onTimeout()`, and from Android \
-             16 jobs that run alongside a foreground service still count against the app's \
-             job quota. Log `WorkInfo.getStopReason()` to see when a quota stopped you.",
-            "On iOS, use `BGAppRefreshTask` for short refreshes (about 30 seconds, a few times \
-             a day), `BGProcessingTask` for heavy maintenance while charging, and a background \
-             `URLSession` for large uploads and downloads, which the system carries on while \
-             your app is suspended; since iOS 17 it can resume an interrupted upload if your \
-             server supports resumable uploads. For long work the user starts and watches, \
-             iOS 26 adds `BGContinuedProcessingTask`, which shows its progress and which the \
-             user can cancel.",
+            "Expedited work has a quota that depends on the app's standby bucket. Choose what \
+             happens when it runs out with an `OutOfQuotaPolicy` \
+             (`RUN_AS_NON_EXPEDITED_WORK_REQUEST` or `DROP_WORK_REQUEST`), and implement \
+             `getForegroundInfo`: on Android 11 and lower, WorkManager runs expedited work as a \
+             foreground service showing that notification. Do not build sync on \
+             `AlarmManager` exact alarms: on Android 14 and later, `SCHEDULE_EXACT_ALARM` is \
+             denied by default to most newly installed apps that target Android 13 or higher.",
+            "Avoid long `dataSync` foreground services. In apps targeting Android 15 or \
+             higher, `dataSync` and `mediaProcessing` services may run for only 6 hours in any \
+             24 while the app is in the background, each type counted apart, before the \
+             system calls `Service.onTimeout()`; the count starts again when the user \
+             interacts with the app. From Android 16, jobs that run alongside a foreground \
+             service still count against the app's job quota. Log \
+             `WorkInfo.getStopReason()` to see when a quota stopped you.",
+            "On iOS, use `BGAppRefreshTask` for short refreshes whenever the system grants \
+             them, `BGProcessingTask` for heavy maintenance while charging, and a background \
+             `URLSession` for large uploads and downloads. The system runs those transfers in a \
+             separate process, so they go on while your app is suspended and even after the \
+             system ends it; a force-quit by the user cancels them. Since iOS 17 it can resume \
+             an interrupted upload if your server \
+             supports resumable uploads. For long work the user starts and watches, iOS 26 \
+             adds `BGContinuedProcessingTask`, which shows its progress and which the user can \
+             cancel.",
+            "Two iOS details decide whether any of this runs. List every task identifier in \
+             `BGTaskSchedulerPermittedIdentifiers` and register each handler before the app \
+             finishes launching. And when the user leaves the app in the middle of a sync, \
+             wrap the work in `beginBackgroundTask(withName:expirationHandler:)` and end the \
+             task when it finishes, so iOS gives it extra time before suspending the app.",
         ],
         sources: &[
             ANDROID_DEFINE_WORK,
             ANDROID_USER_INITIATED_TRANSFER,
+            ANDROID_EXPEDITED_QUOTA,
+            ANDROID_OUT_OF_QUOTA,
+            ANDROID_12_FOREGROUND_SERVICES,
+            ANDROID_WORKER,
+            ANDROID_EXACT_ALARMS,
             ANDROID_FGS_TIMEOUT,
             ANDROID_16_CHANGES,
             APPLE_BACKGROUND_STRATEGIES,
+            APPLE_BACKGROUND_SESSION,
+            APPLE_BACKGROUND_DOWNLOADS,
+            APPLE_BACKGROUND_CANCEL_REASONS,
             APPLE_RESUMABLE_UPLOADS,
             APPLE_CONTINUED_PROCESSING,
+            APPLE_USING_BACKGROUND_TASKS,
+            APPLE_BGTASK_REGISTER,
+            APPLE_EXTEND_BACKGROUND_TIME,
         ],
     },
     Faq {
@@ -1147,15 +1409,28 @@ pub const FAQ: [Faq; 13] = [
              or badge, the header `apns-push-type: background` and `apns-priority: 5`. Handle \
              it in `application(_:didReceiveRemoteNotification:fetchCompletionHandler:)` and \
              call the completion handler when the pull is done.",
-            "Apple's budget for background notifications is dynamic: send at most two or three \
-             an hour, expect some to be dropped, and expect none at all after the user \
-             force-quits the app. Never use them as a schedule.",
-            "On Android, send FCM data messages (a `data` payload without `notification`). \
-             Normal priority suits sync: FCM delivers it at once while the phone is awake and \
-             holds it while the phone is in Doze. High priority is meant for messages that show \
-             the user a notification; if yours do not, FCM demotes them to normal priority. \
+            "Apple's budget for background notifications depends on current conditions: send \
+             no more than two or three an hour, expect fewer to arrive, and expect none at all \
+             after the user force-quits the app. Never use them as a schedule.",
+            "On Android, send FCM data messages (a `data` payload without `notification`) at \
+             normal priority, which suits sync: FCM may delay normal-priority messages \
+             whenever the app is in the background, not only in Doze. High priority is meant \
+             for messages that show the user a notification; if yours do not, FCM may \
+             deprioritise them to normal priority, judging by the last 7 days of messages. \
              `onMessageReceived` gets only a short window, so enqueue the sync with WorkManager \
              from there.",
+            "Firebase is previewing a newer Android message format, `AndroidConfigV2`: a \
+             `background_sync` message type for non-urgent sync, delivered to the new \
+             `onBackgroundSyncReceived` callback, and a separate type for urgent notifications. \
+             While it is in preview, keep sending normal-priority data messages; FCM translates \
+             the new format for devices with older SDKs, so you can move to it later without \
+             waiting for app updates.",
+            "Plan for pushes that never arrive. APNs and FCM refuse payloads over 4 KB, so send \
+             a poke rather than the data. While a device is offline, APNs keeps only one \
+             notification per app, for at most 30 days as set by `apns-expiration`. FCM keeps \
+             up to 100 non-collapsible messages per device; past that it discards them all and \
+             the app gets `onDeletedMessages`, which should start a full sync. FCM stores at \
+             most four collapse keys per device and keeps a message for at most 28 days.",
             "Send the device token to your server at every launch and whenever it changes \
              (`onNewToken` on Android). If you send to iOS through FCM too, put the APNs \
              headers in the message's `apns` block.",
@@ -1163,8 +1438,14 @@ pub const FAQ: [Faq; 13] = [
         sources: &[
             APPLE_BACKGROUND_PUSH,
             APPLE_APNS_REQUESTS,
+            APPLE_NOTIFICATION_PAYLOAD,
             FCM_PRIORITY,
+            FCM_ANDROID_PRIORITY,
             FCM_RECEIVE,
+            FCM_ANDROID_CONFIG_V2,
+            FCM_MESSAGE_TYPES,
+            FCM_COLLAPSIBLE,
+            FCM_LIFESPAN,
         ],
     },
     Faq {
@@ -1183,9 +1464,14 @@ pub const FAQ: [Faq; 13] = [
              so background sync fails. Use \
              `completeUntilFirstUserAuthentication` on iOS, which stays readable from the first \
              unlock after a restart, and Android's default credential-encrypted storage, which \
-             behaves the same way. Keep the keys in the Keychain (readable after first unlock, \
-             `kSecAttrAccessibleAfterFirstUnlock`) or the Android Keystore, never beside the \
-             data.",
+             behaves the same way.",
+            "Keep the keys in the Keychain or the Android Keystore, never beside the data, and \
+             check their lock state too. A Keychain item added without an accessibility class \
+             gets `kSecAttrAccessibleWhenUnlocked` and cannot be read while the phone is \
+             locked: set `kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly` explicitly, which \
+             also keeps the item from moving to another device through a backup. On Android, a \
+             Keystore key created with `setUnlockedDeviceRequired(true)` cannot decrypt while \
+             the phone is locked, so background sync must not depend on one.",
             "Send everything over HTTPS: App Transport Security and Android's network security \
              configuration refuse cleartext by default. Apple advises against certificate \
              pinning in most apps. Pin only if a rule requires it, and then pin the CA or public \
@@ -1195,8 +1481,11 @@ pub const FAQ: [Faq; 13] = [
         sources: &[
             APPLE_FILE_PROTECTION,
             APPLE_KEYCHAIN,
+            APPLE_KEYCHAIN_DEFAULT,
+            APPLE_KEYCHAIN_AFTER_FIRST_UNLOCK,
             ANDROID_DIRECT_BOOT,
             ANDROID_KEYSTORE,
+            ANDROID_KEY_GEN_SPEC,
             APPLE_PINNING,
             ANDROID_NETWORK_SECURITY,
         ],
@@ -1208,15 +1497,19 @@ pub const FAQ: [Faq; 13] = [
             "Instrument the client: time of the last successful sync, queue depth, sync \
              duration, errors by type and retry counts, sent to your telemetry with the OS \
              version and network type.",
-            "Record why the OS stopped your work: on Android, `WorkInfo.getStopReason()` (or \
-             `JobParameters.getStopReason()`) tells you whether a quota, a constraint, the \
-             standby bucket or the user ended it. Watch Android vitals too: excessive partial \
+            "Record why work was stopped before it finished: on Android, \
+             `WorkInfo.getStopReason()` (or `JobParameters.getStopReason()` for JobScheduler \
+             jobs) tells you whether a quota, a constraint, the standby bucket, a timeout or a \
+             cancel ended the run. A \
+             run that returned `Result.failure()` was not stopped and has no stop reason, so \
+             log your own failures separately. Watch Android vitals too: excessive partial \
              wake locks is a core vital and can lower your app's visibility on Google Play.",
             "Detect the switches that turn sync off and say so in the app: Background App \
              Refresh (`backgroundRefreshStatus`) and Low Power Mode (`isLowPowerModeEnabled`) \
              on iOS, the Restricted battery setting (`isBackgroundRestricted()`) and Data Saver \
              (`getRestrictBackgroundStatus()`) on Android. A force-quit stops background sync \
-             on iOS until the app is opened again.",
+             on iOS until the app is opened again, and a force-stop does the same on Android \
+             (`ApplicationStartInfo.wasForceStopped()` reports it from Android 15).",
             "Alert on rising failure rates and growing queues, and show users a clear \"last \
              synced\" time with a way to retry. It turns silent failures into support tickets \
              you can act on.",
@@ -1228,6 +1521,7 @@ pub const FAQ: [Faq; 13] = [
             APPLE_LOW_POWER_MODE,
             ANDROID_ACTIVITY_MANAGER,
             ANDROID_DATA_SAVER,
+            ANDROID_APP_START_INFO,
         ],
     },
     Faq {
@@ -1240,7 +1534,7 @@ pub const FAQ: [Faq; 13] = [
             "Plan the client reset: when the server can no longer reconcile a device, back up \
              its unsynced changes before recovering or discarding them, and tell the user.",
         ],
-        sources: &[SQLITE_TRANSACTIONS, GOOGLE_CALENDAR_SYNC],
+        sources: &[SQLITE_TRANSACTIONS, REALM_CLIENT_RESET],
     },
 ];
 
@@ -1374,7 +1668,7 @@ mod tests {
 
     #[test]
     fn the_checked_date_reads_the_same_everywhere() {
-        assert_eq!(content_checked_label(), "27 Nov 2026");
+        assert_eq!(content_checked_label(), "6 Dec 2026");
         assert_eq!(human_date("2027-01-05").as_deref(), Some("5 Jan 2027"));
         for bad in [
             "",
@@ -1501,22 +1795,49 @@ mod tests {
     }
 
     #[test]
-    fn ios_refresh_is_a_few_times_a_day() {
+    fn ios_refresh_promises_no_count_or_duration() {
         let interval = answer_text("faq-interval");
         assert!(interval.contains("achievable on Android only"));
-        assert!(interval.contains("a few background refreshes a day"));
-        assert!(row_text("t03").contains("a few times a day"));
+        assert!(interval.contains("publishes no number of background refreshes"));
+        assert!(row_text("t03").contains("publishes no number of runs"));
+        // Apple gives neither a count of refreshes nor a run time in the cited pages.
+        for (place, text) in all_texts() {
+            for phrase in ["few times a day", "few background refreshes", "30 seconds"] {
+                if phrase == "30 seconds" && place == "faq-battery" {
+                    // WorkManager's default backoff, not an iOS run time.
+                    continue;
+                }
+                assert!(!text.contains(phrase), "{place}: {phrase}");
+            }
+        }
     }
 
     #[test]
     fn silent_push_limits_are_given_for_both_platforms() {
         let t04 = row_text("t04");
-        for phrase in ["Apple", "force-quit", "FCM", "Doze", "demotes"] {
+        for phrase in [
+            "Apple",
+            "two or three an hour",
+            "force-quit",
+            "FCM",
+            "may delay",
+            "deprioritise",
+        ] {
             assert!(t04.contains(phrase), "t04 lacks {phrase}");
         }
         let push = answer_text("faq-push");
-        for phrase in ["apns-push-type: background", "apns-priority: 5", "demotes"] {
+        for phrase in [
+            "apns-push-type: background",
+            "apns-priority: 5",
+            "two or three an hour",
+            "whenever the app is in the background",
+            "deprioritise",
+        ] {
             assert!(push.contains(phrase), "faq-push lacks {phrase}");
+        }
+        // FCM may deprioritise such messages, judged over time; it does not always demote them.
+        for (place, text) in all_texts() {
+            assert!(!text.contains("demotes"), "{place}");
         }
     }
 
@@ -1531,6 +1852,15 @@ mod tests {
             ("t33", "Offline queue", "schema version"),
             ("t34", "Bandwidth", "ETag"),
             ("t35", "Observability", "getStopReason"),
+            ("t36", "Sync triggers", "onDeletedMessages"),
+            ("t37", "Sync triggers", "enqueueUniqueWork"),
+            ("t38", "Platform constraints", "force-stop"),
+            (
+                "t39",
+                "Platform constraints",
+                "BGTaskSchedulerPermittedIdentifiers",
+            ),
+            ("t40", "Platform constraints", "OutOfQuotaPolicy"),
         ] {
             let row = ROWS.iter().find(|r| r.0 == id).expect("a new row");
             assert_eq!(row.2, category, "{id}");
@@ -1548,6 +1878,16 @@ mod tests {
             ("faq-security", "backup pins"),
             ("faq-queue", "schema version"),
             ("faq-bandwidth", "304 Not Modified"),
+            ("faq-push", "onDeletedMessages"),
+            ("faq-push", "collapse keys"),
+            ("faq-websockets", "ExistingPeriodicWorkPolicy"),
+            ("faq-testing", "simulate-launch"),
+            (
+                "faq-mechanism",
+                "beginBackgroundTask(withName:expirationHandler:)",
+            ),
+            ("faq-mechanism", "SCHEDULE_EXACT_ALARM"),
+            ("faq-bandwidth", "allowsUltraConstrainedNetworkAccess"),
         ] {
             assert!(
                 answer_text(answer).contains(phrase),
@@ -1560,16 +1900,280 @@ mod tests {
         category(name).expect("a template category").faq
     }
 
+    // ----- the corrections of the 2026-12 content check stay corrected -----
+
+    #[test]
+    fn discretionary_sessions_are_not_sold_as_wifi_only() {
+        let t19 = row_text("t19");
+        assert!(t19.contains("allowsCellularAccess"));
+        assert!(t19.contains("does not keep a transfer off cellular"));
+        let bandwidth = answer_text("faq-bandwidth");
+        assert!(bandwidth.contains("only a scheduling hint"));
+        assert!(!bandwidth.contains("by itself"));
+    }
+
+    #[test]
+    fn standby_buckets_bound_the_android_interval() {
+        let interval = answer_text("faq-interval");
+        for phrase in [
+            "App Standby Buckets",
+            "cannot choose its bucket",
+            "10 minutes of jobs in 24 hours",
+        ] {
+            assert!(interval.contains(phrase), "faq-interval lacks {phrase}");
+        }
+        assert!(row_text("t02").contains("The system picks the bucket"));
+    }
+
+    #[test]
+    fn foreground_service_caps_say_whom_and_when() {
+        let mechanism = answer_text("faq-mechanism");
+        for text in [row_text("t28"), mechanism.clone()] {
+            for phrase in ["Android 15", "mediaProcessing", "in the background"] {
+                assert!(text.contains(phrase), "{phrase}: {text}");
+            }
+        }
+        assert!(mechanism.contains("count starts again when the user interacts"));
+    }
+
+    #[test]
+    fn fcm_guidance_is_current() {
+        let push = answer_text("faq-push");
+        for phrase in [
+            "AndroidConfigV2",
+            "background_sync",
+            "onBackgroundSyncReceived",
+            "preview",
+        ] {
+            assert!(push.contains(phrase), "faq-push lacks {phrase}");
+        }
+        for f in &FAQ {
+            for s in f.sources {
+                assert!(!s.url.contains("/cloud-messaging/android/message-priority"));
+                assert!(!s.url.ends_with("/cloud-messaging/android/receive"));
+            }
+        }
+    }
+
+    #[test]
+    fn idempotency_keys_outlive_the_offline_period() {
+        for text in [row_text("t10"), answer_text("faq-queue")] {
+            assert!(
+                text.contains("longest offline period you support"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn conflict_ordering_admits_its_costs() {
+        for text in [row_text("t06"), answer_text("faq-conflicts")] {
+            for phrase in ["If-Match", "412", "clamp"] {
+                assert!(text.contains(phrase), "{phrase}: {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn keys_say_when_they_can_be_read() {
+        for text in [row_text("t31"), answer_text("faq-security")] {
+            for phrase in [
+                "kSecAttrAccessibleWhenUnlocked",
+                "kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly",
+                "setUnlockedDeviceRequired",
+            ] {
+                assert!(text.contains(phrase), "{phrase}: {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn stop_reasons_are_not_failures() {
+        for text in [row_text("t35"), answer_text("faq-observability")] {
+            assert!(text.contains("Result.failure()"), "{text}");
+            assert!(text.contains("was not stopped"), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_force_quit_is_tested_as_a_catch_up() {
+        let testing = answer_text("faq-testing");
+        assert!(!testing.contains("force-quit the app, and check"));
+        for phrase in ["simulate-launch", "next launch", "force-stop"] {
+            assert!(testing.contains(phrase), "faq-testing lacks {phrase}");
+        }
+        assert!(row_text("t26").contains("catches up when the user next opens the app"));
+        assert!(answer_text("faq-mechanism").contains("a force-quit by the user cancels them"));
+    }
+
+    #[test]
+    fn each_answer_cites_the_page_that_says_it() {
+        let sources = |id: &str| faq(id).expect("an FAQ answer").sources;
+        // Retry-After on 503 is RFC 9110's; RFC 6585 only defines 429.
+        assert!(sources("faq-battery")
+            .iter()
+            .any(|s| s.url == RFC_HTTP_SEMANTICS.url));
+        // The PowerSync page is about uploads, not sync tokens.
+        assert!(sources("faq-background-days")
+            .iter()
+            .all(|s| s.url != POWERSYNC_WRITE_PATH.url));
+        // Android says a backgrounded app gets no connectivity broadcast.
+        assert!(sources("faq-websockets")
+            .iter()
+            .any(|s| s.url == ANDROID_BACKGROUND_OPTIMIZATION.url));
+        // The client reset is Realm's, not Google Calendar's.
+        assert!(sources("faq-integrity")
+            .iter()
+            .any(|s| s.url == REALM_CLIENT_RESET.url));
+    }
+
+    // ----- every fact in a row or an answer rests on an https source -----
+
+    /// Identifier-shaped words: an inner capital (`isDiscretionary`,
+    /// `WorkInfo.getStopReason`) or an underscore (`SCHEDULE_EXACT_ALARM`). Platform names
+    /// such as "iOS" are not code.
+    fn api_names(text: &str) -> Vec<&str> {
+        const NOT_CODE: [&str; 5] = ["iOS", "iPadOS", "macOS", "iPhone", "iPad"];
+        text.split(|c: char| c.is_whitespace() || c == '(' || c == '`')
+            .map(|w| w.trim_matches(|c: char| !(c.is_ascii_alphanumeric() || c == '_')))
+            .map(|w| w.strip_suffix("'s").unwrap_or(w))
+            .filter(|w| !NOT_CODE.contains(w))
+            .filter(|w| {
+                w.contains('_')
+                    || w.as_bytes()
+                        .windows(2)
+                        .any(|p| p[0].is_ascii_lowercase() && p[1].is_ascii_uppercase())
+            })
+            .collect()
+    }
+
+    /// Amounts with a unit ("15 minutes", "a 15-minute floor", "4 KB"), the unit spelled
+    /// one way, so a row and an answer that word them differently still match.
+    fn quantities(text: &str) -> Vec<(String, &'static str)> {
+        let words: Vec<&str> = text
+            .split(|c: char| c.is_whitespace() || c == '-' || c == '(' || c == ')')
+            .map(|w| w.trim_matches(|c: char| !c.is_ascii_alphanumeric()))
+            .filter(|w| !w.is_empty())
+            .collect();
+        words
+            .windows(2)
+            .filter(|pair| pair[0].bytes().all(|b| b.is_ascii_digit() || b == b','))
+            .filter_map(|pair| unit(pair[1]).map(|u| (pair[0].replace(',', ""), u)))
+            .collect()
+    }
+
+    fn unit(word: &str) -> Option<&'static str> {
+        Some(match word.to_ascii_lowercase().as_str() {
+            "s" | "sec" | "secs" | "second" | "seconds" => "s",
+            "min" | "mins" | "minute" | "minutes" => "min",
+            "h" | "hour" | "hours" => "h",
+            "day" | "days" => "d",
+            "week" | "weeks" => "w",
+            "kb" => "KB",
+            "byte" | "bytes" => "B",
+            _ => return None,
+        })
+    }
+
+    #[test]
+    fn the_fact_finders_read_code_and_amounts() {
+        assert_eq!(
+            api_names("Set isDiscretionary (or `allowsCellularAccess`) and WorkManager's quota"),
+            ["isDiscretionary", "allowsCellularAccess", "WorkManager"]
+        );
+        assert_eq!(
+            api_names("Call WorkInfo.getStopReason(), not SCHEDULE_EXACT_ALARM."),
+            ["WorkInfo.getStopReason", "SCHEDULE_EXACT_ALARM"]
+        );
+        assert!(api_names("Sync on iOS and Android, over Wi-Fi, with If-None-Match").is_empty());
+        assert_eq!(
+            quantities("every 15 minutes, a 15-minute floor, 4 KB, 1,000 bytes"),
+            [
+                ("15".to_owned(), "min"),
+                ("15".to_owned(), "min"),
+                ("4".to_owned(), "KB"),
+                ("1000".to_owned(), "B"),
+            ]
+        );
+        assert!(quantities("Android 14, 1,000+ edits, 5+ devices, 410 Gone").is_empty());
+    }
+
+    /// Rows carry no links of their own: each points, through its category, at an FAQ answer,
+    /// and the answers carry the sources. So every code name or amount a row states must be
+    /// stated in an answer too, and every answer that states one must list https sources.
+    #[test]
+    fn every_fact_in_a_row_or_answer_has_an_https_source() {
+        for f in &FAQ {
+            let text = f.answer.join("\n");
+            if !api_names(&text).is_empty() || !quantities(&text).is_empty() {
+                assert!(
+                    !f.sources.is_empty(),
+                    "{} states facts without a source",
+                    f.id
+                );
+            }
+            for s in f.sources {
+                assert!(s.url.starts_with("https://"), "{}: {}", f.id, s.url);
+            }
+        }
+        let answers = FAQ
+            .iter()
+            .map(|f| f.answer.join("\n"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let stated = quantities(&answers);
+        for &(id, item, category, _, notes) in &ROWS {
+            let text = format!("{item}\n{notes}");
+            let names = api_names(&text);
+            let amounts = quantities(&text);
+            if names.is_empty() && amounts.is_empty() {
+                continue;
+            }
+            let answer = faq(category_faq(category)).expect("an FAQ answer");
+            assert!(
+                !answer.sources.is_empty(),
+                "{id}: {} has no source",
+                answer.id
+            );
+            for name in names {
+                assert!(
+                    answers.contains(name),
+                    "{id} names {name}, which no sourced FAQ answer explains"
+                );
+            }
+            for amount in amounts {
+                assert!(
+                    stated.contains(&amount),
+                    "{id} states {amount:?}, which no sourced FAQ answer states"
+                );
+            }
+        }
+    }
+
     // ----- saved plans keep their text; old advice can be updated on request -----
+
+    /// Today's template row `id`.
+    fn current_row(id: &str) -> TemplateRow {
+        *ROWS.iter().find(|r| r.0 == id).expect("a template row")
+    }
+
+    /// The oldest earlier advice of row `id`.
+    fn first_previous(id: &str) -> TemplateRow {
+        *PREVIOUS_ROWS
+            .iter()
+            .find(|r| r.0 == id)
+            .expect("an earlier version of the row")
+    }
 
     #[test]
     fn an_untouched_old_row_is_offered_the_current_advice() {
-        let (_, item, category, _, notes) = PREVIOUS_ROWS[9];
+        let (_, item, category, _, notes) = first_previous("t10");
+        let (_, new_item, _, _, new_notes) = current_row("t10");
         // Imported rows get new ids; priority, owner and status are the user's.
         let row = saved_row("r7", item, category, notes);
         let update = updated_advice(&row).expect("t10 changed");
-        assert_eq!(update.item, ROWS[9].1);
-        assert_eq!(update.notes, ROWS[9].4);
+        assert_eq!(update.item, new_item);
+        assert_eq!(update.notes, new_notes);
         assert_eq!(update.category, None);
         // Once applied, nothing more is offered.
         let updated = Row {
@@ -1582,7 +2186,7 @@ mod tests {
 
     #[test]
     fn an_edited_old_row_is_the_users_and_left_alone() {
-        let (id, item, category, _, notes) = PREVIOUS_ROWS[9];
+        let (id, item, category, _, notes) = first_previous("t10");
         let edited_notes = saved_row(id, item, category, &format!("{notes} Ask Ana."));
         assert_eq!(updated_advice(&edited_notes), None);
         let edited_item = saved_row(id, &format!("{item}!"), category, notes);
@@ -1594,23 +2198,32 @@ mod tests {
         for row in default_plan().rows {
             assert_eq!(updated_advice(&row), None, "{}", row.id);
         }
-        // t02 reads the same as before.
-        let (id, item, category, _, notes) = PREVIOUS_ROWS[1];
-        assert_eq!(updated_advice(&saved_row(id, item, category, notes)), None);
+        // Only advice that differs from today's is kept, each text once.
+        for &(id, item, _, _, notes) in &PREVIOUS_ROWS {
+            let (_, new_item, _, _, new_notes) = current_row(id);
+            assert_ne!((item, notes), (new_item, new_notes), "{id} reads as today");
+        }
+        let texts: HashSet<_> = PREVIOUS_ROWS.iter().map(|r| (r.1, r.4)).collect();
+        assert_eq!(texts.len(), PREVIOUS_ROWS.len());
     }
 
     #[test]
-    fn every_corrected_row_is_offered_its_correction() {
-        let changed: Vec<_> = PREVIOUS_ROWS
-            .iter()
-            .filter(|&&(id, item, category, _, notes)| {
-                updated_advice(&saved_row(id, item, category, notes)).is_some()
-            })
-            .map(|r| r.0)
-            .collect();
+    fn every_earlier_version_is_offered_todays_advice() {
+        for &(id, item, category, _, notes) in &PREVIOUS_ROWS {
+            let update = updated_advice(&saved_row(id, item, category, notes))
+                .unwrap_or_else(|| panic!("{id} is not offered an update: {notes}"));
+            let (_, new_item, _, _, new_notes) = current_row(id);
+            assert_eq!((update.item, update.notes), (new_item, new_notes), "{id}");
+        }
+        let ids: Vec<_> = PREVIOUS_ROWS.iter().map(|r| r.0).collect();
         assert_eq!(
-            changed,
-            ["t01", "t03", "t04", "t06", "t10", "t12", "t13", "t16", "t19"]
+            ids,
+            [
+                // Until 2026-11-27.
+                "t01", "t02", "t03", "t04", "t06", "t10", "t12", "t13", "t16", "t19", "t26",
+                // From 2026-11-27 until 2026-12-06.
+                "t03", "t04", "t06", "t10", "t13", "t19", "t28", "t30", "t31", "t35",
+            ]
         );
     }
 

@@ -52,7 +52,7 @@ test.describe('template content', () => {
 
   test('every FAQ answer shows its sources and the page says when it was checked', async ({ editor, page }) => {
     await editor.goto();
-    await expect(page.locator('.faq')).toContainText('27 Nov 2026');
+    await expect(page.locator('.faq')).toContainText('6 Dec 2026');
     const answers = page.locator('.faq-item');
     const n = await answers.count();
     expect(n).toBeGreaterThanOrEqual(13);

@@ -28,7 +28,7 @@ test.describe('readiness summary', () => {
     await expect(headline).toHaveText(`1 of ${p0Total} P0 items done`);
     await editor.openReadiness();
     await expect(page.getByRole('button', { name: /^Done 1$/ })).toBeVisible();
-    await expect(page.getByRole('button', { name: 'Sync triggers: 1 of 4 done' })).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Sync triggers: 1 of 6 done' })).toBeVisible();
 
     // Demoting it removes it from the P0 count.
     await editor.set(1, 'priority', 'P1');
@@ -117,8 +117,8 @@ test.describe('readiness summary', () => {
     await page.getByRole('button', { name: /^Platform constraints: / }).click();
     const shown = visibleRows(page);
     await expect(shown).not.toHaveCount(0);
-    // Rows 2, 3, 18, 19 and 28: from row 3, Down skips the 14 hidden rows.
-    await expect(shown.locator('.col-num')).toHaveText(['2', '3', '18', '19', '28']);
+    // Rows 2, 3, 18, 19, 28 and 38-40: from row 3, Down skips the 14 hidden rows.
+    await expect(shown.locator('.col-num')).toHaveText(['2', '3', '18', '19', '28', '38', '39', '40']);
     await shown.nth(1).locator('td[data-col="owner"]').click();
     await page.keyboard.press('ArrowDown');
     await expect(shown.nth(2).locator('td[data-col="owner"]')).toBeFocused();

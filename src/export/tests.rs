@@ -139,8 +139,8 @@ fn golden_markdown() {
     assert!(md.contains(concat!(
         "\nSources: [Google Calendar API: Synchronize resources efficiently]",
         "(https://developers.google.com/calendar/api/guides/sync) · ",
-        "[PowerSync: Write path concepts]",
-        "(https://docs.powersync.com/handling-writes/write-path/concepts)\n",
+        "[RFC 9110: HTTP Semantics (conditional requests, 304, 410, 412, 503, Retry-After)]",
+        "(https://www.rfc-editor.org/rfc/rfc9110)\n",
     )));
     for faq in crate::template::FAQ {
         assert!(md.contains(&format!("\n### {}\n", faq.question)));

@@ -43,6 +43,9 @@ pub struct HintRule {
     pub needs_any: &'static [&'static str],
     /// Rows that mention a phrase of one of these lists are left alone.
     pub unless_any: &'static [&'static [&'static str]],
+    /// Whether intervals of retries ("retry every 30 s", "back off every 2 min") are left
+    /// out when looking for the shortest interval.
+    pub skip_retries: bool,
     pub message: &'static str,
     /// The FAQ answer that explains the limit.
     pub faq: &'static str,
@@ -77,8 +80,8 @@ const SILENT_PUSH: &[&str] = &[
     "data messages",
 ];
 
-/// Pushes more often than this are a schedule, not a nudge: Apple advises two or three an
-/// hour at most.
+/// Pushes more often than this are a schedule, not a nudge: Apple advises sending no more
+/// than two or three an hour.
 const PUSH_SCHEDULE_SECS: f64 = 20.0 * 60.0;
 
 pub const HINT_RULES: [HintRule; 5] = [
@@ -88,6 +91,9 @@ pub const HINT_RULES: [HintRule; 5] = [
         shorter_than_secs: 15.0 * 60.0,
         needs_any: &[],
         unless_any: &[FOREGROUND, PUSH, SILENT_PUSH],
+        // Retries follow WorkManager's backoff (10 seconds at the least) or the app's own
+        // timers, not the 15-minute minimum of periodic work.
+        skip_retries: true,
         message: "Android runs periodic background work at most every 15 minutes \
                   (WorkManager's minimum), and Doze can push it back further.",
         faq: "faq-interval",
@@ -99,8 +105,10 @@ pub const HINT_RULES: [HintRule; 5] = [
         shorter_than_secs: 24.0 * 3600.0,
         needs_any: &[],
         unless_any: &[FOREGROUND, PUSH, SILENT_PUSH],
+        skip_retries: false,
         message: "iOS decides when background refresh runs: earliestBeginDate is only a \
-                  floor, so expect a few refreshes a day, and none after a force-quit.",
+                  floor, Apple promises no number of runs (there may be none), and none come \
+                  after a force-quit.",
         faq: "faq-interval",
     },
     HintRule {
@@ -109,9 +117,11 @@ pub const HINT_RULES: [HintRule; 5] = [
         shorter_than_secs: PUSH_SCHEDULE_SECS,
         needs_any: SILENT_PUSH,
         unless_any: &[],
-        message: "Neither platform keeps a silent-push schedule: Apple allows a few an hour at \
-                  most and none after a force-quit, and FCM holds normal-priority messages in \
-                  Doze and demotes high-priority ones that show no notification. Use a push \
+        skip_retries: false,
+        message: "Neither platform keeps a silent-push schedule: Apple advises sending no more \
+                  than two or three an hour, may deliver fewer and delivers none after a \
+                  force-quit, and FCM may delay normal-priority messages to a backgrounded app \
+                  and deprioritise high-priority ones that show no notification. Use a push \
                   as a nudge to sync, never as the schedule.",
         faq: "faq-push",
     },
@@ -121,9 +131,10 @@ pub const HINT_RULES: [HintRule; 5] = [
         shorter_than_secs: PUSH_SCHEDULE_SECS,
         needs_any: SILENT_PUSH,
         unless_any: &[],
+        skip_retries: false,
         message: "Apple rations silent pushes by a budget that changes with conditions (send \
-                  two or three an hour at most), may drop them, and delivers none after a \
-                  force-quit: use a push as a nudge to sync, never as the schedule.",
+                  no more than two or three an hour), may deliver fewer, and delivers none \
+                  after a force-quit: use a push as a nudge to sync, never as the schedule.",
         faq: "faq-push",
     },
     HintRule {
@@ -132,9 +143,10 @@ pub const HINT_RULES: [HintRule; 5] = [
         shorter_than_secs: PUSH_SCHEDULE_SECS,
         needs_any: SILENT_PUSH,
         unless_any: &[],
-        message: "FCM holds normal-priority messages while the phone is in Doze and demotes \
-                  high-priority ones that show no notification: use a push as a nudge to \
-                  sync, never as the schedule.",
+        skip_retries: false,
+        message: "FCM may delay normal-priority messages whenever the app is in the \
+                  background and may deprioritise high-priority ones that show no \
+                  notification: use a push as a nudge to sync, never as the schedule.",
         faq: "faq-push",
     },
 ];
@@ -184,9 +196,9 @@ pub fn hints_for(texts: &[&str]) -> Vec<Hint> {
     let text = texts.join("\n");
     let tokens = tokenize(&text);
     let intervals = find_intervals(&tokens);
-    let Some(shortest) = intervals.iter().min_by(|a, b| a.secs.total_cmp(&b.secs)) else {
+    if intervals.is_empty() {
         return Vec::new();
-    };
+    }
     let names_android = ANDROID_WORDS.iter().any(|w| mentions(&tokens, w));
     let names_ios = IOS_WORDS.iter().any(|w| mentions(&tokens, w));
     HINT_RULES
@@ -202,12 +214,17 @@ pub fn hints_for(texts: &[&str]) -> Vec<Hint> {
         .filter(|rule| {
             rule.needs_any.is_empty() || rule.needs_any.iter().any(|w| mentions(&tokens, w))
         })
-        .filter(|rule| shortest.secs < rule.shorter_than_secs)
-        .map(|rule| Hint {
-            rule: rule.id,
-            phrase: text[shortest.start..shortest.end].to_owned(),
-            message: rule.message,
-            faq: rule.faq,
+        .filter_map(|rule| {
+            let shortest = intervals
+                .iter()
+                .filter(|i| !(rule.skip_retries && i.retry))
+                .min_by(|a, b| a.secs.total_cmp(&b.secs))?;
+            (shortest.secs < rule.shorter_than_secs).then(|| Hint {
+                rule: rule.id,
+                phrase: text[shortest.start..shortest.end].to_owned(),
+                message: rule.message,
+                faq: rule.faq,
+            })
         })
         .collect()
 }
@@ -367,6 +384,20 @@ struct Interval {
     secs: f64,
     start: usize,
     end: usize,
+    /// Whether a retry word comes just before it ("retry every 30 s").
+    retry: bool,
+}
+
+/// Whether one of the three words before token `at` makes an interval a retry schedule:
+/// "retry every 30 s", "retries every minute", "back off every 2 min".
+fn is_retry(tokens: &[Token], at: usize) -> bool {
+    let word = |i: usize| tokens.get(i).map(|t| t.text.as_str()).unwrap_or("");
+    (at.saturating_sub(3)..at).any(|i| {
+        matches!(
+            word(i),
+            "retry" | "retries" | "retried" | "retrying" | "backoff"
+        ) || (word(i) == "off" && matches!(word(i.wrapping_sub(1)), "back" | "backs" | "backing"))
+    })
 }
 
 /// Every repeat interval the text names: "every 5 min", "each 30 s", "every 5–10 minutes"
@@ -381,6 +412,7 @@ fn find_intervals(tokens: &[Token]) -> Vec<Interval> {
         secs,
         start: tokens[from].start,
         end: tokens[to].end,
+        retry: is_retry(tokens, from),
     };
     for i in 0..tokens.len() {
         match word(i) {
@@ -476,6 +508,22 @@ mod tests {
     }
 
     #[test]
+    fn tells_retry_schedules_from_repeat_schedules() {
+        let retries = |text: &str| {
+            find_intervals(&tokenize(text))
+                .into_iter()
+                .map(|i| i.retry)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(retries("retry every 30 s"), [true]);
+        assert_eq!(retries("Retries: every 10 seconds"), [true]);
+        assert_eq!(retries("back off every 2 min"), [true]);
+        assert_eq!(retries("sync every 5 min"), [false]);
+        assert_eq!(retries("check back every 5 min"), [false]);
+        assert_eq!(retries("retry once; later, sync every 5 min"), [false]);
+    }
+
+    #[test]
     fn reads_the_ways_people_write_intervals() {
         assert_eq!(shortest("Sync every 5 min"), Some(300.0));
         assert_eq!(shortest("sync every 5min"), Some(300.0));
@@ -517,6 +565,25 @@ mod tests {
         assert!(rules("Android: sync every 30 minutes").is_empty());
         assert!(rules("In the foreground, poll every 30 seconds").is_empty());
         assert!(rules("Keep a WebSocket open and ping every 20 s").is_empty());
+    }
+
+    #[test]
+    fn android_minimum_leaves_retry_schedules_alone() {
+        // Retries follow WorkManager's backoff (10 s at the least) or the app's own timers.
+        assert!(rules("Android: retry every 30 s").is_empty());
+        assert!(rules("Android: WorkManager retries every 30 seconds, then backs off").is_empty());
+        assert!(rules("Android: back off every 2 min after a failure").is_empty());
+        // A periodic job in the same row is still held to the minimum.
+        assert_eq!(
+            rules("Android: sync every 5 min, and retry a failure at once"),
+            ["android-periodic-minimum"]
+        );
+        let hints = hints_for(&["Android: retry every 30 s; sync every 5 min"]);
+        assert_eq!(hints.len(), 1);
+        assert_eq!(hints[0].phrase, "every 5 min");
+        // A row naming no platform still gets iOS's caveat: iOS grants no time for retries in
+        // the background either.
+        assert_eq!(rules("retry every 30 s"), ["ios-refresh-not-guaranteed"]);
     }
 
     #[test]
@@ -564,7 +631,8 @@ mod tests {
         assert!(rules("Sync once a day").is_empty());
         assert!(rules("Rotate the keys every 90 days").is_empty());
         let hints = hints_for(&["Sync every 30 minutes"]);
-        assert!(hints[0].message.contains("a few refreshes a day"));
+        assert!(hints[0].message.contains("promises no number of runs"));
+        assert!(!hints[0].message.contains("a few refreshes a day"));
     }
 
     #[test]
@@ -612,12 +680,24 @@ mod tests {
         let apple = message("silent-push-apple-budget");
         assert!(apple.contains("Apple") && apple.contains("force-quit"));
         assert!(!apple.contains("FCM"));
+        assert!(apple.contains("no more than two or three an hour"));
+        assert!(apple.contains("may deliver fewer"));
         let fcm = message("silent-push-fcm-priority");
-        assert!(fcm.contains("FCM") && fcm.contains("Doze") && fcm.contains("demotes"));
+        assert!(fcm.contains("FCM") && fcm.contains("may delay") && fcm.contains("deprioritise"));
         assert!(!fcm.contains("Apple"));
         let both = message("silent-push-throttled");
-        for phrase in ["Apple", "force-quit", "FCM", "demotes"] {
+        for phrase in [
+            "Apple",
+            "no more than two or three an hour",
+            "force-quit",
+            "FCM",
+            "deprioritise",
+        ] {
             assert!(both.contains(phrase), "{phrase}");
+        }
+        for rule in &HINT_RULES {
+            assert!(!rule.message.contains("a few an hour"), "{}", rule.id);
+            assert!(!rule.message.contains("demotes"), "{}", rule.id);
         }
     }
 

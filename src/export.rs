@@ -1,11 +1,17 @@
-//! Plan → files for Google Sheets, Excel and Notion, and files → plan. Pure functions over
+//! Plan → files for Google Sheets, Excel and Notion, files → plan (with a column mapping for
+//! other tools' exports). Pure functions over
 //! bytes (server only: the browser posts the plan and downloads what comes back).
 
 mod formats;
 mod import;
+mod mapping;
 
 pub use formats::{export, file_name, Format};
 pub use import::{import_csv, import_json, Imported};
+pub use mapping::{
+    apply, column_keys, import_mapped, preview, priority_from_word, resolve, status_from_word,
+    suggest, ColumnPreview, MappingSpec, Preview, Target, Translation, Untranslated, ValueMaps,
+};
 
 #[cfg(test)]
 mod tests;

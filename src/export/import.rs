@@ -3,7 +3,7 @@
 //! row and column. Which column feeds which field is decided in `mapping`.
 
 use super::mapping::{apply_table, suggest, ValueMaps};
-use crate::model::{decode_plan_json, Field, IdGen, Plan, Problem, MAX_ROWS};
+use crate::model::{decode_plan_json, Field, IdGen, Plan, Problem, MAX_PROBLEMS, MAX_ROWS};
 use std::collections::HashSet;
 
 #[cfg(test)]
@@ -51,6 +51,7 @@ pub fn import_csv(bytes: &[u8], title: &str, ids: &mut IdGen) -> Result<Imported
         }
     }
     if !problems.is_empty() {
+        problems.truncate(MAX_PROBLEMS);
         return Err(problems);
     }
     let targets = suggest(&table.headers, &table.rows);

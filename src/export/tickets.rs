@@ -11,7 +11,8 @@
 //!   case), comma separated, double quotes, CRLF or LF. A description line starting with `/`
 //!   would run as a quick action, so such lines are escaped.
 //! - GitHub CLI manual, `gh issue create` (`--title`, `--body`, `--label` repeatable and
-//!   split at commas, `-R/--repo`) and `gh label create` (`--force`).
+//!   split at commas, `-R/--repo`) and `gh label create <name>` (an issue cannot take a label
+//!   the repository does not have, so the script creates them first).
 
 use super::formats::{base_name, csv_writer, finish};
 use super::mapping::looks_like_email;
@@ -80,10 +81,16 @@ pub struct TicketOptions {
 
 impl TicketOptions {
     pub fn includes(&self, row: &Row) -> bool {
-        !row.item.trim().is_empty()
-            && !(self.open_only && row.status == Status::Done)
-            && !(self.urgent_only && row.priority > Priority::P1)
-            && self.rows.as_ref().is_none_or(|ids| ids.contains(&row.id))
+        if row.item.trim().is_empty() {
+            return false;
+        }
+        if self.open_only && row.status == Status::Done {
+            return false;
+        }
+        if self.urgent_only && row.priority > Priority::P1 {
+            return false;
+        }
+        self.rows.as_ref().is_none_or(|ids| ids.contains(&row.id))
     }
 
     /// Reads `open_only=1&urgent_only=true&rows=r1,r2` (all optional; `1`, `true`, `yes`,
@@ -127,11 +134,11 @@ fn switch(name: &str, value: &str) -> Result<bool, Problem> {
 }
 
 /// The rows `options` selects, in plan order.
-pub fn ticket_rows<'a>(
-    plan: &'a Plan,
-    options: &'a TicketOptions,
-) -> impl Iterator<Item = &'a Row> + 'a {
-    plan.rows.iter().filter(move |row| options.includes(row))
+pub fn ticket_rows<'a>(plan: &'a Plan, options: &TicketOptions) -> Vec<&'a Row> {
+    plan.rows
+        .iter()
+        .filter(|row| options.includes(row))
+        .collect()
 }
 
 pub fn export_tickets(plan: &Plan, format: TicketFormat, options: &TicketOptions) -> Vec<u8> {
@@ -341,7 +348,7 @@ pub fn github_labels(row: &Row) -> Vec<String> {
 }
 
 fn github_script(plan: &Plan, options: &TicketOptions) -> String {
-    let rows: Vec<&Row> = ticket_rows(plan, options).collect();
+    let rows: Vec<&Row> = ticket_rows(plan, options);
     let mut out = String::with_capacity(1024 + rows.len() * 400);
     out.push_str("#!/usr/bin/env bash\n");
     out.push_str(&format!(

@@ -64,6 +64,11 @@ impl Format {
 
 /// A download name made from the plan title: lowercase ASCII letters, digits and dashes.
 pub fn file_name(title: &str, format: Format) -> String {
+    format!("{}{}", base_name(title), format.suffix())
+}
+
+/// The part of a download name made from the plan title (at most 60 characters).
+pub(super) fn base_name(title: &str) -> String {
     let mut name = String::with_capacity(title.len());
     for c in title.chars() {
         if c.is_ascii_alphanumeric() {
@@ -77,7 +82,7 @@ pub fn file_name(title: &str, format: Format) -> String {
     }
     let name = name.trim_end_matches('-');
     let name = if name.is_empty() { "syncplan" } else { name };
-    format!("{name}{}", format.suffix())
+    name.to_owned()
 }
 
 pub fn export(plan: &Plan, format: Format) -> Vec<u8> {
@@ -96,13 +101,13 @@ pub fn export(plan: &Plan, format: Format) -> Vec<u8> {
 
 const BOM: &[u8] = "\u{feff}".as_bytes();
 
-fn csv_writer(capacity: usize) -> csv::Writer<Vec<u8>> {
+pub(super) fn csv_writer(capacity: usize) -> csv::Writer<Vec<u8>> {
     csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::with_capacity(capacity))
 }
 
-fn finish(writer: csv::Writer<Vec<u8>>) -> Vec<u8> {
+pub(super) fn finish(writer: csv::Writer<Vec<u8>>) -> Vec<u8> {
     // Writing to a Vec cannot fail.
     writer.into_inner().unwrap_or_default()
 }

@@ -1,17 +1,23 @@
-//! Files → plan: CSV from any spreadsheet (columns in any order, headers in any case) and
-//! plan JSON. Every problem is reported with its row and column.
+//! Files → plan: CSV from any spreadsheet or tracker (columns in any order, headers in any
+//! case, comma, semicolon or tab separated) and plan JSON. Every problem is reported with its
+//! row and column. Which column feeds which field is decided in `mapping`.
 
-use crate::model::{
-    check_text, decode_plan_json, max_chars, parse_choice, unguard_cell, Field, IdGen, Plan,
-    Priority, Problem, Row, RowId, Status, MAX_PROBLEMS, MAX_ROWS,
-};
+use super::mapping::{apply_table, suggest, ValueMaps};
+use crate::model::{decode_plan_json, Field, IdGen, Plan, Problem, MAX_PROBLEMS, MAX_ROWS};
 use std::collections::HashSet;
 
-/// An imported plan, and the CSV columns that were not used.
+#[cfg(test)]
+use crate::model::{Priority, Status};
+
+/// An imported plan, and what happened to the CSV columns that have no field of their own.
 #[derive(Debug, PartialEq)]
 pub struct Imported {
     pub plan: Plan,
+    /// Columns that did not become one of the plan's columns (their text went to Notes, see
+    /// `noted_columns`, or they were empty or skipped). `#` and unnamed columns are not listed.
     pub ignored_columns: Vec<String>,
+    /// Columns whose text was added to Notes as `Column: value`.
+    pub noted_columns: Vec<String>,
 }
 
 pub fn import_json(bytes: &[u8], ids: &mut IdGen) -> Result<Imported, Vec<Problem>> {
@@ -20,12 +26,60 @@ pub fn import_json(bytes: &[u8], ids: &mut IdGen) -> Result<Imported, Vec<Proble
     Ok(Imported {
         plan: decode_plan_json(text, ids)?,
         ignored_columns: Vec::new(),
+        noted_columns: Vec::new(),
     })
 }
 
-/// Reads a CSV with a header row. `#` is ignored, missing columns are empty, rows with no
-/// text at all are skipped, and a leading `'` added by our export is removed again.
+/// Reads a CSV with a header row: the columns are guessed ([`suggest`]: header names and
+/// synonyms, then the values) and applied. `#` is ignored, missing columns are empty, rows
+/// with no text at all are skipped, a leading `'` added by our export is removed again, and
+/// a column we have no field for is added to Notes as `Column: value`. Refused: a file in
+/// which no column could be placed, and two columns both named like one of ours.
 pub fn import_csv(bytes: &[u8], title: &str, ids: &mut IdGen) -> Result<Imported, Vec<Problem>> {
+    let table = read_table(bytes)?;
+    let mut seen = HashSet::new();
+    let mut problems = Vec::new();
+    for header in &table.headers {
+        if let Some(f) = Field::from_header(header) {
+            if !seen.insert(f) {
+                problems.push(Problem::invalid(
+                    None,
+                    Some(f.header()),
+                    format!("The column \"{}\" appears twice; keep one.", f.header()),
+                ));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        problems.truncate(MAX_PROBLEMS);
+        return Err(problems);
+    }
+    let targets = suggest(&table.headers, &table.rows);
+    if !targets.iter().any(|t| t.field().is_some()) {
+        return Err(vec![Problem::invalid(
+            None,
+            None,
+            "No known column was found in the first line. Name the columns Item, Category, \
+             Priority, Owner, Status and Notes (any order; # is ignored), or choose what each \
+             column holds in the import preview.",
+        )]);
+    }
+    apply_table(&table, &targets, &ValueMaps::default(), title, ids)
+}
+
+/// A CSV read into memory: the header row (trimmed) and every row that has some text.
+#[derive(Debug)]
+pub(super) struct Table {
+    pub headers: Vec<String>,
+    /// The rows with text, in file order; row `n` in problems is `rows[n - 1]`. A row may
+    /// have fewer cells than the header (the rest are empty) or more (a problem).
+    pub rows: Vec<Vec<String>>,
+    /// A CSV error that stopped the reading, reported after the rows read before it.
+    pub error: Option<Problem>,
+}
+
+/// Reads the CSV: UTF-8 (a BOM is ignored), the separator found in the header line.
+pub(super) fn read_table(bytes: &[u8]) -> Result<Table, Vec<Problem>> {
     let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
     if std::str::from_utf8(bytes).is_err() {
         return Err(vec![Problem::invalid(
@@ -38,148 +92,76 @@ pub fn import_csv(bytes: &[u8], title: &str, ids: &mut IdGen) -> Result<Imported
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
+        .delimiter(sniff_delimiter(bytes))
         .from_reader(bytes);
-    let headers = reader.headers().map_err(|e| vec![csv_problem(&e)])?.clone();
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| vec![csv_problem(&e)])?
+        .iter()
+        .map(|h| h.trim().to_owned())
+        .collect();
 
-    let mut columns: Vec<Option<Field>> = Vec::with_capacity(headers.len());
-    let mut seen = HashSet::new();
-    let mut ignored = Vec::new();
-    let mut problems = Vec::new();
-    for header in headers.iter() {
-        let header = header.trim();
-        let field = Field::from_header(header);
-        match field {
-            Some(f) if !seen.insert(f) => problems.push(Problem::invalid(
-                None,
-                Some(f.header()),
-                format!("The column \"{}\" appears twice; keep one.", f.header()),
-            )),
-            Some(_) => {}
-            None if header == "#" || header.is_empty() => {}
-            None => ignored.push(header.to_owned()),
-        }
-        columns.push(field);
-    }
-    if seen.is_empty() {
-        return Err(vec![Problem::invalid(
-            None,
-            None,
-            "No known column was found in the first line. Name the columns Item, Category, \
-             Priority, Owner, Status and Notes (any order; # is ignored).",
-        )]);
-    }
-
-    let mut rows = Vec::new();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut error = None;
     let mut record = csv::StringRecord::new();
-    let mut n = 0;
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                problems.push(csv_problem(&e));
+                error = Some(csv_problem(&e));
                 break;
             }
         }
         if record.iter().all(|cell| cell.trim().is_empty()) {
             continue;
         }
-        n += 1;
-        if n > MAX_ROWS {
+        if rows.len() >= MAX_ROWS {
             return Err(vec![Problem::too_large(format!(
                 "The file has more than {MAX_ROWS} rows; the limit is {MAX_ROWS}. Split it \
                  into smaller files."
             ))]);
         }
-        if record.len() > columns.len() {
-            problems.push(Problem::invalid(
-                Some(n),
-                None,
-                format!(
-                    "This row has {} cells but the header has {} columns.",
-                    record.len(),
-                    columns.len()
-                ),
-            ));
-        }
-        if let Some(row) = read_row(&record, &columns, n, &mut problems) {
-            rows.push(row);
-        }
-        if problems.len() >= MAX_PROBLEMS {
-            break;
-        }
+        rows.push(record.iter().map(str::to_owned).collect());
     }
-    if !problems.is_empty() {
-        problems.truncate(MAX_PROBLEMS);
-        return Err(problems);
-    }
-
-    let mut taken: HashSet<RowId> = HashSet::with_capacity(rows.len());
-    for row in &mut rows {
-        row.id = ids.row_id(|candidate| taken.contains(&RowId::from(candidate)));
-        taken.insert(row.id.clone());
-    }
-    let plan = Plan::new(title, rows);
-    plan.validate()?;
-    Ok(Imported {
-        plan,
-        ignored_columns: ignored,
+    Ok(Table {
+        headers,
+        rows,
+        error,
     })
 }
 
-fn read_row(
-    record: &csv::StringRecord,
-    columns: &[Option<Field>],
-    n: usize,
-    problems: &mut Vec<Problem>,
-) -> Option<Row> {
-    let before = problems.len();
-    let mut row = Row::blank(RowId::from("x"));
-    for (cell, field) in record.iter().zip(columns) {
-        let Some(field) = *field else { continue };
-        let text = unguard_cell(cell);
-        match field {
-            Field::Priority => {
-                row.priority = parse_choice(
-                    text,
-                    Priority::parse,
-                    field,
-                    n,
-                    problems,
-                    "Use P0, P1, P2 or P3 (or High, Medium, Low).",
-                )
-                .unwrap_or_default()
-            }
-            Field::Status => {
-                row.status = parse_choice(
-                    text,
-                    Status::parse,
-                    field,
-                    n,
-                    problems,
-                    "Use Not started, In progress, Blocked or Done.",
-                )
-                .unwrap_or_default()
-            }
-            _ => {
-                let text = text.replace("\r\n", "\n").replace('\r', "\n");
-                if let Some(msg) = check_text(&text, max_chars(field)) {
-                    problems.push(Problem::invalid(
-                        Some(n),
-                        Some(field.key()),
-                        format!("The {} {msg}", field.key()),
-                    ));
-                }
-                *match field {
-                    Field::Item => &mut row.item,
-                    Field::Category => &mut row.category,
-                    Field::Owner => &mut row.owner,
-                    _ => &mut row.notes,
-                } = text;
-            }
+/// The problem for a row with more cells than the header has columns.
+pub(super) fn long_row_problem(cells: usize, columns: usize, n: usize) -> Problem {
+    Problem::invalid(
+        Some(n),
+        None,
+        format!("This row has {cells} cells but the header has {columns} columns."),
+    )
+}
+
+/// The separator of the header line: a tab (GitHub Projects exports TSV), a semicolon (Excel
+/// in locales with a decimal comma) or, by default, a comma. Quoted text does not count.
+fn sniff_delimiter(bytes: &[u8]) -> u8 {
+    let (mut commas, mut tabs, mut semicolons) = (0usize, 0usize, 0usize);
+    let mut quoted = false;
+    for &b in bytes {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' | b'\r' if !quoted => break,
+            b',' if !quoted => commas += 1,
+            b'\t' if !quoted => tabs += 1,
+            b';' if !quoted => semicolons += 1,
+            _ => {}
         }
     }
-    (problems.len() == before).then_some(row)
+    if tabs > commas && tabs >= semicolons {
+        b'\t'
+    } else if semicolons > commas {
+        b';'
+    } else {
+        b','
+    }
 }
 
 fn csv_problem(e: &csv::Error) -> Problem {

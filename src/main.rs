@@ -43,6 +43,7 @@ async fn main() {
         // Behind proxies every connection comes from a proxy: count clients per request.
         max_per_client: (state.config.proxies.trusted_proxies == 0)
             .then_some(state.config.max_connections_per_client),
+        max_live_per_client: state.config.max_live_connections_per_client,
         header_timeout: state.config.header_timeout,
         idle_timeout: state.config.idle_timeout,
     };

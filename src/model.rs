@@ -21,8 +21,9 @@ mod table_view;
 mod workspace;
 
 pub use accept::{
-    accept, batch_id, counter_of, follows_on, replica_of, resume, Behind, DocLimits, LiveDoc,
-    Outcome, Refusal, ReplicaRecord, Resume, Why, MAX_CLOCK_SKEW_MS, MAX_DOC_ROWS, MAX_STAMP_COUNT,
+    accept, batch_id, counter_of, doc_bytes, follows_on, replica_of, resume, Behind, DocLimits,
+    LiveDoc, Outcome, Refusal, ReplicaRecord, Resume, Why, MAX_CLOCK_SKEW_MS, MAX_DOC_BYTES,
+    MAX_DOC_ROWS, MAX_STAMP_COUNT,
 };
 pub use cells::{guard_cell, unguard_cell};
 pub use clipboard::{to_html_table, to_tsv};

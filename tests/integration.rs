@@ -13,6 +13,7 @@ mod live;
 mod live_crash;
 mod live_defects;
 mod pages;
+mod resources;
 mod robustness;
 mod security;
 mod simulation;

@@ -96,6 +96,11 @@ impl Setup {
     }
 }
 
+/// The address every test tab connects from.
+fn client() -> ClientKey {
+    ClientKey::of("127.0.0.1".parse().unwrap())
+}
+
 fn limits() -> StoreLimits {
     StoreLimits {
         // Pruned after a handful of batches.
@@ -153,7 +158,7 @@ impl Tab {
         };
         self.server = Some(
             self.live
-                .open(&setup.id, hello, &mut self.wire)
+                .open(&setup.id, hello, client(), &mut self.wire)
                 .await
                 .expect("the session opens"),
         );
@@ -354,6 +359,7 @@ async fn nobody_can_pre_empt_another_editors_batches() {
                 key: 12_345,
                 name: "Mallory".into(),
             },
+            client(),
             &mut wire_out,
         )
         .await

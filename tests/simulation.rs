@@ -212,7 +212,15 @@ fn live_limits() -> LiveLimits {
         connections_per_plan: 1_000,
         ops_per_second: 1_000_000,
         ops_burst: 1_000_000,
+        ..LiveLimits::default()
     }
+}
+
+/// The address browser `b` connects from (one each).
+fn client_of(b: usize) -> ClientKey {
+    ClientKey::of(std::net::IpAddr::V4(std::net::Ipv4Addr::new(
+        127, 0, 1, b as u8,
+    )))
 }
 
 fn store_limits() -> StoreLimits {
@@ -407,7 +415,10 @@ impl World {
         let live = self.servers[link.server].live.clone();
         let end: Option<Option<ErrorCode>> = match link.session.as_mut() {
             None => match msg {
-                ClientMsg::Hello(hello) => match live.open(&self.id, hello, &mut link.wire).await {
+                ClientMsg::Hello(hello) => match live
+                    .open(&self.id, hello, client_of(b), &mut link.wire)
+                    .await
+                {
                     Ok(session) => {
                         link.session = Some(session);
                         None

@@ -160,9 +160,10 @@ struct Stream {
 
 #[derive(Default)]
 struct StreamState {
-    /// The secret and replica from the hello (sent as headers with every message).
+    /// The secret, replica and its key from the hello (sent as headers with every message).
     token: Option<String>,
     replica: u32,
+    key: u64,
     abort: Option<web_sys::AbortController>,
     closed: bool,
 }
@@ -196,6 +197,7 @@ impl Stream {
                     let mut state = self.state.borrow_mut();
                     state.token = hello.token.clone();
                     state.replica = hello.replica;
+                    state.key = hello.key;
                 }
                 self.start(wire::encode(msg));
             }
@@ -221,9 +223,9 @@ impl Stream {
     /// One message sent by `POST`; its answer (an acknowledgement or an error) is reported
     /// like a message from the stream.
     fn post(&self, body: Vec<u8>) {
-        let (token, replica) = {
+        let (token, replica, key) = {
             let s = self.state.borrow();
-            (s.token.clone(), s.replica)
+            (s.token.clone(), s.replica, s.key)
         };
         let url = wire::send_path(&self.share);
         let report = self.on_event.clone();
@@ -231,7 +233,8 @@ impl Stream {
         wasm_bindgen_futures::spawn_local(async move {
             let mut request = gloo_net::http::Request::post(&url)
                 .header("Content-Type", "application/octet-stream")
-                .header("x-syncplan-replica", &replica.to_string());
+                .header(wire::REPLICA_HEADER, &replica.to_string())
+                .header(wire::KEY_HEADER, &key.to_string());
             if let Some(token) = &token {
                 request = request.header(wire::TOKEN_HEADER, token);
             }

@@ -58,13 +58,74 @@ pub struct LiveDoc {
     pub seq: u64,
     /// Moves stamps from clocks far ahead back, after everything the document holds.
     clock: super::replica::Clock,
+    /// About how many bytes the document holds (`doc_bytes`), kept as ops apply.
+    bytes: usize,
+    /// Rows shown.
+    alive: usize,
+}
+
+/// About how many bytes a row takes (texts, stamps, what Notes versions saw), for the
+/// document's byte budget.
+pub fn row_bytes(id: &super::plan::RowId, r: &super::replica::RowDoc) -> usize {
+    const STAMP: usize = 16;
+    id.as_str().len()
+        + r.item.value.len()
+        + r.category.value.len()
+        + r.owner.value.len()
+        + r.position.value.0.len()
+        + 7 * STAMP
+        + r.notes
+            .versions
+            .iter()
+            .map(|v| v.text.len() + STAMP + 16 + v.seen.len() * (4 + STAMP))
+            .sum::<usize>()
+        + 32
+}
+
+/// About how many bytes a document takes.
+pub fn doc_bytes(doc: &Doc) -> usize {
+    doc.title.value.len()
+        + doc
+            .rows
+            .iter()
+            .map(|(id, r)| row_bytes(id, r))
+            .sum::<usize>()
 }
 
 impl LiveDoc {
     pub fn new(doc: Doc, seq: u64) -> LiveDoc {
         let mut clock = super::replica::Clock::new(0);
         clock.observe(doc.latest());
-        LiveDoc { doc, seq, clock }
+        let bytes = doc_bytes(&doc);
+        let alive = doc.live_count();
+        LiveDoc {
+            doc,
+            seq,
+            clock,
+            bytes,
+            alive,
+        }
+    }
+
+    /// About how many bytes the document holds.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Applies an op the rule took, keeping the byte count and the rows shown.
+    fn apply(&mut self, op: &Op) {
+        let row = op.row().cloned();
+        let measure = |doc: &Doc| match &row {
+            Some(id) => doc
+                .row(id)
+                .map_or((0, false), |r| (row_bytes(id, r), r.alive.value)),
+            None => (doc.title.value.len(), false),
+        };
+        let (before, was_alive) = measure(&self.doc);
+        self.doc.apply(op);
+        let (after, is_alive) = measure(&self.doc);
+        self.bytes = (self.bytes + after).saturating_sub(before);
+        self.alive = self.alive + usize::from(is_alive) - usize::from(was_alive);
     }
 
     /// Applies batches other instances logged since this copy's sequence. `Err(Behind)`
@@ -77,7 +138,7 @@ impl LiveDoc {
         for logged in missing {
             for op in &logged.ops {
                 self.clock.observe(op.stamp());
-                self.doc.apply(op);
+                self.apply(op);
             }
             self.seq = logged.seq;
         }
@@ -179,13 +240,20 @@ pub struct DocLimits {
     pub rows: usize,
     /// Rows held, deleted ones included.
     pub doc_rows: usize,
+    /// Bytes the document may hold (`doc_bytes`): deleted rows and every Notes version
+    /// count. An op that would grow it past this is refused; ops that shrink it never are.
+    pub bytes: usize,
 }
+
+/// The default byte budget of a live document.
+pub const MAX_DOC_BYTES: usize = 8 * 1024 * 1024;
 
 impl Default for DocLimits {
     fn default() -> Self {
         DocLimits {
             rows: MAX_ROWS,
             doc_rows: MAX_DOC_ROWS,
+            bytes: MAX_DOC_BYTES,
         }
     }
 }
@@ -255,7 +323,7 @@ pub fn accept(
         }
         match admit(live, op, seq, now_ms, limits) {
             Ok(Some(op)) => {
-                live.doc.apply(&op);
+                live.apply(&op);
                 ops.push(op);
             }
             Ok(None) => {}
@@ -327,9 +395,30 @@ fn admit(
         {
             let comes_alive =
                 !held.is_some_and(|r| r.alive.value) && held.is_none_or(|r| *stamp > r.alive.stamp);
-            if comes_alive && doc.live_count() >= limits.rows {
+            if comes_alive && live.alive >= limits.rows {
                 return Err(Why::RowLimit);
             }
+        }
+        // The budget in bytes: what the row would take after the op.
+        let before = held.map_or(0, |r| row_bytes(row, r));
+        let mut one = Doc {
+            title: doc.title.clone(),
+            rows: std::collections::BTreeMap::new(),
+        };
+        let copy = held
+            .cloned()
+            .unwrap_or_else(super::replica::RowDoc::unknown);
+        one.rows.insert(row.clone(), copy);
+        one.apply(&op);
+        let after = one.rows.get(row).map_or(0, |r| row_bytes(row, r));
+        if after > before && live.bytes + after - before > limits.bytes {
+            return Err(Why::TooLarge);
+        }
+    } else if let Op::Title { text, .. } = &op {
+        if text.len() > doc.title.value.len()
+            && live.bytes + text.len() - doc.title.value.len() > limits.bytes
+        {
+            return Err(Why::TooLarge);
         }
     }
     if let Op::Notes { row, version } = &mut op {
@@ -695,6 +784,7 @@ mod tests {
         let limits = DocLimits {
             rows: 2,
             doc_rows: 6,
+            ..DocLimits::default()
         };
         let new_row = |id: &str, wall: u64| {
             vec![
@@ -839,6 +929,83 @@ mod tests {
             }
             assert_eq!(replay, live.doc);
         }
+    }
+
+    #[test]
+    fn a_document_keeps_to_its_byte_budget_and_can_always_shrink() {
+        let mut live = LiveDoc::new(doc(), 0);
+        let mut book = HashMap::new();
+        let limits = DocLimits {
+            bytes: live.bytes() + 25_000,
+            ..DocLimits::default()
+        };
+        let note = |text: String, wall: u64| Op::Notes {
+            row: RowId::from("a"),
+            version: Version {
+                text,
+                stamp: Stamp {
+                    wall,
+                    count: 0,
+                    replica: 7,
+                },
+                seen: Vec::new(),
+                logged: 0,
+                base: 0,
+            },
+        };
+        book.insert(
+            7,
+            ReplicaRecord {
+                key_hash: "k7".into(),
+                counter: 0,
+                seq: 0,
+            },
+        );
+        let mut sent = 0;
+        let mut refused = 0;
+        for i in 0..8u32 {
+            // Versions written at once pile up: 8 of 9,000 characters is 72 KB.
+            let b = batch(7, i + 1, vec![note("x".repeat(9_000), 100 + u64::from(i))]);
+            match accept(&mut live, &mut book, &b, "k7", 1000, &limits) {
+                Outcome::Logged { .. } => sent += 1,
+                Outcome::Nothing { refused: r, .. } => {
+                    assert_eq!(r[0].why, Why::TooLarge);
+                    refused += 1;
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!((sent, refused), (2, 6));
+        assert!(live.bytes() <= limits.bytes);
+        assert_eq!(
+            live.bytes(),
+            doc_bytes(&live.doc),
+            "kept in step as ops apply"
+        );
+        // One version written over all of them, short: the document shrinks, and is taken.
+        let mut over = live.doc.rows[&RowId::from("a")].notes.write(
+            "short".into(),
+            Stamp {
+                wall: 500,
+                count: 0,
+                replica: 7,
+            },
+            0,
+        );
+        over.logged = 0;
+        let b = batch(
+            7,
+            9,
+            vec![Op::Notes {
+                row: RowId::from("a"),
+                version: over,
+            }],
+        );
+        assert!(matches!(
+            accept(&mut live, &mut book, &b, "k7", 1000, &limits),
+            Outcome::Logged { .. }
+        ));
+        assert_eq!(live.bytes(), doc_bytes(&live.doc));
     }
 
     #[test]

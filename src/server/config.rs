@@ -42,9 +42,14 @@ pub struct Config {
     pub page_cache_bytes: usize,
     /// Open connections at most (`SYNCPLAN_MAX_CONNECTIONS`, default 4,096).
     pub max_connections: usize,
-    /// Open connections per client address (`SYNCPLAN_MAX_CONNECTIONS_PER_CLIENT`, default
-    /// 128; not applied behind trusted proxies, where every connection comes from a proxy).
+    /// Connections per client address that sent no request yet
+    /// (`SYNCPLAN_MAX_CONNECTIONS_PER_CLIENT`, default 128; eight times as many may be
+    /// serving requests; not applied behind trusted proxies, where every connection comes
+    /// from a proxy).
     pub max_connections_per_client: usize,
+    /// Live-editing connections per client address
+    /// (`SYNCPLAN_MAX_LIVE_CONNECTIONS_PER_CLIENT`, default 2,048).
+    pub max_live_connections_per_client: usize,
     /// A request's headers must arrive within this (`SYNCPLAN_HEADER_TIMEOUT_SECS`, 10).
     pub header_timeout: Duration,
     /// A connection with no request for this long is closed (`SYNCPLAN_IDLE_TIMEOUT_SECS`, 60).
@@ -56,20 +61,32 @@ pub struct Config {
 /// Limits on plans edited together.
 #[derive(Clone, Debug)]
 pub struct LiveLimits {
-    /// Open connections (editors and live viewers) per plan.
+    /// Open editor connections per plan (and instance).
     pub connections_per_plan: usize,
-    /// Ops one connection may send per second, sustained…
+    /// Open read-only connections (live share pages) per plan, counted apart.
+    pub viewers_per_plan: usize,
+    /// Ops one editor (page) may send per second, sustained…
     pub ops_per_second: u32,
-    /// …and in one burst (a large paste).
+    /// …and in one burst (a large paste, a long offline queue).
     pub ops_burst: u32,
+    /// What one client address may send, as a multiple of one editor's rate and burst.
+    pub client_ops_factor: u32,
+    /// Bytes a plan's document may hold, deleted rows and Notes versions included.
+    pub plan_bytes: usize,
+    /// Rate limits remembered (per editor and per address; least recently used first out).
+    pub remembered: usize,
 }
 
 impl Default for LiveLimits {
     fn default() -> Self {
         LiveLimits {
             connections_per_plan: 200,
+            viewers_per_plan: 1_000,
             ops_per_second: 200,
             ops_burst: 20_000,
+            client_ops_factor: 10,
+            plan_bytes: crate::model::MAX_DOC_BYTES,
+            remembered: 100_000,
         }
     }
 }
@@ -210,6 +227,12 @@ impl Config {
                 "a number of connections such as 128",
                 1,
             )?,
+            max_live_connections_per_client: number(
+                "SYNCPLAN_MAX_LIVE_CONNECTIONS_PER_CLIENT",
+                "2048",
+                "a number of connections such as 2048",
+                1,
+            )?,
             header_timeout: Duration::from_secs(number(
                 "SYNCPLAN_HEADER_TIMEOUT_SECS",
                 "10",
@@ -229,6 +252,19 @@ impl Config {
                     "a number of connections such as 200",
                     1,
                 )?,
+                viewers_per_plan: number(
+                    "SYNCPLAN_LIVE_VIEWERS_PER_PLAN",
+                    "1000",
+                    "a number of connections such as 1000",
+                    1,
+                )?,
+                plan_bytes: number::<usize>(
+                    "SYNCPLAN_LIVE_PLAN_MB",
+                    "8",
+                    "a size in MiB such as 8",
+                    1,
+                )? * 1024
+                    * 1024,
                 ops_per_second: number(
                     "SYNCPLAN_LIVE_OPS_PER_SECOND",
                     "200",
@@ -241,6 +277,7 @@ impl Config {
                     "a number of edits such as 20000",
                     1,
                 )?,
+                ..LiveLimits::default()
             },
         })
     }
@@ -262,6 +299,7 @@ impl Config {
             page_cache_bytes: 128 * 1024 * 1024,
             max_connections: 4096,
             max_connections_per_client: 128,
+            max_live_connections_per_client: 2048,
             header_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             live: LiveLimits::default(),

@@ -17,7 +17,9 @@
 //! queued batches are committed when `settle` is called and whose sessions are served by
 //! `pump`, so the simulation runs this very code, one step at a time.
 
-use super::store::{same_hash, Commit, EditToken, LiveLoad, Note, ShareStore, StoreError};
+use super::store::{
+    key_hash, same_hash, ClientKey, Commit, EditToken, LiveLoad, Note, ShareStore, StoreError,
+};
 use crate::model::{Batch, DocLimits, LiveDoc, Outcome, Resume};
 use crate::shared::wire::{
     self, ClientMsg, ErrorCode, Hello, Peer, Presence, Role, ServerMsg, MAX_OPS_PER_BATCH, PROTOCOL,
@@ -27,7 +29,14 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
+
+mod buckets;
+mod feed;
+
+use buckets::{Buckets, Key, Limit};
+pub use feed::Event;
+use feed::{Cursor, Feed, Read, FEED_BYTES};
 
 pub use super::config::LiveLimits;
 
@@ -49,19 +58,6 @@ pub type OnChange = Arc<dyn Fn(&ShareId) + Send + Sync>;
 
 /// The server's clock, in milliseconds since the epoch.
 pub type Now = Arc<dyn Fn() -> i64 + Send + Sync>;
-
-/// What goes out to a room's connections.
-#[derive(Clone, Debug)]
-pub enum Event {
-    /// A committed batch (sent to connections that had not seen it).
-    Logged(u64, Arc<[u8]>),
-    /// Someone's presence changed (not sent back to its own connection).
-    Presence(u32, Arc<[u8]>),
-    /// The edit link changed or the share ended: connections check themselves.
-    Revalidate { hash: Option<String>, ended: bool },
-    /// The room read its document afresh: connections take it whole.
-    Snapshot(u64, Arc<[u8]>),
-}
 
 struct Loaded {
     live: LiveDoc,
@@ -94,12 +90,16 @@ struct Core {
     state: tokio::sync::Mutex<Option<Loaded>>,
     /// The document was dropped to be read afresh: when it is, connections get it whole.
     dropped: AtomicBool,
-    events: broadcast::Sender<Event>,
-    connections: AtomicUsize,
+    feed: Feed,
+    /// Open editor and viewer connections (capped apart: viewers never keep editors out).
+    editors: AtomicUsize,
+    viewers: AtomicUsize,
+    /// Replicas with an open editor connection on this instance: the hash of the key they
+    /// are bound to, and how many connections. The fallback's requests are taken from
+    /// these only.
+    bound: Mutex<HashMap<u32, (String, usize)>>,
     /// replica → (peer, last news, on this instance)
     peers: Mutex<HashMap<u32, (Peer, Instant, bool)>>,
-    /// The fallback's senders have no connection to keep their rate in.
-    fallback_buckets: Mutex<HashMap<u32, Bucket>>,
 }
 
 /// A room, held by its connections; the writer task ends when the last one goes.
@@ -170,6 +170,8 @@ pub struct Live {
     doc_limits: DocLimits,
     /// Rooms without tasks (the simulation drives them).
     manual: bool,
+    /// Rate limits, per replica and per client address, across reconnects.
+    buckets: Buckets,
 }
 
 /// Why a session could not start.
@@ -179,13 +181,18 @@ pub struct Refused(pub ErrorCode);
 impl Live {
     /// The rooms of this instance; on PostgreSQL, listening to the other instances.
     pub fn new(store: Arc<ShareStore>, on_change: OnChange, limits: LiveLimits) -> Arc<Live> {
+        let doc_limits = DocLimits {
+            bytes: limits.plan_bytes,
+            ..DocLimits::default()
+        };
         let live = Arc::new(Live {
             store,
             on_change,
             now: Arc::new(super::store::now_ms),
             rooms: Mutex::new(HashMap::new()),
+            buckets: Buckets::new(limits.remembered),
             limits,
-            doc_limits: DocLimits::default(),
+            doc_limits,
             manual: false,
         });
         if live.store.is_postgres() {
@@ -209,6 +216,7 @@ impl Live {
             on_change,
             now,
             rooms: Mutex::new(HashMap::new()),
+            buckets: Buckets::new(limits.remembered),
             limits,
             doc_limits,
             manual: true,
@@ -222,7 +230,6 @@ impl Live {
             return room;
         }
         rooms.retain(|_, r| r.strong_count() > 0);
-        let (events, _) = broadcast::channel(1024);
         let core = Arc::new(Core {
             id: id.clone(),
             store: self.store.clone(),
@@ -231,10 +238,11 @@ impl Live {
             doc_limits: self.doc_limits,
             state: tokio::sync::Mutex::new(None),
             dropped: AtomicBool::new(false),
-            events,
-            connections: AtomicUsize::new(0),
+            feed: Feed::new(FEED_BYTES),
+            editors: AtomicUsize::new(0),
+            viewers: AtomicUsize::new(0),
+            bound: Mutex::new(HashMap::new()),
             peers: Mutex::new(HashMap::new()),
-            fallback_buckets: Mutex::new(HashMap::new()),
         });
         let (submit, queue) = mpsc::channel(4096);
         let queue = if self.manual {
@@ -312,10 +320,21 @@ impl Live {
         }
     }
 
-    /// Live connections to `id` on this instance.
+    /// Live connections to `id` on this instance (editors and viewers).
     pub fn connections(&self, id: &ShareId) -> usize {
-        self.existing(id)
-            .map_or(0, |r| r.core.connections.load(Ordering::Relaxed))
+        self.existing(id).map_or(0, |r| {
+            r.core.editors.load(Ordering::Relaxed) + r.core.viewers.load(Ordering::Relaxed)
+        })
+    }
+
+    /// Bytes of events the rooms of this instance keep for connections behind them.
+    pub fn feed_bytes(&self) -> usize {
+        self.all().iter().map(|r| r.core.feed.bytes()).sum()
+    }
+
+    /// Rate-limit buckets remembered.
+    pub fn buckets(&self) -> usize {
+        self.buckets.len()
     }
 
     /// The plan of a live share as it is now (for its page, JSON and exports); `None` when
@@ -401,8 +420,7 @@ impl Core {
     }
 
     fn send(&self, event: Event) {
-        // No receivers is fine: nobody is connected.
-        let _ = self.events.send(event);
+        self.feed.send(event);
     }
 
     /// Drops the document (it fell behind the op log, or may hold what was not stored):
@@ -694,42 +712,6 @@ pub fn base64_encode(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// A token bucket: `rate` per second, up to `burst`.
-struct Bucket {
-    tokens: f64,
-    rate: f64,
-    burst: f64,
-    at: Instant,
-}
-
-impl Bucket {
-    fn new(rate: f64, burst: f64) -> Bucket {
-        Bucket {
-            tokens: burst,
-            rate,
-            burst,
-            at: Instant::now(),
-        }
-    }
-
-    fn refill(&mut self) {
-        let now = Instant::now();
-        self.tokens =
-            (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.burst);
-        self.at = now;
-    }
-
-    fn take(&mut self, n: f64) -> bool {
-        self.refill();
-        if self.tokens >= n {
-            self.tokens -= n;
-            true
-        } else {
-            false
-        }
-    }
-}
-
 /// A connection's way out: messages, and a close with a code.
 pub trait Outbox: Send {
     fn send(&mut self, bytes: Arc<[u8]>) -> impl std::future::Future<Output = bool> + Send;
@@ -746,12 +728,13 @@ pub struct Session {
     /// Whether the replica's key is bound to it for this plan (its presence can be trusted
     /// to be this tab's).
     bound: bool,
+    /// The address it connected from (its edits count against that address too).
+    client: ClientKey,
     name: String,
     /// The last sequence it was sent.
     seq: u64,
-    events: broadcast::Receiver<Event>,
-    ops: Bucket,
-    presence: Bucket,
+    /// Where it is in its room's events.
+    cursor: Cursor,
     /// Acknowledgements coming back from the writer.
     acks: mpsc::Sender<ServerMsg>,
     acks_rx: mpsc::Receiver<ServerMsg>,
@@ -784,6 +767,7 @@ impl Live {
         &self,
         id: &ShareId,
         hello: Hello,
+        client: ClientKey,
         out: &mut impl Outbox,
     ) -> Result<Session, Refused> {
         if hello.protocol != PROTOCOL {
@@ -791,13 +775,8 @@ impl Live {
         }
         let room = self.room(id);
         let core = &room.core;
-        let before = core.connections.fetch_add(1, Ordering::Relaxed);
-        let guard = ConnGuard(Some(core.clone()));
-        if before >= self.limits.connections_per_plan {
-            return Err(Refused(ErrorCode::TooManyConnections));
-        }
         // Subscribed before reading the state: nothing committed in between is missed.
-        let events = core.events.subscribe();
+        let cursor = core.feed.subscribe();
         let (role, hash, seq, first) = {
             let mut state = core.loaded().await.map_err(Refused)?;
             let Some(loaded) = state.as_mut() else {
@@ -820,6 +799,16 @@ impl Live {
             };
             (role, hash, seq, first)
         };
+        // Editors and viewers are counted apart: watchers never keep an editor out.
+        let (count, cap) = match role {
+            Role::Editor => (&core.editors, self.limits.connections_per_plan),
+            Role::Viewer => (&core.viewers, self.limits.viewers_per_plan),
+        };
+        let before = count.fetch_add(1, Ordering::Relaxed);
+        let guard = ConnGuard(Some((core.clone(), role.clone())));
+        if before >= cap {
+            return Err(Refused(ErrorCode::TooManyConnections));
+        }
         let replica = hello.replica;
         // An editor's replica id is bound to its key before anyone can see it.
         let bound = match role {
@@ -861,19 +850,22 @@ impl Live {
             hash,
             replica,
             bound,
+            client,
             name: name.clone(),
             seq,
-            events,
-            ops: Bucket::new(
-                f64::from(self.limits.ops_per_second),
-                f64::from(self.limits.ops_burst),
-            ),
-            presence: Bucket::new(PRESENCE_PER_SECOND, PRESENCE_PER_SECOND),
+            cursor,
             acks,
             acks_rx,
             failed: Arc::new(AtomicBool::new(false)),
         };
-        if role == Role::Viewer || bound {
+        if bound {
+            core.bound
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(replica)
+                .or_insert_with(|| (key_hash(hello.key), 0))
+                .1 += 1;
+            // Only editors are listed: a plan's viewers may be many, and say nothing.
             let peer = Peer {
                 replica,
                 name,
@@ -949,7 +941,7 @@ impl Live {
                 Ok(())
             }
             ClientMsg::Presence(p) => {
-                if session.presence.take(1.0) && (session.role == Role::Viewer || session.bound) {
+                if session.bound && self.presence_allowed(&session.room.core.id, session.replica) {
                     self.presence(session, p).await;
                 }
                 Ok(())
@@ -1016,7 +1008,8 @@ impl Live {
         if batch.ops.is_empty() || batch.ops.len() > MAX_OPS_PER_BATCH {
             return Err(ErrorCode::BadMessage);
         }
-        if !session.ops.take(batch.ops.len() as f64) {
+        let id = session.room.core.id.clone();
+        if !self.ops_allowed(&id, session.replica, session.client, batch.ops.len()) {
             return Err(ErrorCode::TooFast);
         }
         if session.failed.load(Ordering::Relaxed) {
@@ -1036,9 +1029,63 @@ impl Live {
         Ok(())
     }
 
-    /// Submits one batch outside a session (the fallback's `POST`) and waits for the
-    /// answer.
-    pub async fn submit_once(&self, id: &ShareId, token: &str, batch: Batch) -> ServerMsg {
+    /// Whether `replica` may send `n` ops to `id` now (from `client`): its own bucket, and
+    /// its address's, which hold across reconnects.
+    fn ops_allowed(&self, id: &ShareId, replica: u32, client: ClientKey, n: usize) -> bool {
+        let (rate, burst) = (
+            f64::from(self.limits.ops_per_second),
+            f64::from(self.limits.ops_burst),
+        );
+        let per_client = f64::from(self.limits.client_ops_factor);
+        self.buckets.take(
+            &[
+                Limit {
+                    key: Key::Ops(id.clone(), replica),
+                    rate,
+                    burst,
+                },
+                Limit {
+                    key: Key::Client(client),
+                    rate: rate * per_client,
+                    burst: burst * per_client,
+                },
+            ],
+            n as f64,
+        )
+    }
+
+    /// Whether `replica` may move its presence in `id` now.
+    fn presence_allowed(&self, id: &ShareId, replica: u32) -> bool {
+        self.buckets.take(
+            &[Limit {
+                key: Key::Presence(id.clone(), replica),
+                rate: PRESENCE_PER_SECOND,
+                burst: PRESENCE_PER_SECOND,
+            }],
+            1.0,
+        )
+    }
+
+    /// Whether `replica` has an open editor connection to `id` here, bound to `key` (the
+    /// fallback's requests come from such a page: its stream is open).
+    fn has_bound(&self, room: &Room, replica: u32, key: u64) -> bool {
+        room.core
+            .bound
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&replica)
+            .is_some_and(|(hash, _)| same_hash(hash, &key_hash(key)))
+    }
+
+    /// Submits one batch outside a session (the fallback's `POST`, whose page has its
+    /// stream open) and waits for the answer.
+    pub async fn submit_once(
+        &self,
+        id: &ShareId,
+        token: &str,
+        batch: Batch,
+        client: ClientKey,
+    ) -> ServerMsg {
         let room = self.room(id);
         let hash = {
             let state = match room.core.loaded().await {
@@ -1055,11 +1102,11 @@ impl Live {
         if batch.ops.is_empty() || batch.ops.len() > MAX_OPS_PER_BATCH {
             return error_msg(ErrorCode::BadMessage, Some(batch_id));
         }
-        let key = crate::model::replica_of(batch_id);
-        let mut bucket = self.fallback_bucket(&room, key);
-        let allowed = bucket.take(batch.ops.len() as f64);
-        self.keep_fallback_bucket(&room, key, bucket);
-        if !allowed {
+        let replica = crate::model::replica_of(batch_id);
+        if !self.has_bound(&room, replica, batch.key) {
+            return error_msg(ErrorCode::NotYours, Some(batch_id));
+        }
+        if !self.ops_allowed(id, replica, client, batch.ops.len()) {
             return error_msg(ErrorCode::TooFast, Some(batch_id));
         }
         let (tx, rx) = oneshot::channel();
@@ -1075,31 +1122,37 @@ impl Live {
             .unwrap_or_else(|_| error_msg(ErrorCode::Unavailable, Some(batch_id)))
     }
 
-    /// Presence sent outside a session (the fallback's `POST`).
+    /// Presence sent outside a session (the fallback's `POST`): an editor's, whose page has
+    /// its stream open, within its rate.
     pub async fn presence_once(
         &self,
         id: &ShareId,
         token: Option<&str>,
-        replica: u32,
+        (replica, key): (u32, u64),
         p: Presence,
     ) -> ServerMsg {
         let room = self.room(id);
-        let role = {
+        {
             let state = match room.core.loaded().await {
                 Ok(state) => state,
                 Err(code) => return error_msg(code, None),
             };
-            match token {
-                None => Role::Viewer,
-                Some(token) => {
-                    let given = EditToken::hash_of(token);
-                    match state.as_ref().and_then(|l| l.edit_hash.clone()) {
-                        Some(current) if same_hash(&current, &given) => Role::Editor,
-                        _ => return error_msg(ErrorCode::Forbidden, None),
-                    }
-                }
+            let Some(token) = token else {
+                return error_msg(ErrorCode::ReadOnly, None);
+            };
+            let given = EditToken::hash_of(token);
+            match state.as_ref().and_then(|l| l.edit_hash.clone()) {
+                Some(current) if same_hash(&current, &given) => {}
+                _ => return error_msg(ErrorCode::Forbidden, None),
             }
-        };
+        }
+        if !self.has_bound(&room, replica, key) {
+            return error_msg(ErrorCode::NotYours, None);
+        }
+        if !self.presence_allowed(id, replica) {
+            // Dropped, as over a socket: the next move says where it is.
+            return ServerMsg::Pong(0);
+        }
         let peer = Peer {
             replica,
             name: clean_name(&p.name),
@@ -1107,41 +1160,11 @@ impl Live {
             cell: p
                 .cell
                 .filter(|(row, _)| crate::model::is_valid_row_id(row.as_str())),
-            role,
+            role: Role::Editor,
         };
         room.core.set_peer(peer.clone(), true);
         self.tell_others_presence(id, &peer).await;
         ServerMsg::Pong(0)
-    }
-
-    fn fallback_bucket(&self, room: &Room, key: u32) -> Bucket {
-        room.core
-            .fallback_buckets
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&key)
-            .unwrap_or_else(|| {
-                Bucket::new(
-                    f64::from(self.limits.ops_per_second),
-                    f64::from(self.limits.ops_burst),
-                )
-            })
-    }
-
-    fn keep_fallback_bucket(&self, room: &Room, key: u32, bucket: Bucket) {
-        let mut buckets = room
-            .core
-            .fallback_buckets
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        // Full buckets carry no information: forget them, so the map stays small.
-        buckets.retain(|_, b| {
-            b.refill();
-            b.tokens < b.burst
-        });
-        if buckets.len() < 10_000 {
-            buckets.insert(key, bucket);
-        }
     }
 
     /// Runs a session until the connection ends or must be closed: room events go out,
@@ -1176,19 +1199,19 @@ impl Live {
                         }
                     }
                 }
-                event = session.events.recv() => match event {
-                    Ok(event) => match self.deliver(&mut session, event, out).await {
+                read = session.room.core.feed.recv(&mut session.cursor) => match read {
+                    Read::Event(event) => match self.deliver(&mut session, event, out).await {
                         Ok(true) => {}
                         Ok(false) => break None,
                         Err(code) => break Some(code),
                     },
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        // Too slow to keep up: send the whole document again.
+                    Read::Behind => {
+                        // Too slow to keep up: the whole document again.
                         if !self.resend(&mut session, out).await {
                             break None;
                         }
                     }
-                    Err(broadcast::error::RecvError::Closed) => break None,
+                    Read::Nothing => break None,
                 },
             }
         };
@@ -1213,8 +1236,9 @@ impl Live {
                     Err(code) => return Err(Some(code)),
                 }
             }
-            match session.events.try_recv() {
-                Ok(event) => {
+            let read = session.room.core.feed.read(&mut session.cursor);
+            match read {
+                Read::Event(event) => {
                     busy = true;
                     match self.deliver(session, event, out).await {
                         Ok(true) => {}
@@ -1222,14 +1246,13 @@ impl Live {
                         Err(code) => return Err(Some(code)),
                     }
                 }
-                Err(broadcast::error::TryRecvError::Lagged(_)) => {
+                Read::Behind => {
                     busy = true;
                     if !self.resend(session, out).await {
                         return Err(None);
                     }
                 }
-                Err(broadcast::error::TryRecvError::Closed) => return Err(None),
-                Err(broadcast::error::TryRecvError::Empty) => {}
+                Read::Nothing => {}
             }
             if !busy {
                 return Ok(());
@@ -1345,8 +1368,20 @@ impl Live {
     /// A session ended: its place and its presence go.
     pub async fn end(&self, session: Session) {
         let core = session.room.core.clone();
-        core.connections.fetch_sub(1, Ordering::Relaxed);
-        if session.role == Role::Viewer || session.bound {
+        match session.role {
+            Role::Editor => core.editors.fetch_sub(1, Ordering::Relaxed),
+            Role::Viewer => core.viewers.fetch_sub(1, Ordering::Relaxed),
+        };
+        if session.bound {
+            let mut bound = core.bound.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((_, n)) = bound.get_mut(&session.replica) {
+                *n -= 1;
+                if *n == 0 {
+                    bound.remove(&session.replica);
+                }
+            }
+        }
+        if session.bound {
             core.remove_peer(session.replica);
             let note = Note::Left {
                 id: core.id.clone(),
@@ -1366,7 +1401,7 @@ fn error_msg(code: ErrorCode, batch: Option<u64>) -> ServerMsg {
 }
 
 /// Gives a connection's place in its room back if the session never started.
-struct ConnGuard(Option<Arc<Core>>);
+struct ConnGuard(Option<(Arc<Core>, Role)>);
 
 impl ConnGuard {
     /// The session started: its end gives the place back.
@@ -1377,8 +1412,11 @@ impl ConnGuard {
 
 impl Drop for ConnGuard {
     fn drop(&mut self) {
-        if let Some(core) = self.0.take() {
-            core.connections.fetch_sub(1, Ordering::Relaxed);
+        if let Some((core, role)) = self.0.take() {
+            match role {
+                Role::Editor => core.editors.fetch_sub(1, Ordering::Relaxed),
+                Role::Viewer => core.viewers.fetch_sub(1, Ordering::Relaxed),
+            };
         }
     }
 }
@@ -1386,15 +1424,6 @@ impl Drop for ConnGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn buckets_refill_at_their_rate() {
-        let mut b = Bucket::new(10.0, 5.0);
-        assert!(b.take(5.0));
-        assert!(!b.take(1.0));
-        b.at -= Duration::from_millis(200);
-        assert!(b.take(2.0));
-    }
 
     #[test]
     fn names_are_short_plain_text() {

@@ -43,6 +43,11 @@ pub fn send_path(share: &str) -> String {
 /// URL: URLs end up in logs and `Referer` headers).
 pub const TOKEN_HEADER: &str = "x-syncplan-edit-token";
 
+/// The headers that carry the page's replica and its key on the fallback's requests (its
+/// presence is taken only from the page whose stream bound them).
+pub const REPLICA_HEADER: &str = "x-syncplan-replica";
+pub const KEY_HEADER: &str = "x-syncplan-replica-key";
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ClientMsg {
     Hello(Hello),

@@ -3,11 +3,16 @@
 //! stream, and `POST /api/live/{id}/send`), and the owner's switch for edit links
 //! (`POST` and `DELETE /api/shares/{id}/edit`).
 
-use super::extract::{bearer, owner_result, parse_id, request_origin};
+use super::extract::{bearer, owner_result, parse_id, request_origin, Client};
 use crate::server::http::error::AppError;
+use crate::server::http::serve::ConnectionTicket;
 use crate::server::live::{base64_encode, Live, Outbox, Refused};
 use crate::server::state::AppState;
-use crate::shared::wire::{self, ClientMsg, ErrorCode, ServerMsg, MAX_FRAME_BYTES, TOKEN_HEADER};
+use crate::server::store::ClientKey;
+use crate::shared::wire::{
+    self, ClientMsg, ErrorCode, ServerMsg, KEY_HEADER, MAX_FRAME_BYTES, REPLICA_HEADER,
+    TOKEN_HEADER,
+};
 use crate::shared::ShareId;
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -15,6 +20,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use axum::Json;
 use futures_util::stream::{SplitSink, StreamExt as _};
 use futures_util::SinkExt as _;
@@ -29,10 +35,20 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the fallback's stream proves it is alive (proxies close quiet streams).
 const SSE_HEARTBEAT: Duration = Duration::from_secs(15);
 
-/// `GET /api/live/{id}`: the WebSocket.
+/// How long one message may take to go out; a connection slower than that (a reader that
+/// stopped reading) is closed, and catches up with the whole document when it comes back.
+const SEND_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Messages waiting to go out on a fallback stream.
+const STREAM_QUEUE: usize = 16;
+
+/// `GET /api/live/{id}`: the WebSocket. Its buffers are small (an idle connection costs a
+/// few kilobytes); a message is written as it is sent.
 pub async fn socket(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Client(client): Client,
+    ticket: Option<Extension<ConnectionTicket>>,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
@@ -40,17 +56,22 @@ pub async fn socket(
     Ok(upgrade
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| serve_socket(live, id, socket)))
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(2 * MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| async move {
+            // The connection keeps its place in the server's budgets while the socket lives.
+            let _ticket = ticket;
+            serve_socket(live, id, client, socket).await
+        }))
 }
 
 struct SocketOut(SplitSink<WebSocket, Message>);
 
 impl Outbox for SocketOut {
     async fn send(&mut self, bytes: Arc<[u8]>) -> bool {
-        self.0
-            .send(Message::Binary(Bytes::copy_from_slice(&bytes)))
-            .await
-            .is_ok()
+        let send = self.0.send(Message::Binary(Bytes::copy_from_slice(&bytes)));
+        matches!(tokio::time::timeout(SEND_TIMEOUT, send).await, Ok(Ok(())))
     }
 
     async fn close(&mut self, code: ErrorCode) {
@@ -89,7 +110,7 @@ fn read(message: Result<Message, axum::Error>) -> Option<Result<ClientMsg, Error
     }
 }
 
-async fn serve_socket(live: Arc<Live>, id: ShareId, socket: WebSocket) {
+async fn serve_socket(live: Arc<Live>, id: ShareId, client: ClientKey, socket: WebSocket) {
     let (sink, mut stream) = socket.split();
     let mut out = SocketOut(sink);
     let first = tokio::time::timeout(HELLO_TIMEOUT, async {
@@ -111,7 +132,7 @@ async fn serve_socket(live: Arc<Live>, id: ShareId, socket: WebSocket) {
         Ok(Some(Err(code))) => return refuse(&mut out, code).await,
         Ok(Some(Ok(_))) => return refuse(&mut out, ErrorCode::BadMessage).await,
     };
-    let session = match live.open(&id, hello, &mut out).await {
+    let session = match live.open(&id, hello, client, &mut out).await {
         Ok(session) => session,
         Err(Refused(code)) => return refuse(&mut out, code).await,
     };
@@ -138,10 +159,8 @@ struct StreamOut(mpsc::Sender<SseEvent>);
 
 impl Outbox for StreamOut {
     async fn send(&mut self, bytes: Arc<[u8]>) -> bool {
-        self.0
-            .send(SseEvent::default().data(base64_encode(&bytes)))
-            .await
-            .is_ok()
+        let send = self.0.send(SseEvent::default().data(base64_encode(&bytes)));
+        matches!(tokio::time::timeout(SEND_TIMEOUT, send).await, Ok(Ok(())))
     }
 
     async fn close(&mut self, code: ErrorCode) {
@@ -183,16 +202,17 @@ fn refusal(code: ErrorCode) -> Response {
 pub async fn events(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Client(client): Client,
     body: Bytes,
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
     let Some(ClientMsg::Hello(hello)) = wire::decode::<ClientMsg>(&body) else {
         return Ok(refusal(ErrorCode::BadMessage));
     };
-    let (tx, rx) = mpsc::channel::<SseEvent>(1024);
+    let (tx, rx) = mpsc::channel::<SseEvent>(STREAM_QUEUE);
     let mut out = StreamOut(tx);
     let live = state.live.clone();
-    let session = match live.open(&id, hello, &mut out).await {
+    let session = match live.open(&id, hello, client, &mut out).await {
         Ok(session) => session,
         Err(Refused(code)) => return Ok(refusal(code)),
     };
@@ -225,6 +245,7 @@ pub async fn events(
 pub async fn send(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Client(client): Client,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -236,20 +257,23 @@ pub async fn send(
         .get(TOKEN_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let replica: u32 = headers
-        .get("x-syncplan-replica")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let number = |name: &str| -> u64 {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let (replica, key) = (number(REPLICA_HEADER) as u32, number(KEY_HEADER));
     let reply = match wire::decode::<ClientMsg>(&body) {
         Some(ClientMsg::Ops(batch)) => match &token {
-            Some(token) => state.live.submit_once(&id, token, batch).await,
+            Some(token) => state.live.submit_once(&id, token, batch, client).await,
             None => error(ErrorCode::ReadOnly, Some(batch.id)),
         },
         Some(ClientMsg::Presence(p)) => {
             state
                 .live
-                .presence_once(&id, token.as_deref(), replica, p)
+                .presence_once(&id, token.as_deref(), (replica, key), p)
                 .await
         }
         Some(ClientMsg::Ping(n)) => ServerMsg::Pong(n),

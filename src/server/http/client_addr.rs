@@ -49,6 +49,7 @@ pub fn client_ip(
     setup: &ProxySetup,
 ) -> Result<IpAddr, BadForwardedFor> {
     if setup.trusted_proxies == 0 {
+        warn_of_untrusted_forwarding(headers, setup);
         return Ok(peer);
     }
     // Several header lines are one list, in order (RFC 9110, section 5.3).
@@ -73,6 +74,21 @@ pub fn client_ip(
         parse_hop(hop)?;
     }
     parse_hop(entries[client_at])
+}
+
+/// Requests carry forwarding headers while no proxy is trusted: every client then looks like
+/// the proxy (sharing its limits). Said once, in the log, with the setting that helps.
+fn warn_of_untrusted_forwarding(headers: &HeaderMap, setup: &ProxySetup) {
+    static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let forwarded = headers.contains_key(&setup.header) || headers.contains_key("forwarded");
+    if forwarded && !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!(
+            header = %setup.header,
+            "requests carry forwarding headers but SYNCPLAN_TRUSTED_PROXIES is 0: every \
+             client behind the proxy counts as the proxy's address for per-client limits; \
+             set SYNCPLAN_TRUSTED_PROXIES to the number of proxies in front"
+        );
+    }
 }
 
 /// One hop as proxies write it: `203.0.113.7`, `203.0.113.7:4711`, `2001:db8::1`,

@@ -2,6 +2,12 @@
 //! connections overall and per client address, a deadline for request headers (which also
 //! closes keep-alive connections left idle between requests), an idle timeout for
 //! connections that move no bytes at all, and graceful shutdown.
+//!
+//! Per client address, connections are counted by what they hold: those that have not sent
+//! a request yet (what a slow-headers attack holds) against a small budget, those serving
+//! requests against a larger one, and live-editing connections (an office behind one
+//! address keeps a socket per open editor) against their own. Past a budget the client gets
+//! a 503 with `Retry-After` and a sentence, never a bare reset.
 
 use axum::extract::ConnectInfo;
 use axum::Router;
@@ -25,11 +31,22 @@ use tokio::sync::{watch, Semaphore};
 #[derive(Clone, Debug)]
 pub struct ConnectionLimits {
     pub max_connections: usize,
-    /// Per peer address; `None` behind proxies (every peer is a proxy).
+    /// Per peer address, connections that have not sent a request yet (eight times as
+    /// many may be serving requests); `None` behind proxies (every peer is a proxy).
     pub max_per_client: Option<usize>,
+    /// Per peer address, live-editing connections (WebSockets).
+    pub max_live_per_client: usize,
     pub header_timeout: Duration,
     pub idle_timeout: Duration,
 }
+
+/// How many connections of one address may be serving requests, per one that has not sent
+/// any yet.
+const SERVED_PER_WAITING: usize = 8;
+
+/// What a client past its budget is told (and how soon to try again).
+const BUSY_SECS: u64 = 5;
+const BUSY_SENTENCE: &str = "This address has as many connections open as the server allows; try again in a few seconds. If many people share this address (an office network, a proxy), the server's operator can raise SYNCPLAN_MAX_CONNECTIONS_PER_CLIENT or SYNCPLAN_MAX_LIVE_CONNECTIONS_PER_CLIENT, or name the proxies in SYNCPLAN_TRUSTED_PROXIES.";
 
 /// How long in-flight requests get to finish after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
@@ -42,7 +59,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
     let open = Arc::new(Semaphore::new(limits.max_connections));
-    let per_client: Arc<Mutex<HashMap<IpAddr, usize>>> = Arc::default();
+    let per_client: Arc<Mutex<HashMap<IpAddr, Counts>>> = Arc::default();
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -63,22 +80,27 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let Some(client_slot) = ClientSlot::take(&per_client, peer.ip(), limits.max_per_client)
-        else {
-            // This address holds its share of connections already: close at once.
-            drop(stream);
-            continue;
-        };
         // Responses are written whole; Nagle's algorithm would hold back their last
         // segment until the client acknowledges (up to 40 ms with delayed ACKs).
         let _ = stream.set_nodelay(true);
+        let Some(slot) = ClientSlot::take(&per_client, peer.ip(), &limits) else {
+            // This address holds its share of connections that sent nothing yet: say so
+            // and close.
+            tokio::spawn(async move {
+                tell_busy(stream).await;
+                drop(permit);
+            });
+            continue;
+        };
+        let ticket = ConnectionTicket(Arc::new(Mutex::new(Ticket {
+            slot,
+            _permit: permit,
+        })));
         let app = app.clone();
         let limits = limits.clone();
         let stop = stop_rx.clone();
         tokio::spawn(async move {
-            serve_connection(stream, peer, app, &limits, stop).await;
-            drop(client_slot);
-            drop(permit);
+            serve_connection(stream, peer, app, &limits, stop, ticket).await;
         });
     }
     drop(listener);
@@ -94,12 +116,55 @@ pub async fn serve(
     Ok(())
 }
 
+/// Writes a 503 with `Retry-After` on a connection that cannot be served, then closes it.
+async fn tell_busy(mut stream: TcpStream) {
+    use tokio::io::AsyncWriteExt as _;
+    let body = format!("{{\"error\":\"{BUSY_SENTENCE}\"}}");
+    let response = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
+         retry-after: {BUSY_SECS}\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        let _ = stream.write_all(response.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    })
+    .await;
+}
+
+/// The 503 a request gets when its connection is past its address's budget.
+fn busy_response() -> axum::response::Response {
+    use axum::http::{header, HeaderValue, StatusCode};
+    use axum::response::IntoResponse as _;
+    let mut response = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        axum::Json(serde_json::json!({ "error": BUSY_SENTENCE })),
+    )
+        .into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::RETRY_AFTER, HeaderValue::from(BUSY_SECS));
+    headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// What a connection holds of the server's budgets (its place overall and its address's).
+/// A request carries a copy in its extensions: a connection upgraded to a WebSocket keeps
+/// its place for as long as the socket lives (the handler holds the copy).
+#[derive(Clone)]
+pub struct ConnectionTicket(Arc<Mutex<Ticket>>);
+
+struct Ticket {
+    slot: Option<ClientSlot>,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
 async fn serve_connection(
     stream: TcpStream,
     peer: SocketAddr,
     app: Router,
     limits: &ConnectionLimits,
     mut stop: watch::Receiver<bool>,
+    ticket: ConnectionTicket,
 ) {
     let activity = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
@@ -110,8 +175,27 @@ async fn serve_connection(
     });
     let service = TowerToHyperService::new(tower::service_fn(
         move |mut request: axum::http::Request<Incoming>| {
+            // A request arrived: the connection moves to the budget of its kind.
+            let live = request
+                .headers()
+                .get(axum::http::header::UPGRADE)
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
+            let admitted = ticket
+                .0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .slot
+                .as_mut()
+                .is_none_or(|s| s.promote(if live { State::Live } else { State::Served }));
             request.extensions_mut().insert(ConnectInfo(peer));
-            tower::ServiceExt::oneshot(app.clone(), request)
+            request.extensions_mut().insert(ticket.clone());
+            let app = app.clone();
+            async move {
+                if !admitted {
+                    return Ok(busy_response());
+                }
+                tower::ServiceExt::oneshot(app, request).await
+            }
         },
     ));
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -227,41 +311,104 @@ impl AsyncWrite for Watched {
     }
 }
 
+/// What a connection holds, for its address's budgets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// No request yet.
+    Waiting,
+    /// Serving requests (kept alive between them).
+    Served,
+    /// A live-editing WebSocket.
+    Live,
+}
+
+/// One address's connections, by state.
+#[derive(Default, Debug)]
+struct Counts {
+    waiting: usize,
+    served: usize,
+    live: usize,
+}
+
+impl Counts {
+    fn of(&mut self, state: State) -> &mut usize {
+        match state {
+            State::Waiting => &mut self.waiting,
+            State::Served => &mut self.served,
+            State::Live => &mut self.live,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.waiting + self.served + self.live == 0
+    }
+}
+
 /// One of a client address's connections; gives its place back when dropped.
 struct ClientSlot {
-    counts: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    counts: Arc<Mutex<HashMap<IpAddr, Counts>>>,
     ip: IpAddr,
+    state: State,
+    /// The budgets: waiting, served, live.
+    caps: [usize; 3],
 }
 
 impl ClientSlot {
-    /// A place for `ip`, if it holds fewer than `max` connections (always, without a max).
+    /// A place for a new connection from `ip`, if it holds fewer than the budget of
+    /// connections that sent nothing yet (always, without a budget: behind proxies).
     fn take(
-        counts: &Arc<Mutex<HashMap<IpAddr, usize>>>,
+        counts: &Arc<Mutex<HashMap<IpAddr, Counts>>>,
         ip: IpAddr,
-        max: Option<usize>,
+        limits: &ConnectionLimits,
     ) -> Option<Option<ClientSlot>> {
-        let Some(max) = max else {
+        let Some(max) = limits.max_per_client else {
             return Some(None);
         };
         let mut map = counts.lock().unwrap_or_else(|e| e.into_inner());
-        let n = map.entry(ip).or_insert(0);
-        if *n >= max {
+        let held = map.entry(ip).or_default();
+        if held.waiting >= max {
+            if held.is_empty() {
+                map.remove(&ip);
+            }
             return None;
         }
-        *n += 1;
+        held.waiting += 1;
         Some(Some(ClientSlot {
             counts: counts.clone(),
             ip,
+            state: State::Waiting,
+            caps: [
+                max,
+                max.saturating_mul(SERVED_PER_WAITING),
+                limits.max_live_per_client,
+            ],
         }))
+    }
+
+    /// Moves the connection to `to`'s budget; false (and nothing moved) when it is full.
+    fn promote(&mut self, to: State) -> bool {
+        if to == self.state {
+            return true;
+        }
+        let cap = self.caps[to as usize];
+        let mut map = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let held = map.entry(self.ip).or_default();
+        if *held.of(to) >= cap {
+            return false;
+        }
+        *held.of(to) += 1;
+        *held.of(self.state) -= 1;
+        self.state = to;
+        true
     }
 }
 
 impl Drop for ClientSlot {
     fn drop(&mut self) {
         let mut map = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = map.get_mut(&self.ip) {
-            *n -= 1;
-            if *n == 0 {
+        if let Some(held) = map.get_mut(&self.ip) {
+            *held.of(self.state) -= 1;
+            if held.is_empty() {
                 map.remove(&self.ip);
             }
         }
@@ -273,18 +420,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn client_slots_are_capped_and_given_back() {
+    fn client_slots_are_capped_by_state_and_given_back() {
         let counts = Arc::default();
+        let limits = ConnectionLimits {
+            max_connections: 100,
+            max_per_client: Some(2),
+            max_live_per_client: 3,
+            header_timeout: Duration::from_secs(1),
+            idle_timeout: Duration::from_secs(1),
+        };
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
-        let a = ClientSlot::take(&counts, ip, Some(2)).unwrap();
-        let b = ClientSlot::take(&counts, ip, Some(2)).unwrap();
-        assert!(ClientSlot::take(&counts, ip, Some(2)).is_none());
+        let take = || ClientSlot::take(&counts, ip, &limits).map(Option::unwrap);
+        let mut a = take().unwrap();
+        let b = take().unwrap();
+        assert!(
+            take().is_none(),
+            "two sent nothing yet: the third is told to wait"
+        );
         let other: IpAddr = "192.0.2.2".parse().unwrap();
-        assert!(ClientSlot::take(&counts, other, Some(2)).is_some());
-        drop(a);
-        assert!(ClientSlot::take(&counts, ip, Some(2)).is_some());
-        drop(b);
-        assert!(ClientSlot::take(&counts, ip, None).unwrap().is_none());
+        assert!(ClientSlot::take(&counts, other, &limits).is_some());
+        // A connection that sends a request leaves the waiting budget: room again.
+        assert!(a.promote(State::Live));
+        let mut c = take().unwrap();
+        assert!(c.promote(State::Live));
+        let mut d = take().unwrap();
+        assert!(d.promote(State::Live));
+        let mut e = take().unwrap();
+        assert!(!e.promote(State::Live), "three live at most");
+        assert!(e.promote(State::Served));
+        drop((a, b, c, d, e));
         assert!(counts.lock().unwrap().is_empty(), "the map does not grow");
+        assert!(ClientSlot::take(
+            &counts,
+            ip,
+            &ConnectionLimits {
+                max_per_client: None,
+                ..limits.clone()
+            }
+        )
+        .unwrap()
+        .is_none());
     }
 }

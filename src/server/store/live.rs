@@ -10,8 +10,8 @@ use super::secret::{hex_sha256, same_hash, EditToken, OwnerToken};
 use super::shares::{share_from_row, share_from_row_meta, Lookup, OwnerAction};
 use super::{ShareStore, StoreError};
 use crate::model::{
-    accept, follows_on, replica_of, Batch, Doc, DocLimits, Field, LiveDoc, Logged, Notes, Op,
-    Outcome, Plan, Position, Priority, Reg, ReplicaRecord, RowDoc, RowId, Status,
+    accept, doc_bytes, follows_on, replica_of, Batch, Doc, DocLimits, Field, LiveDoc, Logged,
+    Notes, Op, Outcome, Plan, Position, Priority, Reg, ReplicaRecord, RowDoc, RowId, Status,
 };
 use crate::shared::ShareId;
 use sqlx::Row as _;
@@ -221,6 +221,21 @@ impl ShareStore {
             }
             sqlx::query("UPDATE shares SET live = 1, seq = 0, log_bytes = 0 WHERE id = $1")
                 .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            // From now on the plan takes what its document takes (see `commit`).
+            let bytes = doc_bytes(&doc) as i64;
+            sqlx::query(
+                "UPDATE store_usage SET bytes = bytes + $2 - (SELECT size FROM shares WHERE id = $1) \
+                 WHERE id = 1",
+            )
+            .bind(id.as_str())
+            .bind(bytes)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE shares SET size = $2 WHERE id = $1")
+                .bind(id.as_str())
+                .bind(bytes)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -490,6 +505,18 @@ impl ShareStore {
         }
         let mut book = read_replicas(&mut tx, id, batches).await?;
         let before = book.clone();
+        // The document may grow as far as its own budget, and the store's room allows.
+        let used: i64 = sqlx::query("SELECT bytes FROM store_usage WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("bytes")?;
+        let room = (self.limits().max_bytes as i64 - used).max(0) as usize;
+        let bytes_before = live.bytes();
+        let limits = DocLimits {
+            bytes: limits.bytes.min(bytes_before.saturating_add(room)),
+            ..*limits
+        };
+        let limits = &limits;
         let now_u = now.max(0) as u64;
         let mut outcomes = Vec::with_capacity(batches.len());
         let mut touched: BTreeSet<(String, &'static str)> = BTreeSet::new();
@@ -536,6 +563,18 @@ impl ShareStore {
         }
         let seq = live.seq;
         let mut notes = Vec::new();
+        let grown = live.bytes() as i64 - bytes_before as i64;
+        if grown != 0 {
+            sqlx::query("UPDATE shares SET size = size + $2 WHERE id = $1")
+                .bind(id.as_str())
+                .bind(grown)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE store_usage SET bytes = bytes + $1 WHERE id = 1")
+                .bind(grown)
+                .execute(&mut *tx)
+                .await?;
+        }
         if seq > first_seq {
             for (row_id, field, reg) in registers(&live.doc, Some(&touched)) {
                 sqlx::query(UPSERT_CELL)

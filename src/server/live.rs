@@ -49,6 +49,9 @@ const PEER_TTL: Duration = Duration::from_secs(90);
 /// Presence updates a connection may send per second (more are dropped).
 const PRESENCE_PER_SECOND: f64 = 20.0;
 
+/// Viewers listed to others at most (more are counted, not listed).
+const LISTED_VIEWERS: usize = 20;
+
 /// Acknowledgements waiting to go out on one connection; a connection that lets more pile
 /// up is too slow to serve and is closed (it reconnects and sends again).
 const ACKS_QUEUED: usize = 256;
@@ -491,6 +494,16 @@ impl Core {
         list
     }
 
+    /// Viewers of this instance listed to others.
+    fn listed_viewers(&self) -> usize {
+        self.peers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .filter(|(p, _, local)| *local && p.role == Role::Viewer)
+            .count()
+    }
+
     fn set_peer(&self, peer: Peer, local: bool) {
         self.peers
             .lock()
@@ -740,6 +753,8 @@ pub struct Session {
     acks_rx: mpsc::Receiver<ServerMsg>,
     /// Set when a batch of this connection could not be stored (or answered).
     failed: Arc<AtomicBool>,
+    /// Whether others are told it is here (editors, and the first few viewers).
+    listed: bool,
 }
 
 impl Session {
@@ -857,6 +872,7 @@ impl Live {
             acks,
             acks_rx,
             failed: Arc::new(AtomicBool::new(false)),
+            listed: false,
         };
         if bound {
             core.bound
@@ -865,7 +881,12 @@ impl Live {
                 .entry(replica)
                 .or_insert_with(|| (key_hash(hello.key), 0))
                 .1 += 1;
-            // Only editors are listed: a plan's viewers may be many, and say nothing.
+        }
+        // Editors are listed, and the first few viewers (a plan's viewers may be many: the
+        // list others get stays short).
+        let mut session = session;
+        session.listed = bound || (role == Role::Viewer && core.listed_viewers() < LISTED_VIEWERS);
+        if session.listed {
             let peer = Peer {
                 replica,
                 name,
@@ -1381,7 +1402,7 @@ impl Live {
                 }
             }
         }
-        if session.bound {
+        if session.listed {
             core.remove_peer(session.replica);
             let note = Note::Left {
                 id: core.id.clone(),

@@ -5,6 +5,7 @@ use crate::model::Plan;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub mod import;
 pub mod live_client;
 pub mod wire;
 
@@ -90,6 +91,8 @@ pub mod headers {
     pub const VERSION: &str = "x-syncplan-version";
     /// On `POST /api/import`: CSV columns the import did not use, comma-separated.
     pub const IGNORED_COLUMNS: &str = "x-syncplan-ignored-columns";
+    /// On `POST /api/import`: CSV columns whose text was added to Notes, comma-separated.
+    pub const NOTED_COLUMNS: &str = "x-syncplan-noted-columns";
 }
 
 /// Where the share page keeps its data for hydration: an attribute (escaped like any

@@ -28,7 +28,7 @@ mod table_filters;
 mod toolbar;
 
 pub use editor_page::EditorPage;
-pub use export_panel::{ExportChoice, ExportMenu, ImportMenu, EXPORTS};
+pub use export_panel::{ExportChoice, ExportMenu, ImportMenu, EXPORTS, TICKETS};
 pub use faq_list::FaqList;
 pub use grid::{use_grid, GridContext};
 pub use not_found::NotFound;

@@ -277,3 +277,183 @@ async fn import_reports_every_problem_up_to_fifty() {
         .unwrap()
         .starts_with("There are 50 problems"));
 }
+
+/// A Jira export as a team has it: its own column names, its own statuses.
+const JIRA_SHAPED: &str = "Summary,Issue key,Status,Priority,Assignee,Sprint,Description\r\n\
+Retry uploads,SYNC-1,Triage,Highest,Ana,Sprint 4,Backoff with jitter\r\n\
+Queue writes,SYNC-2,Done,Low,Bo,Sprint 4,\r\n";
+
+#[tokio::test]
+async fn import_preview_shows_the_mapping_and_what_it_cannot_translate() {
+    let app = test_app().await;
+    let response = send(&app, post("/api/import?preview=1", "text/csv", JIRA_SHAPED)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+    let preview: serde_json::Value = serde_json::from_str(&body_text(response).await).unwrap();
+    assert_eq!(preview["rows"], 2);
+    let target = |key: &str| {
+        preview["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["key"] == key)
+            .unwrap_or_else(|| panic!("no column {key}: {preview}"))["target"]
+            .clone()
+    };
+    assert_eq!(target("Summary"), "item");
+    assert_eq!(target("Assignee"), "owner");
+    assert_eq!(target("Status"), "status");
+    assert_eq!(target("Description"), "notes");
+    let untranslated = preview["untranslated"].as_array().unwrap();
+    assert_eq!(untranslated.len(), 1, "{preview}");
+    assert_eq!(untranslated[0]["value"], "Triage");
+    assert_eq!(untranslated[0]["rows"], serde_json::json!([1]));
+
+    // Importing without saying what Triage means names the value and the row.
+    let body = json_error(
+        &app,
+        post("/api/import", "text/csv", JIRA_SHAPED),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(
+        body["error"].as_str().unwrap().contains("\"Triage\""),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn import_follows_a_mapping_given_as_query_or_json() {
+    let app = test_app().await;
+    let query = "/api/import?title=Jira&column.Sprint=add-to-notes&column.Issue%20key=skip\
+                 &status.triage=not-started";
+    let response = send(&app, post(query, "text/csv", JIRA_SHAPED)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["x-syncplan-noted-columns"], "Sprint");
+    assert_eq!(
+        response.headers()["x-syncplan-ignored-columns"],
+        "Issue key, Sprint"
+    );
+    let plan: Plan = serde_json::from_str(&body_text(response).await).unwrap();
+    assert_eq!(plan.title, "Jira");
+    assert_eq!(plan.rows.len(), 2);
+    let first = &plan.rows[0];
+    assert_eq!(first.item, "Retry uploads");
+    assert_eq!(first.owner, "Ana");
+    assert_eq!(first.status.as_str(), "Not started");
+    assert!(
+        first.notes.contains("Backoff with jitter"),
+        "{}",
+        first.notes
+    );
+    assert!(first.notes.contains("Sprint: Sprint 4"), "{}", first.notes);
+    assert!(!first.notes.contains("SYNC-1"), "{}", first.notes);
+
+    let mapping = serde_json::json!({
+        "columns": {"Issue key": "item", "Summary": "notes", "Description": "skip"},
+        "values": {"status": {"Triage": "Blocked"}}
+    });
+    let uri = format!(
+        "/api/import?{}",
+        serde_urlencoded::to_string([("mapping", mapping.to_string())]).unwrap()
+    );
+    let response = send(&app, post(&uri, "text/csv", JIRA_SHAPED)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let plan: Plan = serde_json::from_str(&body_text(response).await).unwrap();
+    assert_eq!(plan.rows[0].item, "SYNC-1");
+    assert!(plan.rows[0].notes.contains("Retry uploads"));
+    assert_eq!(plan.rows[0].status.as_str(), "Blocked");
+
+    for (bad, says) in [
+        ("/api/import?column.Summary=title", "not a column target"),
+        ("/api/import?status.triage=soon", "not a status"),
+        ("/api/import?mapping=%7Bnope", "mapping could not be read"),
+    ] {
+        let body = json_error(
+            &app,
+            post(bad, "text/csv", JIRA_SHAPED),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert!(
+            body["error"].as_str().unwrap().contains(says),
+            "{bad}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn tickets_download_for_jira_gitlab_and_github() {
+    let app = test_app().await;
+    let plan = default_plan();
+    let open = plan
+        .rows
+        .iter()
+        .filter(|r| r.status.as_str() != "Done")
+        .count();
+    assert!(open > 0 && !plan.rows.is_empty());
+    for (format, content_type, name, start) in [
+        (
+            "jira-csv",
+            "text/csv; charset=utf-8",
+            "background-sync-plan-jira.csv",
+            "Summary,",
+        ),
+        (
+            "gitlab-csv",
+            "text/csv; charset=utf-8",
+            "background-sync-plan-gitlab.csv",
+            "title,description",
+        ),
+        (
+            "github-script",
+            "text/x-shellscript; charset=utf-8",
+            "background-sync-plan-github-issues.sh",
+            "#!/usr/bin/env bash\n",
+        ),
+    ] {
+        let response = send(
+            &app,
+            post(
+                &format!("/api/export/tickets/{format}?open_only=1"),
+                "application/json",
+                plan.to_json(),
+            ),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::OK, "{format}");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], content_type);
+        assert_eq!(
+            response.headers()[header::CONTENT_DISPOSITION],
+            format!("attachment; filename=\"{name}\"").as_str()
+        );
+        let body = body_text(response).await;
+        assert!(
+            body.starts_with(start),
+            "{format}: {}",
+            &body[..60.min(body.len())]
+        );
+        assert!(body.contains(
+            &plan
+                .rows
+                .iter()
+                .find(|r| r.status.as_str() != "Done")
+                .unwrap()
+                .item
+        ));
+    }
+    let body = json_error(
+        &app,
+        post(
+            "/api/export/tickets/trello",
+            "application/json",
+            plan.to_json(),
+        ),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert!(
+        body["error"].as_str().unwrap().contains("jira-csv"),
+        "{body}"
+    );
+}

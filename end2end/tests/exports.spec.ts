@@ -96,21 +96,100 @@ test.describe('get this template', () => {
     await expect(editor.text(1, 'owner')).toHaveText('Ines');
   });
 
-  test('a file with problems lists them and changes nothing', async ({ editor, page, consoleGuard }) => {
-    // Chromium logs every 4xx response; this 422 is the answer the test expects.
-    consoleGuard.allow(/status of 422/);
+  test("a sheet's own words are translated once, before anything changes", async ({ editor, page }) => {
     await editor.goto();
     const before = await editor.items();
     await editor.openImport();
     await page.setInputFiles('#import-file', {
-      name: 'broken.csv',
+      name: 'words.csv',
       mimeType: 'text/csv',
-      buffer: Buffer.from('Item,Priority,Status\nA,P9,Done\nB,P1,someday\n'),
+      buffer: Buffer.from('Item,Priority,Status\nA,P9,Done\nB,P1,someday\nC,P9,someday\n'),
     });
-    const problems = page.locator('.import-error');
-    await expect(problems).toContainText('broken.csv');
-    await expect(problems.locator('li')).toHaveText([/^Row 1, priority: "P9" is not a priority/, /^Row 2, status: "someday"/]);
+    const mapping = page.locator('.import-mapping');
+    await expect(mapping).toContainText('words.csv: 3 rows.');
+    const go = mapping.getByRole('button', { name: 'Continue with 3 rows' });
+    await expect(go).toHaveAttribute('aria-disabled', 'true');
+    // Continue says what is missing: the first value to translate gets the focus.
+    await go.click({ force: true });
+    await expect(mapping.getByLabel(/“P9” in column Priority/)).toBeFocused();
     expect(await editor.items()).toEqual(before);
+
+    await mapping.getByLabel('“P9” in column Priority (rows 1, 3) means').selectOption('P2');
+    await mapping.getByLabel('“someday” in column Status (rows 2, 3) means').selectOption('Not started');
+    await expect(go).toHaveAttribute('aria-disabled', 'false');
+    await go.click();
+    await expect(page.locator('.import-ready')).toContainText('3 rows ready, no problems');
+    await page.getByRole('button', { name: 'Replace the plan with these 3 rows' }).click();
+    expect(await editor.items()).toEqual(['A', 'B', 'C']);
+    await expect(editor.text(1, 'priority')).toHaveText('P2');
+    await expect(editor.text(3, 'status')).toHaveText('Not started');
+  });
+
+  test('a Jira export maps column by column, and the mapping is remembered', async ({ editor, page }) => {
+    await editor.goto();
+    const before = await editor.items();
+    const jira = {
+      name: 'jira.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(
+        'Summary,Issue key,Status,Priority,Assignee,Sprint\r\n' +
+          'Retry uploads,SYNC-1,To Do,Highest,Ana,Sprint 4\r\n' +
+          'Queue writes,SYNC-2,Done,Low,Bo,Sprint 4\r\n',
+      ),
+    };
+    await editor.openImport();
+    await page.setInputFiles('#import-file', jira);
+    const mapping = page.locator('.import-mapping');
+    await expect(mapping.getByLabel('Summary')).toHaveValue('item');
+    await expect(mapping.getByLabel('Assignee')).toHaveValue('owner');
+    await expect(mapping.getByRole('row', { name: /Issue key/ })).toContainText('SYNC-1');
+    // Keep the key in Notes; leave the sprint out.
+    await mapping.getByLabel('Issue key').selectOption('add-to-notes');
+    await mapping.getByLabel('Sprint').selectOption('skip');
+    await expect(mapping.getByLabel('Issue key')).toHaveValue('add-to-notes');
+    await mapping.getByRole('button', { name: 'Continue with 2 rows' }).click();
+    await expect(page.locator('.import-ready')).toContainText('Added to Notes: Issue key.');
+    await page.getByRole('button', { name: 'Replace the plan with these 2 rows' }).click();
+    expect(await editor.items()).toEqual(['Retry uploads', 'Queue writes']);
+    await expect(editor.text(1, 'owner')).toHaveText('Ana');
+    await expect(editor.text(1, 'priority')).toHaveText('P0');
+    await expect(editor.text(1, 'notes')).toContainText('Issue key: SYNC-1');
+    await expect(editor.text(1, 'notes')).not.toContainText('Sprint');
+
+    // The next export of the same columns starts from the mapping used.
+    await editor.openImport();
+    await page.setInputFiles('#import-file', jira);
+    await expect(mapping).toContainText('Your mapping from the last import of these columns');
+    await expect(mapping.getByLabel('Sprint')).toHaveValue('skip');
+    await mapping.getByRole('button', { name: 'Cancel' }).click();
+
+    await editor.button('Undo').click();
+    expect(await editor.items()).toEqual(before);
+  });
+
+  test('tickets download for the rows asked for', async ({ editor, page }) => {
+    await editor.goto();
+    await editor.set(1, 'status', 'Done');
+    const done = (await editor.items())[0];
+    const open = (await editor.items())[1];
+    await editor.openExport();
+    await expect(page.getByLabel('Only rows not Done')).toBeChecked();
+    const jira = await download(editor, 'Jira (CSV)');
+    expect(jira.name).toBe('background-sync-plan-jira.csv');
+    const text = jira.bytes.toString('utf8');
+    expect(text.startsWith('Summary,')).toBe(true);
+    expect(text).toContain(open);
+    expect(text).not.toContain(done);
+    // The menu closed when the download started; its choices are kept.
+    await expect(page.locator('details.export-menu')).not.toHaveAttribute('open', '');
+    await editor.openExport();
+    await expect(page.getByLabel('Only rows not Done')).toBeChecked();
+    await page.getByLabel('Only rows not Done').uncheck();
+    const all = await download(editor, 'GitLab (CSV)');
+    expect(all.name).toBe('background-sync-plan-gitlab.csv');
+    expect(all.bytes.toString('utf8')).toContain(done);
+    // The page is still the editor: a download never navigates away.
+    await expect(page.getByLabel('Plan title')).toBeVisible();
   });
 
   test('Copy for Sheets puts text and HTML on the clipboard', async ({ editor, page, context }) => {

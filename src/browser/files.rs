@@ -1,6 +1,8 @@
-//! Reading a picked or dropped file, and sending it to `/api/import`.
+//! Reading a picked or dropped file, and sending it to `/api/import` (for a CSV, first for a
+//! preview of its column mapping).
 
 use crate::model::Plan;
+use crate::shared::import::{MappingSpec, Preview};
 use serde::Deserialize;
 use wasm_bindgen_futures::JsFuture;
 
@@ -9,6 +11,8 @@ pub enum ImportAnswer {
     Plan {
         plan: Plan,
         ignored_columns: Vec<String>,
+        /// Columns whose text was added to Notes as `Column: value`.
+        noted_columns: Vec<String>,
     },
     Problems {
         error: String,
@@ -39,32 +43,90 @@ pub async fn read_text(file: &web_sys::File) -> Result<String, String> {
         .ok_or_else(|| "the file could not be read".to_owned())
 }
 
-/// Sends a file's text to the import endpoint as CSV or JSON (by its name).
-pub async fn import(file_name: &str, text: String) -> Result<ImportAnswer, String> {
-    let lower = file_name.to_ascii_lowercase();
-    let content_type = if lower.ends_with(".json") {
-        "application/json"
-    } else {
-        "text/csv"
-    };
+/// Whether the file is a plan backup (JSON) rather than a sheet (CSV, TSV).
+pub fn is_json(file_name: &str) -> bool {
+    file_name.to_ascii_lowercase().ends_with(".json")
+}
+
+/// The import endpoint's address for a file, with its title and (for a CSV) the mapping.
+fn import_url(file_name: &str, mapping: Option<&MappingSpec>, preview: bool) -> String {
     let stem = file_name
         .rsplit_once('.')
         .map(|(s, _)| s)
         .unwrap_or(file_name);
-    let url = format!("/api/import?title={}", js_sys::encode_uri_component(stem));
-    let response = gloo_net::http::Request::post(&url)
+    let mut url = format!("/api/import?title={}", js_sys::encode_uri_component(stem));
+    if let Some(spec) = mapping {
+        let json = serde_json::to_string(spec).unwrap_or_default();
+        url.push_str(&format!("&mapping={}", js_sys::encode_uri_component(&json)));
+    }
+    if preview {
+        url.push_str("&preview=1");
+    }
+    url
+}
+
+async fn post(
+    url: &str,
+    file_name: &str,
+    text: String,
+) -> Result<gloo_net::http::Response, String> {
+    let content_type = if is_json(file_name) {
+        "application/json"
+    } else {
+        "text/csv"
+    };
+    gloo_net::http::Request::post(url)
         .header("Content-Type", content_type)
         .body(text)
         .map_err(|_| "the file could not be sent".to_owned())?
         .send()
         .await
-        .map_err(|_| "the server could not be reached; check your connection".to_owned())?;
+        .map_err(|_| "the server could not be reached; check your connection".to_owned())
+}
+
+/// What a sheet would become with `mapping`: its columns, where each goes, the values
+/// translated and not.
+pub async fn preview(
+    file_name: &str,
+    text: String,
+    mapping: &MappingSpec,
+) -> Result<Result<Preview, ImportAnswer>, String> {
+    let url = import_url(file_name, Some(mapping), true);
+    let response = post(&url, file_name, text).await?;
     if response.ok() {
-        let ignored = response
-            .headers()
-            .get("x-syncplan-ignored-columns")
-            .map(|h| h.split(", ").map(str::to_owned).collect())
-            .unwrap_or_default();
+        return response
+            .json::<Preview>()
+            .await
+            .map(Ok)
+            .map_err(|_| "the server's answer could not be read".to_owned());
+    }
+    match response.json::<ErrorBody>().await {
+        Ok(body) => Ok(Err(ImportAnswer::Problems {
+            error: body.error,
+            problems: body.problems,
+        })),
+        Err(_) => Err(format!("the server answered {}", response.status())),
+    }
+}
+
+/// Sends a file's text to the import endpoint as CSV (with its column mapping) or JSON.
+pub async fn import(
+    file_name: &str,
+    text: String,
+    mapping: Option<&MappingSpec>,
+) -> Result<ImportAnswer, String> {
+    let url = import_url(file_name, mapping, false);
+    let response = post(&url, file_name, text).await?;
+    if response.ok() {
+        let list = |name: &str| -> Vec<String> {
+            response
+                .headers()
+                .get(name)
+                .map(|h| h.split(", ").map(str::to_owned).collect())
+                .unwrap_or_default()
+        };
+        let ignored = list(crate::shared::headers::IGNORED_COLUMNS);
+        let noted = list(crate::shared::headers::NOTED_COLUMNS);
         let plan = response
             .json::<Plan>()
             .await
@@ -72,6 +134,7 @@ pub async fn import(file_name: &str, text: String) -> Result<ImportAnswer, Strin
         return Ok(ImportAnswer::Plan {
             plan,
             ignored_columns: ignored,
+            noted_columns: noted,
         });
     }
     match response.json::<ErrorBody>().await {

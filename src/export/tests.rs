@@ -318,6 +318,14 @@ fn the_page_offers_exactly_the_server_formats() {
     let offered: Vec<_> = crate::ui::EXPORTS.iter().map(|e| e.slug).collect();
     let served: Vec<_> = Format::ALL.iter().map(|f| f.slug()).collect();
     assert_eq!(offered, served);
+    let tickets: Vec<_> = crate::ui::TICKETS.iter().map(|e| e.slug).collect();
+    for slug in &tickets {
+        assert!(
+            crate::export::TicketFormat::from_slug(slug).is_some(),
+            "{slug}"
+        );
+    }
+    assert_eq!(tickets.len(), 3);
 }
 
 // ----- column mapping: any sheet in, nothing lost, and back again -----

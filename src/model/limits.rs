@@ -1,7 +1,7 @@
 //! Size limits and content rules every plan obeys, wherever it comes from.
 
 use super::plan::{Field, Plan, RowId};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::fmt;
 
@@ -22,15 +22,16 @@ pub fn max_chars(field: Field) -> usize {
 }
 
 /// Whether a problem is about size (HTTP 413) or content (HTTP 422).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProblemKind {
     TooLarge,
+    #[default]
     Invalid,
 }
 
 /// One thing wrong with a plan, located as precisely as we can.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     #[serde(skip)]
     pub kind: ProblemKind,

@@ -35,6 +35,10 @@ pub fn app(state: AppState) -> Router {
         .route("/e/{id}", get(editor_page))
         .route("/healthz", get(healthz))
         .route("/api/export/{format}", post(exports::export_plan))
+        .route(
+            "/api/export/tickets/{format}",
+            post(exports::export_tickets),
+        )
         .route("/api/import", post(exports::import_plan))
         .route("/api/shares", post(share_api::create_share))
         .route(

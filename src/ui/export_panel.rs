@@ -6,6 +6,7 @@ use crate::model::{to_html_table, to_tsv};
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
 use wasm_split_helpers::{wasm_split, SplitLoaderError};
 
 /// A download the page offers (the file itself is made on the server).
@@ -43,6 +44,25 @@ pub const EXPORTS: [ExportChoice; 5] = [
     },
 ];
 
+/// Tickets the page offers: Jira's and GitLab's CSV imports, and a script for the GitHub CLI.
+pub const TICKETS: [ExportChoice; 3] = [
+    ExportChoice {
+        slug: "jira-csv",
+        label: "Jira (CSV)",
+        hint: "In Jira: Filters → Import issues from CSV (Linear and other trackers read it too)",
+    },
+    ExportChoice {
+        slug: "gitlab-csv",
+        label: "GitLab (CSV)",
+        hint: "In GitLab: Issues → Import CSV",
+    },
+    ExportChoice {
+        slug: "github-script",
+        label: "GitHub (gh script)",
+        hint: "Run it in a clone of the repository (or pass --repo OWNER/REPO): one gh issue create per row",
+    },
+];
+
 /// "Export": real file downloads (a plain form post, so they also work without
 /// JavaScript) and Copy for Sheets, in a menu that opens without JavaScript too.
 #[component]
@@ -51,10 +71,38 @@ pub fn ExportMenu() -> impl IntoView {
     let plan_field = NodeRef::<html::Input>::new();
     let menu = NodeRef::<html::Details>::new();
     let initial_json = ctx.snapshot().to_json();
-    // Send the plan as it is at the moment of the click.
-    let fill_plan = move |_| {
+    let open_only = RwSignal::new(true);
+    let urgent_only = RwSignal::new(false);
+    let shown_only = RwSignal::new(false);
+    // Send the plan as it is at the moment of the click (for tickets, the rows asked for).
+    let fill_plan = move |ev: leptos::ev::SubmitEvent| {
+        let button = ev
+            .submitter()
+            .and_then(|b| b.dyn_into::<web_sys::HtmlButtonElement>().ok());
+        let tickets = button
+            .as_ref()
+            .and_then(|b| b.get_attribute("data-tickets"));
+        let mut plan = ctx.snapshot();
+        if let (Some(slug), Some(button)) = (tickets, button) {
+            if shown_only.get_untracked() {
+                let shown: std::collections::HashSet<_> = ctx.shown_ids().into_iter().collect();
+                plan.rows.retain(|r| shown.contains(&r.id));
+            }
+            let mut query = Vec::new();
+            if open_only.get_untracked() {
+                query.push("open_only=1");
+            }
+            if urgent_only.get_untracked() {
+                query.push("urgent_only=1");
+            }
+            button.set_form_action(&format!("/api/export/tickets/{slug}?{}", query.join("&")));
+        }
         if let Some(input) = plan_field.get() {
-            input.set_value(&ctx.snapshot().to_json());
+            input.set_value(&plan.to_json());
+        }
+        // The download starts; the menu would only cover the table.
+        if let Some(menu) = menu.get_untracked() {
+            menu.set_open(false);
         }
     };
     let copying = RwSignal::new(false);
@@ -110,6 +158,43 @@ pub fn ExportMenu() -> impl IntoView {
                     >
                         "Copy for Sheets"
                     </button>
+                    <fieldset class="tickets">
+                        <legend>"Tickets"</legend>
+                        <p class="hint">"Each row becomes a ticket in your tracker."</p>
+                        <label>
+                            <input type="checkbox" prop:checked=move || open_only.get()
+                                on:change=move |ev| open_only.set(event_target_checked(&ev))/>
+                            " Only rows not Done"
+                        </label>
+                        <label>
+                            <input type="checkbox" prop:checked=move || urgent_only.get()
+                                on:change=move |ev| urgent_only.set(event_target_checked(&ev))/>
+                            " Only P0 and P1"
+                        </label>
+                        <label>
+                            <input type="checkbox" prop:checked=move || shown_only.get()
+                                on:change=move |ev| shown_only.set(event_target_checked(&ev))/>
+                            " Only the rows the filter shows"
+                        </label>
+                        <div class="ticket-buttons">
+                        {TICKETS
+                            .iter()
+                            .map(|t| {
+                                view! {
+                                    <button
+                                        type="submit"
+                                        class="button"
+                                        formaction=format!("/api/export/tickets/{}?open_only=1", t.slug)
+                                        data-tickets=t.slug
+                                        title=t.hint
+                                    >
+                                        {t.label}
+                                    </button>
+                                }
+                            })
+                            .collect_view()}
+                        </div>
+                    </fieldset>
                 </form>
             </div>
         </details>

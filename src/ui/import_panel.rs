@@ -1,6 +1,8 @@
 use super::plan_context::use_plan;
+use crate::browser::dom;
 use crate::browser::files::{self, ImportAnswer, ImportProblem};
-use crate::model::{Plan, MAX_BODY_BYTES};
+use crate::model::{Field, Plan, Priority, Status, MAX_BODY_BYTES};
+use crate::shared::import::{MappingSpec, Preview as SheetPreview, Target};
 use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -9,10 +11,18 @@ use leptos::task::spawn_local;
 #[derive(Clone, Debug, PartialEq)]
 enum Preview {
     Reading(String),
+    /// A sheet: which column goes where, before anything is imported.
+    Mapping {
+        file_name: String,
+        sheet: SheetPreview,
+        spec: MappingSpec,
+        /// The mapping came from an earlier import of a sheet with these columns.
+        remembered: bool,
+    },
     Ready {
         file_name: String,
         plan: Plan,
-        ignored_columns: Vec<String>,
+        noted_columns: Vec<String>,
         /// A JSON backup brings its title; a CSV does not.
         has_title: bool,
     },
@@ -24,12 +34,111 @@ enum Preview {
     Failed(String),
 }
 
-/// Pick or drop a CSV or JSON file, see what it holds, then replace or append.
+/// Where a mapping is remembered: per set of column names, in this browser.
+fn remembered_key(sheet: &SheetPreview) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for c in &sheet.columns {
+        for b in c.key.to_lowercase().bytes().chain([0x1f]) {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("syncplan.import-mapping.{hash:016x}")
+}
+
+/// A sheet in syncplan's own columns (an export of ours), with every value understood: no
+/// mapping to check, so the panel goes straight to Replace / Append.
+fn own_layout(sheet: &SheetPreview) -> bool {
+    sheet.untranslated.is_empty()
+        && sheet.problems.is_empty()
+        && sheet.columns.iter().all(|c| {
+            c.target == c.suggested
+                && match c.target.field() {
+                    Some(field) => c.header.eq_ignore_ascii_case(field.header()),
+                    None => c.header == "#",
+                }
+        })
+}
+
+/// Pick or drop a CSV or JSON file; for a sheet, say which column goes where (and what its
+/// own words for priority and status mean); then replace or append.
 #[component]
 pub fn ImportPanel() -> impl IntoView {
     let ctx = use_plan();
     let preview = RwSignal::new(None::<Preview>);
     let dragging = RwSignal::new(false);
+    // The sheet's text, sent again with each change of the mapping.
+    let text = StoredValue::new(String::new());
+
+    let answer_to_preview = move |name: String, answer: Result<ImportAnswer, String>| match answer {
+        Ok(ImportAnswer::Plan {
+            plan,
+            noted_columns,
+            ..
+        }) => Preview::Ready {
+            has_title: files::is_json(&name),
+            file_name: name,
+            plan,
+            noted_columns,
+        },
+        Ok(ImportAnswer::Problems { error, problems }) => Preview::Problems {
+            file_name: name,
+            error,
+            problems,
+        },
+        Err(why) => Preview::Failed(format!("{name} could not be imported: {why}.")),
+    };
+
+    // Asks the server what the sheet becomes with `spec`.
+    let show_mapping = move |name: String, spec: MappingSpec, remembered: bool| {
+        spawn_local(async move {
+            let answer = files::preview(&name, text.get_value(), &spec).await;
+            let next = match answer {
+                Ok(Ok(sheet)) if !remembered && own_layout(&sheet) => {
+                    let answer = files::import(&name, text.get_value(), Some(&spec)).await;
+                    answer_to_preview(name, answer)
+                }
+                Ok(Ok(sheet)) => {
+                    // The first look at these columns: a mapping used before for them
+                    // replaces the suggestion.
+                    let key = remembered_key(&sheet);
+                    let earlier = (!remembered && spec == MappingSpec::default())
+                        .then(|| dom::local_get(&key))
+                        .flatten()
+                        .and_then(|json| MappingSpec::from_json(&json).ok())
+                        .filter(|earlier| *earlier != spec);
+                    if let Some(earlier) = earlier {
+                        let again = files::preview(&name, text.get_value(), &earlier).await;
+                        match again {
+                            Ok(Ok(sheet)) => Preview::Mapping {
+                                file_name: name,
+                                sheet,
+                                spec: earlier,
+                                remembered: true,
+                            },
+                            // The file changed since: the suggestion is a better start.
+                            _ => Preview::Mapping {
+                                file_name: name,
+                                sheet,
+                                spec,
+                                remembered: false,
+                            },
+                        }
+                    } else {
+                        Preview::Mapping {
+                            file_name: name,
+                            sheet,
+                            spec,
+                            remembered,
+                        }
+                    }
+                }
+                Ok(Err(answer)) => answer_to_preview(name, Ok(answer)),
+                Err(why) => answer_to_preview(name, Err(why)),
+            };
+            preview.set(Some(next));
+        });
+    };
 
     let take_file = move |file: web_sys::File| {
         let name = file.name();
@@ -42,27 +151,17 @@ pub fn ImportPanel() -> impl IntoView {
         }
         preview.set(Some(Preview::Reading(name.clone())));
         spawn_local(async move {
-            let answer = match files::read_text(&file).await {
-                Ok(text) => files::import(&name, text).await,
-                Err(e) => Err(e),
-            };
-            preview.set(Some(match answer {
-                Ok(ImportAnswer::Plan {
-                    plan,
-                    ignored_columns,
-                }) => Preview::Ready {
-                    has_title: name.to_ascii_lowercase().ends_with(".json"),
-                    file_name: name,
-                    plan,
-                    ignored_columns,
-                },
-                Ok(ImportAnswer::Problems { error, problems }) => Preview::Problems {
-                    file_name: name,
-                    error,
-                    problems,
-                },
-                Err(why) => Preview::Failed(format!("{name} could not be imported: {why}.")),
-            }));
+            match files::read_text(&file).await {
+                Ok(content) if files::is_json(&name) => {
+                    let answer = files::import(&name, content, None).await;
+                    preview.set(Some(answer_to_preview(name, answer)));
+                }
+                Ok(content) => {
+                    text.set_value(content);
+                    show_mapping(name, MappingSpec::default(), false);
+                }
+                Err(e) => preview.set(Some(answer_to_preview(name, Err(e)))),
+            }
         });
     };
 
@@ -84,6 +183,43 @@ pub fn ImportPanel() -> impl IntoView {
         {
             take_file(file);
         }
+    };
+
+    // The user changed where a column goes, or what a value means.
+    let remap = move |change: Box<dyn FnOnce(&mut MappingSpec)>| {
+        let Some(Preview::Mapping {
+            file_name,
+            mut spec,
+            ..
+        }) = preview.get_untracked()
+        else {
+            return;
+        };
+        change(&mut spec);
+        show_mapping(file_name, spec, true);
+    };
+
+    // The mapping is right: import with it (and remember it for these columns).
+    let confirm = move || {
+        let Some(Preview::Mapping {
+            file_name,
+            sheet,
+            spec,
+            ..
+        }) = preview.get_untracked()
+        else {
+            return;
+        };
+        preview.set(Some(Preview::Reading(file_name.clone())));
+        spawn_local(async move {
+            let answer = files::import(&file_name, text.get_value(), Some(&spec)).await;
+            if matches!(answer, Ok(ImportAnswer::Plan { .. })) {
+                if let Ok(json) = serde_json::to_string(&spec) {
+                    dom::local_set(&remembered_key(&sheet), &json);
+                }
+            }
+            preview.set(Some(answer_to_preview(file_name, answer)));
+        });
     };
 
     let apply = move |replace: bool| {
@@ -129,15 +265,23 @@ pub fn ImportPanel() -> impl IntoView {
                 on:change=on_pick
             />
             <div class="import-preview" aria-live="polite">
-                {move || preview.get().map(|p| render_preview(p, apply, preview))}
+                {move || {
+                    preview
+                        .get()
+                        .map(|p| render_preview(p, apply, confirm, remap, preview))
+                }}
             </div>
         </div>
     }
 }
 
+type Remap = Box<dyn FnOnce(&mut MappingSpec)>;
+
 fn render_preview(
     preview: Preview,
     apply: impl Fn(bool) + Copy + 'static,
+    confirm: impl Fn() + Copy + 'static,
+    remap: impl Fn(Remap) + Copy + 'static,
     state: RwSignal<Option<Preview>>,
 ) -> AnyView {
     let cancel = move |_| state.set(None);
@@ -172,24 +316,31 @@ fn render_preview(
                         .collect_view()}
                 </ul>
                 <p>"Fix these in the file and import it again."</p>
+                <button type="button" class="button" on:click=cancel>"Close"</button>
             </div>
         }
         .into_any(),
+        Preview::Mapping {
+            file_name,
+            sheet,
+            remembered,
+            ..
+        } => render_mapping(file_name, sheet, remembered, confirm, remap, state),
         Preview::Ready {
             file_name,
             plan,
-            ignored_columns,
+            noted_columns,
             ..
         } => {
             let n = plan.rows.len();
-            let ignored = (!ignored_columns.is_empty())
-                .then(|| format!(" Columns not used: {}.", ignored_columns.join(", ")));
+            let noted = (!noted_columns.is_empty())
+                .then(|| format!(" Added to Notes: {}.", noted_columns.join(", ")));
             view! {
                 <div class="import-ready">
                     <p>
                         <strong>{file_name}</strong>
                         {format!(": {n} row{} ready, no problems.", if n == 1 { "" } else { "s" })}
-                        {ignored}
+                        {noted}
                     </p>
                     <div class="import-actions">
                         <button type="button" class="button primary" on:click=move |_| apply(true)>
@@ -207,4 +358,216 @@ fn render_preview(
             .into_any()
         }
     }
+}
+
+/// The mapping step: each column with its samples and where it goes; the values we cannot
+/// translate, each with a choice; what we translated.
+fn render_mapping(
+    file_name: String,
+    sheet: SheetPreview,
+    remembered: bool,
+    confirm: impl Fn() + Copy + 'static,
+    remap: impl Fn(Remap) + Copy + 'static,
+    state: RwSignal<Option<Preview>>,
+) -> AnyView {
+    let rows = sheet.rows;
+    let blocked = !sheet.untranslated.is_empty();
+    let columns = sheet
+        .columns
+        .into_iter()
+        .enumerate()
+        .map(|(i, column)| {
+            let id = format!("import-map-{i}");
+            let key = column.key.clone();
+            let on_change = move |ev: ev::Event| {
+                let value = event_target_value(&ev);
+                if let Some(target) = Target::from_slug(&value) {
+                    let key = key.clone();
+                    remap(Box::new(move |spec| {
+                        spec.columns.insert(key, target);
+                    }));
+                }
+            };
+            let header = if column.header.is_empty() {
+                format!("(column {})", i + 1)
+            } else {
+                column.header.clone()
+            };
+            let samples = if column.samples.is_empty() {
+                "empty".to_owned()
+            } else {
+                column.samples.join(" · ")
+            };
+            let target = column.target;
+            view! {
+                <tr>
+                    <th scope="row"><label for=id.clone()>{header}</label></th>
+                    <td class="import-samples">{samples}</td>
+                    <td>
+                        <select id=id on:change=on_change>
+                            {Target::ALL
+                                .into_iter()
+                                .map(|t| {
+                                    view! {
+                                        <option value=t.slug() selected=t == target>{t.label()}</option>
+                                    }
+                                })
+                                .collect_view()}
+                        </select>
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let untranslated = sheet
+        .untranslated
+        .into_iter()
+        .enumerate()
+        .map(|(i, u)| {
+            let id = format!("import-value-{i}");
+            let (field, value) = (u.field, u.value.clone());
+            let choices: Vec<&'static str> = match field {
+                Field::Priority => Priority::ALL.iter().map(|p| p.as_str()).collect(),
+                _ => Status::ALL.iter().map(|s| s.as_str()).collect(),
+            };
+            let on_change = move |ev: ev::Event| {
+                let choice = event_target_value(&ev);
+                let value = value.clone();
+                remap(Box::new(move |spec| match field {
+                    Field::Priority => {
+                        if let Some(p) = Priority::parse(&choice) {
+                            spec.values.priority.insert(value, p);
+                        }
+                    }
+                    _ => {
+                        if let Some(s) = Status::parse(&choice) {
+                            spec.values.status.insert(value, s);
+                        }
+                    }
+                }));
+            };
+            let mut rows = u
+                .rows
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            if u.count > u.rows.len() {
+                rows.push_str(&format!(" and {} more", u.count - u.rows.len()));
+            }
+            let label = format!(
+                "\u{201c}{}\u{201d} in column {} (row{} {rows}) means",
+                u.value,
+                u.column,
+                if u.count == 1 { "" } else { "s" }
+            );
+            view! {
+                <li>
+                    <label for=id.clone()>{label}</label>
+                    " "
+                    <select id=id on:change=on_change>
+                        <option value="" selected=true disabled=true>"Choose…"</option>
+                        {choices
+                            .into_iter()
+                            .map(|c| view! { <option value=c>{c}</option> })
+                            .collect_view()}
+                    </select>
+                </li>
+            }
+        })
+        .collect_view();
+    // Only translations that change a word: "Done → Done" says nothing.
+    let changed: Vec<_> = sheet
+        .translated
+        .iter()
+        .filter(|t| !t.value.trim().eq_ignore_ascii_case(&t.to) || t.kept_in_notes)
+        .collect();
+    let translated = (!changed.is_empty()).then(|| {
+        let list = changed
+            .iter()
+            .map(|t| {
+                format!(
+                    "{} \u{2192} {}{}",
+                    t.value,
+                    t.to,
+                    if t.kept_in_notes {
+                        " (the word is kept in Notes)"
+                    } else {
+                        ""
+                    }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        view! { <p class="hint">"Translated: " {list} "."</p> }
+    });
+    let problems = (!sheet.problems.is_empty()).then(|| {
+        view! {
+            <ul class="problems">
+                {sheet
+                    .problems
+                    .into_iter()
+                    .map(|p| view! { <li>{p.message}</li> })
+                    .collect_view()}
+            </ul>
+        }
+    });
+    let intro = if remembered {
+        "Your mapping from the last import of these columns. Change any column, then continue."
+    } else {
+        "Check where each column goes; nothing is imported yet. A column with no place of its own is added to Notes, so nothing it holds is lost."
+    };
+    view! {
+        <div class="import-mapping">
+            <p>
+                <strong>{file_name}</strong>
+                {format!(": {rows} row{}. ", if rows == 1 { "" } else { "s" })}
+                {intro}
+            </p>
+            <table class="import-map">
+                <thead>
+                    <tr>
+                        <th scope="col">"Column"</th>
+                        <th scope="col">"Values"</th>
+                        <th scope="col">"Goes to"</th>
+                    </tr>
+                </thead>
+                <tbody>{columns}</tbody>
+            </table>
+            {blocked
+                .then(|| {
+                    view! {
+                        <div class="import-values" role="group" aria-label="Values to translate">
+                            <p>"Say what these values mean (once for every row):"</p>
+                            <ul>{untranslated}</ul>
+                        </div>
+                    }
+                })}
+            {translated}
+            {problems}
+            <div class="import-actions">
+                <button
+                    type="button"
+                    class="button primary"
+                    aria-disabled=blocked.to_string()
+                    on:click=move |_| {
+                        if blocked {
+                            // Say what is missing: the first value still to translate.
+                            if let Some(select) = dom::query(".import-values select") {
+                                let _ = select.focus();
+                            }
+                        } else {
+                            confirm();
+                        }
+                    }
+                >
+                    {format!("Continue with {rows} row{}", if rows == 1 { "" } else { "s" })}
+                </button>
+                <button type="button" class="button" on:click=move |_| state.set(None)>
+                    "Cancel"
+                </button>
+            </div>
+        </div>
+    }
+    .into_any()
 }

@@ -104,11 +104,12 @@ tools/node_modules/.installed: tools/package-lock.json
 	  echo "error: tools/node_modules/.bin/wasm-opt is not binaryen 132"; exit 1; }
 	@touch $@
 
+# Chromium drives the browser tests; poppler's pdftotext reads the printed pages back.
 browser:
-	@command -v chromium >/dev/null || { \
-	  echo "Installing Chromium from Debian's packages..."; \
+	@command -v chromium >/dev/null && command -v pdftotext >/dev/null || { \
+	  echo "Installing Chromium and poppler-utils from Debian's packages..."; \
 	  $(SUDO) apt-get update -qq; \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium poppler-utils >/dev/null; }
 
 e2e-deps: end2end/node_modules/.installed
 

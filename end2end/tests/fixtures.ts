@@ -1,4 +1,4 @@
-import { test as base, expect, type Page, type Locator } from '@playwright/test';
+import { test as base, expect, type Browser, type Page, type Locator } from '@playwright/test';
 
 export const WORKSPACE_KEY = 'syncplan.workspace';
 
@@ -189,4 +189,29 @@ export function planOf(doc: any): { title: string; rows: any[] } {
       notes: r.notes[0]?.text ?? '',
     }));
   return { title: doc.title[0], rows };
+}
+
+/** A page in a brand-new browser context: another person, with their own local storage,
+ * whose console errors fail the test like the main page's. */
+export async function stranger(browser: Browser, guard: ConsoleGuard, who = 'viewer'): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') guard.problems.push(`${who} ${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => guard.problems.push(`${who} pageerror: ${e.message}`));
+  return page;
+}
+
+/** The owner turns on editing in the Share dialog: `[edit link, read-only link]`. */
+export async function turnOnEditing(editor: Editor): Promise<[string, string]> {
+  const page = editor.page;
+  await page.getByRole('button', { name: 'Share…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Share', exact: true });
+  await dialog.getByRole('button', { name: 'Turn on editing' }).click();
+  const url = await dialog.locator('#edit-url').inputValue();
+  expect(url).toMatch(/\/e\/[A-Za-z0-9_-]{22}#[A-Za-z0-9_-]{40,}$/);
+  const viewUrl = await dialog.locator('#share-url').inputValue();
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  return [url, viewUrl];
 }

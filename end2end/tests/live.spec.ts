@@ -1,4 +1,4 @@
-import { test, expect, Editor, type ConsoleGuard } from './fixtures';
+import { test, expect, Editor, turnOnEditing, type ConsoleGuard } from './fixtures';
 import type { Browser, BrowserContext, Page } from '@playwright/test';
 
 /** Another person: a browser context of their own (own local storage), whose WebSocket to
@@ -49,17 +49,6 @@ class Person {
   }
 }
 
-async function turnOnEditing(editor: Editor): Promise<[string, string]> {
-  const page = editor.page;
-  await page.getByRole('button', { name: 'Share…' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Share', exact: true });
-  await dialog.getByRole('button', { name: 'Turn on editing' }).click();
-  const url = await dialog.locator('#edit-url').inputValue();
-  expect(url).toMatch(/\/e\/[A-Za-z0-9_-]{22}#[A-Za-z0-9_-]{40,}$/);
-  const viewUrl = await dialog.locator('#share-url').inputValue();
-  await dialog.getByRole('button', { name: 'Close' }).click();
-  return [url, viewUrl];
-}
 
 test.describe('editing together', () => {
   test.describe.configure({ timeout: 90_000 });

@@ -1,16 +1,5 @@
-import { test, expect, Editor, type ConsoleGuard } from './fixtures';
-import type { Browser, Page } from '@playwright/test';
+import { test, expect, Editor, stranger } from './fixtures';
 
-/** A page in a brand-new browser context: another person, with their own local storage. */
-async function stranger(browser: Browser, guard: ConsoleGuard): Promise<Page> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') guard.problems.push(`viewer ${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => guard.problems.push(`viewer pageerror: ${e.message}`));
-  return page;
-}
 
 async function createLink(editor: Editor): Promise<string> {
   const page = editor.page;

@@ -26,6 +26,8 @@ mod share_page;
 mod shortcuts;
 mod table_filters;
 mod toolbar;
+mod welcome;
+mod whole_plan;
 
 pub use editor_page::EditorPage;
 pub use export_panel::{ExportChoice, ExportMenu, ImportMenu, EXPORTS, TICKETS};

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use syncplan::model::{Batch, Field, Op, Plan, Refusal, Row, RowId, Stamp, Why, MAX_ROWS};
 use syncplan::server::{serve, AppState, Config, ConnectionLimits};
 use syncplan::shared::wire::{
-    self, ClientMsg, ErrorCode, Hello, Presence, Role, ServerMsg, KEY_HEADER, PROTOCOL,
+    self, ClientMsg, ErrorCode, Hello, Peer, Presence, Role, ServerMsg, KEY_HEADER, PROTOCOL,
     REPLICA_HEADER, TOKEN_HEADER,
 };
 use tempfile::TempDir;
@@ -155,9 +155,41 @@ impl Client {
             replica,
             key: key_of(replica),
             name: format!("Tester {replica}"),
+            owner: None,
         }))
         .await;
         c
+    }
+
+    /// An editor's hello with a name, and an owner secret (right or wrong) when given.
+    async fn hello_as(
+        addr: SocketAddr,
+        id: &str,
+        token: &str,
+        replica: u32,
+        name: &str,
+        owner: Option<&str>,
+    ) -> Client {
+        let mut c = Client::open(addr, id).await;
+        c.send(&ClientMsg::Hello(Hello {
+            protocol: PROTOCOL,
+            token: Some(token.to_owned()),
+            known: None,
+            replica,
+            key: key_of(replica),
+            name: name.to_owned(),
+            owner: owner.map(str::to_owned),
+        }))
+        .await;
+        c
+    }
+
+    /// The welcome: the owner's name and the others here.
+    async fn welcome(&mut self) -> (String, Vec<Peer>) {
+        match self.next().await {
+            ServerMsg::Welcome { owner, peers, .. } => (owner, peers),
+            other => panic!("expected a welcome, got {other:?}"),
+        }
     }
 
     async fn send(&mut self, msg: &ClientMsg) {
@@ -422,6 +454,7 @@ async fn every_bad_message_gets_its_typed_error_and_close() {
         replica: 1,
         key: key_of(1),
         name: String::new(),
+        owner: None,
     }))
     .await;
     assert_eq!(c.closed().await, (Some(4426), Some(ErrorCode::Protocol)));
@@ -706,6 +739,7 @@ async fn the_fallback_streams_events_and_takes_ops_by_post() {
         replica: 9,
         key: key_of(9),
         name: "Fallback".into(),
+        owner: None,
     }));
     let stream =
         reqwest_like::post(server.addr, &format!("/api/live/{id}/events"), &[], &hello).await;
@@ -814,6 +848,7 @@ async fn the_fallback_streams_events_and_takes_ops_by_post() {
         replica: 9,
         key: key_of(9),
         name: String::new(),
+        owner: None,
     }));
     let r = reqwest_like::post(server.addr, &format!("/api/live/{id}/events"), &[], &bad).await;
     assert_eq!(r.status, 403);
@@ -867,6 +902,75 @@ async fn presence_is_shared_and_withdrawn() {
             break;
         }
     }
+}
+
+#[tokio::test]
+async fn whoever_joins_is_told_who_owns_the_plan_and_a_wrong_secret_claims_nothing() {
+    let server = start(None, |_| {}).await;
+    let (id, owner, edit) = live_share(&server.router).await;
+    // Before the owner was ever here, nobody is named.
+    let mut early = Client::hello_as(server.addr, &id, &edit, 30, "Early", None).await;
+    assert_eq!(early.welcome().await.0, "");
+    drop(early);
+
+    let mut olga = Client::hello_as(server.addr, &id, &edit, 31, "Olga", Some(&owner)).await;
+    olga.joined().await;
+    // An editor who claims to own the plan with a wrong secret is an editor like any other.
+    let mut mallory = Client::hello_as(
+        server.addr,
+        &id,
+        &edit,
+        32,
+        "Mallory",
+        Some("not-the-secret"),
+    )
+    .await;
+    let (named, peers) = mallory.welcome().await;
+    assert_eq!(named, "Olga");
+    let olga_peer = peers
+        .iter()
+        .find(|p| p.replica == 31)
+        .expect("Olga is listed");
+    assert!(olga_peer.owner);
+    loop {
+        match olga.next_any(true).await.unwrap() {
+            ServerMsg::Presence(p) if p.replica == 32 => {
+                assert_eq!(p.name, "Mallory");
+                assert!(!p.owner, "a wrong secret is not the owner's");
+                break;
+            }
+            _ => {}
+        }
+    }
+    // Mallory names herself "Olga" too: still not the owner; the owner's name stays.
+    mallory
+        .send(&ClientMsg::Presence(Presence {
+            name: "Olga".into(),
+            cell: None,
+        }))
+        .await;
+    // The owner renames herself; whoever joins later, even after she left, is told.
+    olga.send(&ClientMsg::Presence(Presence {
+        name: "Olga K".into(),
+        cell: None,
+    }))
+    .await;
+    loop {
+        match mallory.next_any(true).await.unwrap() {
+            ServerMsg::Presence(p) if p.replica == 31 && p.name == "Olga K" => {
+                assert!(p.owner);
+                break;
+            }
+            _ => {}
+        }
+    }
+    drop(olga);
+    drop(mallory);
+    let mut late = Client::hello_as(server.addr, &id, &edit, 33, "Late", None).await;
+    assert_eq!(late.welcome().await.0, "Olga K");
+    // A viewer is told too (the read-only page can say whose plan it is).
+    let mut viewer = Client::hello(server.addr, &id, None, None, 34).await;
+    assert_eq!(viewer.welcome().await.0, "Olga K");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1015,6 +1119,7 @@ async fn rate_limits_hold_across_reconnects_and_requests() {
         replica: 3,
         key: key_of(3),
         name: "Fallback".into(),
+        owner: None,
     }));
     let _stream =
         reqwest_like::post(server.addr, &format!("/api/live/{id}/events"), &[], &hello).await;

@@ -121,6 +121,7 @@ async fn connect(addr: SocketAddr, id: &str, token: &str) -> Option<Socket> {
         replica: REPLICA,
         key: KEY,
         name: "Killer".into(),
+        owner: None,
     });
     ws.send(Message::Binary(wire::encode(&hello).into()))
         .await

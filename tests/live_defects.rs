@@ -358,6 +358,7 @@ async fn nobody_can_pre_empt_another_editors_batches() {
                 replica,
                 key: 12_345,
                 name: "Mallory".into(),
+                owner: None,
             },
             client(),
             &mut wire_out,

@@ -170,6 +170,7 @@ async fn connect(
         replica,
         key: u64::from(replica) * 31 + 7,
         name: format!("Load {replica}"),
+        owner: None,
     });
     ws.send(Message::Binary(wire::encode(&hello).into()))
         .await

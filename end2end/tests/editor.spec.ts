@@ -131,15 +131,15 @@ test.describe('editing', () => {
   test('reset to template asks first and can be undone', async ({ editor, page }) => {
     await editor.goto();
     await editor.set(1, 'item', 'Custom first row');
-    await editor.button('Reset…').click();
+    await editor.button('Reset to template…').click();
     const dialog = page.getByRole('dialog', { name: 'Reset to the template?' });
     await expect(dialog).toBeVisible();
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await expect(dialog).toBeHidden();
     await expect(editor.text(1, 'item')).toHaveText('Custom first row');
 
-    await editor.button('Reset…').click();
-    await dialog.getByRole('button', { name: 'Reset to template' }).click();
+    await editor.button('Reset to template…').click();
+    await dialog.getByRole('button', { name: 'Reset', exact: true }).click();
     await expect(editor.text(1, 'item')).toHaveText('Map every sync trigger');
     await editor.button('Undo').click();
     await expect(editor.text(1, 'item')).toHaveText('Custom first row');

@@ -86,8 +86,8 @@ test.describe('get this template', () => {
     await page.getByLabel('Plan title').fill('Backed up');
     await editor.set(1, 'owner', 'Ines');
     const json = await download(editor, 'Backup (JSON)');
-    await editor.button('Reset…').click();
-    await page.getByRole('dialog').getByRole('button', { name: 'Reset to template' }).click();
+    await editor.button('Reset to template…').click();
+    await page.getByRole('dialog', { name: 'Reset to the template?' }).getByRole('button', { name: 'Reset', exact: true }).click();
     await expect(page.getByLabel('Plan title')).toHaveValue('Background sync plan');
     await editor.openImport();
     await page.setInputFiles('#import-file', json.path);

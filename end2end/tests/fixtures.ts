@@ -215,3 +215,19 @@ export async function turnOnEditing(editor: Editor): Promise<[string, string]> {
   await dialog.getByRole('button', { name: 'Close' }).click();
   return [url, viewUrl];
 }
+
+/** Opens an edit link as someone joining: the welcome names the plan (and its owner, once
+ * known) and asks for a display name, which `name` answers. */
+export async function join(page: Page, url: string, name: string, plan?: string, owner?: string) {
+  await page.goto(url);
+  await new Editor(page).ready();
+  const welcome = page.getByRole('dialog', { name: /^You’re editing/ });
+  await expect(welcome).toBeVisible();
+  if (plan) {
+    const heading = owner ? `You’re editing “${plan}” with ${owner}` : `You’re editing “${plan}” together`;
+    await expect(welcome.getByRole('heading')).toHaveText(heading);
+  }
+  await welcome.getByLabel('Display name').fill(name);
+  await welcome.getByRole('button', { name: 'Start editing' }).click();
+  await expect(welcome).toBeHidden();
+}

@@ -1,4 +1,4 @@
-import { test, expect, Editor, turnOnEditing, type ConsoleGuard } from './fixtures';
+import { test, expect, Editor, join, turnOnEditing, type ConsoleGuard } from './fixtures';
 import type { Browser, BrowserContext, Page } from '@playwright/test';
 
 /** Another person: a browser context of their own (own local storage), whose WebSocket to
@@ -60,11 +60,16 @@ test.describe('editing together', () => {
     const [url, viewUrl] = await turnOnEditing(editor);
     await expect(editor.saveIndicator()).toHaveText('Synced');
     await expect(editor.page.getByTestId('live-bar')).toContainText('Only you are here');
+    await editor.page.getByLabel('Your name').fill('Olga');
+    await editor.page.getByLabel('Your name').press('Enter');
 
-    // B opens the edit link: the plan joins B's own workspace, the secret leaves the address.
+    // B opens the edit link: a welcome names the plan and its owner and asks B's name; the
+    // plan joins B's own workspace, the secret leaves the address.
     const b = await Person.open(browser, consoleGuard, 'B');
-    await b.page.goto(url);
-    await b.editor.ready();
+    await join(b.page, url, 'Bo', 'Team sync plan', 'Olga');
+    await expect(b.page.getByRole('heading', { level: 1 })).toHaveText('Team sync plan');
+    await expect(b.page.getByTestId('live-bar')).toContainText('Olga (owner)');
+    await expect(editor.page.getByTestId('live-bar')).toContainText('Bo');
     await expect(b.page.getByLabel('Plan title')).toHaveValue('Team sync plan');
     await expect(b.editor.text(1, 'owner')).toHaveText('Before sharing');
     expect(new URL(b.page.url()).hash).toBe('');
@@ -165,8 +170,7 @@ test.describe('editing together', () => {
 
     const b = await Person.open(browser, consoleGuard, 'B');
     b.blockSockets = true;
-    await b.page.goto(url);
-    await b.editor.ready();
+    await join(b.page, url, 'Bo');
     await expect(b.page.getByLabel('Plan title')).toHaveValue('Behind a strict proxy', { timeout: 15_000 });
     await expect(b.editor.saveIndicator()).toHaveText('Synced');
     await editor.set(1, 'owner', 'From A');

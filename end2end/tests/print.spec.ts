@@ -1,4 +1,4 @@
-import { test, expect, Editor, stranger, turnOnEditing } from './fixtures';
+import { test, expect, join, stranger, turnOnEditing } from './fixtures';
 import type { Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -110,8 +110,7 @@ test.describe('print', () => {
     await expect(editor.saveIndicator()).toHaveText('Synced');
     const items = await editor.page.locator('td[data-col="item"]').allTextContents();
     const joiner = await stranger(browser, consoleGuard, 'joiner');
-    await joiner.goto(editUrl);
-    await new Editor(joiner).ready();
+    await join(joiner, editUrl, 'Joiner');
     await expect(joiner.getByLabel('Your name')).toBeVisible();
     for (const page of [editor.page, joiner]) {
       await expectReadableColumns(page);

@@ -23,6 +23,25 @@ pub fn now_rfc3339() -> String {
     js_sys::Date::new_0().to_iso_string().into()
 }
 
+/// `ms` (Unix milliseconds) in this browser's time zone and language, with the zone's
+/// name: "6 Dec 2026, 07:42 CET".
+pub fn local_time(ms: f64) -> String {
+    let options = js_sys::Object::new();
+    for (key, value) in [
+        ("day", "numeric"),
+        ("month", "short"),
+        ("year", "numeric"),
+        ("hour", "2-digit"),
+        ("minute", "2-digit"),
+        ("timeZoneName", "short"),
+    ] {
+        let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
+    }
+    js_sys::Date::new(&ms.into())
+        .to_locale_string("default", &options)
+        .into()
+}
+
 /// 64 bits of seed for id generation. `Math.random` is enough: ids only need to be unique
 /// within a plan, and every new id is checked against the plan.
 pub fn random_seed() -> u64 {
@@ -74,12 +93,21 @@ pub fn query(selector: &str) -> Option<web_sys::HtmlElement> {
         .ok()
 }
 
+/// Offers `bytes` as a file download named `file_name`.
+pub fn download_bytes(file_name: &str, bytes: &[u8], mime: &str) -> Result<(), String> {
+    let array = js_sys::Uint8Array::from(bytes);
+    download_parts(file_name, &js_sys::Array::of1(&array), mime)
+}
+
 /// Offers `content` as a file download named `file_name`.
 pub fn download_text(file_name: &str, content: &str, mime: &str) -> Result<(), String> {
-    let parts = js_sys::Array::of1(&content.into());
+    download_parts(file_name, &js_sys::Array::of1(&content.into()), mime)
+}
+
+fn download_parts(file_name: &str, parts: &js_sys::Array, mime: &str) -> Result<(), String> {
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(parts, &options)
         .map_err(|_| "the browser could not prepare the file".to_owned())?;
     let url = web_sys::Url::create_object_url_with_blob(&blob)
         .map_err(|_| "the browser could not prepare the file".to_owned())?;

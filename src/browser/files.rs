@@ -145,3 +145,52 @@ pub async fn import(
         Err(_) => Err(format!("the server answered {}", response.status())),
     }
 }
+
+/// A file made by an export endpoint: its name (from `Content-Disposition`), type and bytes.
+pub struct Exported {
+    pub name: String,
+    pub mime: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Asks an export endpoint (`/api/export/…`) for the file of `plan_json`. The page then
+/// offers it as a download and stays where it is, online or not.
+pub async fn export(url: &str, plan_json: String, fallback_name: &str) -> Result<Exported, String> {
+    let response = gloo_net::http::Request::post(url)
+        .header("Content-Type", "application/json")
+        .body(plan_json)
+        .map_err(|_| "the plan could not be sent".to_owned())?
+        .send()
+        .await
+        .map_err(|_| {
+            "the server could not be reached. Files are made by the server, so downloads need \
+             a connection; Copy for Sheets works offline"
+                .to_owned()
+        })?;
+    if !response.ok() {
+        return Err(match response.json::<ErrorBody>().await {
+            Ok(body) => body.error.trim_end_matches('.').to_owned(),
+            Err(_) => format!("the server answered {}", response.status()),
+        });
+    }
+    let name = response
+        .headers()
+        .get("content-disposition")
+        .and_then(|d| {
+            d.split("filename=\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .map(str::to_owned)
+        })
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| fallback_name.to_owned());
+    let mime = response
+        .headers()
+        .get("content-type")
+        .unwrap_or_else(|| "application/octet-stream".to_owned());
+    let bytes = response
+        .binary()
+        .await
+        .map_err(|_| "the file could not be read from the server's answer".to_owned())?;
+    Ok(Exported { name, mime, bytes })
+}

@@ -53,6 +53,9 @@ pub struct Cursor {
     pub anchor: Option<CellRef>,
     /// The text the cell held when editing began (Escape puts it back).
     pub editing: Option<String>,
+    /// The whole table is selected (Control+A); the active cell stays where it was, so
+    /// typing edits the cell the person is looking at, never a far corner.
+    pub all: bool,
 }
 
 impl Cursor {
@@ -65,8 +68,7 @@ impl Cursor {
                     row: row.clone(),
                     field: Field::ALL[0],
                 }),
-                anchor: None,
-                editing: None,
+                ..Cursor::default()
             };
         };
         let last_row = shown.len().saturating_sub(1);
@@ -99,13 +101,20 @@ impl Cursor {
             field: Field::ALL[col],
         };
         Cursor {
+            // After Control+A, Shift with a move starts a range at the active cell.
             anchor: if extend {
-                Some(self.anchor.clone().unwrap_or_else(|| active.clone()))
+                Some(
+                    self.anchor
+                        .clone()
+                        .filter(|_| !self.all)
+                        .unwrap_or_else(|| active.clone()),
+                )
             } else {
                 None
             },
             active: Some(target),
             editing: None,
+            all: false,
         }
     }
 
@@ -113,8 +122,17 @@ impl Cursor {
     pub fn at(cell: CellRef) -> Cursor {
         Cursor {
             active: Some(cell),
+            ..Cursor::default()
+        }
+    }
+
+    /// Selects the whole table, leaving the active cell where it is.
+    pub fn select_all(&self) -> Cursor {
+        Cursor {
+            active: self.active.clone(),
             anchor: None,
             editing: None,
+            all: self.active.is_some(),
         }
     }
 
@@ -123,6 +141,9 @@ impl Cursor {
     pub fn range(&self, shown: &[RowId]) -> Option<(Range<usize>, Range<usize>)> {
         let active = self.active.as_ref()?;
         let a = shown.iter().position(|r| r == &active.row)?;
+        if self.all {
+            return Some((0..shown.len(), 0..Field::ALL.len()));
+        }
         let ac = column_index(active.field);
         let (b, bc) = match &self.anchor {
             Some(anchor) => (
@@ -152,6 +173,7 @@ impl Cursor {
                 active: Some(active.clone()),
                 anchor,
                 editing: self.editing.clone(),
+                all: self.all,
             };
         }
         let index = previous_index
@@ -184,6 +206,20 @@ mod tests {
 
     fn at(row: usize, field: Field) -> Cursor {
         Cursor::at(cell(row, field))
+    }
+
+    #[test]
+    fn select_all_keeps_the_active_cell_and_a_move_ends_it() {
+        let shown = rows(40);
+        let c = at(5, Field::Owner).select_all();
+        assert_eq!(c.active, Some(cell(5, Field::Owner)));
+        assert_eq!(c.range(&shown), Some((0..40, 0..6)));
+        assert!(c.has_range(&shown));
+        let moved = c.moved(&shown, Move::Down, false);
+        assert_eq!(moved, at(6, Field::Owner));
+        let extended = c.moved(&shown, Move::Down, true);
+        assert_eq!(extended.range(&shown), Some((5..7, 3..4)));
+        assert_eq!(Cursor::default().select_all(), Cursor::default());
     }
 
     #[test]

@@ -18,7 +18,8 @@
 //! `pump`, so the simulation runs this very code, one step at a time.
 
 use super::store::{
-    key_hash, same_hash, ClientKey, Commit, EditToken, LiveLoad, Note, ShareStore, StoreError,
+    key_hash, same_hash, ClientKey, Commit, EditToken, LiveLoad, Note, OwnerToken, ShareStore,
+    StoreError,
 };
 use crate::model::{Batch, DocLimits, LiveDoc, Outcome, Resume};
 use crate::shared::wire::{
@@ -65,6 +66,9 @@ pub type Now = Arc<dyn Fn() -> i64 + Send + Sync>;
 struct Loaded {
     live: LiveDoc,
     edit_hash: Option<String>,
+    owner_hash: String,
+    /// The owner's display name as last seen (kept in the store too).
+    owner_name: String,
     /// The document encoded as a snapshot, for the sequence it was encoded at.
     snapshot: Option<(u64, Arc<[u8]>)>,
 }
@@ -376,7 +380,12 @@ impl Live {
         match note {
             Note::Ops { .. } => room.core.catch_up().await,
             Note::Revoke { .. } => room.core.revalidate().await,
-            Note::Presence { peer, .. } => room.core.set_peer(peer, false),
+            Note::Presence { peer, .. } => {
+                if peer.owner {
+                    room.core.owner_seen_as(&peer.name).await;
+                }
+                room.core.set_peer(peer, false)
+            }
             Note::Left { replica, .. } => room.core.remove_peer(replica),
         }
     }
@@ -391,6 +400,13 @@ impl Live {
 }
 
 impl Core {
+    /// The owner is here as `name` (another instance said so): later welcomes name them.
+    async fn owner_seen_as(&self, name: &str) {
+        if let Some(loaded) = self.state.lock().await.as_mut() {
+            loaded.owner_name = name.to_owned();
+        }
+    }
+
     /// Loads the room's document when it has none yet; the lock stays held. A document
     /// read afresh after one was dropped (`drop_doc`) is sent to every connection
     /// (`Event::Snapshot`): they may be behind it.
@@ -402,6 +418,8 @@ impl Core {
                     let mut loaded = Loaded {
                         live: stored.live,
                         edit_hash: stored.edit_hash,
+                        owner_hash: stored.owner_hash,
+                        owner_name: stored.owner_name,
                         snapshot: None,
                     };
                     if self.dropped.swap(false, Ordering::Relaxed) {
@@ -502,6 +520,25 @@ impl Core {
             .values()
             .filter(|(p, _, local)| *local && p.role == Role::Viewer)
             .count()
+    }
+
+    /// Whether `replica` is listed here as the owner (its connection proved it).
+    fn local_owner(&self, replica: u32) -> bool {
+        self.peers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&replica)
+            .is_some_and(|(p, _, local)| *local && p.owner)
+    }
+
+    /// The owner's display name as last seen ("" when unknown or the plan is not loaded).
+    async fn owner_name(&self) -> String {
+        self.state
+            .lock()
+            .await
+            .as_ref()
+            .map(|l| l.owner_name.clone())
+            .unwrap_or_default()
     }
 
     fn set_peer(&self, peer: Peer, local: bool) {
@@ -755,6 +792,8 @@ pub struct Session {
     failed: Arc<AtomicBool>,
     /// Whether others are told it is here (editors, and the first few viewers).
     listed: bool,
+    /// Whether it proved to be the plan's owner (`Hello::owner`).
+    owner: bool,
 }
 
 impl Session {
@@ -762,6 +801,12 @@ impl Session {
     pub fn seq(&self) -> u64 {
         self.seq
     }
+}
+
+/// Whether a name was given (not empty, not the placeholder others are shown instead).
+fn named(name: &str) -> bool {
+    let name = clean_name(name);
+    name != "Someone"
 }
 
 fn clean_name(name: &str) -> String {
@@ -792,7 +837,8 @@ impl Live {
         let core = &room.core;
         // Subscribed before reading the state: nothing committed in between is missed.
         let cursor = core.feed.subscribe();
-        let (role, hash, seq, first) = {
+        let name = clean_name(&hello.name);
+        let (role, hash, seq, first, owner, owner_name) = {
             let mut state = core.loaded().await.map_err(Refused)?;
             let Some(loaded) = state.as_mut() else {
                 return Err(Refused(ErrorCode::Unavailable));
@@ -807,13 +853,32 @@ impl Live {
                     }
                 }
             };
+            // The owner, proven like any owner request; a wrong secret is only ignored.
+            let owner = role == Role::Editor
+                && hello.owner.as_deref().is_some_and(|secret| {
+                    same_hash(&loaded.owner_hash, &OwnerToken::hash_of(secret))
+                });
+            let renamed = owner && named(&hello.name) && loaded.owner_name != name;
+            if renamed {
+                loaded.owner_name = name.clone();
+            }
             let seq = loaded.live.seq;
             let first = match crate::model::resume(hello.known, seq) {
                 Resume::Snapshot => Some(loaded.snapshot().1),
                 Resume::Current | Resume::Log { .. } => None,
             };
-            (role, hash, seq, first)
+            (
+                role,
+                hash,
+                seq,
+                first,
+                owner,
+                renamed.then(|| loaded.owner_name.clone()),
+            )
         };
+        if let Some(owner_name) = owner_name {
+            self.keep_owner_name(id, &owner_name).await;
+        }
         // Editors and viewers are counted apart: watchers never keep an editor out.
         let (count, cap) = match role {
             Role::Editor => (&core.editors, self.limits.connections_per_plan),
@@ -834,12 +899,12 @@ impl Live {
                 .map_err(|_| Refused(ErrorCode::Unavailable))?,
             Role::Viewer => false,
         };
-        let name = clean_name(&hello.name);
         let welcome = ServerMsg::Welcome {
             seq,
             role: role.clone(),
             now_ms: core.now().max(0) as u64,
             peers: core.peers(replica),
+            owner: core.owner_name().await,
         };
         if !out.send(wire::encode(&welcome).into()).await {
             return Err(Refused(ErrorCode::Unavailable));
@@ -873,6 +938,7 @@ impl Live {
             acks_rx,
             failed: Arc::new(AtomicBool::new(false)),
             listed: false,
+            owner,
         };
         if bound {
             core.bound
@@ -893,6 +959,7 @@ impl Live {
                 colour: wire::colour_of(replica),
                 cell: None,
                 role,
+                owner,
             };
             core.set_peer(peer.clone(), true);
             self.tell_others_presence(id, &peer).await;
@@ -933,6 +1000,13 @@ impl Live {
                 Ok(out.send(bytes.1).await)
             }
             Err(_) => Err(Refused(ErrorCode::Unavailable)),
+        }
+    }
+
+    /// Stores the owner's name for welcomes to come (a failure only leaves the old name).
+    async fn keep_owner_name(&self, id: &ShareId, name: &str) {
+        if let Err(e) = self.store.set_owner_name(id, name).await {
+            tracing::debug!(error = %e, "the owner's name was not stored");
         }
     }
 
@@ -997,6 +1071,11 @@ impl Live {
 
     async fn presence(&self, session: &mut Session, p: Presence) {
         let name = clean_name(&p.name);
+        if session.owner && named(&p.name) && session.name != name {
+            let core = &session.room.core;
+            core.owner_seen_as(&name).await;
+            self.keep_owner_name(&core.id, &name).await;
+        }
         session.name = name.clone();
         let cell = p
             .cell
@@ -1007,6 +1086,7 @@ impl Live {
             colour: wire::colour_of(session.replica),
             cell,
             role: session.role.clone(),
+            owner: session.owner,
         };
         session.room.core.set_peer(peer.clone(), true);
         self.tell_others_presence(&session.room.core.id, &peer)
@@ -1174,14 +1254,22 @@ impl Live {
             // Dropped, as over a socket: the next move says where it is.
             return ServerMsg::Pong(0);
         }
+        // The owner's page proved itself when its stream opened.
+        let owner = room.core.local_owner(replica);
+        let name = clean_name(&p.name);
+        if owner && named(&p.name) && room.core.owner_name().await != name {
+            room.core.owner_seen_as(&name).await;
+            self.keep_owner_name(id, &name).await;
+        }
         let peer = Peer {
             replica,
-            name: clean_name(&p.name),
+            name,
             colour: wire::colour_of(replica),
             cell: p
                 .cell
                 .filter(|(row, _)| crate::model::is_valid_row_id(row.as_str())),
             role: Role::Editor,
+            owner,
         };
         room.core.set_peer(peer.clone(), true);
         self.tell_others_presence(id, &peer).await;

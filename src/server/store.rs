@@ -30,11 +30,12 @@ macro_rules! embed_migrations {
         [$(($file, include_str!(concat!("../../migrations/", $file)))),*]
     };
 }
-const MIGRATION_FILES: [(&str, &str); 4] = embed_migrations![
+const MIGRATION_FILES: [(&str, &str); 5] = embed_migrations![
     "0001_shares.sql",
     "0002_limits.sql",
     "0003_live.sql",
     "0004_replicas.sql",
+    "0005_owner_name.sql",
 ];
 
 /// The schema as `sqlx::migrate!` would build it from `migrations/` (version and description

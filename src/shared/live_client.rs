@@ -25,9 +25,11 @@ pub enum Effect {
     Send(ClientMsg),
     /// Show what changed in the plan.
     Show(Remote),
-    /// The server let this connection in; these are the others here.
+    /// The server let this connection in; these are the others here, and the owner's
+    /// name ("" when the server has not seen the owner yet).
     Welcomed {
         peers: Vec<Peer>,
+        owner: String,
     },
     /// The plan joined through an edit link is here now.
     Joined(PlanId),
@@ -62,15 +64,18 @@ impl Conn {
         }
     }
 
-    /// The first message: who this tab is, with what right, and how much it holds.
+    /// The first message: who this tab is, with what right, and how much it holds. A tab
+    /// that owns the plan's share says so with the owner secret.
     pub fn hello(&self, session: &Session, token: String, name: String) -> ClientMsg {
-        let known = self
-            .plan
-            .as_ref()
-            .and_then(|p| session.live(p))
+        let live = self.plan.as_ref().and_then(|p| session.live(p));
+        let known = live
             .filter(|l| !l.resuming)
             .map(|l| l.sync.seq)
             .filter(|seq| *seq > 0);
+        let owner = self.plan.as_ref().and_then(|p| {
+            let share = session.workspace().share_of(p)?;
+            (live?.share == share.id).then(|| share.owner_token.clone())
+        });
         ClientMsg::Hello(Hello {
             protocol: PROTOCOL,
             token: Some(token),
@@ -78,6 +83,7 @@ impl Conn {
             replica: session.replica(),
             key: session.key(),
             name,
+            owner,
         })
     }
 
@@ -108,12 +114,13 @@ impl Conn {
     pub fn on_message(&mut self, session: &mut Session, msg: ServerMsg) -> Vec<Effect> {
         let mut effects = Vec::new();
         match msg {
-            ServerMsg::Welcome { peers, .. } => {
+            ServerMsg::Welcome { peers, owner, .. } => {
                 self.welcomed = true;
                 self.asked = None;
                 let me = session.replica();
                 effects.push(Effect::Welcomed {
                     peers: peers.into_iter().filter(|p| p.replica != me).collect(),
+                    owner,
                 });
                 if let Some(plan) = &self.plan {
                     for batch in session.unacknowledged(plan) {

@@ -18,7 +18,7 @@ use crate::model::{Batch, Doc, Field, Logged, Refusal, RowId};
 use serde::{Deserialize, Serialize};
 
 /// The protocol's version; the server refuses others with `ErrorCode::Protocol`.
-pub const PROTOCOL: u16 = 2;
+pub const PROTOCOL: u16 = 3;
 
 /// The largest message either side sends (a batch is split to fit).
 pub const MAX_FRAME_BYTES: usize = 512 * 1024;
@@ -73,6 +73,10 @@ pub struct Hello {
     /// replica for the plan.
     pub key: u64,
     pub name: String,
+    /// The share's owner secret, sent by the browser that owns the plan: the server checks
+    /// it as it checks any owner request, and tells everyone who owns the plan (by the name
+    /// this connection gives). A wrong one is ignored, never trusted.
+    pub owner: Option<String>,
 }
 
 /// Where someone is: their name and the cell they are in.
@@ -97,6 +101,8 @@ pub struct Peer {
     pub colour: u8,
     pub cell: Option<(RowId, Field)>,
     pub role: Role,
+    /// Whether this is the plan's owner (proven with the owner secret).
+    pub owner: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +113,9 @@ pub enum ServerMsg {
         /// The server's clock (ms since the epoch), so a browser can tell its own is off.
         now_ms: u64,
         peers: Vec<Peer>,
+        /// The owner's display name as last seen (empty until the owner was here with
+        /// editing on).
+        owner: String,
     },
     Snapshot {
         seq: u64,

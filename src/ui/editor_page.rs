@@ -9,6 +9,8 @@ use super::readiness_summary::ReadinessSummary;
 use super::shortcuts;
 use super::table_filters::TableFilters;
 use super::toolbar::Toolbar;
+use super::welcome::Welcome;
+use super::whole_plan::{provide_whole_plan, WholePlanDialog};
 use crate::app::page_head;
 use crate::browser::dom;
 use crate::model::MAX_TITLE_CHARS;
@@ -20,6 +22,8 @@ use std::time::Duration;
 #[component]
 pub fn EditorPage() -> impl IntoView {
     // Server and first client render show the template; stored edits arrive after hydration.
+    // Before the plan's context: the grid it provides asks before whole-plan deletes.
+    provide_whole_plan();
     let ctx = provide_plan_context(template::default_plan(), false);
     Effect::new(move |_| {
         dom::mark("syncplan:hydrated");
@@ -48,8 +52,16 @@ pub fn EditorPage() -> impl IntoView {
         </header>
         <main id="main" class="editor">
             <div class="intro">
-                <h1>{PAGE_TITLE}</h1>
-                <p class="lead">{INTRO}</p>
+                // A plan edited together is the team's plan: its title heads the page, and
+                // the intro says where changes go.
+                <h1>{move || if ctx.live.shared.get() { ctx.title.get() } else { PAGE_TITLE.to_owned() }}</h1>
+                <p class="lead">
+                    {move || if ctx.live.shared.get() {
+                        "Edited together: every change you make goes to everyone with the edit link as you make it, and a copy stays in this browser for offline work.".to_owned()
+                    } else {
+                        INTRO.to_owned()
+                    }}
+                </p>
             </div>
             <EditLinkNoScript/>
             <NoticeBanner/>
@@ -66,6 +78,8 @@ pub fn EditorPage() -> impl IntoView {
                     <PlanTable/>
                     <KeyboardHelp/>
                     <NotesVersions/>
+                    <WholePlanDialog/>
+                    <Welcome/>
                 </section>
                 <aside class="guidance">
                     <FaqList/>
@@ -78,7 +92,8 @@ pub fn EditorPage() -> impl IntoView {
     }
 }
 
-/// The plan's title, editable.
+/// The plan's title, editable. One line of text that wraps (a text area sized to its
+/// content), so a long title is never cut off on a phone; Enter ends the edit.
 #[component]
 fn PlanTitle() -> impl IntoView {
     let ctx = use_plan();
@@ -86,17 +101,33 @@ fn PlanTitle() -> impl IntoView {
     view! {
         <div class="plan-title-field">
             <label for="plan-title">"Plan title"</label>
-            <input
+            <textarea
                 id="plan-title"
                 class="plan-title"
-                type="text"
-                value=initial
+                rows="1"
                 maxlength=MAX_TITLE_CHARS
                 autocomplete="off"
+                spellcheck="true"
                 prop:value=move || ctx.title.get()
-                on:input=move |ev| ctx.set_title(event_target_value(&ev))
+                on:input=move |ev| {
+                    let text = event_target_value(&ev);
+                    ctx.set_title(text.replace(['\r', '\n'], " "))
+                }
+                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    if ev.key() == "Enter" {
+                        ev.prevent_default();
+                        if let Some(el) = ev
+                            .target()
+                            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(t).ok())
+                        {
+                            let _ = el.blur();
+                        }
+                    }
+                }
                 on:blur=move |_| ctx.seal()
-            />
+            >
+                {initial}
+            </textarea>
         </div>
     }
 }
@@ -152,13 +183,13 @@ fn KeyboardHelp() -> impl IntoView {
                 <dt><kbd>"Ctrl+C"</kbd>" / "<kbd>"Ctrl+X"</kbd>" / "<kbd>"Ctrl+V"</kbd></dt>
                 <dd>"Copy, cut, paste cells (to and from Google Sheets, Excel, LibreOffice)"</dd>
                 <dt><kbd>"Ctrl+A"</kbd></dt>
-                <dd>"Select every cell"</dd>
+                <dd>"Select every cell (the active cell stays where it is)"</dd>
                 <dt><kbd>"Alt+↑"</kbd>" / "<kbd>"Alt+↓"</kbd></dt>
                 <dd>"Move the row up / down"</dd>
                 <dt><kbd>"Ctrl+Enter"</kbd></dt>
                 <dd>"Insert a row below"</dd>
                 <dt><kbd>"Ctrl+Shift+Backspace"</kbd></dt>
-                <dd>"Delete the row"</dd>
+                <dd>"Delete the row (or every selected row)"</dd>
                 <dt><kbd>"Ctrl+Z"</kbd>" / "<kbd>"Ctrl+Shift+Z"</kbd></dt>
                 <dd>"Undo / redo (⌘ on a Mac)"</dd>
             </dl>

@@ -1,7 +1,7 @@
 use super::import_panel::ImportPanel;
 use super::lazy_part::{lazy_view, preload};
 use super::plan_context::use_plan;
-use crate::browser::clipboard;
+use crate::browser::{clipboard, dom, files};
 use crate::model::{to_html_table, to_tsv};
 use leptos::html;
 use leptos::prelude::*;
@@ -68,14 +68,21 @@ pub const TICKETS: [ExportChoice; 3] = [
 #[component]
 pub fn ExportMenu() -> impl IntoView {
     let ctx = use_plan();
-    let plan_field = NodeRef::<html::Input>::new();
     let menu = NodeRef::<html::Details>::new();
     let initial_json = ctx.snapshot().to_json();
     let open_only = RwSignal::new(true);
     let urgent_only = RwSignal::new(false);
     let shown_only = RwSignal::new(false);
-    // Send the plan as it is at the moment of the click (for tickets, the rows asked for).
+    let error = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    // The plan as it is at the moment of the click (for tickets, the rows asked for) goes to
+    // the server, and its file comes back as a download: the page never navigates away, and
+    // offline it says why there is no file. (Without JavaScript the form posts as usual.)
     let fill_plan = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
         let button = ev
             .submitter()
             .and_then(|b| b.dyn_into::<web_sys::HtmlButtonElement>().ok());
@@ -83,27 +90,51 @@ pub fn ExportMenu() -> impl IntoView {
             .as_ref()
             .and_then(|b| b.get_attribute("data-tickets"));
         let mut plan = ctx.snapshot();
-        if let (Some(slug), Some(button)) = (tickets, button) {
-            if shown_only.get_untracked() {
-                let shown: std::collections::HashSet<_> = ctx.shown_ids().into_iter().collect();
-                plan.rows.retain(|r| shown.contains(&r.id));
+        let url = match (&tickets, &button) {
+            (Some(slug), _) => {
+                if shown_only.get_untracked() {
+                    let shown: std::collections::HashSet<_> = ctx.shown_ids().into_iter().collect();
+                    plan.rows.retain(|r| shown.contains(&r.id));
+                }
+                let mut query = Vec::new();
+                if open_only.get_untracked() {
+                    query.push("open_only=1");
+                }
+                if urgent_only.get_untracked() {
+                    query.push("urgent_only=1");
+                }
+                format!("/api/export/tickets/{slug}?{}", query.join("&"))
             }
-            let mut query = Vec::new();
-            if open_only.get_untracked() {
-                query.push("open_only=1");
+            (None, Some(button)) => button
+                .get_attribute("data-format")
+                .map(|f| format!("/api/export/{f}"))
+                .unwrap_or_else(|| "/api/export/csv".to_owned()),
+            (None, None) => "/api/export/csv".to_owned(),
+        };
+        let label = button.map(|b| b.text_content().unwrap_or_default());
+        error.set(String::new());
+        busy.set(true);
+        spawn_local(async move {
+            let json = plan.to_json();
+            match files::export(&url, json, "plan").await {
+                Ok(file) => match dom::download_bytes(&file.name, &file.bytes, &file.mime) {
+                    Ok(()) => {
+                        ctx.announce(format!("Downloading {}.", file.name));
+                        if let Some(menu) = menu.get_untracked() {
+                            menu.set_open(false);
+                        }
+                    }
+                    Err(why) => error.set(format!("The file could not be saved: {why}.")),
+                },
+                Err(why) => {
+                    let what = label.unwrap_or_else(|| "This download".to_owned());
+                    let text = format!("{what}: no file, because {why}.");
+                    ctx.announce(text.clone());
+                    error.set(text);
+                }
             }
-            if urgent_only.get_untracked() {
-                query.push("urgent_only=1");
-            }
-            button.set_form_action(&format!("/api/export/tickets/{slug}?{}", query.join("&")));
-        }
-        if let Some(input) = plan_field.get() {
-            input.set_value(&plan.to_json());
-        }
-        // The download starts; the menu would only cover the table.
-        if let Some(menu) = menu.get_untracked() {
-            menu.set_open(false);
-        }
+            busy.set(false);
+        });
     };
     let copying = RwSignal::new(false);
     let copy_for_sheets = move |_| {
@@ -132,7 +163,7 @@ pub fn ExportMenu() -> impl IntoView {
                     "Download the plan as it is now. Google Sheets and Notion are free; no account is needed here."
                 </p>
                 <form method="post" action="/api/export/csv" class="downloads" on:submit=fill_plan>
-                    <input type="hidden" name="plan" value=initial_json node_ref=plan_field/>
+                    <input type="hidden" name="plan" value=initial_json/>
                     {EXPORTS
                         .iter()
                         .map(|e| {
@@ -158,6 +189,9 @@ pub fn ExportMenu() -> impl IntoView {
                     >
                         "Copy for Sheets"
                     </button>
+                    <p class="export-error" role="alert" class:hidden=move || error.with(String::is_empty)>
+                        {move || error.get()}
+                    </p>
                     <fieldset class="tickets">
                         <legend>"Tickets"</legend>
                         <p class="hint">"Each row becomes a ticket in your tracker."</p>

@@ -37,6 +37,8 @@ pub struct GridContext {
     /// rewritten under the focused cell can give it back.
     focus_inside: StoredValue<bool>,
     plan: PlanContext,
+    /// The editor's whole-plan dialog (none on a read-only page).
+    pub whole: Option<super::whole_plan::WholePlan>,
 }
 
 /// The two editors: one line (every column but Notes), several lines (Notes).
@@ -59,6 +61,7 @@ pub fn provide_grid(plan: PlanContext) -> GridContext {
         marked: StoredValue::new(Vec::new()),
         focus_inside: StoredValue::new(false),
         plan,
+        whole: use_context::<super::whole_plan::WholePlan>(),
     };
     provide_context(grid);
     grid
@@ -237,6 +240,7 @@ impl GridContext {
                 ),
                 active: Some(cell),
                 editing: None,
+                all: false,
             }
         } else {
             Cursor::at(cell)
@@ -262,6 +266,62 @@ impl GridContext {
             options.set_block(web_sys::ScrollLogicalPosition::Nearest);
             options.set_inline(web_sys::ScrollLogicalPosition::Nearest);
             td.scroll_into_view_with_scroll_into_view_options(&options);
+        }
+    }
+
+    /// Puts the problem message under the active cell (under its open editor, which may
+    /// be taller), inside the table's scrolling box, and scrolls it into view.
+    pub fn place_problem(&self) {
+        let (Some(bubble), Some(wrap)) = (dom::query("#grid-problem"), self.wrap.get_untracked())
+        else {
+            return;
+        };
+        let Some(td) = self
+            .cursor
+            .with_untracked(|c| c.active.clone())
+            .and_then(|a| cell_element(&a))
+        else {
+            return;
+        };
+        let frame = wrap.get_bounding_client_rect();
+        let cell = td.get_bounding_client_rect();
+        let below = self
+            .open_editor()
+            .map(|e| e.get_bounding_client_rect().bottom())
+            .unwrap_or(0.0)
+            .max(cell.bottom());
+        let top = below - frame.top() + f64::from(wrap.scroll_top()) + 2.0;
+        let width = bubble.get_bounding_client_rect().width();
+        let room = f64::from(wrap.scroll_left()) + frame.width() - width - 8.0;
+        let left = (cell.left() - frame.left() + f64::from(wrap.scroll_left()))
+            .min(room)
+            .max(0.0);
+        let style = bubble.style();
+        let px = |v: f64| format!("{}px", v.round() as i64);
+        let _ = style.set_property("top", &px(top));
+        let _ = style.set_property("left", &px(left));
+        let options = web_sys::ScrollIntoViewOptions::new();
+        options.set_block(web_sys::ScrollLogicalPosition::Nearest);
+        options.set_inline(web_sys::ScrollLogicalPosition::Nearest);
+        bubble.scroll_into_view_with_scroll_into_view_options(&options);
+    }
+
+    /// Keeps the column header in view while the page scrolls past the top of the table
+    /// (inside the table's own scrolling box it is sticky already): the header is moved
+    /// down by as much as the table's top is above the window.
+    pub fn pin_header(&self) {
+        let Some(wrap) = self.wrap.get_untracked() else {
+            return;
+        };
+        let frame = wrap.get_bounding_client_rect();
+        let head = dom::query("table.plan-table thead")
+            .map(|h| h.get_bounding_client_rect().height())
+            .unwrap_or(0.0);
+        let shift = (-frame.top()).clamp(0.0, (frame.height() - head * 2.0).max(0.0));
+        let value = format!("{}px", shift.round() as i64);
+        let style = web_sys::HtmlElement::style(&wrap);
+        if style.get_property_value("--head-shift").ok().as_deref() != Some(value.as_str()) {
+            let _ = style.set_property("--head-shift", &value);
         }
     }
 
@@ -302,6 +362,8 @@ impl GridContext {
         let Some(active) = self.cursor.with_untracked(|c| c.active.clone()) else {
             return;
         };
+        // The cell being edited is always in view first (after a range, a search, a scroll).
+        self.reveal();
         let Some(td) = cell_element(&active) else {
             return;
         };
@@ -394,6 +456,9 @@ impl GridContext {
             self.wrap.get_untracked(),
         ) {
             place_over(&editor, &td, &wrap);
+        }
+        if self.problem.with_untracked(Option::is_some) {
+            self.place_problem();
         }
     }
 
@@ -640,6 +705,7 @@ impl GridContext {
                                 active: Some(active),
                                 anchor: Some(anchor),
                                 editing: None,
+                                all: false,
                             },
                             true,
                         );
@@ -712,31 +778,22 @@ impl GridContext {
                 ev.prevent_default();
                 self.clear_range();
             }
-            "Escape" if self.cursor.with_untracked(|c| c.anchor.is_some()) => {
+            "Escape" if self.cursor.with_untracked(|c| c.anchor.is_some() || c.all) => {
                 ev.prevent_default();
                 if let Some(active) = active {
                     self.set_cursor(Cursor::at(active), true);
                 }
             }
+            // Everything is selected; the active cell stays where it is (and in view), so
+            // what is typed next goes where the person is looking.
             "a" | "A" if command && !alt => {
                 ev.prevent_default();
-                let shown = self.plan.shown_ids();
-                if let (Some(first), Some(last)) = (shown.first(), shown.last()) {
-                    self.set_cursor(
-                        Cursor {
-                            anchor: Some(CellRef {
-                                row: first.clone(),
-                                field: Field::ALL[0],
-                            }),
-                            active: Some(CellRef {
-                                row: last.clone(),
-                                field: Field::ALL[Field::ALL.len() - 1],
-                            }),
-                            editing: None,
-                        },
-                        true,
-                    );
-                }
+                let all = self.cursor.get_untracked().select_all();
+                let rows = self.plan.shown_ids().len();
+                self.set_cursor(all, true);
+                self.plan.announce(format!(
+                    "Selected all {rows} rows. Typing edits the active cell; Delete clears them all."
+                ));
             }
             // A character typed on a cell starts editing it and replaces its text; the
             // editor gets focus now, so the browser puts the character there.

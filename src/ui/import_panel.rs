@@ -1,4 +1,5 @@
 use super::plan_context::use_plan;
+use super::whole_plan::{use_whole_plan, Ask};
 use crate::browser::dom;
 use crate::browser::files::{self, ImportAnswer, ImportProblem};
 use crate::model::{Field, Plan, Priority, Status, MAX_BODY_BYTES};
@@ -222,25 +223,42 @@ pub fn ImportPanel() -> impl IntoView {
         });
     };
 
+    let whole = use_whole_plan();
     let apply = move |replace: bool| {
         let Some(Preview::Ready {
-            plan, has_title, ..
+            file_name,
+            plan,
+            has_title,
+            ..
         }) = preview.get_untracked()
         else {
             return;
         };
         let n = plan.rows.len();
-        let done = if replace {
-            ctx.replace_rows(has_title.then_some(plan.title), plan.rows)
-        } else {
-            ctx.append_rows(plan.rows)
+        let run = move || {
+            let done = if replace {
+                ctx.replace_rows(has_title.then_some(plan.title), plan.rows)
+            } else {
+                ctx.append_rows(plan.rows)
+            };
+            if done {
+                ctx.announce(format!(
+                    "Imported {n} rows. Press Control+Z to undo the import."
+                ));
+            }
+            preview.set(None);
         };
-        if done {
-            ctx.announce(format!(
-                "Imported {n} rows. Press Control+Z to undo the import."
-            ));
+        if replace {
+            // In a plan edited together, replacing it is everyone's business.
+            let ask = Ask {
+                title: format!("Replace the plan with the {n} rows of {file_name}"),
+                effect: format!("replaces every row with the {n} rows of {file_name}"),
+                verb: "Replace".into(),
+            };
+            whole.confirm(ctx, ask, false, run);
+        } else {
+            run();
         }
-        preview.set(None);
     };
 
     view! {

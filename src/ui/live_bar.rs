@@ -82,6 +82,7 @@ pub fn LiveBar() -> impl IntoView {
                     <li class="peer">
                         <span class="peer-dot" aria-hidden="true" node_ref=dot></span>
                         <span class="peer-name">{peer.name.clone()}</span>
+                        {peer.owner.then_some(" (owner)")}
                         {(peer.role == Role::Viewer).then_some(" (viewing)")}
                         {where_.map(|w| view! { <span class="peer-where">" · "{w}</span> })}
                     </li>

@@ -83,6 +83,10 @@ pub struct LiveSync {
     pub name: RwSignal<String>,
     /// Whether the open plan is edited together.
     pub shared: RwSignal<bool>,
+    /// The owner's display name, as the server last told it ("" when not known yet).
+    pub owner: RwSignal<String>,
+    /// Counts plans joined through an edit link in this page (the welcome opens on each).
+    pub joined: RwSignal<u32>,
 }
 
 impl LiveSync {
@@ -94,6 +98,8 @@ impl LiveSync {
             waiting: RwSignal::new(0),
             name: RwSignal::new(String::new()),
             shared: RwSignal::new(false),
+            owner: RwSignal::new(String::new()),
+            joined: RwSignal::new(0),
         }
     }
 
@@ -259,7 +265,9 @@ impl LiveSync {
                     self.send(&msg);
                 }
                 Effect::Show(remote) => ctx.after_remote(remote),
-                Effect::Welcomed { peers } => {
+                Effect::Welcomed { peers, owner } => {
+                    let online = peers.iter().find(|p| p.owner).map(|p| p.name.clone());
+                    self.owner.set(online.unwrap_or(owner));
                     self.peers.set(peers);
                     self.inner.update_value(|i| {
                         i.attempt = 0;
@@ -279,18 +287,24 @@ impl LiveSync {
                         "You joined \"{}\". Everyone with the edit link sees your changes as you make them.",
                         ctx.title.get_untracked()
                     ));
+                    self.joined.update(|n| *n += 1);
                 }
                 Effect::NotKept(not_kept) => {
                     if let Some(plan) = self.inner.with_value(|i| i.plan.clone()) {
                         ctx.keep_not_kept(&plan, not_kept);
                     }
                 }
-                Effect::Presence(peer) => self.peers.update(|peers| {
-                    match peers.iter_mut().find(|p| p.replica == peer.replica) {
-                        Some(p) => *p = peer,
-                        None => peers.push(peer),
+                Effect::Presence(peer) => {
+                    if peer.owner && self.owner.get_untracked() != peer.name {
+                        self.owner.set(peer.name.clone());
                     }
-                }),
+                    self.peers.update(|peers| {
+                        match peers.iter_mut().find(|p| p.replica == peer.replica) {
+                            Some(p) => *p = peer,
+                            None => peers.push(peer),
+                        }
+                    })
+                }
                 Effect::Left(replica) => self
                     .peers
                     .update(|peers| peers.retain(|p| p.replica != replica)),
@@ -487,13 +501,9 @@ impl LiveSync {
         }
     }
 
+    /// The name others see ("" until the person gives one: the server shows "Someone").
     fn display_name(&self) -> String {
-        let name = self.name.get_untracked();
-        if name.trim().is_empty() {
-            "Someone".into()
-        } else {
-            name
-        }
+        self.name.get_untracked()
     }
 
     /// The user picked a display name.
@@ -612,6 +622,7 @@ impl Watch {
                     replica: (dom::random_seed() as u32).max(1),
                     key: 0,
                     name: "A viewer".into(),
+                    owner: None,
                 });
                 self.socket
                     .with_value(|s| s.as_ref().map(|s| s.send(&hello)));
@@ -822,6 +833,17 @@ impl PlanContext {
     pub fn stop_live(&self) {
         let active = self.active();
         self.session.update_value(|s| s.leave_live(&active));
+        self.sync();
+        self.schedule_save();
+        self.live.follow(*self);
+    }
+
+    /// Someone who joined by edit link leaves: this copy becomes a private plan here, and
+    /// the connection closes. The team's plan is untouched.
+    pub fn leave_shared(&self) {
+        let active = self.active();
+        self.session.update_value(|s| s.leave_live(&active));
+        self.live.owner.set(String::new());
         self.sync();
         self.schedule_save();
         self.live.follow(*self);

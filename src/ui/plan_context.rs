@@ -442,7 +442,7 @@ impl PlanContext {
             .with_untracked(|rows| rows.iter().position(|r| &r.id == id))
     }
 
-    fn item_name(&self, id: &RowId) -> String {
+    pub(super) fn item_name(&self, id: &RowId) -> String {
         self.rows.with_untracked(|rows| {
             rows.iter()
                 .find(|r| &r.id == id)
@@ -461,6 +461,18 @@ impl PlanContext {
                 "{name} (row {}) deleted. Press Control+Z to undo.",
                 at + 1
             ));
+        }
+    }
+
+    /// Deletes several rows as one undoable step.
+    pub fn delete_rows(&self, ids: &[RowId]) {
+        let edits: Vec<Edit> = ids
+            .iter()
+            .map(|id| Edit::DeleteRow { row: id.clone() })
+            .collect();
+        let n = edits.len();
+        if self.edit(Edit::Batch(edits)) {
+            self.announce(format!("{n} rows deleted. Press Control+Z to undo."));
         }
     }
 

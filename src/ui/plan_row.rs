@@ -282,9 +282,41 @@ pub fn focus_new_row(grid: GridContext, row: RowId) {
 
 /// Deletes the active row; the cursor goes to the row that takes its place (or the one
 /// above, at the end).
+/// Deletes the row of the active cell, or every row of the selected range. Several rows
+/// of a plan edited together are everyone's business: the whole-plan dialog asks first.
 pub fn delete_row(ctx: PlanContext, grid: GridContext, active: &CellRef) {
-    let at = ctx.shown_ids().iter().position(|r| r == &active.row);
+    let shown = ctx.shown_ids();
+    let rows: Vec<crate::model::RowId> = grid
+        .cursor
+        .with_untracked(|c| c.range(&shown))
+        .map(|(rows, _)| shown[rows].to_vec())
+        .unwrap_or_default();
+    if let (true, Some(whole)) = (rows.len() > 1, grid.whole) {
+        let n = rows.len();
+        let active = active.clone();
+        let ask = super::whole_plan::Ask {
+            title: format!("Delete {n} rows"),
+            effect: format!(
+                "deletes {n} rows, from {} to {}",
+                ctx.item_name(&rows[0]),
+                ctx.item_name(&rows[n - 1])
+            ),
+            verb: "Delete".into(),
+        };
+        whole.confirm(ctx, ask, false, move || {
+            let at = ctx.shown_ids().iter().position(|r| r == &rows[0]);
+            ctx.delete_rows(&rows);
+            after_delete(ctx, grid, &active, at);
+        });
+        return;
+    }
+    let at = shown.iter().position(|r| r == &active.row);
     ctx.delete_row(&active.row);
+    after_delete(ctx, grid, active, at);
+}
+
+/// The cursor goes to the row now at the deleted row's place.
+fn after_delete(ctx: PlanContext, grid: GridContext, active: &CellRef, at: Option<usize>) {
     let shown = ctx.shown_ids();
     let next = match shown.get(at.unwrap_or(0).min(shown.len().saturating_sub(1))) {
         Some(row) => crate::model::Cursor::at(CellRef {

@@ -1,4 +1,5 @@
 use super::plan_context::use_plan;
+use super::whole_plan::{use_whole_plan, Ask};
 use crate::browser::share_api;
 use crate::model::PlanId;
 use crate::template;
@@ -68,6 +69,19 @@ pub fn PlanSwitcher() -> impl IntoView {
         });
     };
     let has_link = move || ctx.share.with(Option::is_some);
+    let whole = use_whole_plan();
+    let reset = move |_| {
+        whole.confirm(
+            ctx,
+            Ask {
+                title: "Reset to the template".into(),
+                effect: "replaces the title and every row with the original checklist".into(),
+                verb: "Reset".into(),
+            },
+            true,
+            move || ctx.reset_to_template(),
+        );
+    };
     view! {
         <div class="plan-switcher">
             <label for="plan-select">"Plan"</label>
@@ -82,6 +96,9 @@ pub fn PlanSwitcher() -> impl IntoView {
             </button>
             <button type="button" class="button" on:click=open_delete>
                 "Delete plan…"
+            </button>
+            <button type="button" class="button" on:click=reset>
+                "Reset to template…"
             </button>
         </div>
         <dialog node_ref=dialog class="dialog" aria-labelledby="delete-title" aria-describedby="delete-text">

@@ -80,6 +80,12 @@ pub fn PlanTable() -> impl IntoView {
             grid.on_cell_key(&ev);
         }
     };
+    // Whether the last press was a finger's: on a touch screen one tap edits the cell (a
+    // second tap is not discoverable); a mouse click only selects, as in a spreadsheet.
+    let touched = StoredValue::new(false);
+    let on_pointerdown = move |ev: leptos::ev::PointerEvent| {
+        touched.set_value(ev.pointer_type() == "touch");
+    };
     let on_mousedown = move |ev: leptos::ev::MouseEvent| {
         if ev.button() != 0 {
             return;
@@ -87,16 +93,14 @@ pub fn PlanTable() -> impl IntoView {
         let Some((cell, _)) = event_cell(ev.target()) else {
             return;
         };
-        if grid.is_editing() {
-            grid.commit(None);
+        if grid.is_editing() && !grid.commit(None) {
+            // The open cell holds a value it cannot take: it stays open, with the reason.
+            ev.prevent_default();
+            return;
         }
-        let again = grid
-            .cursor
-            .with_untracked(|c| c.active.as_ref() == Some(&cell));
         ev.prevent_default();
         grid.activate(cell, ev.shift_key());
-        // A second click on the active cell edits it (one tap on a phone does).
-        if again && !ev.shift_key() {
+        if touched.get_value() && !ev.shift_key() && !read_only {
             grid.start_edit(false);
         }
     };
@@ -146,23 +150,31 @@ pub fn PlanTable() -> impl IntoView {
     Effect::new(move |_| {
         let focus =
             window_event_listener(leptos::ev::focusin, move |ev| grid.note_focus(ev.target()));
-        on_cleanup(move || focus.remove());
+        let scroll = window_event_listener(leptos::ev::scroll, move |_| grid.pin_header());
+        let resize = window_event_listener(leptos::ev::resize, move |_| grid.pin_header());
+        on_cleanup(move || {
+            focus.remove();
+            scroll.remove();
+            resize.remove();
+        });
     });
     let on_copy = move |ev: leptos::ev::ClipboardEvent| grid.copy(&ev, false);
     let on_cut = move |ev: leptos::ev::ClipboardEvent| grid.copy(&ev, true);
     let on_paste = move |ev: leptos::ev::ClipboardEvent| grid.paste(&ev);
 
+    // The reason a cell cannot take a value (or news about the cell being typed in) is
+    // drawn under that cell, where the person is looking, and read out.
+    let problem_shown =
+        move || grid.problem.with(Option::is_some) || ctx.typing_news.with(Option::is_some);
+    Effect::new(move |_| {
+        let shown = problem_shown();
+        grid.cursor.track();
+        if shown {
+            set_timeout(move || grid.place_problem(), Duration::ZERO);
+        }
+    });
+
     view! {
-        <p class="grid-problem" role="alert" class:hidden=move || grid.problem.with(Option::is_none) && ctx.typing_news.with(Option::is_none)>
-            {move || grid.problem.get().or_else(|| ctx.typing_news.get().map(|n| n.text))}
-            " "
-            <button type="button" class="link-button" on:click=move |_| {
-                grid.problem.set(None);
-                ctx.typing_news.set(None);
-            }>
-                "Dismiss"
-            </button>
-        </p>
         <div class="table-wrap" node_ref=grid.wrap>
             <table
                 class="plan-table"
@@ -174,6 +186,7 @@ pub fn PlanTable() -> impl IntoView {
                 aria-colcount="7"
                 node_ref=table
                 on:keydown=on_keydown
+                on:pointerdown=on_pointerdown
                 on:mousedown=on_mousedown
                 on:dblclick=on_dblclick
                 on:click=on_click
@@ -228,6 +241,7 @@ pub fn PlanTable() -> impl IntoView {
                             spellcheck="true"
                             node_ref=grid.input
                             aria-invalid=move || grid.problem.with(Option::is_some).then_some("true")
+                            aria-describedby=move || problem_shown().then_some("grid-problem")
                             on:input=move |_| grid.on_editor_input()
                             on:keydown=move |ev| grid.on_editor_key(&ev)
                             on:blur=move |_| {
@@ -241,6 +255,7 @@ pub fn PlanTable() -> impl IntoView {
                             spellcheck="true"
                             maxlength=crate::model::MAX_NOTES_CHARS
                             node_ref=grid.area
+                            aria-describedby=move || problem_shown().then_some("grid-problem")
                             on:input=move |_| grid.on_editor_input()
                             on:keydown=move |ev| grid.on_editor_key(&ev)
                             on:blur=move |_| {
@@ -251,6 +266,17 @@ pub fn PlanTable() -> impl IntoView {
                         ></textarea>
                     }
                 })}
+            <p id="grid-problem" class="grid-problem" role="alert" class:hidden=move || !problem_shown()>
+                {move || grid.problem.get().or_else(|| ctx.typing_news.get().map(|n| n.text))}
+                " "
+                <button type="button" class="link-button" on:click=move |_| {
+                    grid.problem.set(None);
+                    ctx.typing_news.set(None);
+                    grid.focus_active();
+                }>
+                    "Dismiss"
+                </button>
+            </p>
             <p class="empty-table" class:hidden=move || !ctx.rows.with(Vec::is_empty)>
                 "This plan has no rows yet."
             </p>

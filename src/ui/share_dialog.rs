@@ -1,6 +1,5 @@
 use super::lazy_part::{lazy_view, preload};
 use super::plan_context::{use_plan, PlanContext};
-use super::share_page::format_utc;
 use crate::browser::{clipboard, dom, share_api};
 use crate::model::OwnedShare;
 use leptos::html;
@@ -173,7 +172,7 @@ fn share_options(
             s.as_ref().map(|s| {
                 let ms = js_sys::Date::parse(&s.published_at);
                 if ms.is_finite() {
-                    format!("Last published {}.", format_utc(ms as i64))
+                    format!("Last published {}.", dom::local_time(ms))
                 } else {
                     String::new()
                 }
@@ -181,8 +180,12 @@ fn share_options(
         })
     };
     let disabled = move || busy.get().to_string();
+    // Someone who joined by edit link: the plan's links and a way out, no owner actions.
+    let joined = move || ctx.live.shared.get() && ctx.share.with(Option::is_none);
 
     Ok(view! {
+        {move || joined().then(|| view! { <JoinedShareView message/> })}
+        <Show when=move || !joined()>
         <h3>"Can view"</h3>
         {move || match ctx.share.get() {
             None => view! {
@@ -228,9 +231,108 @@ fn share_options(
                 .into_any(),
         }}
         <EditLinkSection busy message/>
+        </Show>
         <p class="share-message" role="status">{move || message.get()}</p>
     }
     .into_any())
+}
+
+/// The Share dialog of someone who joined by edit link: whose plan it is, its read-only
+/// and edit links to copy, and Leave. Creating, updating or revoking links and turning
+/// editing off are the owner's, and only the owner's browser offers them.
+#[component]
+fn JoinedShareView(message: RwSignal<String>) -> impl IntoView {
+    let ctx = use_plan();
+    let confirm_leave = RwSignal::new(false);
+    let links = move || {
+        ctx.edit_link().map(|(share, edit_url)| {
+            let origin = dom::origin().unwrap_or_default();
+            (format!("{origin}/s/{share}"), edit_url)
+        })
+    };
+    let copy = move |text: String, done: &'static str| {
+        spawn_local(async move {
+            let html = format!("<a href=\"{0}\">{0}</a>", text);
+            match clipboard::copy_text_and_html(&text, &html).await {
+                Ok(()) => message.set(done.into()),
+                Err(why) => message.set(format!(
+                    "Copying failed: {why}. Select the link and copy it."
+                )),
+            }
+        });
+    };
+    let owner = move || {
+        let name = ctx.live.owner.get();
+        if name.trim().is_empty() {
+            "This plan was shared with you by its owner.".to_owned()
+        } else {
+            format!("This plan belongs to {name}, who shared it with you.")
+        }
+    };
+    let leave = move |_| {
+        if !confirm_leave.get_untracked() {
+            confirm_leave.set(true);
+            return;
+        }
+        confirm_leave.set(false);
+        let title = ctx.title.get_untracked();
+        ctx.leave_shared();
+        message.set(String::new());
+        ctx.announce(format!(
+            "You left \"{title}\". Your copy stays in your plans; the team's plan goes on without it."
+        ));
+    };
+    let unsent = move || ctx.live.waiting.get();
+    view! {
+        <p class="share-owner">{owner}</p>
+        {move || links().map(|(view_url, edit_url)| view! {
+            <h3>"Can view"</h3>
+            <label for="share-url">"Read-only link"</label>
+            <div class="formula-row">
+                <input id="share-url" class="formula" type="text" readonly value=view_url.clone()/>
+                <button type="button" class="button" on:click={
+                    let url = view_url.clone();
+                    move |_| copy(url.clone(), "Link copied.")
+                }>"Copy link"</button>
+            </div>
+            <p class="hint">"Anyone with this link sees the plan as it is now, and follows the changes live. They cannot change it."</p>
+            <h3>"Can edit"</h3>
+            <label for="edit-url">"Edit link"</label>
+            <div class="formula-row">
+                <input id="edit-url" class="formula" type="text" readonly value=edit_url.clone()/>
+                <button type="button" class="button" on:click={
+                    let url = edit_url.clone();
+                    move |_| copy(url.clone(), "Edit link copied.")
+                }>"Copy edit link"</button>
+            </div>
+            <p class="hint">"Anyone with this link can change the plan. Send it only to the people who should edit."</p>
+        })}
+        <h3>"Leave"</h3>
+        <p class="hint">
+            "Leaving stops your edits reaching the team and theirs reaching you. "
+            "A private copy of the plan as it is now stays in your plans."
+        </p>
+        <div class="dialog-actions start">
+            <button type="button" class="button danger" on:click=leave>
+                {move || if confirm_leave.get() { "Yes, leave the plan" } else { "Leave…" }}
+            </button>
+        </div>
+        {move || confirm_leave.get().then(|| {
+            let n = unsent();
+            view! {
+                <p class="dialog-error">
+                    {if n == 0 {
+                        "The team keeps editing without you. To come back, open the edit link again.".to_owned()
+                    } else {
+                        format!(
+                            "{n} of your changes have not reached the team yet: they stay in your copy only. \
+                             To come back, open the edit link again."
+                        )
+                    }}
+                </p>
+            }
+        })}
+    }
 }
 
 /// "Can edit": turn on editing through an edit link, copy it, replace it, turn it off.

@@ -178,6 +178,11 @@ fn SharedPlanView(
             }
         })
         .collect_view();
+    // The server writes UTC (it cannot know the reader's zone); the browser then shows its
+    // own zone, with UTC on hover.
+    let local_updated = RwSignal::new(None::<String>);
+    let updated_ms = shared.updated_at_ms;
+    Effect::new(move |_| local_updated.set(Some(dom::local_time(updated_ms as f64))));
     page_head(
         format!("{} · shared plan · syncplan", title_text(&title)),
         None,
@@ -191,7 +196,10 @@ fn SharedPlanView(
                 </p>
                 <h1>{move || ctx.title.get()}</h1>
                 <p class="lead">
-                    "Last updated " <time datetime=utc_iso(shared.updated_at_ms)>{format_utc(shared.updated_at_ms)}</time>
+                    "Last updated "
+                    <time datetime=utc_iso(shared.updated_at_ms) title=format_utc(shared.updated_at_ms)>
+                        {move || local_updated.get().unwrap_or_else(|| format_utc(shared.updated_at_ms))}
+                    </time>
                     ". You can download it or make your own copy to edit; changes to your copy stay with you."
                 </p>
             </div>

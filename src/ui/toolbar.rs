@@ -4,26 +4,18 @@ use super::plan_context::use_plan;
 use super::plan_row::{delete_row, focus_new_row, insert_below};
 use super::save_indicator::SaveIndicator;
 use super::share_dialog::ShareDialog;
-use leptos::html;
 use leptos::prelude::*;
 
-/// One compact bar: undo and redo, rows, export and import, share, reset, and whether
-/// edits are saved.
+/// One compact bar: undo and redo, rows, export and import, share, and whether edits are
+/// saved. (Reset, which changes the whole plan, is with the plan's own actions.)
 #[component]
 pub fn Toolbar() -> impl IntoView {
     let ctx = use_plan();
-    let dialog = NodeRef::<html::Dialog>::new();
     let add_row = move |_| {
         if let Some(id) = ctx.insert_row(ctx.len()) {
             focus_new_row(use_grid(), id);
         }
     };
-    let open_reset = move |_| {
-        if let Some(d) = dialog.get() {
-            let _ = d.show_modal();
-        }
-    };
-    let confirm_reset = move |_| ctx.reset_to_template();
     view! {
         <div class="toolbar">
             <button type="button" class="button primary" on:click=add_row aria-keyshortcuts="Control+Enter">
@@ -53,28 +45,8 @@ pub fn Toolbar() -> impl IntoView {
             <ExportMenu/>
             <ImportMenu/>
             <ShareDialog/>
-            <button type="button" class="button" on:click=open_reset>
-                "Reset…"
-            </button>
             <SaveIndicator/>
         </div>
-        <dialog node_ref=dialog class="dialog" aria-labelledby="reset-title" aria-describedby="reset-text">
-            <form method="dialog">
-                <h2 id="reset-title">"Reset to the template?"</h2>
-                <p id="reset-text">
-                    "This replaces the title and every row with the original checklist. "
-                    "You can undo it with Undo or Ctrl+Z."
-                </p>
-                <div class="dialog-actions">
-                    <button type="submit" class="button" value="cancel" autofocus>
-                        "Cancel"
-                    </button>
-                    <button type="submit" class="button danger" value="reset" on:click=confirm_reset>
-                        "Reset to template"
-                    </button>
-                </div>
-            </form>
-        </dialog>
     }
 }
 

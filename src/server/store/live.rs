@@ -23,6 +23,10 @@ pub struct StoredLive {
     pub live: LiveDoc,
     /// The edit link's hash; `None` while editing is off.
     pub edit_hash: Option<String>,
+    /// The owner secret's hash (a browser that proves it is told apart as the owner).
+    pub owner_hash: String,
+    /// The owner's display name as last seen ("" until then).
+    pub owner_name: String,
 }
 
 #[derive(Debug)]
@@ -294,10 +298,13 @@ impl ShareStore {
     /// The live document of a share, read fresh.
     pub async fn load_live(&self, id: &ShareId) -> Result<LiveLoad, StoreError> {
         self.ready().await?;
-        let row = sqlx::query("SELECT live, seq, edit_hash, revoked_at FROM shares WHERE id = $1")
-            .bind(id.as_str())
-            .fetch_optional(&self.pool())
-            .await?;
+        let row = sqlx::query(
+            "SELECT live, seq, edit_hash, owner_hash, owner_name, revoked_at FROM shares \
+             WHERE id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&self.pool())
+        .await?;
         let Some(row) = row else {
             return Ok(LiveLoad::Missing);
         };
@@ -311,6 +318,8 @@ impl ShareStore {
         // again later change nothing).
         let seq: i64 = row.try_get("seq")?;
         let edit_hash: Option<String> = row.try_get("edit_hash")?;
+        let owner_hash: String = row.try_get("owner_hash")?;
+        let owner_name: String = row.try_get("owner_name")?;
         let rows = sqlx::query("SELECT row_id, field, reg FROM share_cells WHERE share_id = $1")
             .bind(id.as_str())
             .fetch_all(&self.pool())
@@ -322,7 +331,20 @@ impl ShareStore {
         Ok(LiveLoad::Live(StoredLive {
             live: LiveDoc::new(doc_from_cells(cells)?, seq as u64),
             edit_hash,
+            owner_hash,
+            owner_name,
         }))
+    }
+
+    /// Keeps the name the owner's browser gave (see `Hello::owner`).
+    pub async fn set_owner_name(&self, id: &ShareId, name: &str) -> Result<(), StoreError> {
+        self.ready().await?;
+        sqlx::query("UPDATE shares SET owner_name = $2 WHERE id = $1")
+            .bind(id.as_str())
+            .bind(name)
+            .execute(&self.pool())
+            .await?;
+        Ok(())
     }
 
     /// The current edit link hash (`Ok(None)`: editing is off or the share ended).

@@ -94,6 +94,7 @@ mod tests {
                     colour: 3,
                     cell: None,
                     role: Role::Editor,
+                    owner: true,
                 },
             },
             Note::Left {

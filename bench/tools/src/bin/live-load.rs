@@ -145,6 +145,7 @@ async fn join(addr: SocketAddr, id: &str, token: &str, replica: u32) -> Socket {
         replica,
         key: key_of(replica),
         name: format!("Load {replica}"),
+        owner: None,
     });
     ws.send(Message::Binary(wire::encode(&hello).into()))
         .await

@@ -31,8 +31,9 @@ run: build
 
 ## test: unit, integration and browser tests
 test: tools browser e2e-deps
-	@# The share-store suite runs on SQLite and on a private local PostgreSQL.
-	SYNCPLAN_TEST_POSTGRES_URL="$$(scripts/test-postgres.sh)" cargo test --release --features ssr
+	@# The share-store suite runs on SQLite and on a private local PostgreSQL; here a
+	@# PostgreSQL that cannot be started fails the run instead of skipping those legs.
+	SYNCPLAN_REQUIRE_POSTGRES=1 SYNCPLAN_TEST_POSTGRES_URL="$$(scripts/test-postgres.sh)" cargo test --release --features ssr
 	$(BUILD_SITE)
 	rm -rf target/e2e-data
 	cd end2end && npx playwright test
@@ -41,7 +42,7 @@ build: tools
 	$(BUILD_SITE)
 
 unit:
-	SYNCPLAN_TEST_POSTGRES_URL="$$(scripts/test-postgres.sh)" cargo test --release --features ssr
+	SYNCPLAN_REQUIRE_POSTGRES=1 SYNCPLAN_TEST_POSTGRES_URL="$$(scripts/test-postgres.sh)" cargo test --release --features ssr
 
 e2e: tools browser e2e-deps
 	$(BUILD_SITE)

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Starts a private PostgreSQL for the tests (127.0.0.1:55432, trust auth, its own data folder)
 # and prints its URL. Installs Debian's postgresql when it is missing. Where PostgreSQL cannot
-# be installed or started, prints a notice on stderr and nothing on stdout (the tests then
-# run on SQLite only and say so).
+# be installed or started, prints why on stderr and nothing on stdout: under `make test`
+# (SYNCPLAN_REQUIRE_POSTGRES=1) the PostgreSQL tests then fail, elsewhere they are skipped.
 set -u
 port=${SYNCPLAN_TEST_PG_PORT:-55432}
 dir=${SYNCPLAN_TEST_PG_DIR:-/tmp/syncplan-test-pg-$(id -u)}
-notice() { echo "notice: PostgreSQL tests skipped: $*" >&2; exit 0; }
+notice() { echo "notice: the test PostgreSQL could not be started: $*" >&2; exit 0; }
 sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo -n"
 
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)

@@ -1,5 +1,6 @@
 //! The HTML shell and the pages, chosen by path.
 
+use crate::shared::paths::Route;
 use crate::ui::{EditorPage, NotFound, SharePage};
 use leptos::prelude::*;
 
@@ -41,24 +42,12 @@ pub enum Page {
 
 impl Page {
     pub fn of(path: &str) -> Page {
-        if path == "/" || edit_link_share(path).is_some() {
-            Page::Editor
-        } else if path
-            .strip_prefix("/s/")
-            .is_some_and(|share| !share.is_empty() && !share.contains('/'))
-        {
-            Page::Share
-        } else {
-            Page::NotFound
+        match Route::of(path) {
+            Route::Editor | Route::EditLink(_) => Page::Editor,
+            Route::Share(_) => Page::Share,
+            _ => Page::NotFound,
         }
     }
-}
-
-/// The share named by an edit link's path (`/e/{share}`, a trailing slash allowed).
-pub fn edit_link_share(path: &str) -> Option<&str> {
-    let rest = path.strip_prefix("/e/")?;
-    let share = rest.strip_suffix('/').unwrap_or(rest);
-    (!share.is_empty() && !share.contains('/')).then_some(share)
 }
 
 /// The path of the request being rendered, or of the address being hydrated.
@@ -108,7 +97,7 @@ pub fn page_head(title: String, description: Option<&'static str>, noindex: bool
 
 #[cfg(test)]
 mod tests {
-    use super::{edit_link_share, Page};
+    use super::Page;
 
     #[test]
     fn pages_are_chosen_by_exact_paths() {
@@ -127,10 +116,10 @@ mod tests {
             "/x",
             "/index.html",
             "//",
+            "/s/a/export/csv",
+            "/api/shares",
         ] {
             assert_eq!(Page::of(path), Page::NotFound, "{path}");
         }
-        assert_eq!(edit_link_share("/e/abc/"), Some("abc"));
-        assert_eq!(edit_link_share("/s/abc"), None);
     }
 }

@@ -25,7 +25,7 @@ pub use http::security_headers::inline_scripts;
 pub use http::serve::{serve, ConnectionLimits};
 pub use live::{Live, Now, OnChange, Outbox, Refused, Session as LiveSession};
 pub use pages::page_cache::SHARE_PAGE_MAX_AGE;
-pub use routes::{app, redact_path};
+pub use routes::app;
 pub use state::{spawn_maintenance, AppState};
 pub use store::{
     key_hash, ClientKey, EditToken, LiveLoad, Note, OwnerToken, ShareStore, StoreError,

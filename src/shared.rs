@@ -5,8 +5,10 @@ use crate::model::Plan;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub mod api;
 pub mod import;
 pub mod live_client;
+pub mod paths;
 pub mod wire;
 
 /// A share's public id: 128 random bits, base64url without padding (22 characters).
@@ -83,17 +85,7 @@ pub struct SharePageData {
     pub origin_configured: bool,
 }
 
-/// Response headers the browser reads.
-pub mod headers {
-    /// On `GET /api/shares/{id}`: when the share was last published (Unix ms).
-    pub const UPDATED_AT: &str = "x-syncplan-updated-at";
-    /// On `GET /api/shares/{id}`: the share's version, one more with every update.
-    pub const VERSION: &str = "x-syncplan-version";
-    /// On `POST /api/import`: CSV columns the import did not use, comma-separated.
-    pub const IGNORED_COLUMNS: &str = "x-syncplan-ignored-columns";
-    /// On `POST /api/import`: CSV columns whose text was added to Notes, comma-separated.
-    pub const NOTED_COLUMNS: &str = "x-syncplan-noted-columns";
-}
+pub use api::headers;
 
 /// Where the share page keeps its data for hydration: an attribute (escaped like any
 /// attribute), never a script, so user text can never become code.

@@ -1,7 +1,9 @@
 #![cfg(feature = "ssr")]
 //! The share API, share pages and share downloads, through the real router.
 
-use crate::common::{body_text, get, html_escape, json_error, post, send, test_app, test_app_with};
+use crate::common::{
+    body_text, create, get, html_escape, json_error, post, send, test_app, test_app_with,
+};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, Request, StatusCode};
@@ -9,29 +11,6 @@ use serde_json::Value;
 use std::net::SocketAddr;
 use syncplan::model::{Plan, MAX_BODY_BYTES};
 use syncplan::template::default_plan;
-
-struct Created {
-    id: String,
-    url: String,
-    token: String,
-}
-
-async fn create(app: &axum::Router, plan: &Plan) -> Created {
-    let response = send(app, post("/api/shares", "application/json", plan.to_json())).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let location = response.headers()[header::LOCATION]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let body: Value = serde_json::from_str(&body_text(response).await).unwrap();
-    let id = body["id"].as_str().unwrap().to_owned();
-    assert_eq!(location, format!("/api/shares/{id}"));
-    Created {
-        url: body["url"].as_str().unwrap().to_owned(),
-        token: body["owner_token"].as_str().unwrap().to_owned(),
-        id,
-    }
-}
 
 fn authorized(method: &str, uri: &str, token: Option<&str>, body: Option<String>) -> Request<Body> {
     let mut builder = Request::builder().method(method).uri(uri);

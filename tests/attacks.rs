@@ -4,7 +4,9 @@
 //! one viewer sends never reaches another, limits count clients, memory and storage stay
 //! bounded, only the app's own scripts run, and no cross-site form can write.
 
-use crate::common::{body_text, fresh_backends, get, json_error, post, send, sql, state_with};
+use crate::common::{
+    body_text, create, fresh_backends, get, json_error, post, send, sql, state_with, with_token,
+};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, Request, StatusCode};
@@ -30,25 +32,6 @@ async fn create_from(app: &Router, plan: &Plan, forwarded: Option<&str>) -> (Sta
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-async fn create(app: &Router, plan: &Plan) -> (String, String) {
-    let (status, body) = create_from(app, plan, None).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    (
-        body["id"].as_str().unwrap().to_owned(),
-        body["owner_token"].as_str().unwrap().to_owned(),
-    )
-}
-
-fn with_token(method: &str, uri: &str, token: &str, body: Option<String>) -> Request<Body> {
-    Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(body.map(Body::from).unwrap_or_default())
-        .unwrap()
-}
-
 /// A random-looking client address, so runs against a long-lived database never share one.
 fn fresh_client() -> String {
     let n = std::time::SystemTime::now()
@@ -65,7 +48,7 @@ async fn a_revoke_elsewhere_ends_the_page_within_the_bound_even_after_an_abandon
     for (name, url, _dir) in fresh_backends().await {
         let (_, a, _) = state_with(Some(&url), |_| {}).await;
         let (_, b, _) = state_with(Some(&url), |_| {}).await;
-        let (id, token) = create(&a, &default_plan()).await;
+        let (id, token) = create(&a, &default_plan()).await.pair();
         let page = format!("/s/{id}");
         assert_eq!(get(&a, &page).await.0, StatusCode::OK, "{name}");
         // The copy on A goes stale; a viewer asks for it and hangs up mid-render.
@@ -103,7 +86,7 @@ async fn an_unchanged_share_is_not_rendered_again_and_a_change_elsewhere_still_s
     for (name, url, _dir) in fresh_backends().await {
         let (state, a, _) = state_with(Some(&url), |_| {}).await;
         let (_, b, _) = state_with(Some(&url), |_| {}).await;
-        let (id, token) = create(&a, &default_plan()).await;
+        let (id, token) = create(&a, &default_plan()).await.pair();
         let page = format!("/s/{id}");
         // Viewed without a break for twice the maximum age and more: the copy is refreshed
         // every second, but the share did not change, so it is not rendered again each time.
@@ -143,20 +126,50 @@ async fn an_unchanged_share_is_not_rendered_again_and_a_change_elsewhere_still_s
 
 #[tokio::test]
 async fn an_update_here_shows_at_once_and_pages_expire_by_age() {
-    let (_, app, _dir) = state_with(None, |_| {}).await;
-    let (id, token) = create(&app, &default_plan()).await;
-    let page = format!("/s/{id}");
-    assert_eq!(get(&app, &page).await.0, StatusCode::OK);
-    let mut plan = default_plan();
-    plan.title = "Changed title".into();
-    let put = with_token(
-        "PUT",
-        &format!("/api/shares/{id}"),
-        &token,
-        Some(plan.to_json()),
-    );
-    assert_eq!(send(&app, put).await.status(), StatusCode::NO_CONTENT);
-    assert!(get(&app, &page).await.1.contains("Changed title"));
+    for (name, url, _dir) in fresh_backends().await {
+        let (_, app, _) = state_with(Some(&url), |_| {}).await;
+        let (id, token) = create(&app, &default_plan()).await.pair();
+        let page = format!("/s/{id}");
+        assert_eq!(get(&app, &page).await.0, StatusCode::OK);
+        let mut plan = default_plan();
+        plan.title = "Changed title".into();
+        let put = with_token(
+            "PUT",
+            &format!("/api/shares/{id}"),
+            &token,
+            Some(plan.to_json()),
+        );
+        assert_eq!(send(&app, put).await.status(), StatusCode::NO_CONTENT);
+        assert!(get(&app, &page).await.1.contains("Changed title"), "{name}");
+
+        // Changed behind this instance's back (as another instance would, its note lost):
+        // the cached page is served no longer than its maximum age.
+        plan.title = "Changed elsewhere".into();
+        let statement: &'static str = Box::leak(
+            format!("UPDATE shares SET plan = $1, version = version + 1 WHERE id = '{id}'")
+                .into_boxed_str(),
+        );
+        sql(&url, statement, &plan.to_json()).await;
+        let at = Instant::now();
+        let mut served_stale = false;
+        loop {
+            let html = get(&app, &page).await.1;
+            if html.contains("Changed elsewhere") {
+                break;
+            }
+            served_stale = true;
+            assert!(
+                at.elapsed() < SHARE_PAGE_MAX_AGE + Duration::from_millis(500),
+                "{name}: the page is older than its maximum age ({:?})",
+                at.elapsed()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(
+            served_stale,
+            "{name}: the page was cached (else this proves nothing)"
+        );
+    }
 }
 
 // ----- 2. What one viewer sends never reaches another -----
@@ -165,7 +178,7 @@ async fn an_update_here_shows_at_once_and_pages_expire_by_age() {
 async fn forged_host_headers_never_reach_the_page_or_other_viewers() {
     for proxies in [0, 1] {
         let (_, app, _dir) = state_with(None, |c| c.proxies.trusted_proxies = proxies).await;
-        let (id, _) = create(&app, &default_plan()).await;
+        let (id, _) = create(&app, &default_plan()).await.pair();
         let page = format!("/s/{id}");
         let forged = Request::get(&page)
             .header(header::HOST, "evil.example")
@@ -343,7 +356,7 @@ async fn the_page_cache_keeps_to_its_byte_budget() {
     for n in 0..40 {
         let mut plan = default_plan();
         plan.title = format!("Plan {n}");
-        let (id, _) = create(&app, &plan).await;
+        let (id, _) = create(&app, &plan).await.pair();
         let (status, page) = get(&app, &format!("/s/{id}")).await;
         assert_eq!(status, StatusCode::OK);
         assert!(page.contains(&format!("Plan {n}")));
@@ -364,7 +377,7 @@ async fn a_share_page_too_large_to_cache_is_still_served() {
         })
         .collect();
     let plan = Plan::new("Huge but allowed", rows);
-    let (id, _) = create(&app, &plan).await;
+    let (id, _) = create(&app, &plan).await.pair();
     let (status, page) = get(&app, &format!("/s/{id}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.len() > 8 * 1024 * 1024, "{} bytes", page.len());
@@ -439,7 +452,7 @@ async fn a_full_store_answers_507_and_existing_shares_keep_working() {
             c.store_limits.max_bytes = size * 3 / 2;
         })
         .await;
-        let (id, token) = create(&app, &default_plan()).await;
+        let (id, token) = create(&app, &default_plan()).await.pair();
         let body = json_error(
             &app,
             post("/api/shares", "application/json", default_plan().to_json()),
@@ -463,7 +476,7 @@ async fn a_full_store_answers_507_and_existing_shares_keep_working() {
         // Revoking frees the space.
         let revoke = with_token("DELETE", &format!("/api/shares/{id}"), &token, None);
         assert_eq!(send(&app, revoke).await.status(), StatusCode::NO_CONTENT);
-        create(&app, &default_plan()).await;
+        create(&app, &default_plan()).await.pair();
     }
 }
 
@@ -471,8 +484,8 @@ async fn a_full_store_answers_507_and_existing_shares_keep_working() {
 async fn shares_nobody_opens_expire_when_retention_is_on() {
     for (name, url, _dir) in fresh_backends().await {
         let (state, app, _) = state_with(Some(&url), |c| c.retention_days = Some(30)).await;
-        let (old, _) = create(&app, &default_plan()).await;
-        let (fresh, _) = create(&app, &default_plan()).await;
+        let (old, _) = create(&app, &default_plan()).await.pair();
+        let (fresh, _) = create(&app, &default_plan()).await.pair();
         let before = state.store.used_bytes().await.unwrap();
         sql(
             &url,
@@ -515,7 +528,7 @@ async fn every_page_allows_the_same_app_scripts_whatever_its_content() {
     plan.title = hostile.into();
     plan.rows[0].notes = hostile.into();
     plan.rows[1].item = "</div><script>alert(1)</script>".into();
-    let (id, _) = create(&app, &plan).await;
+    let (id, _) = create(&app, &plan).await.pair();
     let mut policies = Vec::new();
     for uri in [
         "/".to_owned(),
@@ -570,7 +583,7 @@ async fn the_share_api_takes_json_only() {
         )
         .await;
     }
-    let (id, token) = create(&app, &default_plan()).await;
+    let (id, token) = create(&app, &default_plan()).await.pair();
     let mut put = with_token("PUT", &format!("/api/shares/{id}"), &token, Some(form));
     put.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -634,7 +647,7 @@ async fn owner_tokens_are_never_cached_and_shares_are_private() {
 #[tokio::test]
 async fn the_security_headers_do_not_depend_on_the_page_cache() {
     let (_, app, _dir) = state_with(None, |c| c.page_cache_bytes = 0).await;
-    let (id, _) = create(&app, &default_plan()).await;
+    let (id, _) = create(&app, &default_plan()).await.pair();
     for uri in ["/".to_owned(), format!("/s/{id}")] {
         let response = send(&app, Request::get(&uri).body(Body::empty()).unwrap()).await;
         assert_eq!(response.status(), StatusCode::OK, "{uri}");

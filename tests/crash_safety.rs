@@ -3,9 +3,10 @@
 //! SIGKILL at random moments and restarts it: every share whose 201 arrived must come back
 //! identical. (`SYNCPLAN_KILL_CYCLES` sets the number of cycles; default 100.)
 
+use crate::common::{free_port, spawn_server};
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpStream;
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -45,36 +46,13 @@ fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> std::io::Res
     Ok((status, body.to_owned()))
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn start(port: u16, database_url: &str) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_syncplan"))
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("LEPTOS_SITE_ROOT", "target/site")
-        .env("SYNCPLAN_DATABASE_URL", database_url)
-        .env("SYNCPLAN_SHARE_RATE_LIMIT", "1000000")
-        .env("SYNCPLAN_SHARES_PER_DAY", "100000000")
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the server binary starts");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if let Ok((200, _)) = http(port, "GET", "/healthz", None) {
-            return child;
-        }
-        thread::sleep(Duration::from_millis(5));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the server did not become healthy");
+    spawn_server(
+        format!("127.0.0.1:{port}").parse().unwrap(),
+        database_url,
+        &[],
+        None,
+    )
 }
 
 /// xorshift: reproducible "random" kill moments from a printed seed.

@@ -300,11 +300,8 @@ async fn share_json(router: &Router, id: &str) -> Plan {
 
 fn backends() -> Vec<Option<String>> {
     let mut list = vec![None];
-    match std::env::var("SYNCPLAN_TEST_POSTGRES_URL") {
-        Ok(url) if !url.trim().is_empty() => list.push(Some(url)),
-        _ => eprintln!(
-            "notice: PostgreSQL live tests skipped: SYNCPLAN_TEST_POSTGRES_URL is not set"
-        ),
+    if let Some(url) = crate::common::postgres_url("the live test") {
+        list.push(Some(url));
     }
     list
 }
@@ -975,12 +972,7 @@ async fn whoever_joins_is_told_who_owns_the_plan_and_a_wrong_secret_claims_nothi
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_on_one_postgres_behave_as_one() {
-    // `make test` sets the variable empty where PostgreSQL could not be started.
-    let Some(url) = std::env::var("SYNCPLAN_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|u| !u.trim().is_empty())
-    else {
-        eprintln!("notice: two-instance live test skipped: SYNCPLAN_TEST_POSTGRES_URL is not set");
+    let Some(url) = crate::common::postgres_url("the two-instance live test") else {
         return;
     };
     let a = start(Some(&url), |_| {}).await;

@@ -5,23 +5,17 @@
 //! and a fresh editor converges on the same plan. (`SYNCPLAN_LIVE_KILL_CYCLES` sets the
 //! number of kills; default 3.)
 
+use crate::common::{free_addr, spawn_server};
 use futures_util::{SinkExt, StreamExt};
 use std::collections::BTreeMap;
-use std::net::{SocketAddr, TcpListener};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
+use std::process::Child;
+use std::time::Duration;
 use syncplan::model::{Batch, Field, Op, Plan, Row, RowId, Stamp};
 use syncplan::shared::wire::{self, ClientMsg, Hello, ServerMsg, PROTOCOL};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-
-fn free_addr() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
 
 /// One HTTP/1.1 exchange (`Connection: close`): status and body.
 async fn http(
@@ -54,26 +48,7 @@ async fn http(
 }
 
 async fn start(addr: SocketAddr, database_url: &str) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_syncplan"))
-        .env("LEPTOS_SITE_ADDR", addr.to_string())
-        .env("LEPTOS_SITE_ROOT", "target/site")
-        .env("SYNCPLAN_DATABASE_URL", database_url)
-        .env("SYNCPLAN_SHARE_RATE_LIMIT", "1000000")
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the server binary starts");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if let Ok((200, _)) = http(addr, "GET", "/healthz", None, "").await {
-            return child;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the server did not become healthy");
+    spawn_server(addr, database_url, &[], None)
 }
 
 fn plan() -> Plan {

@@ -7,9 +7,10 @@
 //! `SYNCPLAN_RESOURCE_SECS` sets how long the edit link sends (default 8; the issue's
 //! figure is 60).
 
+use crate::common::{free_addr, spawn_server};
 use futures_util::{SinkExt, StreamExt};
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener};
-use std::process::{Child, Command, Stdio};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::process::Child;
 use std::time::{Duration, Instant};
 use syncplan::model::{batch_id, Batch, Op, Plan, Row, RowId, Stamp, Version};
 use syncplan::shared::wire::{self, ClientMsg, Hello, ServerMsg, PROTOCOL};
@@ -18,13 +19,6 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
 type Socket = tokio_tungstenite::WebSocketStream<TcpStream>;
-
-fn free_addr() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
 
 /// Resident memory of `pid`, in MiB.
 fn rss_mib(pid: u32) -> f64 {
@@ -81,38 +75,13 @@ impl Drop for Server {
 async fn start(env: &[(&str, &str)]) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let addr = free_addr();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_syncplan"));
-    command
-        .env("LEPTOS_SITE_ADDR", addr.to_string())
-        .env("LEPTOS_SITE_ROOT", "target/site")
-        .env(
-            "SYNCPLAN_DATABASE_URL",
-            format!("sqlite://{}/r.db?mode=rwc", dir.path().display()),
-        )
-        .env("SYNCPLAN_SHARE_RATE_LIMIT", "1000000")
-        .env("SYNCPLAN_SHARES_PER_DAY", "1000000")
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    let child = command.spawn().expect("the server binary starts");
-    let server = Server {
+    let db = format!("sqlite://{}/r.db?mode=rwc", dir.path().display());
+    let child = spawn_server(addr, &db, env, None);
+    Server {
         child,
         addr,
         _dir: dir,
-    };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if TcpStream::connect(addr).await.is_ok()
-            && http(addr, "GET", "/healthz", None, "").await.0 == 200
-        {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    panic!("the server did not become healthy");
 }
 
 /// A shared plan with editing on: (id, edit secret).

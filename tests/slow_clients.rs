@@ -4,19 +4,12 @@
 //! and capped per address, while another client keeps getting `/healthz` at once. Also:
 //! logs never carry share ids, owner tokens or database passwords.
 
+use crate::common::{free_port, spawn_server};
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command};
 use std::thread;
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Connects from `source` (any 127.x.y.z address is this machine).
 fn connect_from(source: &str, port: u16) -> std::io::Result<TcpStream> {
@@ -49,35 +42,20 @@ fn get_from(source: &str, port: u16, path: &str) -> std::io::Result<(u16, String
 }
 
 fn start(port: u16, envs: &[(&str, &str)], log: Option<&std::path::Path>) -> Child {
-    let dir = std::env::temp_dir();
     let db = format!(
         "sqlite://{}?mode=rwc",
-        dir.join(format!("syncplan-slow-{port}.db")).display()
+        std::env::temp_dir()
+            .join(format!("syncplan-slow-{port}.db"))
+            .display()
     );
-    let mut command = Command::new(env!("CARGO_BIN_EXE_syncplan"));
-    command
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("LEPTOS_SITE_ROOT", "target/site")
-        .env("SYNCPLAN_DATABASE_URL", db)
-        .env("RUST_LOG", "warn")
-        .envs(envs.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    if let Some(path) = log {
-        let file = std::fs::File::create(path).unwrap();
-        command.stdout(file.try_clone().unwrap()).stderr(file);
-    }
-    let mut child = command.spawn().expect("the server binary starts");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if let Ok((200, _, _)) = get_from("127.0.0.2", port, "/healthz") {
-            return child;
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the server did not become healthy");
+    let mut envs = envs.to_vec();
+    envs.insert(0, ("RUST_LOG", "warn"));
+    spawn_server(
+        format!("127.0.0.1:{port}").parse().unwrap(),
+        &db,
+        &envs,
+        log,
+    )
 }
 
 #[test]
@@ -173,11 +151,36 @@ fn logs_never_carry_share_ids_tokens_or_database_passwords() {
     let created: serde_json::Value = serde_json::from_str(json).unwrap();
     let id = created["id"].as_str().unwrap().to_owned();
     let token = created["owner_token"].as_str().unwrap().to_owned();
+    // Editing on: the edit secret, the edit link's page, and live traffic that carries it.
+    let raw = |request: String| {
+        let mut stream = connect_from("127.0.0.2", port).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    };
+    let enabled = raw(format!(
+        "POST /api/shares/{id}/edit HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+         Authorization: Bearer {token}\r\nContent-Length: 0\r\n\r\n"
+    ));
+    let json = &enabled[enabled.find("\r\n\r\n").unwrap() + 4..];
+    let edit: serde_json::Value = serde_json::from_str(json).unwrap();
+    let edit = edit["edit_token"].as_str().unwrap().to_owned();
+    let batch = syncplan::shared::wire::encode(&syncplan::shared::wire::ClientMsg::Ping(1));
+    let sent = raw(format!(
+        "POST /api/live/{id}/send HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+         x-syncplan-edit-token: {edit}\r\nContent-Type: application/octet-stream\r\n\
+         Content-Length: {}\r\n\r\n",
+        batch.len()
+    ));
+    assert!(sent.starts_with("HTTP/1.1 "), "{sent}");
     for path in [
         format!("/s/{id}"),
         format!("/api/shares/{id}"),
         format!("/s/{id}/export/csv"),
         format!("/s/{id}x"),
+        format!("/e/{id}"),
+        format!("/api/live/{id}"),
     ] {
         get_from("127.0.0.2", port, &path).unwrap();
     }
@@ -197,6 +200,15 @@ fn logs_never_carry_share_ids_tokens_or_database_passwords() {
     assert!(logged.len() > 100, "debug logs were written");
     assert!(!logged.contains(&id), "a share id in the logs");
     assert!(!logged.contains(&token), "an owner token in the logs");
+    assert!(!logged.contains(&edit), "an edit secret in the logs");
+    assert!(
+        logged.contains("/e/…"),
+        "the edit link's request was logged, redacted"
+    );
+    assert!(
+        logged.contains("/api/live/…/send"),
+        "live traffic was logged, redacted"
+    );
 
     // A bad database URL is named by its scheme only.
     let output = Command::new(env!("CARGO_BIN_EXE_syncplan"))

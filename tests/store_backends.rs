@@ -3,11 +3,9 @@
 //! `SYNCPLAN_TEST_POSTGRES_URL` names one (`make test` starts one). Includes two app
 //! instances sharing one database, as behind a load balancer.
 
-use crate::common::{body_text, get, post, send};
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use crate::common::{create, get, send, with_token};
+use axum::http::StatusCode;
 use axum::Router;
-use serde_json::Value;
 use syncplan::model::Plan;
 use syncplan::server::{app, AppState, Config};
 use syncplan::template::default_plan;
@@ -21,12 +19,8 @@ fn backends() -> Vec<(&'static str, String, Option<TempDir>)> {
         dir.path().join("shares.db").display()
     );
     let mut list = vec![("SQLite", sqlite, Some(dir))];
-    match std::env::var("SYNCPLAN_TEST_POSTGRES_URL") {
-        Ok(url) if !url.trim().is_empty() => list.push(("PostgreSQL", url, None)),
-        _ => eprintln!(
-            "notice: PostgreSQL share-store tests skipped: SYNCPLAN_TEST_POSTGRES_URL is not set \
-             (`make test` sets it when PostgreSQL can be installed)"
-        ),
+    if let Some(url) = crate::common::postgres_url("the share-store test") {
+        list.push(("PostgreSQL", url, None));
     }
     list
 }
@@ -39,27 +33,6 @@ async fn instance(url: &str) -> Router {
     config.store_limits.shares_per_day = u32::MAX;
     config.store_limits.max_bytes = u64::MAX / 2;
     app(AppState::new(config).await.expect("the store opens"))
-}
-
-async fn create(app: &Router, plan: &Plan) -> (String, String) {
-    let response = send(app, post("/api/shares", "application/json", plan.to_json())).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let body: Value = serde_json::from_str(&body_text(response).await).unwrap();
-    (
-        body["id"].as_str().unwrap().to_owned(),
-        body["owner_token"].as_str().unwrap().to_owned(),
-    )
-}
-
-fn with_token(method: &str, uri: &str, token: &str, body: Option<String>) -> Request<Body> {
-    let builder = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json");
-    builder
-        .body(body.map(Body::from).unwrap_or_default())
-        .unwrap()
 }
 
 async fn read(app: &Router, id: &str) -> (StatusCode, Option<Plan>) {
@@ -78,7 +51,7 @@ fn changed(title: &str) -> Plan {
 async fn the_share_lifecycle_works_on_every_backend() {
     for (name, url, _dir) in backends() {
         let app = instance(&url).await;
-        let (id, token) = create(&app, &default_plan()).await;
+        let (id, token) = create(&app, &default_plan()).await.pair();
         assert_eq!(
             read(&app, &id).await,
             (StatusCode::OK, Some(default_plan())),
@@ -122,7 +95,7 @@ async fn two_instances_on_one_database_see_each_others_shares() {
     for (name, url, _dir) in backends() {
         let a = instance(&url).await;
         let b = instance(&url).await;
-        let (id, token) = create(&a, &changed("made on A")).await;
+        let (id, token) = create(&a, &changed("made on A")).await.pair();
         assert_eq!(
             read(&b, &id).await.1,
             Some(changed("made on A")),
@@ -178,7 +151,7 @@ async fn concurrent_writers_never_fail_on_any_backend() {
                 tokio::spawn(async move {
                     for n in 0..10 {
                         let plan = changed(&format!("client {client} share {n}"));
-                        let (id, token) = create(&app, &plan).await;
+                        let (id, token) = create(&app, &plan).await.pair();
                         let uri = format!("/api/shares/{id}");
                         let next = changed(&format!("client {client} share {n} v2"));
                         let r =

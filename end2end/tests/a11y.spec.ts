@@ -97,15 +97,39 @@ test('keyboard alone: filter, sort, edit, move and delete, with announcements', 
     reached = await page.evaluate(() => document.activeElement?.id === 'row-filter');
   }
   expect(reached, 'Tab reaches the filter box').toBe(true);
+  const total = await editor.rows().count();
   await page.keyboard.type('battery');
-  await expect(page.getByTestId('announcer')).toContainText(/Showing \d+ of \d+ rows/);
+  // The announcement counts the rows the filter really shows.
+  const shown = await page.locator('table.plan-table tbody tr:not([hidden])').count();
+  expect(shown).toBeGreaterThan(0);
+  expect(shown).toBeLessThan(total);
+  await expect(page.getByTestId('announcer')).toHaveText(`Showing ${shown} of ${total} rows.`);
   await page.keyboard.press('Escape');
+  await expect(page.getByTestId('announcer')).toHaveText('Showing every row.');
   // Next stops: the sort buttons in the header (and their resize handles), then the grid,
   // which is one Tab stop: its active cell.
   await page.keyboard.press('Tab');
   await expect(page.getByRole('button', { name: 'Row number: show plan order' })).toBeFocused();
   await page.keyboard.press('Tab');
-  await expect(page.locator('th.col-item').getByRole('button')).toBeFocused();
+  const itemSort = page.locator('th.col-item').getByRole('button');
+  await expect(itemSort).toBeFocused();
+  // Sort by Item from the keyboard: A to Z, then Z to A, each announced and really ordered.
+  const planOrder = await editor.items();
+  const byName = [...planOrder].sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' }));
+  await page.keyboard.press('Enter');
+  await expect(page.locator('th.col-item')).toHaveAttribute('aria-sort', 'ascending');
+  await expect(page.getByTestId('announcer')).toHaveText('Showing every row. Sorted by Item, A to Z.');
+  expect(await editor.items()).toEqual(byName);
+  await page.keyboard.press('Enter');
+  await expect(page.locator('th.col-item')).toHaveAttribute('aria-sort', 'descending');
+  expect(await editor.items()).toEqual([...byName].reverse());
+  // Back to plan order with the # header's button.
+  await page.keyboard.press('Shift+Tab');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('announcer')).toHaveText('Showing every row. In plan order.');
+  expect(await editor.items()).toEqual(planOrder);
+  await page.keyboard.press('Tab');
+  await expect(itemSort).toBeFocused();
   let inGrid = false;
   for (let i = 0; i < 20 && !inGrid; i++) {
     await page.keyboard.press('Tab');

@@ -254,6 +254,23 @@ test.describe('two tabs', () => {
     await expect(editor.text(2, 'owner')).toHaveText('From tab B');
     await expect(editor.text(1, 'owner')).toHaveText('From tab A');
 
+    // A race: both tabs finish an edit at the same moment, inside one save delay, before
+    // either has seen the other's. Both edits survive, in storage and on both screens.
+    await editor.cell(4, 'owner').click();
+    await editor.page.keyboard.press('F2');
+    await otherEditor.cell(5, 'owner').click();
+    await other.keyboard.press('F2');
+    await Promise.all([editor.editorBox().fill('Raced in A'), otherEditor.editorBox().fill('Raced in B')]);
+    await Promise.all([editor.page.keyboard.press('Enter'), other.keyboard.press('Enter')]);
+    await expect.poll(async () => {
+      const rows = (await editor.stored()).plans[0].plan.rows;
+      return [rows[3].owner, rows[4].owner];
+    }).toEqual(['Raced in A', 'Raced in B']);
+    for (const tab of [editor, otherEditor]) {
+      await expect(tab.text(4, 'owner')).toHaveText('Raced in A');
+      await expect(tab.text(5, 'owner')).toHaveText('Raced in B');
+    }
+
     // Structural edits travel too.
     await otherEditor.cell(3, 'owner').click();
     await otherEditor.button('Delete row').click();

@@ -111,7 +111,16 @@ test.describe('editing together', () => {
     await b.editor.cell(4, 'category').click();
     await expect(editor.page.getByTestId('live-bar')).toContainText('Bo');
     await expect(editor.row(4)).toHaveAttribute('data-peer-category', 'Bo');
-    await expect(editor.cell(4, 'category')).not.toHaveCSS('box-shadow', 'none');
+    // Where: the bar says the row and column; the outline is on that cell only, in Bo's colour.
+    const bo = editor.page.getByTestId('live-bar').locator('.peer', { hasText: 'Bo' });
+    await expect(bo).toContainText('row 4, Category');
+    const colour = await bo.locator('.peer-dot').evaluate((el) => getComputedStyle(el).backgroundColor);
+    expect(colour).toMatch(/^rgb\(/);
+    await expect(editor.cell(4, 'category')).toHaveCSS('box-shadow', new RegExp(`^${colour.replace(/[()]/g, '\\$&')} 0px 0px 0px 2px inset$`));
+    for (const other of ['item', 'priority', 'owner', 'status', 'notes']) {
+      await expect(editor.cell(4, other)).toHaveCSS('box-shadow', 'none');
+    }
+    await expect(editor.cell(5, 'category')).toHaveCSS('box-shadow', 'none');
 
     // B goes offline; both edit the same row (different cells) and the same Notes cell.
     await b.goOffline();

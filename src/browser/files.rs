@@ -3,7 +3,6 @@
 
 use crate::model::Plan;
 use crate::shared::import::{MappingSpec, Preview};
-use serde::Deserialize;
 use wasm_bindgen_futures::JsFuture;
 
 /// What `/api/import` answered.
@@ -20,19 +19,9 @@ pub enum ImportAnswer {
     },
 }
 
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-pub struct ImportProblem {
-    pub row: Option<usize>,
-    pub column: Option<String>,
-    pub message: String,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: String,
-    #[serde(default)]
-    problems: Vec<ImportProblem>,
-}
+use crate::shared::api::ApiError as ErrorBody;
+/// One problem of a file, as the server lists it.
+pub use crate::shared::api::ApiProblem as ImportProblem;
 
 /// The file's text (UTF-8; the server reports anything else).
 pub async fn read_text(file: &web_sys::File) -> Result<String, String> {
@@ -54,7 +43,11 @@ fn import_url(file_name: &str, mapping: Option<&MappingSpec>, preview: bool) -> 
         .rsplit_once('.')
         .map(|(s, _)| s)
         .unwrap_or(file_name);
-    let mut url = format!("/api/import?title={}", js_sys::encode_uri_component(stem));
+    let mut url = format!(
+        "{}?title={}",
+        crate::shared::paths::IMPORT,
+        js_sys::encode_uri_component(stem)
+    );
     if let Some(spec) = mapping {
         let json = serde_json::to_string(spec).unwrap_or_default();
         url.push_str(&format!("&mapping={}", js_sys::encode_uri_component(&json)));

@@ -92,7 +92,10 @@ impl Ws {
             _ => "ws:",
         };
         let host = location.host().map_err(|_| "no host")?;
-        let url = format!("{scheme}//{host}{}", wire::socket_path(share));
+        let url = format!(
+            "{scheme}//{host}{}",
+            crate::shared::paths::live_socket(share)
+        );
         let ws = WebSocket::new(&url).map_err(|e| format!("{e:?}"))?;
         ws.set_binary_type(BinaryType::Arraybuffer);
         let on_event = std::rc::Rc::new(on_event);
@@ -211,7 +214,7 @@ impl Stream {
         let abort = web_sys::AbortController::new().ok();
         let signal = abort.as_ref().map(|a| a.signal());
         self.state.borrow_mut().abort = abort;
-        let url = wire::events_path(&self.share);
+        let url = crate::shared::paths::live_events(&self.share);
         let report = self.on_event.clone();
         let state = self.state.clone();
         wasm_bindgen_futures::spawn_local(async move {
@@ -227,7 +230,7 @@ impl Stream {
             let s = self.state.borrow();
             (s.token.clone(), s.replica, s.key)
         };
-        let url = wire::send_path(&self.share);
+        let url = crate::shared::paths::live_send(&self.share);
         let report = self.on_event.clone();
         let state = self.state.clone();
         wasm_bindgen_futures::spawn_local(async move {

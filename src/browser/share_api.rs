@@ -1,19 +1,8 @@
 //! The editor's calls to the share API.
 
 use crate::model::Plan;
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-pub struct Created {
-    pub id: String,
-    pub url: String,
-    pub owner_token: String,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: String,
-}
+use crate::shared::api::{ApiError, CreatedShare, EditLink};
+use crate::shared::paths;
 
 /// What went wrong, with the HTTP status when the server answered.
 pub struct ShareError {
@@ -23,7 +12,7 @@ pub struct ShareError {
 
 async fn failure(response: gloo_net::http::Response) -> ShareError {
     let status = response.status();
-    let message = match response.json::<ErrorBody>().await {
+    let message = match response.json::<ApiError>().await {
         Ok(body) => body.error,
         Err(_) => format!("The server answered {status}. Try again in a minute."),
     };
@@ -50,20 +39,20 @@ fn json_request(
         .map_err(|_| offline())
 }
 
-pub async fn create(plan: &Plan) -> Result<Created, ShareError> {
-    let response = json_request(gloo_net::http::Request::post("/api/shares"), plan)?
+pub async fn create(plan: &Plan) -> Result<CreatedShare, ShareError> {
+    let response = json_request(gloo_net::http::Request::post(paths::SHARES), plan)?
         .send()
         .await
         .map_err(|_| offline())?;
     if response.status() == 201 {
-        response.json::<Created>().await.map_err(|_| offline())
+        response.json::<CreatedShare>().await.map_err(|_| offline())
     } else {
         Err(failure(response).await)
     }
 }
 
 pub async fn update(id: &str, token: &str, plan: &Plan) -> Result<(), ShareError> {
-    let builder = gloo_net::http::Request::put(&format!("/api/shares/{id}"))
+    let builder = gloo_net::http::Request::put(&paths::api_share(id))
         .header("Authorization", &format!("Bearer {token}"));
     let response = json_request(builder, plan)?
         .send()
@@ -77,7 +66,7 @@ pub async fn update(id: &str, token: &str, plan: &Plan) -> Result<(), ShareError
 }
 
 pub async fn revoke(id: &str, token: &str) -> Result<(), ShareError> {
-    let response = gloo_net::http::Request::delete(&format!("/api/shares/{id}"))
+    let response = gloo_net::http::Request::delete(&paths::api_share(id))
         .header("Authorization", &format!("Bearer {token}"))
         .send()
         .await
@@ -89,19 +78,9 @@ pub async fn revoke(id: &str, token: &str) -> Result<(), ShareError> {
     }
 }
 
-#[derive(Deserialize)]
-pub struct EditLink {
-    pub edit_token: String,
-    pub edit_url: String,
-    /// The plan was edited together before (editing turned back on): this copy joins the
-    /// server's document rather than replacing it.
-    #[serde(default)]
-    pub resumed: bool,
-}
-
 /// Turns editing on for a share (or replaces its edit link): the new link's secret.
 pub async fn enable_editing(id: &str, owner_token: &str) -> Result<EditLink, ShareError> {
-    let response = gloo_net::http::Request::post(&format!("/api/shares/{id}/edit"))
+    let response = gloo_net::http::Request::post(&paths::api_share_edit(id))
         .header("Authorization", &format!("Bearer {owner_token}"))
         .send()
         .await
@@ -115,7 +94,7 @@ pub async fn enable_editing(id: &str, owner_token: &str) -> Result<EditLink, Sha
 
 /// Turns editing off: every edit link of the share stops working.
 pub async fn disable_editing(id: &str, owner_token: &str) -> Result<(), ShareError> {
-    let response = gloo_net::http::Request::delete(&format!("/api/shares/{id}/edit"))
+    let response = gloo_net::http::Request::delete(&paths::api_share_edit(id))
         .header("Authorization", &format!("Bearer {owner_token}"))
         .send()
         .await

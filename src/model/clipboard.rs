@@ -1,5 +1,6 @@
 //! "Copy for Sheets": the plan as tab-separated text and as an HTML table, the two forms
-//! Google Sheets and Excel read from a paste.
+//! Google Sheets and Excel read from a paste. The cell writers here (TSV quoting, HTML
+//! escaping) are the only ones: a copied range (`paste::block_to_tsv`) uses them too.
 
 use super::cells::guard_cell;
 use super::plan::{Field, Plan};
@@ -20,18 +21,41 @@ pub fn to_tsv(plan: &Plan) -> String {
         let _ = write!(out, "{}", i + 1);
         for field in Field::ALL {
             out.push('\t');
-            let cell = guard_cell(row.text(field));
-            if cell.contains(['\t', '\n', '"']) {
-                out.push('"');
-                out.push_str(&cell.replace('"', "\"\""));
-                out.push('"');
-            } else {
-                out.push_str(&cell);
-            }
+            push_tsv_cell(&mut out, row.text(field));
         }
         out.push('\n');
     }
     out
+}
+
+/// One cell as spreadsheets write TSV: formula-guarded, line breaks as `\n`, and quoted
+/// (`"…"`, inner quotes doubled) when it holds a tab, a line break or a quote, so it stays
+/// one cell.
+pub(super) fn push_tsv_cell(out: &mut String, text: &str) {
+    let text = one_line_ending(text);
+    let cell = guard_cell(&text);
+    if cell.contains(['\t', '\n', '"']) {
+        out.push('"');
+        out.push_str(&cell.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(&cell);
+    }
+}
+
+/// One cell's text for an HTML table: formula-guarded, escaped, line breaks as `<br>`.
+pub(super) fn push_html_cell(out: &mut String, text: &str) {
+    let text = one_line_ending(text);
+    push_escaped(out, &guard_cell(&text));
+}
+
+/// Line breaks as one `\n` each, whatever wrote them.
+fn one_line_ending(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\r') {
+        std::borrow::Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 fn push_escaped(out: &mut String, text: &str) {
@@ -59,7 +83,7 @@ pub fn to_html_table(plan: &Plan) -> String {
         let _ = write!(out, "<tr><td>{}</td>", i + 1);
         for field in Field::ALL {
             out.push_str("<td>");
-            push_escaped(&mut out, &guard_cell(row.text(field)));
+            push_html_cell(&mut out, row.text(field));
             out.push_str("</td>");
         }
         out.push_str("</tr>");

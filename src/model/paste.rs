@@ -2,7 +2,8 @@
 //! two forms spreadsheets read), and what a paste from Google Sheets, Excel or LibreOffice
 //! holds (the same two forms, written by them), turned into edits that apply all or nothing.
 
-use super::cells::{guard_cell, unguard_cell};
+use super::cells::unguard_cell;
+use super::clipboard::{push_html_cell, push_tsv_cell};
 use super::edit::Edit;
 use super::limits::{check_text, max_chars, MAX_ROWS};
 use super::plan::{Field, Plan, Priority, Row, RowId, Status};
@@ -19,28 +20,11 @@ pub fn block_to_tsv(block: &[Vec<String>]) -> String {
             if i > 0 {
                 out.push('\t');
             }
-            let cell = one_line_ending(cell);
-            let cell = guard_cell(&cell);
-            if cell.contains(['\t', '\n', '"']) {
-                out.push('"');
-                out.push_str(&cell.replace('"', "\"\""));
-                out.push('"');
-            } else {
-                out.push_str(&cell);
-            }
+            push_tsv_cell(&mut out, cell);
         }
         out.push('\n');
     }
     out
-}
-
-/// Line breaks as one `\n` each, whatever wrote them.
-fn one_line_ending(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.contains('\r') {
-        std::borrow::Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
-    } else {
-        std::borrow::Cow::Borrowed(text)
-    }
 }
 
 /// Cells as an HTML table (all text escaped; line breaks as `<br>`).
@@ -50,16 +34,7 @@ pub fn block_to_html(block: &[Vec<String>]) -> String {
         out.push_str("<tr>");
         for cell in row {
             out.push_str("<td>");
-            for c in guard_cell(&one_line_ending(cell)).chars() {
-                match c {
-                    '&' => out.push_str("&amp;"),
-                    '<' => out.push_str("&lt;"),
-                    '>' => out.push_str("&gt;"),
-                    '"' => out.push_str("&quot;"),
-                    '\n' => out.push_str("<br>"),
-                    c => out.push(c),
-                }
-            }
+            push_html_cell(&mut out, cell);
             out.push_str("</td>");
         }
         out.push_str("</tr>");
@@ -548,6 +523,7 @@ pub fn copy_block(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::cells::guard_cell;
     use proptest::prelude::*;
 
     fn plan(n: usize) -> Plan {

@@ -7,6 +7,7 @@ use super::pages::page_cache;
 use super::state::AppState;
 use crate::app::shell;
 use crate::model::MAX_BODY_BYTES;
+use crate::shared::paths::{self, patterns};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -30,33 +31,30 @@ pub fn app(state: AppState) -> Router {
         move || shell(options.clone()),
     );
     Router::new()
-        .route("/", get(editor_page.clone()))
+        .route(patterns::EDITOR, get(editor_page.clone()))
         // An edit link: the editor, which joins the plan (the secret is after `#`).
-        .route("/e/{id}", get(editor_page))
-        .route("/healthz", get(healthz))
-        .route("/api/export/{format}", post(exports::export_plan))
+        .route(patterns::EDIT_LINK, get(editor_page))
+        .route(patterns::HEALTH, get(healthz))
+        .route(patterns::EXPORT, post(exports::export_plan))
+        .route(patterns::EXPORT_TICKETS, post(exports::export_tickets))
+        .route(patterns::IMPORT, post(exports::import_plan))
+        .route(patterns::SHARES, post(share_api::create_share))
         .route(
-            "/api/export/tickets/{format}",
-            post(exports::export_tickets),
-        )
-        .route("/api/import", post(exports::import_plan))
-        .route("/api/shares", post(share_api::create_share))
-        .route(
-            "/api/shares/{id}",
+            patterns::SHARE_API,
             get(share_api::get_share)
                 .put(share_api::update_share)
                 .delete(share_api::revoke_share),
         )
         .route(
-            "/api/shares/{id}/edit",
+            patterns::SHARE_EDIT,
             post(live_api::enable_editing).delete(live_api::disable_editing),
         )
-        .route("/api/live/{id}", get(live_api::socket))
-        .route("/api/live/{id}/events", post(live_api::events))
-        .route("/api/live/{id}/send", post(live_api::send))
+        .route(patterns::LIVE, get(live_api::socket))
+        .route(patterns::LIVE_EVENTS, post(live_api::events))
+        .route(patterns::LIVE_SEND, post(live_api::send))
         // Loads the share before rendering: the whole page, with its 404 or 410 status.
-        .route("/s/{id}", get(share_page::share_page))
-        .route("/s/{id}/export/{format}", get(share_api::export_share))
+        .route(patterns::SHARE, get(share_page::share_page))
+        .route(patterns::SHARE_EXPORT, get(share_api::export_share))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -85,7 +83,7 @@ pub fn app(state: AppState) -> Router {
                 tracing::debug_span!(
                     "request",
                     method = %request.method(),
-                    path = %redact_path(request.uri().path()),
+                    path = %paths::redacted(request.uri().path()),
                 )
             }),
         )
@@ -102,17 +100,6 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// A path as logs may show it: share ids are secrets of the people who have the link.
-pub fn redact_path(path: &str) -> String {
-    for prefix in ["/s/", "/e/", "/api/shares/", "/api/live/"] {
-        if let Some(rest) = path.strip_prefix(prefix) {
-            let tail = rest.find('/').map_or("", |i| &rest[i..]);
-            return format!("{prefix}…{tail}");
-        }
-    }
-    path.chars().take(200).collect()
-}
-
 /// A request taking longer than this is answered 408 (the server keeps serving others).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -123,11 +110,7 @@ async fn json_rejections(response: Response) -> Response {
         .get(header::CONTENT_TYPE)
         .is_some_and(|t| t.as_bytes().starts_with(b"application/json"));
     match response.status() {
-        StatusCode::PAYLOAD_TOO_LARGE if plain => AppError::TooLarge(format!(
-            "The request is larger than {} MiB. Split the plan or remove long notes.",
-            MAX_BODY_BYTES / (1024 * 1024)
-        ))
-        .into_response(),
+        StatusCode::PAYLOAD_TOO_LARGE if plain => AppError::body_too_large().into_response(),
         StatusCode::REQUEST_TIMEOUT if plain => AppError::Timeout.into_response(),
         _ => response,
     }
@@ -186,21 +169,4 @@ async fn from_memory(State(state): State<AppState>, request: Request, next: Next
     };
     security_headers::apply(&state.policy, PathKind::of(path), response.headers_mut());
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn share_ids_never_reach_logs() {
-        assert_eq!(redact_path("/s/AAAAAAAAAAAAAAAAAAAAAA"), "/s/…");
-        assert_eq!(
-            redact_path("/s/AAAAAAAAAAAAAAAAAAAAAA/export/csv"),
-            "/s/…/export/csv"
-        );
-        assert_eq!(redact_path("/api/shares/abc"), "/api/shares/…");
-        assert_eq!(redact_path("/api/shares"), "/api/shares");
-        assert_eq!(redact_path("/"), "/");
-    }
 }

@@ -26,19 +26,6 @@ pub const MAX_FRAME_BYTES: usize = 512 * 1024;
 /// The most ops in one batch.
 pub const MAX_OPS_PER_BATCH: usize = 2_000;
 
-/// Where the WebSocket is served (`/api/live/{share}`), and the fallback's two routes.
-pub fn socket_path(share: &str) -> String {
-    format!("/api/live/{share}")
-}
-
-pub fn events_path(share: &str) -> String {
-    format!("/api/live/{share}/events")
-}
-
-pub fn send_path(share: &str) -> String {
-    format!("/api/live/{share}/send")
-}
-
 /// The header that carries the edit link's secret on the fallback's requests (never the
 /// URL: URLs end up in logs and `Referer` headers).
 pub const TOKEN_HEADER: &str = "x-syncplan-edit-token";

@@ -137,23 +137,25 @@ fn PlanTitle() -> impl IntoView {
 #[component]
 fn EditLinkNoScript() -> impl IntoView {
     let path = crate::app::current_path();
-    crate::app::edit_link_share(&path)
-        .and_then(crate::shared::ShareId::parse)
-        .map(|id| {
-            let view_url = format!("/s/{id}");
-            view! {
-                <noscript>
-                    <div class="notice" role="alert">
-                        <p>
-                            "This is an edit link: editing a plan together needs JavaScript, "
-                            "which is off in this browser. You can still "
-                            <a href=view_url>"view the plan read-only"</a>
-                            " (if its owner shares it)."
-                        </p>
-                    </div>
-                </noscript>
-            }
-        })
+    match crate::shared::paths::Route::of(&path) {
+        crate::shared::paths::Route::EditLink(id) => crate::shared::ShareId::parse(id),
+        _ => None,
+    }
+    .map(|id| {
+        let view_url = crate::shared::paths::share(id.as_str());
+        view! {
+            <noscript>
+                <div class="notice" role="alert">
+                    <p>
+                        "This is an edit link: editing a plan together needs JavaScript, "
+                        "which is off in this browser. You can still "
+                        <a href=view_url>"view the plan read-only"</a>
+                        " (if its owner shares it)."
+                    </p>
+                </div>
+            </noscript>
+        }
+    })
 }
 
 #[component]

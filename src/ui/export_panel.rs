@@ -3,6 +3,7 @@ use super::lazy_part::{lazy_view, preload};
 use super::plan_context::use_plan;
 use crate::browser::{clipboard, dom, files};
 use crate::model::{to_html_table, to_tsv};
+use crate::shared::paths;
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -103,13 +104,13 @@ pub fn ExportMenu() -> impl IntoView {
                 if urgent_only.get_untracked() {
                     query.push("urgent_only=1");
                 }
-                format!("/api/export/tickets/{slug}?{}", query.join("&"))
+                paths::api_export_tickets(slug, &query.join("&"))
             }
             (None, Some(button)) => button
                 .get_attribute("data-format")
-                .map(|f| format!("/api/export/{f}"))
-                .unwrap_or_else(|| "/api/export/csv".to_owned()),
-            (None, None) => "/api/export/csv".to_owned(),
+                .map(|f| paths::api_export(&f))
+                .unwrap_or_else(|| paths::api_export("csv")),
+            (None, None) => paths::api_export("csv"),
         };
         let label = button.map(|b| b.text_content().unwrap_or_default());
         error.set(String::new());
@@ -162,7 +163,7 @@ pub fn ExportMenu() -> impl IntoView {
                 <p class="hint">
                     "Download the plan as it is now. Google Sheets and Notion are free; no account is needed here."
                 </p>
-                <form method="post" action="/api/export/csv" class="downloads" on:submit=fill_plan>
+                <form method="post" action=paths::api_export("csv") class="downloads" on:submit=fill_plan>
                     <input type="hidden" name="plan" value=initial_json/>
                     {EXPORTS
                         .iter()
@@ -171,7 +172,7 @@ pub fn ExportMenu() -> impl IntoView {
                                 <button
                                     type="submit"
                                     class="button"
-                                    formaction=format!("/api/export/{}", e.slug)
+                                    formaction=paths::api_export(e.slug)
                                     data-format=e.slug
                                     title=e.hint
                                 >
@@ -218,7 +219,7 @@ pub fn ExportMenu() -> impl IntoView {
                                     <button
                                         type="submit"
                                         class="button"
-                                        formaction=format!("/api/export/tickets/{}?open_only=1", t.slug)
+                                        formaction=paths::api_export_tickets(t.slug, "open_only=1")
                                         data-tickets=t.slug
                                         title=t.hint
                                     >

@@ -134,7 +134,7 @@ impl LiveSync {
                     }));
                 }
             }
-        } else if dom::path().starts_with("/e/") {
+        } else if dom::path().starts_with(&crate::shared::paths::edit("")) {
             dom::replace_url("/");
             ctx.notice.set(Some(Notice {
                 text: "This edit link is incomplete: its secret part (after #) is missing. \
@@ -574,7 +574,10 @@ fn backoff(attempt: u32) -> Duration {
 /// `/e/{share}#{secret}`, when that is this page's address.
 fn edit_link_in_address() -> Option<(String, String)> {
     let path = dom::path();
-    let share = crate::app::edit_link_share(&path)?;
+    let crate::shared::paths::Route::EditLink(share) = crate::shared::paths::Route::of(&path)
+    else {
+        return None;
+    };
     let token = dom::hash().trim_start_matches('#').to_owned();
     (!token.is_empty()).then(|| (share.to_owned(), token))
 }
@@ -856,6 +859,9 @@ impl PlanContext {
             .session
             .with_value(|s| s.live(&active).map(|l| (l.share.clone(), l.token.clone())))?;
         let origin = dom::origin().unwrap_or_default();
-        Some((share.clone(), format!("{origin}/e/{share}#{token}")))
+        Some((
+            share.clone(),
+            crate::shared::paths::edit_url(&origin, &share, &token),
+        ))
     }
 }

@@ -2,6 +2,7 @@ use super::lazy_part::{lazy_view, preload};
 use super::plan_context::{use_plan, PlanContext};
 use crate::browser::{clipboard, dom, share_api};
 use crate::model::OwnedShare;
+use crate::shared::paths;
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -247,7 +248,7 @@ fn JoinedShareView(message: RwSignal<String>) -> impl IntoView {
     let links = move || {
         ctx.edit_link().map(|(share, edit_url)| {
             let origin = dom::origin().unwrap_or_default();
-            (format!("{origin}/s/{share}"), edit_url)
+            (format!("{origin}{}", paths::share(&share)), edit_url)
         })
     };
     let copy = move |text: String, done: &'static str| {
@@ -431,7 +432,7 @@ fn EditLinkSection(busy: RwSignal<bool>, message: RwSignal<String>) -> impl Into
                     "Send it only to the people who should edit."
                 </p>
                 {move || (!owner()).then(|| {
-                    let view_url = format!("/s/{share}");
+                    let view_url = paths::share(&share);
                     view! {
                         <p class="hint">
                             "This plan was shared with you. A read-only view: "

@@ -172,7 +172,7 @@ fn SharedPlanView(
         .iter()
         .map(|e| {
             view! {
-                <a class="button" href=format!("/s/{}/export/{}", shared.id, e.slug) download="" title=e.hint>
+                <a class="button" href=crate::shared::paths::share_export(shared.id.as_str(), e.slug) download="" title=e.hint>
                     {e.label}
                 </a>
             }

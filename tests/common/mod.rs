@@ -11,6 +11,10 @@ use syncplan::server::{app, AppState, Config};
 use tempfile::TempDir;
 use tower::ServiceExt;
 
+mod process;
+#[allow(unused_imports)]
+pub use process::{free_addr, free_port, spawn_server};
+
 /// The real router over a fresh SQLite file; keep the `TempDir` alive while testing.
 pub struct TestApp {
     pub router: Router,
@@ -116,6 +120,27 @@ pub async fn state_with(
     (state, router, dir)
 }
 
+/// The test PostgreSQL server, when `SYNCPLAN_TEST_POSTGRES_URL` names one. `make test`
+/// starts one and sets `SYNCPLAN_REQUIRE_POSTGRES=1`: there a missing server fails the test
+/// that needs it (a green run has run every PostgreSQL leg); a plain `cargo test` skips
+/// those legs and says so.
+pub fn postgres_url(what: &str) -> Option<String> {
+    match std::env::var("SYNCPLAN_TEST_POSTGRES_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ if std::env::var("SYNCPLAN_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") => panic!(
+            "{what} needs PostgreSQL, and SYNCPLAN_TEST_POSTGRES_URL is empty: \
+             scripts/test-postgres.sh could not start one (its notice above says why)"
+        ),
+        _ => {
+            eprintln!(
+                "notice: {what} skipped on PostgreSQL: SYNCPLAN_TEST_POSTGRES_URL is not set \
+                 (`make test` starts a PostgreSQL and sets it)"
+            );
+            None
+        }
+    }
+}
+
 /// Database URLs to test: a fresh SQLite file, and a fresh PostgreSQL database when
 /// `SYNCPLAN_TEST_POSTGRES_URL` names a server (`make test` starts one). Each call gets
 /// databases of its own, so tests that count what the store holds run side by side.
@@ -126,12 +151,8 @@ pub async fn fresh_backends() -> Vec<(&'static str, String, Option<TempDir>)> {
         dir.path().join("shares.db").display()
     );
     let mut list = vec![("SQLite", sqlite, Some(dir))];
-    match std::env::var("SYNCPLAN_TEST_POSTGRES_URL") {
-        Ok(url) if !url.trim().is_empty() => list.push(("PostgreSQL", fresh_pg(&url).await, None)),
-        _ => eprintln!(
-            "notice: PostgreSQL tests skipped: SYNCPLAN_TEST_POSTGRES_URL is not set \
-             (`make test` sets it when PostgreSQL can be installed)"
-        ),
+    if let Some(url) = postgres_url("this test") {
+        list.push(("PostgreSQL", fresh_pg(&url).await, None));
     }
     list
 }
@@ -172,4 +193,47 @@ pub async fn sql(url: &str, statement: &'static str, text: &str) {
         .await
         .expect("the statement runs");
     pool.close().await;
+}
+
+/// A share just created through the API.
+pub struct Created {
+    pub id: String,
+    pub url: String,
+    pub token: String,
+}
+
+impl Created {
+    /// `(id, owner token)`.
+    pub fn pair(self) -> (String, String) {
+        (self.id, self.token)
+    }
+}
+
+/// `POST /api/shares` with `plan`: checks the 201 and its `Location`.
+pub async fn create(app: &Router, plan: &syncplan::model::Plan) -> Created {
+    let response = send(app, post("/api/shares", "application/json", plan.to_json())).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let location = response.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: Value = serde_json::from_str(&body_text(response).await).unwrap();
+    let id = body["id"].as_str().unwrap().to_owned();
+    assert_eq!(location, format!("/api/shares/{id}"));
+    Created {
+        url: body["url"].as_str().unwrap().to_owned(),
+        token: body["owner_token"].as_str().unwrap().to_owned(),
+        id,
+    }
+}
+
+/// A request with the owner token (`Authorization: Bearer`) and a JSON body, if any.
+pub fn with_token(method: &str, uri: &str, token: &str, body: Option<String>) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body.map(Body::from).unwrap_or_default())
+        .unwrap()
 }

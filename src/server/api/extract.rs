@@ -209,12 +209,7 @@ pub fn body_kind(headers: &HeaderMap) -> BodyKind {
 
 /// Reads the whole body, refusing anything over the size limit with a 413.
 pub async fn read_body(body: Body, headers: &HeaderMap) -> Result<Bytes, AppError> {
-    let too_large = || {
-        AppError::TooLarge(format!(
-            "The request is larger than {} MiB. Split the plan or remove long notes.",
-            MAX_BODY_BYTES / (1024 * 1024)
-        ))
-    };
+    let too_large = AppError::body_too_large;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())

@@ -9,11 +9,12 @@ use crate::server::http::serve::ConnectionTicket;
 use crate::server::live::{base64_encode, Live, Outbox, Refused};
 use crate::server::state::AppState;
 use crate::server::store::ClientKey;
+use crate::shared::api::{ApiError, EditLink};
 use crate::shared::wire::{
     self, ClientMsg, ErrorCode, ServerMsg, KEY_HEADER, MAX_FRAME_BYTES, REPLICA_HEADER,
     TOKEN_HEADER,
 };
-use crate::shared::ShareId;
+use crate::shared::{paths, ShareId};
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
@@ -24,7 +25,6 @@ use axum::Extension;
 use axum::Json;
 use futures_util::stream::{SplitSink, StreamExt as _};
 use futures_util::SinkExt as _;
-use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -193,7 +193,10 @@ fn status_of(code: ErrorCode) -> StatusCode {
 fn refusal(code: ErrorCode) -> Response {
     (
         status_of(code),
-        Json(json!({ "error": code.explain(), "code": format!("{code:?}") })),
+        Json(ApiError {
+            code: Some(format!("{code:?}")),
+            ..ApiError::new(code.explain())
+        }),
     )
         .into_response()
 }
@@ -324,14 +327,11 @@ pub async fn enable_editing(
     state.live.revalidate(&id).await;
     state.pages.forget_share(&id);
     let origin = request_origin(&state, &request_headers);
-    let mut response = Json(json!({
-        "edit_token": token.as_str(),
-        // The secret travels after `#`: browsers never send it to a server or in a Referer.
-        "edit_url": format!("{origin}/e/{id}#{}", token.as_str()),
-        // The plan was edited together before: the owner's copy joins it rather than
-        // replacing it.
-        "resumed": resumed,
-    }))
+    let mut response = Json(EditLink {
+        edit_token: token.as_str().to_owned(),
+        edit_url: paths::edit_url(&origin, id.as_str(), token.as_str()),
+        resumed,
+    })
     .into_response();
     response
         .headers_mut()

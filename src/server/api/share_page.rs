@@ -4,6 +4,7 @@
 use crate::app::shell;
 use crate::server::state::AppState;
 use crate::server::store::Lookup;
+use crate::shared::paths::Route;
 use crate::shared::{ShareId, ShareLoad, SharePageData, SharedPlan};
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
@@ -12,12 +13,10 @@ use leptos::prelude::provide_context;
 pub async fn share_page(State(state): State<AppState>, request: Request) -> Response {
     // From the path itself: the page cache renders from a request of its own, which carries
     // the path but not the router's matched parameters.
-    let id = request
-        .uri()
-        .path()
-        .strip_prefix("/s/")
-        .unwrap_or_default()
-        .to_owned();
+    let id = match Route::of(request.uri().path()) {
+        Route::Share(id) => id.to_owned(),
+        _ => String::new(),
+    };
     let permit = match state.heavy_permit().await {
         Ok(permit) => permit,
         Err(busy) => return busy.into_response(),

@@ -7,12 +7,12 @@ use super::extract::{
 use crate::server::http::error::AppError;
 use crate::server::state::AppState;
 use crate::server::store::Lookup;
-use crate::shared::headers;
+use crate::shared::api::CreatedShare;
+use crate::shared::{headers, paths};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
 
 /// Share pages, share JSON and share downloads belong in one viewer's browser only.
 const PRIVATE: HeaderValue = HeaderValue::from_static("private, no-cache");
@@ -27,13 +27,17 @@ pub async fn create_share(
     let url = share_url(&state, &request_headers, &id);
     let mut response = (
         StatusCode::CREATED,
-        Json(json!({ "id": id.as_str(), "url": url, "owner_token": token.as_str() })),
+        Json(CreatedShare {
+            id: id.as_str().to_owned(),
+            url,
+            owner_token: token.as_str().to_owned(),
+        }),
     )
         .into_response();
     let headers = response.headers_mut();
     // The owner token is a secret: no cache anywhere may keep this answer.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(location) = HeaderValue::from_str(&format!("/api/shares/{id}")) {
+    if let Ok(location) = HeaderValue::from_str(&paths::api_share(id.as_str())) {
         headers.insert(header::LOCATION, location);
     }
     Ok(response)

@@ -2,10 +2,10 @@
 
 use crate::model::{Problem, ProblemKind};
 use crate::server::store::StoreError;
+use crate::shared::api::{ApiError, ApiProblem};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -56,6 +56,14 @@ impl From<Vec<Problem>> for AppError {
 }
 
 impl AppError {
+    /// A request body over `MAX_BODY_BYTES` (the one sentence for it, whoever refuses).
+    pub fn body_too_large() -> AppError {
+        AppError::TooLarge(format!(
+            "The request is larger than {} MiB. Split the plan or remove long notes.",
+            crate::model::MAX_BODY_BYTES / (1024 * 1024)
+        ))
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -76,20 +84,21 @@ impl AppError {
         }
     }
 
-    fn body(&self) -> Value {
+    fn body(&self) -> ApiError {
         match self {
             AppError::UnknownFormat(name) => {
-                let formats: Vec<_> = crate::export::Format::ALL
+                let formats: Vec<String> = crate::export::Format::ALL
                     .iter()
-                    .map(|f| f.slug())
+                    .map(|f| f.slug().to_owned())
                     .collect();
-                json!({
-                    "error": format!(
+                ApiError {
+                    error: format!(
                         "There is no export format \"{name}\". Use one of: {}.",
                         formats.join(", ")
                     ),
-                    "formats": formats,
-                })
+                    formats,
+                    ..ApiError::default()
+                }
             }
             AppError::Invalid(problems) => {
                 let first = problems.first();
@@ -98,46 +107,44 @@ impl AppError {
                     (n, Some(p)) => format!("There are {n} problems. The first: {p}"),
                     (_, None) => "The plan is not valid.".to_owned(),
                 };
-                let list: Vec<Value> = problems
-                    .iter()
-                    .map(|p| json!({ "row": p.row, "column": p.field, "message": p.message }))
-                    .collect();
-                json!({
-                    "error": error,
-                    "row": first.and_then(|p| p.row),
-                    "field": first.and_then(|p| p.field.clone()),
-                    "problems": list,
-                })
+                ApiError {
+                    error,
+                    row: first.and_then(|p| p.row),
+                    field: first.and_then(|p| p.field.clone()),
+                    problems: problems
+                        .iter()
+                        .map(|p| ApiProblem {
+                            row: p.row,
+                            column: p.field.clone(),
+                            message: p.message.clone(),
+                        })
+                        .collect(),
+                    ..ApiError::default()
+                }
             }
-            AppError::RateLimited { retry_after } => json!({
-                "error": format!(
-                    "Too many share links created from your network. Try again in {retry_after} seconds."
-                )
-            }),
-            AppError::DailyQuota { per_day, .. } => json!({
-                "error": format!(
-                    "Your network has created {per_day} share links today, the most allowed in \
-                     a day. Try again tomorrow, or update a link you already made."
-                )
-            }),
-            AppError::StoreFull => json!({
-                "error": "This server cannot store more shared plans right now. Your plan is \
-                          still saved in this browser; existing links keep working. Try again \
-                          later or ask the site's operator to raise the limit."
-            }),
-            AppError::Busy { retry_after } => json!({
-                "error": format!(
-                    "The server is busy with other large requests. Try again in {retry_after} \
-                     seconds."
-                )
-            }),
-            AppError::Timeout => json!({
-                "error": "The request took too long and was stopped. Try again; if it keeps \
-                          happening, send a smaller plan."
-            }),
+            AppError::RateLimited { retry_after } => ApiError::new(format!(
+                "Too many share links created from your network. Try again in {retry_after} seconds."
+            )),
+            AppError::DailyQuota { per_day, .. } => ApiError::new(format!(
+                "Your network has created {per_day} share links today, the most allowed in \
+                 a day. Try again tomorrow, or update a link you already made."
+            )),
+            AppError::StoreFull => ApiError::new(
+                "This server cannot store more shared plans right now. Your plan is \
+                 still saved in this browser; existing links keep working. Try again \
+                 later or ask the site's operator to raise the limit.",
+            ),
+            AppError::Busy { retry_after } => ApiError::new(format!(
+                "The server is busy with other large requests. Try again in {retry_after} \
+                 seconds."
+            )),
+            AppError::Timeout => ApiError::new(
+                "The request took too long and was stopped. Try again; if it keeps \
+                 happening, send a smaller plan.",
+            ),
             AppError::Internal(cause) => {
                 tracing::error!(%cause, "request failed");
-                json!({ "error": "Something went wrong on our side. Please try again in a moment." })
+                ApiError::new("Something went wrong on our side. Please try again in a moment.")
             }
             AppError::BadRequest(m)
             | AppError::Forbidden(m)
@@ -146,7 +153,7 @@ impl AppError {
             | AppError::Conflict(m)
             | AppError::TooLarge(m)
             | AppError::UnsupportedType(m)
-            | AppError::Unavailable(m) => json!({ "error": m }),
+            | AppError::Unavailable(m) => ApiError::new(m.clone()),
         }
     }
 }

@@ -119,11 +119,6 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Paths that show or hand out a shared plan.
-pub fn is_share_path(path: &str) -> bool {
-    path.starts_with("/s/") || path == "/api/shares" || path.starts_with("/api/shares/")
-}
-
 pub async fn security_headers(
     State(policy): State<Arc<PagePolicy>>,
     request: Request,
@@ -144,9 +139,10 @@ pub struct PathKind {
 
 impl PathKind {
     pub fn of(path: &str) -> PathKind {
+        let route = crate::shared::paths::Route::of(path);
         PathKind {
-            share: is_share_path(path),
-            worker: path == "/sw.js",
+            share: route.is_shared(),
+            worker: route == crate::shared::paths::Route::ServiceWorker,
         }
     }
 }

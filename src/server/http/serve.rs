@@ -138,7 +138,7 @@ fn busy_response() -> axum::response::Response {
     use axum::response::IntoResponse as _;
     let mut response = (
         StatusCode::SERVICE_UNAVAILABLE,
-        axum::Json(serde_json::json!({ "error": BUSY_SENTENCE })),
+        axum::Json(crate::shared::api::ApiError::new(BUSY_SENTENCE)),
     )
         .into_response();
     let headers = response.headers_mut();

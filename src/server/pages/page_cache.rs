@@ -11,6 +11,7 @@
 
 use crate::server::http::encoding::{bytes_response, preferred_encoding};
 use crate::server::store::{ShareStamp, ShareStore};
+use crate::shared::paths::{self, Route};
 use crate::shared::ShareId;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -272,10 +273,11 @@ enum Slot {
 }
 
 fn slot(path: &str) -> Option<Slot> {
-    if path == "/" {
-        return Some(Slot::Editor);
+    match Route::of(path) {
+        Route::Editor => Some(Slot::Editor),
+        Route::Share(id) => ShareId::parse(id).map(Slot::Share),
+        _ => None,
     }
-    ShareId::parse(path.strip_prefix("/s/")?).map(Slot::Share)
 }
 
 /// The outcome of rendering a page from a header-less request.
@@ -396,7 +398,7 @@ pub async fn serve_pages(
             if cache.budget == 0 {
                 return next.run(request).await;
             }
-            let path = format!("/s/{id}");
+            let path = paths::share(id.as_str());
             if let Some(page) = cache.share(&id) {
                 let age = page.age();
                 if age < SHARE_PAGE_MAX_AGE {

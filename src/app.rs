@@ -50,48 +50,12 @@ impl Page {
     }
 }
 
-/// The path of the request being rendered, or of the address being hydrated.
-pub fn current_path() -> String {
-    #[cfg(feature = "ssr")]
-    {
-        use_context::<axum::http::request::Parts>()
-            .map(|parts| parts.uri.path().to_owned())
-            .unwrap_or_default()
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        crate::browser::dom::path()
-    }
-}
-
 #[component]
 pub fn App() -> impl IntoView {
-    match Page::of(&current_path()) {
+    match Page::of(&crate::ui::current_path()) {
         Page::Editor => view! { <EditorPage/> }.into_any(),
         Page::Share => view! { <SharePage/> }.into_any(),
         Page::NotFound => view! { <NotFound/> }.into_any(),
-    }
-}
-
-/// Puts a page's `<title>` and `<meta>` tags into `<head>`. Only the server writes them;
-/// they never change in the browser, where hydration leaves the head as it is, so
-/// leptos_meta is not in the WASM. Renders nothing where it is called.
-pub fn page_head(title: String, description: Option<&'static str>, noindex: bool) {
-    #[cfg(feature = "ssr")]
-    {
-        use leptos_meta::{Meta, Title};
-        // Rendering registers each tag with the page's head and writes nothing here.
-        let _ = view! { <Title text=title/> }.to_html();
-        if let Some(content) = description {
-            let _ = view! { <Meta name="description" content/> }.to_html();
-        }
-        if noindex {
-            let _ = view! { <Meta name="robots" content="noindex, nofollow"/> }.to_html();
-        }
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        let _ = (title, description, noindex);
     }
 }
 

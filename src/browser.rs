@@ -6,5 +6,6 @@ pub mod clipboard;
 pub mod dom;
 pub mod files;
 pub mod live_socket;
+pub mod reconnect;
 pub mod share_api;
 pub mod storage;

@@ -5,6 +5,7 @@
 mod formats;
 mod import;
 mod mapping;
+mod sheet;
 mod tickets;
 
 pub use formats::{export, file_name, Format};

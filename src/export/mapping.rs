@@ -24,7 +24,7 @@
 //! ?title=Q3&column.Task=item&column.Labels=add-to-notes&status.Triage=Not+started&priority.Sev+5=P3
 //! ```
 
-use super::import::{long_row_problem, read_table, Imported, Table};
+use super::sheet::{long_row_problem, read_table, Imported, Table};
 use crate::model::{
     check_text, max_chars, unguard_cell, Field, IdGen, Plan, Priority, Problem, Row, RowId, Status,
     MAX_PROBLEMS,

@@ -1,7 +1,8 @@
-use super::grid::{use_grid, GridContext};
-use super::plan_context::{use_plan, PlanContext, RowCells};
+use super::whole_plan::{Ask, WholePlan};
 use crate::model::{CellRef, Edit, Field, Priority, RowId, Status};
 use crate::template;
+use crate::ui::editor::grid::{use_grid, GridContext};
+use crate::ui::editor::state::{use_plan, PlanContext, RowCells};
 use leptos::prelude::*;
 
 /// One row of the plan. Its cells are text, written as one piece of HTML from the row's
@@ -226,7 +227,12 @@ pub fn apply_advice(ctx: PlanContext, row: &RowId) {
 }
 
 /// The row shortcuts on a cell: move the row, insert below, delete.
-pub fn on_row_key(ctx: PlanContext, grid: GridContext, ev: &web_sys::KeyboardEvent) {
+pub fn on_row_key(
+    ctx: PlanContext,
+    grid: GridContext,
+    whole: Option<WholePlan>,
+    ev: &web_sys::KeyboardEvent,
+) {
     let command = ev.ctrl_key() || ev.meta_key();
     let Some(active) = grid.cursor.with_untracked(|c| c.active.clone()) else {
         return;
@@ -249,7 +255,7 @@ pub fn on_row_key(ctx: PlanContext, grid: GridContext, ev: &web_sys::KeyboardEve
         }
         "Backspace" | "Delete" if command && ev.shift_key() => {
             ev.prevent_default();
-            delete_row(ctx, grid, &active);
+            delete_row(ctx, grid, whole, &active);
         }
         _ => {}
     }
@@ -280,21 +286,20 @@ pub fn focus_new_row(grid: GridContext, row: RowId) {
     );
 }
 
-/// Deletes the active row; the cursor goes to the row that takes its place (or the one
-/// above, at the end).
-/// Deletes the row of the active cell, or every row of the selected range. Several rows
-/// of a plan edited together are everyone's business: the whole-plan dialog asks first.
-pub fn delete_row(ctx: PlanContext, grid: GridContext, active: &CellRef) {
+/// Deletes the row of the active cell, or every row of the selected range; the cursor goes
+/// to the row that takes its place (or the one above, at the end). Several rows of a plan
+/// edited together are everyone's business: the whole-plan dialog asks first.
+pub fn delete_row(ctx: PlanContext, grid: GridContext, whole: Option<WholePlan>, active: &CellRef) {
     let shown = ctx.shown_ids();
     let rows: Vec<crate::model::RowId> = grid
         .cursor
         .with_untracked(|c| c.range(&shown))
         .map(|(rows, _)| shown[rows].to_vec())
         .unwrap_or_default();
-    if let (true, Some(whole)) = (rows.len() > 1, grid.whole) {
+    if let (true, Some(whole)) = (rows.len() > 1, whole) {
         let n = rows.len();
         let active = active.clone();
-        let ask = super::whole_plan::Ask {
+        let ask = Ask {
             title: format!("Delete {n} rows"),
             effect: format!(
                 "deletes {n} rows, from {} to {}",
@@ -303,7 +308,7 @@ pub fn delete_row(ctx: PlanContext, grid: GridContext, active: &CellRef) {
             ),
             verb: "Delete".into(),
         };
-        whole.confirm(ctx, ask, false, move || {
+        whole.confirm(ask, false, move || {
             let at = ctx.shown_ids().iter().position(|r| r == &rows[0]);
             ctx.delete_rows(&rows);
             after_delete(ctx, grid, &active, at);

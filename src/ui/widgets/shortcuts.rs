@@ -1,13 +1,14 @@
 //! Page-wide keyboard shortcuts and page-lifecycle hooks (browser only).
 
-use super::plan_context::PlanContext;
 use crate::browser::storage::WORKSPACE_KEY;
+use crate::ui::editor::persist::Persistence;
+use crate::ui::editor::state::PlanContext;
 use leptos::ev;
 use leptos::prelude::*;
 
 /// Undo / redo keys, saving when the page is hidden, and other tabs' saves.
-pub fn install(ctx: PlanContext) {
-    let grid = super::grid::use_grid();
+pub fn install(ctx: PlanContext, persistence: Persistence) {
+    let grid = crate::ui::editor::grid::use_grid();
     let keys = window_event_listener(ev::keydown, move |ev| {
         if !(ev.ctrl_key() || ev.meta_key()) || ev.alt_key() {
             return;
@@ -31,18 +32,18 @@ pub fn install(ctx: PlanContext) {
     let storage = window_event_listener(ev::storage, move |ev| {
         if ev.key().as_deref() == Some(WORKSPACE_KEY) {
             if let Some(raw) = ev.new_value() {
-                ctx.on_foreign_save(&raw);
+                persistence.on_foreign_save(&raw);
             }
         }
     });
     // Flush a pending save when the tab is hidden or closed (the timer may never fire).
-    let hide = window_event_listener_untyped("pagehide", move |_| ctx.save_now());
+    let hide = window_event_listener_untyped("pagehide", move |_| persistence.save_now());
     let hidden = window_event_listener_untyped("visibilitychange", move |_| {
         let hidden = web_sys::window()
             .and_then(|w| w.document())
             .is_some_and(|d| d.hidden());
         if hidden {
-            ctx.save_now();
+            persistence.save_now();
         }
     });
     on_cleanup(move || {

@@ -1,7 +1,7 @@
 //! The filter box above the table, with the active filters and sort as removable chips.
 
-use super::plan_context::use_plan;
 use crate::model::NO_CATEGORY;
+use crate::ui::editor::state::use_plan;
 use leptos::prelude::*;
 
 #[component]

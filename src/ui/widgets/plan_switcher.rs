@@ -1,8 +1,8 @@
-use super::plan_context::use_plan;
 use super::whole_plan::{use_whole_plan, Ask};
 use crate::browser::share_api;
 use crate::model::PlanId;
 use crate::template;
+use crate::ui::editor::state::use_plan;
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -72,7 +72,6 @@ pub fn PlanSwitcher() -> impl IntoView {
     let whole = use_whole_plan();
     let reset = move |_| {
         whole.confirm(
-            ctx,
             Ask {
                 title: "Reset to the template".into(),
                 effect: "replaces the title and every row with the original checklist".into(),

@@ -1,8 +1,8 @@
 //! "2 versions": two people wrote the same Notes cell at once. Neither text was dropped;
 //! the user keeps one of them, or a merge of both.
 
-use super::plan_context::use_plan;
 use crate::model::{max_chars, Field};
+use crate::ui::editor::state::use_plan;
 use leptos::html;
 use leptos::prelude::*;
 

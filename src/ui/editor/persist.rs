@@ -3,7 +3,7 @@
 //! tab's newer save is merged, never overwritten). Browser only: called from effects and
 //! event handlers.
 
-use super::plan_context::{Notice, PlanContext, SaveState, TAB_ACTIVE_KEY};
+use super::state::{Notice, PlanContext, SaveState, TAB_ACTIVE_KEY};
 use crate::browser::{dom, storage};
 use crate::model::{IdGen, PlanId, Session};
 use leptos::prelude::*;
@@ -14,37 +14,63 @@ pub const SAVE_DELAY: Duration = Duration::from_millis(150);
 
 /// Local-storage bookkeeping for this tab.
 #[derive(Clone, Debug, Default)]
-pub(super) struct Persist {
+struct Persist {
     /// The stored revision our copy is based on, and the tab that wrote it.
-    pub(super) base_revision: u64,
-    pub(super) base_writer: String,
+    pub(crate) base_revision: u64,
+    pub(crate) base_writer: String,
     /// This tab's name in saves.
-    pub(super) me: String,
+    pub(crate) me: String,
     /// Whether saving is possible and allowed.
-    pub(super) enabled: bool,
-    pub(super) scheduled: bool,
+    pub(crate) enabled: bool,
+    pub(crate) scheduled: bool,
 }
 
-impl PlanContext {
+/// Keeps the editor's workspace in local storage: provided by the editor page (a read-only
+/// page stores nothing).
+#[derive(Clone, Copy)]
+pub struct Persistence {
+    ctx: PlanContext,
+    state: StoredValue<Persist>,
+}
+
+/// Saves whatever the editor's state says changed (`edited`, `stored`, `switched`), at most
+/// `SAVE_DELAY` later.
+pub fn provide_persistence(ctx: PlanContext) -> Persistence {
+    let persistence = Persistence {
+        ctx,
+        state: StoredValue::new(Persist::default()),
+    };
+    Effect::new(move |first: Option<()>| {
+        ctx.edited.track();
+        ctx.stored.track();
+        ctx.switched.track();
+        if first.is_some() {
+            persistence.schedule_save();
+        }
+    });
+    persistence
+}
+
+impl Persistence {
     /// Reads the stored workspace once after hydration and starts saving.
-    pub fn load_from_storage(&self) {
+    pub fn load(&self) {
         let seed = dom::random_seed();
         let me = format!("tab-{:x}", seed & 0xffff_ffff_ffff);
         let mut ids = IdGen::new(seed);
-        self.persist.update_value(|p| p.me = me);
+        self.state.update_value(|p| p.me = me);
         // The server render's session has a fixed seed: this tab gets its own replica id
         // and batch ids, whatever is stored.
-        self.session.update_value(|s| {
+        self.ctx.session.update_value(|s| {
             *s = Session::new(s.workspace().clone(), seed.rotate_left(17));
         });
         match storage::load(&mut ids, dom::now_ms()) {
             storage::Loaded::Nothing => {
-                self.persist.update_value(|p| p.enabled = true);
-                self.save_state.set(SaveState::Ready);
+                self.state.update_value(|p| p.enabled = true);
+                self.ctx.save_state.set(SaveState::Ready);
             }
             storage::Loaded::Found(envelope) => {
                 let saved_at = js_sys::Date::parse(&envelope.saved_at);
-                self.persist.update_value(|p| {
+                self.state.update_value(|p| {
                     p.enabled = true;
                     p.base_revision = envelope.revision;
                     p.base_writer = envelope.writer.clone();
@@ -63,13 +89,13 @@ impl PlanContext {
                 }
                 session.mark_saved();
                 dom::tab_set(TAB_ACTIVE_KEY, session.active().as_str());
-                self.session.set_value(session);
-                self.save_state.set(if saved_at.is_finite() {
+                self.ctx.session.set_value(session);
+                self.ctx.save_state.set(if saved_at.is_finite() {
                     SaveState::Saved { at_ms: saved_at }
                 } else {
                     SaveState::Ready
                 });
-                self.sync();
+                self.ctx.sync();
             }
             storage::Loaded::Damaged {
                 reason,
@@ -78,8 +104,8 @@ impl PlanContext {
             } => {
                 let text = match &backup_key {
                     Some(key) => {
-                        self.persist.update_value(|p| p.enabled = true);
-                        self.save_state.set(SaveState::Ready);
+                        self.state.update_value(|p| p.enabled = true);
+                        self.ctx.save_state.set(SaveState::Ready);
                         format!(
                             "The plan saved in this browser could not be read: {reason}. \
                              It is kept unchanged under the key \"{key}\" and you can \
@@ -88,7 +114,7 @@ impl PlanContext {
                         )
                     }
                     None => {
-                        self.save_state.set(SaveState::Unavailable(
+                        self.ctx.save_state.set(SaveState::Unavailable(
                             "the stored plan could not be read or backed up".into(),
                         ));
                         format!(
@@ -99,31 +125,31 @@ impl PlanContext {
                         )
                     }
                 };
-                self.notice.set(Some(Notice {
+                self.ctx.notice.set(Some(Notice {
                     text,
                     backup: Some(raw),
                 }));
             }
             storage::Loaded::Unavailable(why) => {
-                self.save_state.set(SaveState::Unavailable(why));
+                self.ctx.save_state.set(SaveState::Unavailable(why));
             }
         }
     }
 
-    pub(super) fn schedule_save(&self) {
-        let skip = self.persist.with_value(|p| p.scheduled || !p.enabled);
+    fn schedule_save(&self) {
+        let skip = self.state.with_value(|p| p.scheduled || !p.enabled);
         if skip {
             return;
         }
-        self.persist.update_value(|p| p.scheduled = true);
-        let ctx = *self;
-        set_timeout(move || ctx.save_now(), SAVE_DELAY);
+        self.state.update_value(|p| p.scheduled = true);
+        let this = *self;
+        set_timeout(move || this.save_now(), SAVE_DELAY);
     }
 
     /// Writes unsaved edits now (also used when the page is being hidden or closed).
     pub fn save_now(&self) {
-        self.persist.update_value(|p| p.scheduled = false);
-        let (enabled, base, base_writer, me) = self.persist.with_value(|p| {
+        self.state.update_value(|p| p.scheduled = false);
+        let (enabled, base, base_writer, me) = self.state.with_value(|p| {
             (
                 p.enabled,
                 p.base_revision,
@@ -131,23 +157,24 @@ impl PlanContext {
                 p.me.clone(),
             )
         });
-        if !enabled || !self.session.with_value(Session::has_unsaved) {
+        if !enabled || !self.ctx.session.with_value(Session::has_unsaved) {
             return;
         }
         // Timed as the `syncplan:save` user-timing measure (read by the benchmarks).
         let timing = dom::Timing::start("syncplan:save");
         let outcome = self
+            .ctx
             .session
             .with_value(|s| storage::save(base, &base_writer, &me, s.workspace()));
         timing.finish();
         match outcome {
             storage::Saved::Written { revision } => {
-                self.persist.update_value(|p| {
+                self.state.update_value(|p| {
                     p.base_revision = revision;
                     p.base_writer = p.me.clone();
                 });
-                self.session.update_value(Session::mark_saved);
-                self.save_state.set(SaveState::Saved {
+                self.ctx.session.update_value(Session::mark_saved);
+                self.ctx.save_state.set(SaveState::Saved {
                     at_ms: dom::now_ms(),
                 });
             }
@@ -156,28 +183,30 @@ impl PlanContext {
                 self.save_now();
             }
             storage::Saved::NewerVersion => {
-                self.persist.update_value(|p| p.enabled = false);
-                self.save_state.set(SaveState::NewerVersion);
+                self.state.update_value(|p| p.enabled = false);
+                self.ctx.save_state.set(SaveState::NewerVersion);
             }
-            storage::Saved::Failed(why) => self.save_state.set(SaveState::Failed(why)),
+            storage::Saved::Failed(why) => self.ctx.save_state.set(SaveState::Failed(why)),
         }
     }
 
     /// Takes another tab's newer save, keeping this tab's unsaved edits on top.
     fn adopt(&self, envelope: crate::model::Envelope) {
-        self.persist.update_value(|p| {
+        self.state.update_value(|p| {
             p.base_revision = envelope.revision;
             p.base_writer = envelope.writer.clone();
         });
-        self.session.update_value(|s| s.adopt(envelope.workspace));
-        self.sync();
-        self.live.follow(*self);
+        self.ctx
+            .session
+            .update_value(|s| s.adopt(envelope.workspace));
+        self.ctx.sync();
+        self.ctx.switched.notify();
     }
 
     /// Handles another tab's write to the workspace key.
     pub fn on_foreign_save(&self, raw: &str) {
         let (enabled, base, base_writer) = self
-            .persist
+            .state
             .with_value(|p| (p.enabled, p.base_revision, p.base_writer.clone()));
         if !enabled {
             return;
@@ -191,10 +220,12 @@ impl PlanContext {
         }
         let saved_at = js_sys::Date::parse(&envelope.saved_at);
         self.adopt(envelope);
-        if self.session.with_value(Session::has_unsaved) {
+        if self.ctx.session.with_value(Session::has_unsaved) {
             self.schedule_save();
         } else if saved_at.is_finite() {
-            self.save_state.set(SaveState::Saved { at_ms: saved_at });
+            self.ctx
+                .save_state
+                .set(SaveState::Saved { at_ms: saved_at });
         }
     }
 }

@@ -1,10 +1,11 @@
 //! Who is here, in a plan edited together: the user's display name, everyone else with
 //! their colour and cell, and an outline on each cell someone else is in.
 
-use super::grid::use_grid;
-use super::plan_context::use_plan;
 use crate::model::Field;
 use crate::shared::wire::{Peer, Role};
+use crate::ui::editor::grid::use_grid;
+use crate::ui::editor::live::use_live;
+use crate::ui::editor::state::use_plan;
 use leptos::prelude::*;
 
 /// The presence colours (light and dark themes both read them on the page background).
@@ -20,7 +21,7 @@ fn colour_of(peer: &Peer) -> &'static str {
 pub fn LiveBar() -> impl IntoView {
     let ctx = use_plan();
     let grid = use_grid();
-    let live = ctx.live;
+    let live = use_live();
 
     // Where this tab is, for the others.
     Effect::new(move |_| {

@@ -4,17 +4,13 @@
 //! cell, and shares where the user is. Offline, edits queue in the stored workspace and
 //! go out when the connection returns.
 
-use super::plan_context::{Notice, PlanContext};
+use super::state::{Notice, PlanContext};
 use crate::browser::dom;
 use crate::browser::live_socket::{Socket, SocketEvent};
-use crate::model::{
-    clean_text, Change, Field, NotKept, Plan, PlanId, Remote, RowId, Session, ViewSpec, Workspace,
-    MAX_TITLE_CHARS,
-};
+use crate::browser::reconnect::{backoff, gone_silent, use_fallback, PING_EVERY};
+use crate::model::{clean_text, Change, Field, NotKept, PlanId, Remote, RowId, MAX_TITLE_CHARS};
 use crate::shared::live_client::{Conn, Effect, Joining};
-use crate::shared::wire::{
-    ClientMsg, ErrorCode, Hello, Peer, Presence, Retry, ServerMsg, PROTOCOL,
-};
+use crate::shared::wire::{ClientMsg, ErrorCode, Peer, Presence, Retry, ServerMsg};
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use std::time::Duration;
@@ -22,12 +18,6 @@ use wasm_split_helpers::{wasm_split, SplitLoaderError};
 
 /// How long typing gathers before a batch is sent.
 const BATCH_DELAY: Duration = Duration::from_millis(40);
-/// Ping interval, and how long a silent connection is trusted.
-const PING_EVERY: Duration = Duration::from_secs(20);
-const SILENT_MS: f64 = 50_000.0;
-/// Reconnect backoff: first delay, and the most it grows to.
-const BACKOFF_FIRST_MS: f64 = 500.0;
-const BACKOFF_MAX_MS: f64 = 30_000.0;
 /// Where the display name is remembered.
 const NAME_KEY: &str = "syncplan.name";
 
@@ -89,8 +79,32 @@ pub struct LiveSync {
     pub joined: RwSignal<u32>,
 }
 
+/// The sync client, provided by the editor page: it follows the open plan (`switched`) and
+/// sends this tab's changes (`edited`).
+pub fn provide_live(ctx: PlanContext) -> LiveSync {
+    let live = LiveSync::new();
+    leptos::prelude::Effect::new(move |first: Option<()>| {
+        ctx.edited.track();
+        if first.is_some() {
+            live.local_change(ctx);
+        }
+    });
+    leptos::prelude::Effect::new(move |first: Option<()>| {
+        ctx.switched.track();
+        if first.is_some() {
+            live.follow(ctx);
+        }
+    });
+    provide_context(live);
+    live
+}
+
+pub fn use_live() -> LiveSync {
+    expect_context::<LiveSync>()
+}
+
 impl LiveSync {
-    pub fn new() -> LiveSync {
+    fn new() -> LiveSync {
         LiveSync {
             inner: StoredValue::new(Inner::default()),
             link: RwSignal::new(Link::Off),
@@ -170,6 +184,7 @@ impl LiveSync {
         let Some((plan, share, token)) = target else {
             self.disconnect();
             self.link.set(Link::Off);
+            self.owner.set(String::new());
             return;
         };
         let same = self.inner.with_value(|i| {
@@ -264,7 +279,7 @@ impl LiveSync {
                     sent |= matches!(msg, ClientMsg::Ops(_));
                     self.send(&msg);
                 }
-                Effect::Show(remote) => ctx.after_remote(remote),
+                Effect::Show(remote) => self.after_remote(ctx, remote),
                 Effect::Welcomed { peers, owner } => {
                     let online = peers.iter().find(|p| p.owner).map(|p| p.name.clone());
                     self.owner.set(online.unwrap_or(owner));
@@ -312,7 +327,7 @@ impl LiveSync {
             }
         }
         if sent {
-            ctx.schedule_save();
+            ctx.stored.notify();
         }
         self.update_waiting(ctx);
     }
@@ -329,7 +344,7 @@ impl LiveSync {
                 // A WebSocket that never got as far as a welcome, twice: something on the
                 // way blocks WebSockets. The same messages go over the fallback.
                 i.ws_failures += 1;
-                if i.ws_failures >= 2 {
+                if use_fallback(i.ws_failures) {
                     i.fallback = true;
                     i.attempt = 0;
                 }
@@ -438,7 +453,7 @@ impl LiveSync {
             return;
         }
         let silent = dom::now_ms() - self.inner.with_value(|i| i.last_heard_ms);
-        if silent > SILENT_MS {
+        if gone_silent(silent) {
             self.drop_connection(ctx);
             return;
         }
@@ -488,7 +503,7 @@ impl LiveSync {
             }
         }
         if sent {
-            ctx.schedule_save();
+            ctx.stored.notify();
         }
         self.update_waiting(ctx);
     }
@@ -523,6 +538,67 @@ impl LiveSync {
         self.send_presence();
     }
 
+    /// Shows what a message from the server changed, and stores it.
+    fn after_remote(&self, ctx: PlanContext, remote: Remote) {
+        self.tell_typing_news(ctx);
+        match remote {
+            Remote::Nothing => {}
+            // Cells only: their rows' signals (a keystroke elsewhere must not cost the
+            // whole table). Order and title changes also touch the plan list: all of it.
+            Remote::Changed(changes) if changes.iter().all(|c| matches!(c, Change::Cell(..))) => {
+                for change in changes {
+                    if let Change::Cell(row, _) = change {
+                        ctx.sync_row(&row);
+                    }
+                }
+            }
+            Remote::Changed(_) | Remote::Rebuild => ctx.sync(),
+        }
+        ctx.stored.notify();
+    }
+
+    /// Someone else wrote the cell being typed in: say who, and what it holds now, before
+    /// the person typing writes over it.
+    fn tell_typing_news(&self, ctx: PlanContext) {
+        let Some((stamp, row, field)) = ctx.session.with_value(|s| s.changed_while_typing()) else {
+            return;
+        };
+        let theirs = ctx
+            .session
+            .with_value(|s| {
+                s.plan(&s.active().clone())
+                    .and_then(|p| p.row(&row).map(|r| r.text(field).to_owned()))
+            })
+            .unwrap_or_default();
+        let who = self
+            .peers
+            .with_untracked(|peers| {
+                peers
+                    .iter()
+                    .find(|p| p.replica == stamp.replica)
+                    .map(|p| p.name.clone())
+            })
+            .unwrap_or_else(|| "Someone".to_owned());
+        let shown: String = theirs.chars().take(80).collect();
+        let text = if field == Field::Notes {
+            format!(
+                "{who} changed these notes while you were typing (now: \"{shown}\"). Both texts are kept: the cell will show 2 versions to choose from."
+            )
+        } else {
+            format!(
+                "{who} changed this cell to \"{shown}\" while you were typing. Press Enter to keep yours, or Escape to keep theirs."
+            )
+        };
+        let news = super::state::TypingNews { text, theirs };
+        if ctx
+            .typing_news
+            .with_untracked(|n| n.as_ref() != Some(&news))
+        {
+            ctx.announce(news.text.clone());
+            ctx.typing_news.set(Some(news));
+        }
+    }
+
     /// Tells the others which cell this tab is in.
     fn send_presence(&self) {
         if self.link.get_untracked() != Link::Online {
@@ -552,25 +628,6 @@ fn open_socket(
     })
 }
 
-/// A read-only page's connection.
-#[wasm_split(watch_client, fallible)]
-fn open_watch(
-    watch: Watch,
-    ctx: PlanContext,
-    share: String,
-) -> Result<Result<Socket, String>, SplitLoaderError> {
-    Ok(Socket::open(&share, move |event| {
-        watch.on_event(ctx, event)
-    }))
-}
-
-/// How long to wait before reconnecting after `attempt` failures: 0.5 s doubling to 30 s,
-/// with jitter (between half and all of it) so clients do not return in step.
-fn backoff(attempt: u32) -> Duration {
-    let full = (BACKOFF_FIRST_MS * 2f64.powi(attempt.min(16) as i32)).min(BACKOFF_MAX_MS);
-    Duration::from_millis((full * (0.5 + 0.5 * js_sys::Math::random())) as u64)
-}
-
 /// `/e/{share}#{secret}`, when that is this page's address.
 fn edit_link_in_address() -> Option<(String, String)> {
     let path = dom::path();
@@ -582,185 +639,12 @@ fn edit_link_in_address() -> Option<(String, String)> {
     (!token.is_empty()).then(|| (share.to_owned(), token))
 }
 
-/// A read-only page of a plan edited together: follows the edits as they are made.
-#[derive(Clone, Copy)]
-pub struct Watch {
-    doc: StoredValue<Option<(u64, crate::model::Doc)>>,
-    socket: StoredValue<Option<SendWrapper<Socket>>>,
-    attempt: StoredValue<u32>,
-    share: StoredValue<String>,
-}
-
-impl Watch {
-    /// Starts following `share` (browser only: call from an effect).
-    pub fn start(ctx: PlanContext, share: String) {
-        let watch = Watch {
-            doc: StoredValue::new(None),
-            socket: StoredValue::new(None),
-            attempt: StoredValue::new(0),
-            share: StoredValue::new(share),
-        };
-        watch.connect(ctx);
-    }
-
-    /// Opens the connection; its code is in its own chunk (a failed fetch is retried like a
-    /// failed connection).
-    fn connect(self, ctx: PlanContext) {
-        let share = self.share.get_value();
-        leptos::task::spawn_local(async move {
-            match open_watch(self, ctx, share).await {
-                Ok(Ok(socket)) => self.socket.set_value(Some(SendWrapper::new(socket))),
-                Ok(Err(_)) | Err(_) => self.retry(ctx),
-            }
-        });
-    }
-
-    fn on_event(self, ctx: PlanContext, event: SocketEvent) {
-        match event {
-            SocketEvent::Open => {
-                let hello = ClientMsg::Hello(Hello {
-                    protocol: PROTOCOL,
-                    token: None,
-                    known: None,
-                    replica: (dom::random_seed() as u32).max(1),
-                    key: 0,
-                    name: "A viewer".into(),
-                    owner: None,
-                });
-                self.socket
-                    .with_value(|s| s.as_ref().map(|s| s.send(&hello)));
-            }
-            SocketEvent::Message(ServerMsg::Welcome { .. }) => self.attempt.set_value(0),
-            SocketEvent::Message(ServerMsg::Snapshot { seq, doc }) => {
-                ctx.show_plan(doc.plan());
-                self.doc.set_value(Some((seq, doc)));
-            }
-            SocketEvent::Message(ServerMsg::Ops(logged)) => {
-                let mut shown = None;
-                let mut gap = false;
-                self.doc.update_value(|held| match held {
-                    Some((seq, doc)) if logged.seq == *seq + 1 => {
-                        for op in &logged.ops {
-                            doc.apply(op);
-                        }
-                        *seq = logged.seq;
-                        shown = Some(doc.plan());
-                    }
-                    Some((seq, _)) if logged.seq <= *seq => {}
-                    _ => gap = true,
-                });
-                if let Some(plan) = shown {
-                    ctx.show_plan(plan);
-                }
-                if gap {
-                    // Missed something: start again from a fresh copy.
-                    self.socket.set_value(None);
-                    self.retry(ctx);
-                }
-            }
-            SocketEvent::Message(_) => {}
-            SocketEvent::Closed { code } => {
-                self.socket.set_value(None);
-                match ErrorCode::from_close_code(code) {
-                    // Editing was turned off or the share is gone: the page keeps what
-                    // it shows; a reload tells the rest.
-                    Some(e) if e.retry() == Retry::Never => {}
-                    _ => self.retry(ctx),
-                }
-            }
-        }
-    }
-
-    fn retry(self, ctx: PlanContext) {
-        let attempt = self.attempt.get_value();
-        self.attempt.set_value(attempt.saturating_add(1));
-        set_timeout(move || self.connect(ctx), backoff(attempt));
-    }
-}
-
 // The editor's side of a plan edited together: what the sync client asks of it.
 impl PlanContext {
-    pub(super) fn with_session<T>(&self, f: impl FnOnce(&Session) -> T) -> T {
-        self.session.with_value(f)
-    }
-
-    pub(super) fn update_session<T>(&self, f: impl FnOnce(&mut Session) -> T) -> T {
-        let now = dom::now_ms() as u64;
-        let mut out = None;
-        self.session.update_value(|s| {
-            s.set_time(now);
-            out = Some(f(s));
-        });
-        out.expect("update_value runs its closure")
-    }
-
-    /// Shows what a message from the server changed, and stores it.
-    pub(super) fn after_remote(&self, remote: Remote) {
-        self.tell_typing_news();
-        match remote {
-            Remote::Nothing => {}
-            // Cells only: their rows' signals (a keystroke elsewhere must not cost the
-            // whole table). Order and title changes also touch the plan list: all of it.
-            Remote::Changed(changes) if changes.iter().all(|c| matches!(c, Change::Cell(..))) => {
-                for change in changes {
-                    if let Change::Cell(row, _) = change {
-                        self.sync_row(&row);
-                    }
-                }
-            }
-            Remote::Changed(_) | Remote::Rebuild => self.sync(),
-        }
-        self.schedule_save();
-    }
-
-    /// Someone else wrote the cell being typed in: say who, and what it holds now, before
-    /// the person typing writes over it.
-    fn tell_typing_news(&self) {
-        let Some((stamp, row, field)) = self.session.with_value(|s| s.changed_while_typing())
-        else {
-            return;
-        };
-        let theirs = self
-            .session
-            .with_value(|s| {
-                s.plan(&s.active().clone())
-                    .and_then(|p| p.row(&row).map(|r| r.text(field).to_owned()))
-            })
-            .unwrap_or_default();
-        let who = self
-            .live
-            .peers
-            .with_untracked(|peers| {
-                peers
-                    .iter()
-                    .find(|p| p.replica == stamp.replica)
-                    .map(|p| p.name.clone())
-            })
-            .unwrap_or_else(|| "Someone".to_owned());
-        let shown: String = theirs.chars().take(80).collect();
-        let text = if field == Field::Notes {
-            format!(
-                "{who} changed these notes while you were typing (now: \"{shown}\"). Both texts are kept: the cell will show 2 versions to choose from."
-            )
-        } else {
-            format!(
-                "{who} changed this cell to \"{shown}\" while you were typing. Press Enter to keep yours, or Escape to keep theirs."
-            )
-        };
-        let news = super::plan_context::TypingNews { text, theirs };
-        if self
-            .typing_news
-            .with_untracked(|n| n.as_ref() != Some(&news))
-        {
-            self.announce(news.text.clone());
-            self.typing_news.set(Some(news));
-        }
-    }
-
     /// The server did not take some of this tab's changes (the shared plan is full, or a
     /// change could not be read): the plan as this tab showed it is kept as a private copy,
     /// and the person is told which changes, and why.
-    pub(super) fn keep_not_kept(&self, plan: &PlanId, not_kept: NotKept) {
+    pub(crate) fn keep_not_kept(&self, plan: &PlanId, not_kept: NotKept) {
         let mut copy = not_kept.before;
         copy.title = clean_text(&format!("{} (my version)", copy.title), MAX_TITLE_CHARS);
         let title = copy.title.clone();
@@ -777,7 +661,7 @@ impl PlanContext {
             format!("{count} of your changes were")
         };
         self.sync();
-        self.schedule_save();
+        self.stored.notify();
         self.notice.set(Some(Notice {
             text: format!(
                 "{what} not kept in the shared plan: {}. Nothing is lost: the plan as you had it is kept as \"{title}\" in your plans.",
@@ -789,10 +673,10 @@ impl PlanContext {
 
     /// The plan is no longer edited together (editing was turned off, the link replaced
     /// or the share taken down): it stays here as a private plan.
-    pub(super) fn end_live(&self, plan: &PlanId, why: &str) {
+    pub(crate) fn end_live(&self, plan: &PlanId, why: &str) {
         self.session.update_value(|s| s.leave_live(plan));
         self.sync();
-        self.schedule_save();
+        self.stored.notify();
         let title = self
             .session
             .with_value(|s| s.plan(plan).map(|p| p.title.clone()))
@@ -801,16 +685,6 @@ impl PlanContext {
             text: format!("\"{title}\": {why}"),
             backup: None,
         }));
-    }
-
-    /// Shows `plan` in place of the one shown (a read-only page following live edits).
-    pub fn show_plan(&self, plan: Plan) {
-        self.session
-            .set_value(Session::new(Workspace::with_plan(plan), 0));
-        self.sync();
-        if self.spec.with_untracked(|s| s != &ViewSpec::default()) {
-            self.set_view(self.spec.get_untracked());
-        }
     }
 
     /// Turns on editing for the open plan with this edit link's secret (the owner). The
@@ -828,8 +702,7 @@ impl PlanContext {
             self.update_session(|s| s.publish_live(&active, share, token));
         }
         self.sync();
-        self.schedule_save();
-        self.live.follow(*self);
+        self.switched.notify();
     }
 
     /// Turns editing off for the open plan here (the owner did it).
@@ -837,8 +710,7 @@ impl PlanContext {
         let active = self.active();
         self.session.update_value(|s| s.leave_live(&active));
         self.sync();
-        self.schedule_save();
-        self.live.follow(*self);
+        self.switched.notify();
     }
 
     /// Someone who joined by edit link leaves: this copy becomes a private plan here, and
@@ -846,10 +718,8 @@ impl PlanContext {
     pub fn leave_shared(&self) {
         let active = self.active();
         self.session.update_value(|s| s.leave_live(&active));
-        self.live.owner.set(String::new());
         self.sync();
-        self.schedule_save();
-        self.live.follow(*self);
+        self.switched.notify();
     }
 
     /// The open plan's edit link, when it is edited together: its share and its address.

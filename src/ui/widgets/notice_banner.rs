@@ -1,5 +1,5 @@
-use super::plan_context::use_plan;
 use crate::browser::dom;
+use crate::ui::editor::state::use_plan;
 use leptos::prelude::*;
 
 /// A dismissible message above the plan, with a download for a damaged stored value.

@@ -1,4 +1,4 @@
-use crate::app::page_head;
+use crate::ui::pages::head::page_head;
 use leptos::prelude::*;
 
 /// The 404 page (also sets the HTTP status when rendered on the server).

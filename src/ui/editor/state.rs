@@ -1,8 +1,8 @@
 //! The editor state that components share: the model session and one signal per cell (so
-//! a keystroke re-renders one cell, not the table). Persistence to local storage is in
-//! `plan_persist`, the sync client of plans edited together in `live_sync`.
+//! a keystroke re-renders one cell, not the table). It imports nothing of the UI: what
+//! reacts to a change (persistence to local storage, the sync client of plans edited
+//! together) subscribes to one of its three triggers, `edited`, `stored` and `switched`.
 
-use super::live_sync::LiveSync;
 use crate::browser::dom;
 use crate::model::{
     clean_text, Edit, Field, OwnedShare, Plan, PlanId, Priority, Readiness, Row, RowId, Session,
@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use std::collections::HashMap;
 
 /// Where a tab remembers which plan it has open (session storage: per tab).
-pub(super) const TAB_ACTIVE_KEY: &str = "syncplan.active";
+pub(crate) const TAB_ACTIVE_KEY: &str = "syncplan.active";
 
 /// How the grid marks a row: its active cell and the columns of it inside the selected
 /// range. Set by the grid only for the rows whose marks change, so moving the cursor
@@ -125,9 +125,17 @@ pub struct Notice {
 
 #[derive(Clone, Copy)]
 pub struct PlanContext {
-    pub(super) session: StoredValue<Session>,
-    pub(super) persist: StoredValue<super::plan_persist::Persist>,
+    pub(crate) session: StoredValue<Session>,
     pub read_only: bool,
+    /// This tab changed the open plan (an edit, undo, redo): it is saved, and sent when the
+    /// plan is edited together.
+    pub edited: Trigger,
+    /// The workspace changed otherwise (a link remembered, someone else's edit shown): it
+    /// is saved.
+    pub stored: Trigger,
+    /// The open plan, or whether it is edited together, changed: it is saved, and the sync
+    /// client connects to what is open now.
+    pub switched: Trigger,
     pub title: RwSignal<String>,
     pub rows: RwSignal<Vec<RowCells>>,
     /// Every plan of the workspace (id, title), in order.
@@ -152,8 +160,6 @@ pub struct PlanContext {
     pub loaded: RwSignal<bool>,
     /// Whether every row is on the page (the table adds long plans in steps).
     pub fully_rendered: RwSignal<bool>,
-    /// The connection of a plan edited together.
-    pub live: LiveSync,
     /// The row whose Notes versions the user is choosing between.
     pub notes_choice: RwSignal<Option<RowId>>,
     /// Someone else changed the cell being typed in: who, and what it holds now.
@@ -204,8 +210,10 @@ pub fn provide_plan_context(plan: Plan, read_only: bool) -> PlanContext {
         active_id: RwSignal::new(workspace.active.clone()),
         share: RwSignal::new(None),
         session: StoredValue::new(Session::new(workspace, 0)),
-        persist: StoredValue::new(Default::default()),
         read_only,
+        edited: Trigger::new(),
+        stored: Trigger::new(),
+        switched: Trigger::new(),
         rows,
         can_undo: RwSignal::new(false),
         can_redo: RwSignal::new(false),
@@ -218,12 +226,10 @@ pub fn provide_plan_context(plan: Plan, read_only: bool) -> PlanContext {
         readiness,
         loaded: RwSignal::new(false),
         fully_rendered: RwSignal::new(true),
-        live: LiveSync::new(),
         notes_choice: RwSignal::new(None),
         typing_news: RwSignal::new(None),
     };
     provide_context(ctx);
-    super::grid::provide_grid(ctx);
     ctx
 }
 
@@ -232,6 +238,30 @@ pub fn use_plan() -> PlanContext {
 }
 
 impl PlanContext {
+    pub(crate) fn with_session<T>(&self, f: impl FnOnce(&Session) -> T) -> T {
+        self.session.with_value(f)
+    }
+
+    pub(crate) fn update_session<T>(&self, f: impl FnOnce(&mut Session) -> T) -> T {
+        let now = dom::now_ms() as u64;
+        let mut out = None;
+        self.session.update_value(|s| {
+            s.set_time(now);
+            out = Some(f(s));
+        });
+        out.expect("update_value runs its closure")
+    }
+
+    /// Shows `plan` in place of the one shown (a read-only page following live edits).
+    pub fn show_plan(&self, plan: Plan) {
+        self.session
+            .set_value(Session::new(Workspace::with_plan(plan), 0));
+        self.sync();
+        if self.spec.with_untracked(|s| s != &ViewSpec::default()) {
+            self.set_view(self.spec.get_untracked());
+        }
+    }
+
     /// The open plan's id.
     pub fn active(&self) -> PlanId {
         self.session.with_value(|s| s.active().clone())
@@ -266,8 +296,7 @@ impl PlanContext {
                     Some(row) => self.sync_row(&row),
                     None => self.sync(),
                 }
-                self.schedule_save();
-                self.live.local_change(*self);
+                self.edited.notify();
                 true
             }
             Some(Ok(false)) | None => false,
@@ -308,7 +337,7 @@ impl PlanContext {
     }
 
     /// Back to every row in plan order, without announcing it.
-    pub(super) fn clear_view(&self) {
+    pub(crate) fn clear_view(&self) {
         if self.spec.with_untracked(|s| s != &ViewSpec::default()) {
             self.spec.set(ViewSpec::default());
             self.view.set(TableView::default());
@@ -442,7 +471,7 @@ impl PlanContext {
             .with_untracked(|rows| rows.iter().position(|r| &r.id == id))
     }
 
-    pub(super) fn item_name(&self, id: &RowId) -> String {
+    pub(crate) fn item_name(&self, id: &RowId) -> String {
         self.rows.with_untracked(|rows| {
             rows.iter()
                 .find(|r| &r.id == id)
@@ -550,8 +579,7 @@ impl PlanContext {
         if self.session.try_update_value(|s| s.set_active(id)) == Some(true) {
             dom::tab_set(TAB_ACTIVE_KEY, id.as_str());
             self.sync();
-            self.schedule_save();
-            self.live.follow(*self);
+            self.switched.notify();
             self.announce(format!("Opened \"{}\".", self.title.get_untracked()));
         }
     }
@@ -584,8 +612,7 @@ impl PlanContext {
             .update_value(|s| s.remove_plan(&active, crate::template::default_plan));
         dom::tab_set(TAB_ACTIVE_KEY, self.active().as_str());
         self.sync();
-        self.schedule_save();
-        self.live.follow(*self);
+        self.switched.notify();
         self.announce(format!("Deleted \"{title}\"."));
     }
 
@@ -593,14 +620,14 @@ impl PlanContext {
     pub fn remember_share(&self, share: OwnedShare) {
         self.session.update_value(|s| s.set_share(share));
         self.sync();
-        self.schedule_save();
+        self.stored.notify();
     }
 
     /// Forgets a plan's link (after it was revoked).
     pub fn forget_share(&self, plan: &PlanId) {
         self.session.update_value(|s| s.remove_share(plan));
         self.sync();
-        self.schedule_save();
+        self.stored.notify();
     }
 
     pub fn undo(&self) {
@@ -631,8 +658,7 @@ impl PlanContext {
         match done {
             Some(_) => {
                 self.sync();
-                self.schedule_save();
-                self.live.local_change(*self);
+                self.edited.notify();
                 self.announce(if undo { "Undone." } else { "Redone." }.into());
             }
             None => self.announce(if undo {
@@ -661,7 +687,7 @@ impl PlanContext {
     }
 
     /// Brings one row's signals in line with the model.
-    pub(super) fn sync_row(&self, id: &RowId) {
+    pub(crate) fn sync_row(&self, id: &RowId) {
         let active = self.active();
         let row = self
             .session
@@ -679,7 +705,7 @@ impl PlanContext {
 
     /// Brings every signal in line with the model: changed cells update, rows that moved
     /// keep their DOM, new rows get new cells.
-    pub(super) fn sync(&self) {
+    pub(crate) fn sync(&self) {
         let plan = self.snapshot();
         if self.title.with_untracked(|t| t != &plan.title) {
             self.title.set(plan.title.clone());
@@ -772,13 +798,12 @@ impl PlanContext {
         let active = self.active();
         if self.update_session(|s| s.resolve_notes(&active, id, text)) {
             self.sync_row(id);
-            self.schedule_save();
-            self.live.local_change(*self);
+            self.edited.notify();
             self.announce("Notes kept.".into());
         }
     }
 
-    pub(super) fn sync_history(&self) {
+    pub(crate) fn sync_history(&self) {
         let active = self.active();
         let (undo, redo) = self
             .session

@@ -1,9 +1,9 @@
-use super::plan_context::use_plan;
 use super::whole_plan::{use_whole_plan, Ask};
 use crate::browser::dom;
 use crate::browser::files::{self, ImportAnswer, ImportProblem};
 use crate::model::{Field, Plan, Priority, Status, MAX_BODY_BYTES};
 use crate::shared::import::{MappingSpec, Preview as SheetPreview, Target};
+use crate::ui::editor::state::use_plan;
 use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -255,7 +255,7 @@ pub fn ImportPanel() -> impl IntoView {
                 effect: format!("replaces every row with the {n} rows of {file_name}"),
                 verb: "Replace".into(),
             };
-            whole.confirm(ctx, ask, false, run);
+            whole.confirm(ask, false, run);
         } else {
             run();
         }

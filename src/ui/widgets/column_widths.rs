@@ -2,8 +2,8 @@
 //! use arrow keys on) the handle at a header's right edge; widths are remembered per plan
 //! in this browser.
 
-use super::plan_context::PlanContext;
 use crate::model::{column_index, Field, PlanId};
+use crate::ui::editor::state::PlanContext;
 use leptos::prelude::*;
 use std::collections::HashMap;
 

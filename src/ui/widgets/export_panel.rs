@@ -1,9 +1,9 @@
 use super::import_panel::ImportPanel;
 use super::lazy_part::{lazy_view, preload};
-use super::plan_context::use_plan;
 use crate::browser::{clipboard, dom, files};
 use crate::model::{to_html_table, to_tsv};
 use crate::shared::paths;
+use crate::ui::editor::state::use_plan;
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;

@@ -1,11 +1,11 @@
-use super::faq_list::FaqList;
-use super::plan_context::provide_plan_context;
-use super::plan_table::PlanTable;
-use super::readiness_summary::ReadinessSummary;
-use super::table_filters::TableFilters;
-use crate::app::page_head;
+use super::head::{page_head, SiteHeader};
 use crate::browser::{clipboard, dom, storage};
 use crate::shared::{ShareLoad, SharePageData, SharedPlan, SHARE_DATA_ID};
+use crate::ui::editor::state::provide_plan_context;
+use crate::ui::widgets::faq_list::FaqList;
+use crate::ui::widgets::plan_table::PlanTable;
+use crate::ui::widgets::readiness_summary::ReadinessSummary;
+use crate::ui::widgets::table_filters::TableFilters;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::time::Duration;
@@ -99,10 +99,7 @@ pub fn SharePage() -> impl IntoView {
     };
     view! {
         <a class="skip-link" href="#main">"Skip to the plan"</a>
-        <header class="site-header">
-            <a class="brand" href="/">"syncplan"</a>
-            <span class="tagline">"Plan reliable background sync for mobile apps"</span>
-        </header>
+        <SiteHeader/>
         <div id=SHARE_DATA_ID hidden data-share=raw></div>
         {body}
     }
@@ -130,10 +127,11 @@ fn SharedPlanView(
     origin_configured: bool,
 ) -> impl IntoView {
     let ctx = provide_plan_context(shared.plan.clone(), true);
+    crate::ui::editor::grid::provide_grid(ctx);
     let title = shared.plan.title.clone();
     if shared.live {
         let share = shared.id.to_string();
-        Effect::new(move |_| super::live_sync::Watch::start(ctx, share.clone()));
+        Effect::new(move |_| crate::ui::editor::watch::Watch::start(ctx, share.clone()));
     }
     // `=IMPORTDATA()` needs the full address. Unless it is configured, the browser knows it
     // best: it is where the page was loaded from.
@@ -168,7 +166,7 @@ fn SharedPlanView(
             });
         }
     };
-    let downloads = super::EXPORTS
+    let downloads = crate::ui::widgets::export_panel::EXPORTS
         .iter()
         .map(|e| {
             view! {

@@ -2,14 +2,15 @@
 //! change reaches everyone, and the name the others will see (asked once, remembered,
 //! changeable in the live bar).
 
-use super::plan_context::use_plan;
+use crate::ui::editor::live::use_live;
+use crate::ui::editor::state::use_plan;
 use leptos::html;
 use leptos::prelude::*;
 
 #[component]
 pub fn Welcome() -> impl IntoView {
     let ctx = use_plan();
-    let live = ctx.live;
+    let live = use_live();
     let dialog = NodeRef::<html::Dialog>::new();
     let name = NodeRef::<html::Input>::new();
     // Opens each time a plan is joined (not on the owner's own plan, not on reloads).

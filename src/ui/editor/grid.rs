@@ -4,7 +4,7 @@
 //! text; one editor is laid over the cell being edited. On a read-only page the grid moves
 //! and copies, nothing else.
 
-use super::plan_context::{PlanContext, RowMarks};
+use super::state::{PlanContext, RowMarks};
 use crate::browser::dom;
 use crate::model::{
     block_to_html, block_to_tsv, clipboard_block, column_index, copy_block, plan_paste, CellRef,
@@ -37,8 +37,6 @@ pub struct GridContext {
     /// rewritten under the focused cell can give it back.
     focus_inside: StoredValue<bool>,
     plan: PlanContext,
-    /// The editor's whole-plan dialog (none on a read-only page).
-    pub whole: Option<super::whole_plan::WholePlan>,
 }
 
 /// The two editors: one line (every column but Notes), several lines (Notes).
@@ -61,7 +59,6 @@ pub fn provide_grid(plan: PlanContext) -> GridContext {
         marked: StoredValue::new(Vec::new()),
         focus_inside: StoredValue::new(false),
         plan,
-        whole: use_context::<super::whole_plan::WholePlan>(),
     };
     provide_context(grid);
     grid

@@ -1,6 +1,7 @@
-use super::live_sync::Link;
-use super::plan_context::{use_plan, SaveState};
 use crate::browser::dom;
+use crate::ui::editor::live::use_live;
+use crate::ui::editor::live::Link;
+use crate::ui::editor::state::{use_plan, SaveState};
 use leptos::prelude::*;
 use std::time::Duration;
 
@@ -33,7 +34,7 @@ pub fn SaveIndicator() -> impl IntoView {
             tab. Reload this page to keep editing."
             .into(),
     };
-    let live = ctx.live;
+    let live = use_live();
     let text = move || {
         if live.shared.get() {
             if let Some(text) = live_text(live.link.get(), live.waiting.get()) {

@@ -1,8 +1,9 @@
 use super::lazy_part::{lazy_view, preload};
-use super::plan_context::{use_plan, PlanContext};
 use crate::browser::{clipboard, dom, share_api};
 use crate::model::OwnedShare;
 use crate::shared::paths;
+use crate::ui::editor::live::{use_live, LiveSync};
+use crate::ui::editor::state::{use_plan, PlanContext};
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -31,6 +32,7 @@ async fn create_link(ctx: PlanContext) -> Result<OwnedShare, share_api::ShareErr
 #[component]
 pub fn ShareDialog() -> impl IntoView {
     let ctx = use_plan();
+    let live = use_live();
     let dialog = NodeRef::<html::Dialog>::new();
     let opened = RwSignal::new(false);
     let busy = RwSignal::new(false);
@@ -58,13 +60,13 @@ pub fn ShareDialog() -> impl IntoView {
             on:focus=|_| preload(preload_share_options)
             aria-haspopup="dialog"
         >
-            {move || if ctx.share.with(Option::is_some) || ctx.live.shared.get() { "Shared ✓" } else { "Share…" }}
+            {move || if ctx.share.with(Option::is_some) || live.shared.get() { "Shared ✓" } else { "Share…" }}
         </button>
         <dialog node_ref=dialog class="dialog share-dialog" aria-labelledby="share-title">
             <form method="dialog">
                 <h2 id="share-title">"Share"</h2>
                 {move || opened.get().then(|| {
-                    lazy_view("sharing options", move || share_options(ctx, busy, message, confirm_revoke))
+                    lazy_view("sharing options", move || share_options(ctx, live, busy, message, confirm_revoke))
                 })}
                 <div class="dialog-actions">
                     <button type="submit" class="button" value="close">"Close"</button>
@@ -78,6 +80,7 @@ pub fn ShareDialog() -> impl IntoView {
 #[wasm_split(share_options, fallible, preload(preload_share_options))]
 fn share_options(
     ctx: PlanContext,
+    live: LiveSync,
     busy: RwSignal<bool>,
     message: RwSignal<String>,
     confirm_revoke: RwSignal<bool>,
@@ -140,7 +143,7 @@ fn share_options(
             match share_api::revoke(&share.id, &share.owner_token).await {
                 Ok(()) => {
                     ctx.forget_share(&share.plan);
-                    if ctx.live.shared.get_untracked() {
+                    if live.shared.get_untracked() {
                         ctx.stop_live();
                     }
                     message.set(
@@ -182,7 +185,7 @@ fn share_options(
     };
     let disabled = move || busy.get().to_string();
     // Someone who joined by edit link: the plan's links and a way out, no owner actions.
-    let joined = move || ctx.live.shared.get() && ctx.share.with(Option::is_none);
+    let joined = move || live.shared.get() && ctx.share.with(Option::is_none);
 
     Ok(view! {
         {move || joined().then(|| view! { <JoinedShareView message/> })}
@@ -208,14 +211,14 @@ fn share_options(
                     <button type="button" class="button" on:click=copy_link>"Copy link"</button>
                 </div>
                 <p class="hint">
-                    {move || if ctx.live.shared.get() {
+                    {move || if live.shared.get() {
                         "The plan is edited together: this link always shows it as it is now.".to_owned()
                     } else {
                         format!("{} Edits you make here appear on the link when you update it.", published().unwrap_or_default())
                     }}
                 </p>
                 <div class="dialog-actions start">
-                    <Show when=move || !ctx.live.shared.get()>
+                    <Show when=move || !live.shared.get()>
                         <button type="button" class="button primary" on:click=update aria-disabled=disabled>
                             "Update link"
                         </button>
@@ -244,6 +247,7 @@ fn share_options(
 #[component]
 fn JoinedShareView(message: RwSignal<String>) -> impl IntoView {
     let ctx = use_plan();
+    let live = use_live();
     let confirm_leave = RwSignal::new(false);
     let links = move || {
         ctx.edit_link().map(|(share, edit_url)| {
@@ -263,7 +267,7 @@ fn JoinedShareView(message: RwSignal<String>) -> impl IntoView {
         });
     };
     let owner = move || {
-        let name = ctx.live.owner.get();
+        let name = live.owner.get();
         if name.trim().is_empty() {
             "This plan was shared with you by its owner.".to_owned()
         } else {
@@ -283,7 +287,7 @@ fn JoinedShareView(message: RwSignal<String>) -> impl IntoView {
             "You left \"{title}\". Your copy stays in your plans; the team's plan goes on without it."
         ));
     };
-    let unsent = move || ctx.live.waiting.get();
+    let unsent = move || live.waiting.get();
     view! {
         <p class="share-owner">{owner}</p>
         {move || links().map(|(view_url, edit_url)| view! {
@@ -340,6 +344,7 @@ fn JoinedShareView(message: RwSignal<String>) -> impl IntoView {
 #[component]
 fn EditLinkSection(busy: RwSignal<bool>, message: RwSignal<String>) -> impl IntoView {
     let ctx = use_plan();
+    let live = use_live();
     let confirm_off = RwSignal::new(false);
     // Turns editing on (creating the view link first when there is none), or replaces
     // the edit link.
@@ -420,7 +425,7 @@ fn EditLinkSection(busy: RwSignal<bool>, message: RwSignal<String>) -> impl Into
     let owner = move || ctx.share.with(Option::is_some);
     view! {
         <h3>"Can edit"</h3>
-        {move || match ctx.live.shared.get().then(|| ctx.edit_link()).flatten() {
+        {move || match live.shared.get().then(|| ctx.edit_link()).flatten() {
             Some((share, url)) => view! {
                 <label for="edit-url">"Edit link"</label>
                 <div class="formula-row">

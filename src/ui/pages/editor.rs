@@ -1,20 +1,23 @@
-use super::faq_list::FaqList;
-use super::live_bar::LiveBar;
-use super::notes_versions::NotesVersions;
-use super::notice_banner::NoticeBanner;
-use super::plan_context::{provide_plan_context, use_plan};
-use super::plan_switcher::PlanSwitcher;
-use super::plan_table::PlanTable;
-use super::readiness_summary::ReadinessSummary;
-use super::shortcuts;
-use super::table_filters::TableFilters;
-use super::toolbar::Toolbar;
-use super::welcome::Welcome;
-use super::whole_plan::{provide_whole_plan, WholePlanDialog};
-use crate::app::page_head;
+use super::head::{page_head, SiteHeader};
 use crate::browser::dom;
 use crate::model::MAX_TITLE_CHARS;
 use crate::template::{self, INTRO, PAGE_TITLE};
+use crate::ui::editor::grid::provide_grid;
+use crate::ui::editor::live::provide_live;
+use crate::ui::editor::persist::provide_persistence;
+use crate::ui::editor::state::{provide_plan_context, use_plan};
+use crate::ui::widgets::faq_list::FaqList;
+use crate::ui::widgets::live_bar::LiveBar;
+use crate::ui::widgets::notes_versions::NotesVersions;
+use crate::ui::widgets::notice_banner::NoticeBanner;
+use crate::ui::widgets::plan_switcher::PlanSwitcher;
+use crate::ui::widgets::plan_table::PlanTable;
+use crate::ui::widgets::readiness_summary::ReadinessSummary;
+use crate::ui::widgets::shortcuts;
+use crate::ui::widgets::table_filters::TableFilters;
+use crate::ui::widgets::toolbar::Toolbar;
+use crate::ui::widgets::welcome::Welcome;
+use crate::ui::widgets::whole_plan::{provide_whole_plan, WholePlanDialog};
 use leptos::prelude::*;
 use std::time::Duration;
 
@@ -22,15 +25,18 @@ use std::time::Duration;
 #[component]
 pub fn EditorPage() -> impl IntoView {
     // Server and first client render show the template; stored edits arrive after hydration.
-    // Before the plan's context: the grid it provides asks before whole-plan deletes.
-    provide_whole_plan();
+    // The editor's parts: the state, then what subscribes to it.
     let ctx = provide_plan_context(template::default_plan(), false);
+    provide_grid(ctx);
+    let persistence = provide_persistence(ctx);
+    let live = provide_live(ctx);
+    provide_whole_plan(live);
     Effect::new(move |_| {
         dom::mark("syncplan:hydrated");
         untrack(|| {
-            ctx.load_from_storage();
-            shortcuts::install(ctx);
-            ctx.live.start(ctx);
+            persistence.load();
+            shortcuts::install(ctx, persistence);
+            live.start(ctx);
         });
         // Ready once every stored row is on the page (the table adds long plans in steps).
         set_timeout(move || ctx.loaded.set(true), Duration::ZERO);
@@ -46,17 +52,14 @@ pub fn EditorPage() -> impl IntoView {
     page_head(format!("{PAGE_TITLE} · syncplan"), Some(INTRO), false);
     view! {
         <a class="skip-link" href="#plan">"Skip to the plan"</a>
-        <header class="site-header">
-            <a class="brand" href="/">"syncplan"</a>
-            <span class="tagline">"Plan reliable background sync for mobile apps"</span>
-        </header>
+        <SiteHeader/>
         <main id="main" class="editor">
             <div class="intro">
                 // A plan edited together is the team's plan: its title heads the page, and
                 // the intro says where changes go.
-                <h1>{move || if ctx.live.shared.get() { ctx.title.get() } else { PAGE_TITLE.to_owned() }}</h1>
+                <h1>{move || if live.shared.get() { ctx.title.get() } else { PAGE_TITLE.to_owned() }}</h1>
                 <p class="lead">
-                    {move || if ctx.live.shared.get() {
+                    {move || if live.shared.get() {
                         "Edited together: every change you make goes to everyone with the edit link as you make it, and a copy stays in this browser for offline work.".to_owned()
                     } else {
                         INTRO.to_owned()
@@ -136,7 +139,7 @@ fn PlanTitle() -> impl IntoView {
 /// link the read-only view.
 #[component]
 fn EditLinkNoScript() -> impl IntoView {
-    let path = crate::app::current_path();
+    let path = crate::ui::pages::head::current_path();
     match crate::shared::paths::Route::of(&path) {
         crate::shared::paths::Route::EditLink(id) => crate::shared::ShareId::parse(id),
         _ => None,

@@ -2,8 +2,8 @@
 //! category as inline SVG bars (rendered on the server too, so it shows without JavaScript
 //! and on share pages), and the categories with no row yet. Clicking a bar filters the table.
 
-use super::plan_context::{use_plan, PlanContext};
 use crate::model::{status_index, CategoryTally, Readiness, Status};
+use crate::ui::editor::state::{use_plan, PlanContext};
 use leptos::prelude::*;
 
 /// Status segments from left to right: finished work first.
@@ -179,7 +179,7 @@ fn category_bar(ctx: PlanContext, tally: &CategoryTally) -> impl IntoView {
 #[component]
 fn Gaps() -> impl IntoView {
     let ctx = use_plan();
-    let grid = super::grid::use_grid();
+    let grid = crate::ui::editor::grid::use_grid();
     let r = ctx.readiness;
     move || {
         r.with(|r| {

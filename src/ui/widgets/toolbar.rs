@@ -1,9 +1,9 @@
 use super::export_panel::{ExportMenu, ImportMenu};
-use super::grid::use_grid;
-use super::plan_context::use_plan;
 use super::plan_row::{delete_row, focus_new_row, insert_below};
 use super::save_indicator::SaveIndicator;
 use super::share_dialog::ShareDialog;
+use crate::ui::editor::grid::use_grid;
+use crate::ui::editor::state::use_plan;
 use leptos::prelude::*;
 
 /// One compact bar: undo and redo, rows, export and import, share, and whether edits are
@@ -58,8 +58,8 @@ fn RowTools() -> impl IntoView {
     let active_row = move || grid.cursor.with(|c| c.active.clone());
     let disabled = move || active_row().is_none().to_string();
     let run = move |action: fn(
-        super::plan_context::PlanContext,
-        super::grid::GridContext,
+        crate::ui::editor::state::PlanContext,
+        crate::ui::editor::grid::GridContext,
         crate::model::CellRef,
     )| {
         move |_| {
@@ -79,7 +79,12 @@ fn RowTools() -> impl IntoView {
         }
     });
     let insert = run(|ctx, grid, active| insert_below(ctx, grid, &active.row));
-    let delete = run(|ctx, grid, active| delete_row(ctx, grid, &active));
+    let whole = use_context::<super::whole_plan::WholePlan>();
+    let delete = move |_| {
+        if let Some(active) = grid.cursor.get_untracked().active {
+            delete_row(ctx, grid, whole, &active);
+        }
+    };
     view! {
         <div class="row-tools" role="group" aria-label="Row of the selected cell">
             <button type="button" class="icon-button" title="Move the row up (Alt+↑)" aria-label="Move row up"

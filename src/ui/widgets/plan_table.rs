@@ -1,9 +1,9 @@
 use super::column_widths::{ColumnWidths, ResizeHandle};
-use super::grid::{event_cell, use_grid, EditorKind};
-use super::plan_context::use_plan;
 use super::plan_row::PlanRow;
 use crate::model::{Field, Priority, Status};
 use crate::template::CATEGORIES;
+use crate::ui::editor::grid::{event_cell, use_grid, EditorKind};
+use crate::ui::editor::state::use_plan;
 use leptos::prelude::*;
 use std::time::Duration;
 
@@ -65,6 +65,8 @@ pub fn PlanTable() -> impl IntoView {
         set_timeout(move || grid.ensure_tab_stop(), Duration::ZERO);
     });
 
+    // The editor's whole-plan dialog (a read-only page has none, and edits nothing).
+    let whole = use_context::<super::whole_plan::WholePlan>();
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         let on_cell = ev
             .target()
@@ -72,7 +74,7 @@ pub fn PlanTable() -> impl IntoView {
             .is_some_and(|el| el.matches("td[data-col]").unwrap_or(false));
         if on_cell {
             if !read_only {
-                super::plan_row::on_row_key(ctx, grid, &ev);
+                super::plan_row::on_row_key(ctx, grid, whole, &ev);
                 if ev.default_prevented() {
                     return;
                 }

@@ -2,8 +2,9 @@
 //! plan edited together they change the plan for everyone, and Undo works only in the tab
 //! that did it: the dialog says so, names who is here, and asks twice.
 
-use super::plan_context::{use_plan, PlanContext};
 use crate::shared::wire::Role;
+use crate::ui::editor::live::LiveSync;
+use crate::ui::editor::state::use_plan;
 use leptos::html;
 use leptos::prelude::*;
 
@@ -29,10 +30,12 @@ pub struct WholePlan {
     shared: RwSignal<bool>,
     then: StoredValue<Option<Then>, LocalStorage>,
     dialog: NodeRef<html::Dialog>,
+    live: LiveSync,
 }
 
-pub fn provide_whole_plan() -> WholePlan {
+pub fn provide_whole_plan(live: LiveSync) -> WholePlan {
     let whole = WholePlan {
+        live,
         ask: RwSignal::new(None),
         step: RwSignal::new(1),
         shared: RwSignal::new(false),
@@ -51,14 +54,8 @@ impl WholePlan {
     /// Runs `then` once the person agreed: twice, naming everyone, in a plan edited
     /// together; once in a private plan when `private_too`; otherwise at once (a private
     /// change Undo takes back).
-    pub fn confirm(
-        &self,
-        ctx: PlanContext,
-        ask: Ask,
-        private_too: bool,
-        then: impl FnOnce() + 'static,
-    ) {
-        let shared = ctx.live.shared.get_untracked();
+    pub fn confirm(&self, ask: Ask, private_too: bool, then: impl FnOnce() + 'static) {
+        let shared = self.live.shared.get_untracked();
         if !shared && !private_too {
             then();
             return;
@@ -94,8 +91,8 @@ impl WholePlan {
 }
 
 /// "Ana, Bo and you are here now" — the people editing, then how many are watching.
-pub fn who_is_here(ctx: PlanContext) -> String {
-    let (mut editors, viewers) = ctx.live.peers.with(|peers| {
+pub fn who_is_here(live: LiveSync) -> String {
+    let (mut editors, viewers) = live.peers.with(|peers| {
         let mut names: Vec<String> = peers
             .iter()
             .filter(|p| p.role == Role::Editor)
@@ -143,7 +140,7 @@ pub fn WholePlanDialog() -> impl IntoView {
                  Undo in this tab.",
                 ask.effect,
                 ctx.title.get(),
-                who_is_here(ctx),
+                who_is_here(whole.live),
             )
         } else {
             format!("This {}. You can undo it with Undo or Ctrl+Z.", ask.effect)

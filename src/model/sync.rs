@@ -10,7 +10,9 @@
 //! - The server may log a batch otherwise than it was sent (stamps from a clock far ahead
 //!   moved back, ops it could not take left out): the client then rebuilds what it shows.
 
-use super::replica::{Change, Doc, Op};
+pub mod accept;
+
+use crate::model::crdt::{Change, Doc, Op};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -266,7 +268,7 @@ impl SyncState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::accept::{accept, batch_id, DocLimits, LiveDoc, Outcome};
+    use crate::model::sync::accept::{accept, batch_id, DocLimits, LiveDoc, Outcome};
     use crate::model::{Field, Plan, Row, RowId, Stamp};
     use std::collections::HashMap;
 
@@ -294,7 +296,7 @@ mod tests {
     /// The server's side, as the accept rule has it.
     struct Server {
         live: LiveDoc,
-        book: HashMap<u32, crate::model::accept::ReplicaRecord>,
+        book: HashMap<u32, crate::model::sync::accept::ReplicaRecord>,
     }
 
     impl Server {

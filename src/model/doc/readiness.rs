@@ -2,7 +2,7 @@
 //! expected categories that have no row yet. Pure, so the summary above the table (editor
 //! and share page, server and browser) and its tests agree.
 
-use super::plan::{Priority, Status};
+use crate::model::doc::plan::{Priority, Status};
 
 /// What the readiness summary shows.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

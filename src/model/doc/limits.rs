@@ -1,6 +1,6 @@
 //! Size limits and content rules every plan obeys, wherever it comes from.
 
-use super::plan::{Field, Plan, RowId};
+use crate::model::doc::plan::{Field, Plan, RowId};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::fmt;
@@ -204,7 +204,7 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::plan::Row;
+    use crate::model::doc::plan::Row;
 
     fn plan_with(rows: Vec<Row>) -> Plan {
         Plan::new("T", rows)

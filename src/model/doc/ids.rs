@@ -1,6 +1,6 @@
 //! Row and plan ids: short, random, unique within their plan or workspace.
 
-use super::plan::RowId;
+use crate::model::doc::plan::RowId;
 
 /// A small deterministic generator (SplitMix64). The caller seeds it from real entropy
 /// (the browser's `crypto`, the server's OS RNG); tests seed it with constants.

@@ -1,7 +1,7 @@
 //! Undo / redo for one plan.
 
-use super::edit::Edit;
-use super::plan::{Field, RowId};
+use crate::model::doc::edit::Edit;
+use crate::model::doc::plan::{Field, RowId};
 
 /// The most undo steps kept per plan; older ones are forgotten.
 pub const MAX_UNDO_STEPS: usize = 500;
@@ -74,21 +74,21 @@ impl History {
         !self.redo.is_empty()
     }
 
-    pub(super) fn pop_undo(&mut self) -> Option<Edit> {
+    pub(crate) fn pop_undo(&mut self) -> Option<Edit> {
         self.typing = None;
         self.undo.pop()
     }
 
-    pub(super) fn pop_redo(&mut self) -> Option<Edit> {
+    pub(crate) fn pop_redo(&mut self) -> Option<Edit> {
         self.typing = None;
         self.redo.pop()
     }
 
-    pub(super) fn push_undo(&mut self, inverse: Edit) {
+    pub(crate) fn push_undo(&mut self, inverse: Edit) {
         self.undo.push(inverse);
     }
 
-    pub(super) fn push_redo(&mut self, inverse: Edit) {
+    pub(crate) fn push_redo(&mut self, inverse: Edit) {
         self.redo.push(inverse);
     }
 }

@@ -3,8 +3,8 @@
 //! are written with fresh stamps. This is the only place such writes are made, so every
 //! plan, local or shared, goes through the same merge.
 
-use super::plan::{Field, Plan, Row, RowId};
-use super::replica::{Doc, Op, Position, RowDoc, Stamp, REBALANCE_AT};
+use crate::model::crdt::{Doc, Op, Position, RowDoc, Stamp, REBALANCE_AT};
+use crate::model::doc::plan::{Field, Plan, Row, RowId};
 use std::collections::HashMap;
 
 /// The ops that take `doc` (which shows `before`) to `after`. `touched`: the only rows
@@ -108,7 +108,7 @@ fn cell_ops(
                 row: new.id.clone(),
                 version: match held {
                     Some(h) => h.notes.write(now.to_owned(), stamp(), base),
-                    None => super::replica::Version {
+                    None => crate::model::crdt::Version {
                         text: now.to_owned(),
                         stamp: stamp(),
                         seen: Vec::new(),
@@ -225,7 +225,7 @@ pub fn mine_to_undo(doc: &Doc, op: &Op, mine: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::replica::Clock;
+    use crate::model::crdt::Clock;
     use crate::model::Edit;
 
     fn row(id: &str, item: &str) -> Row {

@@ -2,8 +2,8 @@
 //! Google Sheets and Excel read from a paste. The cell writers here (TSV quoting, HTML
 //! escaping) are the only ones: a copied range (`paste::block_to_tsv`) uses them too.
 
-use super::cells::guard_cell;
-use super::plan::{Field, Plan};
+use crate::model::doc::cells::guard_cell;
+use crate::model::doc::plan::{Field, Plan};
 use std::fmt::Write as _;
 
 /// Tab-separated rows with a header. A cell holding a tab, line break or quote is quoted
@@ -31,7 +31,7 @@ pub fn to_tsv(plan: &Plan) -> String {
 /// One cell as spreadsheets write TSV: formula-guarded, line breaks as `\n`, and quoted
 /// (`"…"`, inner quotes doubled) when it holds a tab, a line break or a quote, so it stays
 /// one cell.
-pub(super) fn push_tsv_cell(out: &mut String, text: &str) {
+pub(crate) fn push_tsv_cell(out: &mut String, text: &str) {
     let text = one_line_ending(text);
     let cell = guard_cell(&text);
     if cell.contains(['\t', '\n', '"']) {
@@ -44,7 +44,7 @@ pub(super) fn push_tsv_cell(out: &mut String, text: &str) {
 }
 
 /// One cell's text for an HTML table: formula-guarded, escaped, line breaks as `<br>`.
-pub(super) fn push_html_cell(out: &mut String, text: &str) {
+pub(crate) fn push_html_cell(out: &mut String, text: &str) {
     let text = one_line_ending(text);
     push_escaped(out, &guard_cell(&text));
 }

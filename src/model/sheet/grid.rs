@@ -4,7 +4,7 @@
 //! worked out against the rows as displayed (filtered and sorted), so arrows go where the
 //! eye expects.
 
-use super::plan::{Field, RowId};
+use crate::model::doc::plan::{Field, RowId};
 use std::ops::Range;
 
 /// One cell: a row (by id, so it survives moves and sorts) and a column.

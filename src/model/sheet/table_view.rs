@@ -2,8 +2,8 @@
 //! changes the plan; it is worked out when the user changes it, so rows do not jump or
 //! vanish while someone types, and rows added afterwards always show (at the end).
 
-use super::plan::{Field, Row, RowId, Status};
-use super::readiness::same_category;
+use crate::model::doc::plan::{Field, Row, RowId, Status};
+use crate::model::doc::readiness::same_category;
 use std::cmp::Ordering;
 use std::collections::HashSet;
 

@@ -1,7 +1,7 @@
 //! Edit operations: every change to a plan is one of these, and each one knows its inverse.
 
-use super::limits::{clean_text, max_chars, MAX_ROWS, MAX_TITLE_CHARS};
-use super::plan::{Field, Plan, Priority, Row, RowId, Status};
+use crate::model::doc::limits::{clean_text, max_chars, MAX_ROWS, MAX_TITLE_CHARS};
+use crate::model::doc::plan::{Field, Plan, Priority, Row, RowId, Status};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

@@ -86,4 +86,32 @@ mod tests {
             assert_eq!(Page::of(path), Page::NotFound, "{path}");
         }
     }
+
+    /// The server renders a page on one of its threads and may let it go on another (a
+    /// streamed body is polled by whichever worker is free). Nothing a page holds may be
+    /// bound to the thread that built it: dropping such a value elsewhere panics, and the
+    /// visitor gets an empty response.
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_page_built_on_one_thread_can_be_let_go_on_another() {
+        use super::App;
+        use leptos::prelude::*;
+        for path in ["/", "/e/AAAAAAAAAAAAAAAAAAAAAA"] {
+            let owner = Owner::new();
+            let html = owner.with(|| {
+                let (parts, ()) = axum::http::Request::get(path)
+                    .body(())
+                    .expect("a request")
+                    .into_parts();
+                provide_context(parts);
+                view! { <App/> }.to_html()
+            });
+            assert!(html.contains("plan-table"), "{path} renders the editor");
+            std::thread::spawn(move || owner.unset_with_forced_cleanup())
+                .join()
+                .unwrap_or_else(|_| {
+                    panic!("{path}: letting the page go on another thread panicked")
+                });
+        }
+    }
 }

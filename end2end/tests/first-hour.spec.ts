@@ -130,17 +130,18 @@ test.describe("a team's first hour", () => {
     await expect(editor.editorBox()).toHaveAttribute('aria-describedby', 'grid-problem');
     await expect(editor.editorBox()).toHaveAttribute('aria-invalid', 'true');
     // The column header stays in sight while the table scrolls with the page.
-    const head = (await page.locator('table.plan-table thead').boundingBox())!;
-    expect(head.y).toBeGreaterThanOrEqual(-1);
-    expect(head.y).toBeLessThan(720);
+    const headY = async () => (await page.locator('table.plan-table thead').boundingBox())!.y;
+    await expect.poll(headY).toBeGreaterThanOrEqual(-1);
+    await expect.poll(headY).toBeLessThan(720);
     await page.keyboard.press('Escape');
     await expect(problem).toBeHidden();
     await expect(editor.text(20, 'status')).toHaveText('Not started');
 
+    // The header follows on the page's scroll event, which comes after scrollTo returns.
     await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight / 2));
-    const again = (await page.locator('table.plan-table thead').boundingBox())!;
-    expect(again.y, 'the header row is in the window').toBeGreaterThanOrEqual(-1);
-    expect(again.y).toBeLessThan(200);
+    const headTop = async () => (await page.locator('table.plan-table thead').boundingBox())!.y;
+    await expect.poll(headTop, { message: 'the header row is in the window' }).toBeGreaterThanOrEqual(-1);
+    await expect.poll(headTop).toBeLessThan(200);
   });
 
   test("the read-only page shows times in the reader's zone, with UTC on hover", async ({ editor, browser, consoleGuard }) => {

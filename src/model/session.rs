@@ -24,7 +24,7 @@ use std::collections::HashMap;
 
 /// A change this tab made and has not saved yet. Structural changes are replayed on top of
 /// another tab's newer save; content merges through the documents.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 enum Change {
     /// The plan's content changed (its document carries it).
     Edit(PlanId),
@@ -442,7 +442,14 @@ impl Session {
         for entry in &mut self.workspace.plans {
             if let Some(my_copy) = mine.remove(&entry.id) {
                 let mine_decides = set_live.contains(&entry.id);
+                let before = entry.clone();
                 merge_entry(entry, my_copy, mine_decides);
+                // This tab held something the newer copy lacks (two tabs saved at once and
+                // the other won the tie): the merged plan is written again.
+                let edited = Change::Edit(entry.id.clone());
+                if *entry != before && !self.pending.contains(&edited) {
+                    self.pending.push(edited);
+                }
             }
         }
         if self.workspace.plan(&active).is_some() {

@@ -200,6 +200,39 @@ fn adopting_a_newer_copy_keeps_unsaved_edits() {
     assert!(mine.has_unsaved());
 }
 
+/// Two tabs save at the same moment: both write the same revision, and the one that loses
+/// the tie adopts a copy without its (already saved) edit. The merge brings the edit back,
+/// and it must be written again, or storage keeps the copy that lacks it.
+#[test]
+fn adopting_a_copy_that_lacks_a_saved_edit_saves_again() {
+    let mut mine = session();
+    let mut theirs = Session::new(mine.workspace().clone(), 5 << 32);
+    for (tab, row, who) in [(&mut mine, "a", "Ana"), (&mut theirs, "b", "Bo")] {
+        tab.apply(
+            &main(),
+            Edit::SetField {
+                row: row.into(),
+                field: Field::Owner,
+                value: who.into(),
+            },
+        )
+        .unwrap();
+        tab.mark_saved();
+    }
+
+    mine.adopt(theirs.workspace().clone());
+    let plan = mine.plan(&main()).unwrap();
+    assert_eq!((plan.rows[0].owner.as_str(), plan.rows[1].owner.as_str()), ("Ana", "Bo"));
+    assert!(mine.has_unsaved(), "the stored copy lacks Ana: it is written again");
+
+    // Adopting a copy that already holds everything this tab has leaves nothing to write.
+    mine.mark_saved();
+    theirs.adopt(mine.workspace().clone());
+    theirs.mark_saved();
+    mine.adopt(theirs.workspace().clone());
+    assert!(!mine.has_unsaved(), "nothing new: no write back and forth");
+}
+
 #[test]
 fn undo_skips_steps_whose_row_another_tab_deleted() {
     let mut s = session();
@@ -418,6 +451,15 @@ fn a_tab_that_missed_the_join_hands_its_edits_to_the_live_plan() {
     assert!(old_tab.live(&main()).is_some());
     assert_eq!(owner_of(&old_tab, 0), "typed in the old tab");
     assert_eq!(old_tab.waiting(&main()), 1);
+    // Once both hold the same, adopting each other's copy writes nothing more: two tabs
+    // of a live plan never save back and forth.
+    old_tab.mark_saved();
+    live_tab.adopt(old_tab.workspace().clone());
+    live_tab.mark_saved();
+    old_tab.adopt(live_tab.workspace().clone());
+    assert!(!old_tab.has_unsaved());
+    live_tab.adopt(old_tab.workspace().clone());
+    assert!(!live_tab.has_unsaved());
 }
 
 #[test]

@@ -107,8 +107,6 @@ pub(super) struct Submit {
     pub(super) reply: Reply,
 }
 
-/// Every room of this instance.
-
 impl Core {
     /// The owner is here as `name` (another instance said so): later welcomes name them.
     pub(super) async fn owner_seen_as(&self, name: &str) {

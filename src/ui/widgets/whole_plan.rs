@@ -7,6 +7,7 @@ use crate::ui::editor::live::LiveSync;
 use crate::ui::editor::state::use_plan;
 use leptos::html;
 use leptos::prelude::*;
+use send_wrapper::SendWrapper;
 
 /// What is about to happen, in words for the dialog.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,7 +20,10 @@ pub struct Ask {
     pub verb: String,
 }
 
-type Then = Box<dyn FnOnce()>;
+/// What runs once the person agreed. Only a browser ever sets it; the server renders the
+/// page on any of its threads and drops the empty slot wherever it likes, so the slot is
+/// thread-safe storage and only a value in it is bound to the browser's one thread.
+type Then = Option<SendWrapper<Box<dyn FnOnce()>>>;
 
 /// The page's one whole-plan dialog: what it asks, which step it is at, what runs after.
 #[derive(Clone, Copy)]
@@ -28,7 +32,7 @@ pub struct WholePlan {
     /// 1: the first question; 2: "are you sure" (plans edited together).
     step: RwSignal<u8>,
     shared: RwSignal<bool>,
-    then: StoredValue<Option<Then>, LocalStorage>,
+    then: StoredValue<Then>,
     dialog: NodeRef<html::Dialog>,
     live: LiveSync,
 }
@@ -39,7 +43,7 @@ pub fn provide_whole_plan(live: LiveSync) -> WholePlan {
         ask: RwSignal::new(None),
         step: RwSignal::new(1),
         shared: RwSignal::new(false),
-        then: StoredValue::new_local(None),
+        then: StoredValue::new(None),
         dialog: NodeRef::new(),
     };
     provide_context(whole);
@@ -60,7 +64,7 @@ impl WholePlan {
             then();
             return;
         }
-        self.then.set_value(Some(Box::new(then)));
+        self.then.set_value(Some(SendWrapper::new(Box::new(then))));
         self.shared.set(shared);
         self.step.set(1);
         self.ask.set(Some(ask));
@@ -85,7 +89,7 @@ impl WholePlan {
         let then = self.then.try_update_value(Option::take).flatten();
         self.close();
         if let Some(then) = then {
-            then();
+            (then.take())();
         }
     }
 }

@@ -58,6 +58,30 @@ pub struct Cursor {
     pub all: bool,
 }
 
+impl Move {
+    /// The move a key makes on a cell (`command`: Ctrl or ⌘ held), as in a spreadsheet:
+    /// arrows one cell (with Ctrl, to the table's edge), Home and End the row's first and
+    /// last cell (with Ctrl, the table's), Page Up and Down `page` rows. Alt with an arrow
+    /// moves the row instead, so it is no move here.
+    pub fn for_key(key: &str, command: bool, alt: bool, page: usize) -> Option<Move> {
+        match key {
+            "ArrowUp" if !alt && !command => Some(Move::Up),
+            "ArrowDown" if !alt && !command => Some(Move::Down),
+            "ArrowLeft" if !alt && !command => Some(Move::Left),
+            "ArrowRight" if !alt && !command => Some(Move::Right),
+            "ArrowUp" if command && !alt => Some(Move::TableStart),
+            "ArrowDown" if command && !alt => Some(Move::TableEnd),
+            "Home" if command => Some(Move::TableStart),
+            "End" if command => Some(Move::TableEnd),
+            "Home" => Some(Move::RowStart),
+            "End" => Some(Move::RowEnd),
+            "PageUp" => Some(Move::PageUp(page)),
+            "PageDown" => Some(Move::PageDown(page)),
+            _ => None,
+        }
+    }
+}
+
 impl Cursor {
     /// Moves the active cell; with `extend`, the range grows from the anchor instead of
     /// collapsing onto the new cell. `shown` is the rows in display order.
@@ -206,6 +230,38 @@ mod tests {
 
     fn at(row: usize, field: Field) -> Cursor {
         Cursor::at(cell(row, field))
+    }
+
+    #[test]
+    fn keys_move_as_in_a_spreadsheet() {
+        assert_eq!(
+            Move::for_key("ArrowDown", false, false, 10),
+            Some(Move::Down)
+        );
+        assert_eq!(
+            Move::for_key("ArrowDown", true, false, 10),
+            Some(Move::TableEnd)
+        );
+        assert_eq!(
+            Move::for_key("ArrowDown", false, true, 10),
+            None,
+            "Alt moves the row"
+        );
+        assert_eq!(
+            Move::for_key("Home", false, false, 10),
+            Some(Move::RowStart)
+        );
+        assert_eq!(
+            Move::for_key("Home", true, false, 10),
+            Some(Move::TableStart)
+        );
+        assert_eq!(Move::for_key("End", true, false, 10), Some(Move::TableEnd));
+        assert_eq!(
+            Move::for_key("PageDown", false, false, 10),
+            Some(Move::PageDown(10))
+        );
+        assert_eq!(Move::for_key("a", false, false, 10), None);
+        assert_eq!(Move::for_key("Enter", false, false, 10), None);
     }
 
     #[test]

@@ -16,6 +16,9 @@ use send_wrapper::SendWrapper;
 use std::time::Duration;
 use wasm_split_helpers::{wasm_split, SplitLoaderError};
 
+mod plan;
+mod presence;
+
 /// How long typing gathers before a batch is sent.
 const BATCH_DELAY: Duration = Duration::from_millis(40);
 /// Where the display name is remembered.
@@ -515,101 +518,6 @@ impl LiveSync {
             self.waiting.set(n);
         }
     }
-
-    /// The name others see ("" until the person gives one: the server shows "Someone").
-    fn display_name(&self) -> String {
-        self.name.get_untracked()
-    }
-
-    /// The user picked a display name.
-    pub fn set_name(&self, name: String) {
-        let name: String = name.chars().take(40).collect();
-        dom::local_set(NAME_KEY, name.trim());
-        self.name.set(name);
-        self.send_presence();
-    }
-
-    /// This tab moved to another cell (or out of the table).
-    pub fn set_cell(&self, cell: Option<(RowId, Field)>) {
-        if self.inner.with_value(|i| i.cell == cell) {
-            return;
-        }
-        self.inner.update_value(|i| i.cell = cell);
-        self.send_presence();
-    }
-
-    /// Shows what a message from the server changed, and stores it.
-    fn after_remote(&self, ctx: PlanContext, remote: Remote) {
-        self.tell_typing_news(ctx);
-        match remote {
-            Remote::Nothing => {}
-            // Cells only: their rows' signals (a keystroke elsewhere must not cost the
-            // whole table). Order and title changes also touch the plan list: all of it.
-            Remote::Changed(changes) if changes.iter().all(|c| matches!(c, Change::Cell(..))) => {
-                for change in changes {
-                    if let Change::Cell(row, _) = change {
-                        ctx.sync_row(&row);
-                    }
-                }
-            }
-            Remote::Changed(_) | Remote::Rebuild => ctx.sync(),
-        }
-        ctx.stored.notify();
-    }
-
-    /// Someone else wrote the cell being typed in: say who, and what it holds now, before
-    /// the person typing writes over it.
-    fn tell_typing_news(&self, ctx: PlanContext) {
-        let Some((stamp, row, field)) = ctx.session.with_value(|s| s.changed_while_typing()) else {
-            return;
-        };
-        let theirs = ctx
-            .session
-            .with_value(|s| {
-                s.plan(&s.active().clone())
-                    .and_then(|p| p.row(&row).map(|r| r.text(field).to_owned()))
-            })
-            .unwrap_or_default();
-        let who = self
-            .peers
-            .with_untracked(|peers| {
-                peers
-                    .iter()
-                    .find(|p| p.replica == stamp.replica)
-                    .map(|p| p.name.clone())
-            })
-            .unwrap_or_else(|| "Someone".to_owned());
-        let shown: String = theirs.chars().take(80).collect();
-        let text = if field == Field::Notes {
-            format!(
-                "{who} changed these notes while you were typing (now: \"{shown}\"). Both texts are kept: the cell will show 2 versions to choose from."
-            )
-        } else {
-            format!(
-                "{who} changed this cell to \"{shown}\" while you were typing. Press Enter to keep yours, or Escape to keep theirs."
-            )
-        };
-        let news = super::state::TypingNews { text, theirs };
-        if ctx
-            .typing_news
-            .with_untracked(|n| n.as_ref() != Some(&news))
-        {
-            ctx.announce(news.text.clone());
-            ctx.typing_news.set(Some(news));
-        }
-    }
-
-    /// Tells the others which cell this tab is in.
-    fn send_presence(&self) {
-        if self.link.get_untracked() != Link::Online {
-            return;
-        }
-        let cell = self.inner.with_value(|i| i.cell.clone());
-        self.send(&ClientMsg::Presence(Presence {
-            name: self.display_name(),
-            cell,
-        }));
-    }
 }
 
 /// The editor's connection: the socket, with what handles each event.
@@ -637,101 +545,4 @@ fn edit_link_in_address() -> Option<(String, String)> {
     };
     let token = dom::hash().trim_start_matches('#').to_owned();
     (!token.is_empty()).then(|| (share.to_owned(), token))
-}
-
-// The editor's side of a plan edited together: what the sync client asks of it.
-impl PlanContext {
-    /// The server did not take some of this tab's changes (the shared plan is full, or a
-    /// change could not be read): the plan as this tab showed it is kept as a private copy,
-    /// and the person is told which changes, and why.
-    pub(crate) fn keep_not_kept(&self, plan: &PlanId, not_kept: NotKept) {
-        let mut copy = not_kept.before;
-        copy.title = clean_text(&format!("{} (my version)", copy.title), MAX_TITLE_CHARS);
-        let title = copy.title.clone();
-        self.session.update_value(|s| {
-            s.add_plan(copy);
-        });
-        let _ = plan;
-        let count = not_kept.ops.len();
-        let mut reasons: Vec<&str> = not_kept.ops.iter().map(|(_, why)| why.explain()).collect();
-        reasons.dedup();
-        let what = if count == 1 {
-            "1 of your changes was".to_owned()
-        } else {
-            format!("{count} of your changes were")
-        };
-        self.sync();
-        self.stored.notify();
-        self.notice.set(Some(Notice {
-            text: format!(
-                "{what} not kept in the shared plan: {}. Nothing is lost: the plan as you had it is kept as \"{title}\" in your plans.",
-                reasons.join("; ")
-            ),
-            backup: None,
-        }));
-    }
-
-    /// The plan is no longer edited together (editing was turned off, the link replaced
-    /// or the share taken down): it stays here as a private plan.
-    pub(crate) fn end_live(&self, plan: &PlanId, why: &str) {
-        self.session.update_value(|s| s.leave_live(plan));
-        self.sync();
-        self.stored.notify();
-        let title = self
-            .session
-            .with_value(|s| s.plan(plan).map(|p| p.title.clone()))
-            .unwrap_or_default();
-        self.notice.set(Some(Notice {
-            text: format!("\"{title}\": {why}"),
-            backup: None,
-        }));
-    }
-
-    /// Turns on editing for the open plan with this edit link's secret (the owner). The
-    /// first time, this copy becomes the shared one; when editing was on before
-    /// (`resumed`), this copy joins what everyone wrote meanwhile and sends only what it
-    /// lacks.
-    pub fn go_live(&self, share: String, token: String, resumed: bool) {
-        let active = self.active();
-        let already = self.session.with_value(|s| s.live(&active).is_some());
-        if already {
-            self.update_session(|s| s.set_live_token(&active, token));
-        } else if resumed {
-            self.update_session(|s| s.resume_live(&active, share, token));
-        } else {
-            self.update_session(|s| s.publish_live(&active, share, token));
-        }
-        self.sync();
-        self.switched.notify();
-    }
-
-    /// Turns editing off for the open plan here (the owner did it).
-    pub fn stop_live(&self) {
-        let active = self.active();
-        self.session.update_value(|s| s.leave_live(&active));
-        self.sync();
-        self.switched.notify();
-    }
-
-    /// Someone who joined by edit link leaves: this copy becomes a private plan here, and
-    /// the connection closes. The team's plan is untouched.
-    pub fn leave_shared(&self) {
-        let active = self.active();
-        self.session.update_value(|s| s.leave_live(&active));
-        self.sync();
-        self.switched.notify();
-    }
-
-    /// The open plan's edit link, when it is edited together: its share and its address.
-    pub fn edit_link(&self) -> Option<(String, String)> {
-        let active = self.active();
-        let (share, token) = self
-            .session
-            .with_value(|s| s.live(&active).map(|l| (l.share.clone(), l.token.clone())))?;
-        let origin = dom::origin().unwrap_or_default();
-        Some((
-            share.clone(),
-            crate::shared::paths::edit_url(&origin, &share, &token),
-        ))
-    }
 }

@@ -114,9 +114,20 @@ test.describe('get this template', () => {
     await expect(mapping.getByLabel(/“P9” in column Priority/)).toBeFocused();
     expect(await editor.items()).toEqual(before);
 
+    // Two choices made faster than the server answers, the first answer arriving last:
+    // the second choice keeps the first, and the older answer never shows.
+    const delays = [600, 50];
+    const previews = (url: URL) => url.pathname === '/api/import' && url.searchParams.get('preview') === '1';
+    await page.route(previews, async (route) => {
+      await new Promise((r) => setTimeout(r, delays.shift() ?? 0));
+      await route.continue();
+    });
     await mapping.getByLabel('“P9” in column Priority (rows 1, 3) means').selectOption('P2');
     await mapping.getByLabel('“someday” in column Status (rows 2, 3) means').selectOption('Not started');
     await expect(go).toHaveAttribute('aria-disabled', 'false');
+    await page.waitForTimeout(700);
+    await expect(go, 'the late answer to the first choice does not undo the second').toHaveAttribute('aria-disabled', 'false');
+    await page.unroute(previews);
     await go.click();
     await expect(page.locator('.import-ready')).toContainText('3 rows ready, no problems');
     await page.getByRole('button', { name: 'Replace the plan with these 3 rows' }).click();

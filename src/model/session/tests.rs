@@ -222,8 +222,14 @@ fn adopting_a_copy_that_lacks_a_saved_edit_saves_again() {
 
     mine.adopt(theirs.workspace().clone());
     let plan = mine.plan(&main()).unwrap();
-    assert_eq!((plan.rows[0].owner.as_str(), plan.rows[1].owner.as_str()), ("Ana", "Bo"));
-    assert!(mine.has_unsaved(), "the stored copy lacks Ana: it is written again");
+    assert_eq!(
+        (plan.rows[0].owner.as_str(), plan.rows[1].owner.as_str()),
+        ("Ana", "Bo")
+    );
+    assert!(
+        mine.has_unsaved(),
+        "the stored copy lacks Ana: it is written again"
+    );
 
     // Adopting a copy that already holds everything this tab has leaves nothing to write.
     mine.mark_saved();

@@ -70,6 +70,16 @@ pub fn ImportPanel() -> impl IntoView {
     let dragging = RwSignal::new(false);
     // The sheet's text, sent again with each change of the mapping.
     let text = StoredValue::new(String::new());
+    // Each question to the server is numbered: only the answer to the latest one shows
+    // (answers can come back out of order).
+    let asked = StoredValue::new(0u64);
+    // The mapping as the person last set it, while the server is asked what it gives: a
+    // second change made before the answer builds on the first, never on the older one.
+    let wanted = StoredValue::new(None::<MappingSpec>);
+    let ask = move || {
+        asked.update_value(|n| *n += 1);
+        asked.get_value()
+    };
 
     let answer_to_preview = move |name: String, answer: Result<ImportAnswer, String>| match answer {
         Ok(ImportAnswer::Plan {
@@ -92,6 +102,7 @@ pub fn ImportPanel() -> impl IntoView {
 
     // Asks the server what the sheet becomes with `spec`.
     let show_mapping = move |name: String, spec: MappingSpec, remembered: bool| {
+        let question = ask();
         spawn_local(async move {
             let answer = files::preview(&name, text.get_value(), &spec).await;
             let next = match answer {
@@ -137,7 +148,10 @@ pub fn ImportPanel() -> impl IntoView {
                 Ok(Err(answer)) => answer_to_preview(name, Ok(answer)),
                 Err(why) => answer_to_preview(name, Err(why)),
             };
-            preview.set(Some(next));
+            if asked.get_value() == question {
+                wanted.set_value(None);
+                preview.set(Some(next));
+            }
         });
     };
 
@@ -151,11 +165,15 @@ pub fn ImportPanel() -> impl IntoView {
             return;
         }
         preview.set(Some(Preview::Reading(name.clone())));
+        wanted.set_value(None);
+        let question = ask();
         spawn_local(async move {
             match files::read_text(&file).await {
                 Ok(content) if files::is_json(&name) => {
                     let answer = files::import(&name, content, None).await;
-                    preview.set(Some(answer_to_preview(name, answer)));
+                    if asked.get_value() == question {
+                        preview.set(Some(answer_to_preview(name, answer)));
+                    }
                 }
                 Ok(content) => {
                     text.set_value(content);
@@ -196,7 +214,11 @@ pub fn ImportPanel() -> impl IntoView {
         else {
             return;
         };
+        if let Some(newer) = wanted.get_value() {
+            spec = newer;
+        }
         change(&mut spec);
+        wanted.set_value(Some(spec.clone()));
         show_mapping(file_name, spec, true);
     };
 
@@ -211,9 +233,16 @@ pub fn ImportPanel() -> impl IntoView {
         else {
             return;
         };
+        // A change made just before is in the answer, even if the preview did not show it yet.
+        let spec = wanted.get_value().unwrap_or(spec);
         preview.set(Some(Preview::Reading(file_name.clone())));
+        wanted.set_value(None);
+        let question = ask();
         spawn_local(async move {
             let answer = files::import(&file_name, text.get_value(), Some(&spec)).await;
+            if asked.get_value() != question {
+                return;
+            }
             if matches!(answer, Ok(ImportAnswer::Plan { .. })) {
                 if let Ok(json) = serde_json::to_string(&spec) {
                     dom::local_set(&remembered_key(&sheet), &json);

@@ -168,3 +168,37 @@ async fn concurrent_writers_never_fail_on_any_backend() {
         }
     }
 }
+
+/// SQLite's write-ahead log is copied back into the database as writes go (by the store,
+/// beside the writes): it stays a fraction of what was written, however long the server
+/// takes writes without a pause.
+#[tokio::test]
+async fn the_sqlite_log_is_copied_back_as_writes_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shares.db");
+    let app = instance(&format!("sqlite://{}?mode=rwc", file.display())).await;
+    let wal = dir.path().join("shares.db-wal");
+    let size = |path: &std::path::Path| std::fs::metadata(path).map_or(0, |m| m.len());
+    let before = size(&file);
+    for n in 0..400 {
+        create(&app, &changed(&format!("share {n}"))).await;
+    }
+    // The last checkpoint runs beside the writes: give it a moment.
+    let mut copied = 0;
+    for _ in 0..100 {
+        copied = size(&file).saturating_sub(before);
+        if copied > 0 && size(&wal) < copied / 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        copied > 1 << 20,
+        "the shares reached the database file ({copied} bytes)"
+    );
+    assert!(
+        size(&wal) < copied / 2,
+        "the log stays small: {} bytes beside {copied} written",
+        size(&wal)
+    );
+}

@@ -10,7 +10,8 @@
 use crate::shared::ShareId;
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::{AnyPool, Executor, SqlSafeStr as _};
+use sqlx::{AnyPool, Executor, Row as _, SqlSafeStr as _};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::Mutex;
 
@@ -168,6 +169,78 @@ enum Refusal {
     NotOwnerOrGone,
 }
 
+/// One write's hold on the store. When it ends, every `CHECKPOINT_EVERY` writes on SQLite,
+/// the WAL is copied back into the database by a checkpoint of its own: first `PASSIVE`
+/// beside the writes (it waits for no reader and no writer, and writes go on meanwhile),
+/// then once more between two writes, for the few pages written during the first. A log
+/// copied back whole starts again from its beginning at the next write, so it stays about
+/// as long as `CHECKPOINT_EVERY` writes, and no write ever waits for the bulk of a copy.
+pub(crate) struct WriteGuard<'a> {
+    _lock: Option<tokio::sync::MutexGuard<'a, ()>>,
+    store: &'a ShareStore,
+}
+
+/// Writes between two checkpoints (SQLite's own default is about 1,000 pages).
+const CHECKPOINT_EVERY: u64 = 64;
+/// Log frames few enough to copy between two writes (a write is a handful of pages).
+const CHECKPOINT_TAIL: i64 = 32;
+
+#[derive(Default)]
+struct Checkpoints {
+    writes: std::sync::atomic::AtomicU64,
+    running: std::sync::atomic::AtomicBool,
+}
+
+impl Drop for WriteGuard<'_> {
+    fn drop(&mut self) {
+        use std::sync::atomic::Ordering;
+        if self.store.write_lock.is_none() {
+            return;
+        }
+        let checkpoints = self.store.checkpoints.clone();
+        let writes = checkpoints.writes.fetch_add(1, Ordering::Relaxed) + 1;
+        if !writes.is_multiple_of(CHECKPOINT_EVERY)
+            || checkpoints.running.swap(true, Ordering::AcqRel)
+        {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            checkpoints.running.store(false, Ordering::Release);
+            return;
+        };
+        let pool = self.store.pool();
+        let lock = self.store.write_lock.clone();
+        runtime.spawn(async move {
+            // Frames of the log not yet in the database after one pass (or an error).
+            let copy = || async {
+                let row = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                    .fetch_one(&pool)
+                    .await?;
+                let log: i64 = row.try_get(1)?;
+                let copied: i64 = row.try_get(2)?;
+                Ok::<i64, sqlx::Error>(log - copied)
+            };
+            let mut done = copy().await;
+            // Beside the writes, until what is left is what a few writes add...
+            for _ in 0..3 {
+                if !matches!(done, Ok(left) if left > CHECKPOINT_TAIL) {
+                    break;
+                }
+                done = copy().await;
+            }
+            // ...then that little between two writes, so the whole log is copied.
+            if let (Ok(_), Some(lock)) = (&done, lock) {
+                let _between_writes = lock.lock().await;
+                done = copy().await;
+            }
+            if let Err(e) = done {
+                tracing::warn!(error = %error_class(&e), "copying the WAL into the database failed; the next writes try again");
+            }
+            checkpoints.running.store(false, Ordering::Release);
+        });
+    }
+}
+
 pub struct ShareStore {
     /// Replaced by a fresh pool after a failed write (see `reset_pool`).
     pool: std::sync::RwLock<AnyPool>,
@@ -176,7 +249,10 @@ pub struct ShareStore {
     /// call tries again, so the store recovers without a restart.
     ready: tokio::sync::OnceCell<()>,
     /// SQLite allows one writer at a time; queueing writes here avoids "database is locked".
-    write_lock: Option<Mutex<()>>,
+    write_lock: Option<Arc<Mutex<()>>>,
+    /// SQLite's WAL is copied back into the database by this store, beside the writes
+    /// rather than inside one of them (see `WriteGuard`).
+    checkpoints: Arc<Checkpoints>,
     backend: &'static str,
     url: String,
     limits: StoreLimits,
@@ -207,6 +283,10 @@ impl ShareStore {
                         conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute("PRAGMA synchronous = FULL").await?;
                         conn.execute("PRAGMA busy_timeout = 5000").await?;
+                        // No commit copies the WAL back itself (SQLite's default does, every
+                        // 1,000 pages, holding every write behind it for the copy and its
+                        // sync): the store does it beside the writes (`WriteGuard`).
+                        conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
                     }
                     Ok(())
                 })
@@ -222,7 +302,8 @@ impl ShareStore {
             pool: std::sync::RwLock::new(pool),
             options,
             ready: tokio::sync::OnceCell::new(),
-            write_lock: sqlite.then(|| Mutex::new(())),
+            write_lock: sqlite.then(|| Arc::new(Mutex::new(()))),
+            checkpoints: Arc::default(),
             backend: if sqlite { "SQLite" } else { "PostgreSQL" },
             url: url.to_owned(),
             limits,
@@ -269,10 +350,13 @@ impl ShareStore {
     }
 
     /// Held around a write transaction: SQLite takes one writer at a time.
-    pub(crate) async fn write_guard(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match &self.write_lock {
-            Some(lock) => Some(lock.lock().await),
-            None => None,
+    pub(crate) async fn write_guard(&self) -> WriteGuard<'_> {
+        WriteGuard {
+            _lock: match &self.write_lock {
+                Some(lock) => Some(lock.lock().await),
+                None => None,
+            },
+            store: self,
         }
     }
 
@@ -344,10 +428,7 @@ impl ShareStore {
     /// Runs `steps` as one transaction. On SQLite, a transaction that fails with an error
     /// (not a refusal) is tried once more on fresh connections.
     async fn transact(&self, steps: &[Step]) -> Result<Result<(), Refusal>, StoreError> {
-        let _guard = match &self.write_lock {
-            Some(lock) => Some(lock.lock().await),
-            None => None,
-        };
+        let _guard = self.write_guard().await;
         let mut retried = false;
         loop {
             match self.try_transact(steps).await {

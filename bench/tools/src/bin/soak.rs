@@ -263,23 +263,36 @@ struct LoadResult {
     errors_non_429: usize,
 }
 
-/// Closed loop: how many requests of the mix per second the server completes.
+/// Closed loop: how many requests of the mix per second the server completes. Only answers
+/// a person would call a success count: a fast "come back later" is not capacity.
 async fn capacity(client: &Http, shared: &Arc<Shared>, export_body: &Arc<String>) -> f64 {
     let done = Arc::new(AtomicUsize::new(0));
+    let refused: Arc<Mutex<BTreeMap<String, usize>>> = Arc::default();
     let until = Instant::now() + Duration::from_secs(5);
     let workers: Vec<_> = (0..64)
         .map(|w| {
-            let (client, shared, body, done) = (
+            let (client, shared, body, done, refused) = (
                 client.clone(),
                 shared.clone(),
                 export_body.clone(),
                 done.clone(),
+                refused.clone(),
             );
             tokio::spawn(async move {
                 let mut i = w * 7919;
                 while Instant::now() < until {
-                    let _ = mixed_request(&client, &shared, i, &body).await;
-                    done.fetch_add(1, Ordering::Relaxed);
+                    match mixed_request(&client, &shared, i, &body).await {
+                        Ok(status) if status.is_success() => {
+                            done.fetch_add(1, Ordering::Relaxed);
+                        }
+                        other => {
+                            let key = match other {
+                                Ok(status) => status.as_u16().to_string(),
+                                Err(e) => e,
+                            };
+                            *refused.lock().unwrap().entry(key).or_default() += 1;
+                        }
+                    }
                     i += 1;
                 }
             })
@@ -287,6 +300,10 @@ async fn capacity(client: &Http, shared: &Arc<Shared>, export_body: &Arc<String>
         .collect();
     for w in workers {
         let _ = w.await;
+    }
+    let refused = refused.lock().unwrap();
+    if !refused.is_empty() {
+        println!("the capacity probe saw answers other than success: {refused:?}");
     }
     done.load(Ordering::Relaxed) as f64 / 5.0
 }
@@ -352,6 +369,20 @@ async fn open_loop(
             errors_non_429 += 1;
         }
         *statuses.entry(key).or_insert(0) += 1;
+    }
+    // Where failures happened, on the console: which request, which answer, and when.
+    let mut failures: BTreeMap<(&'static str, String), (usize, f64)> = BTreeMap::new();
+    for (i, (_, kind, outcome)) in results.iter().enumerate() {
+        let key = match outcome {
+            Ok(s) if s.is_success() || *s == StatusCode::TOO_MANY_REQUESTS => continue,
+            Ok(s) => s.as_u16().to_string(),
+            Err(e) => e.clone(),
+        };
+        let entry = failures.entry((kind, key)).or_insert((0, i as f64 / rate));
+        entry.0 += 1;
+    }
+    for ((kind, answer), (count, first_s)) in &failures {
+        println!("{count} × {answer} for {kind} (from about {first_s:.0} s)");
     }
     LoadResult {
         target_rate: rate,

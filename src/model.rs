@@ -29,6 +29,7 @@ pub use doc::limits::{
 pub use doc::plan::{Field, Plan, Priority, Row, RowId, Status, PLAN_SCHEMA};
 pub use doc::readiness::{same_category, status_index, CategoryTally, Readiness, NO_CATEGORY};
 pub use session::history::{History, MAX_UNDO_STEPS};
+pub use session::share_ids::{EditToken, OwnerToken, ShareId};
 pub use session::workspace::{
     decode_envelope, Envelope, EnvelopeError, EnvelopeRef, LiveLink, OwnedShare, PlanEntry, PlanId,
     Workspace, FIRST_PLAN_ID, WORKSPACE_SCHEMA,

@@ -3,7 +3,6 @@
 
 use crate::model::Plan;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 pub mod api;
 pub mod import;
@@ -11,42 +10,7 @@ pub mod live_client;
 pub mod paths;
 pub mod wire;
 
-/// A share's public id: 128 random bits, base64url without padding (22 characters).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct ShareId(String);
-
-impl ShareId {
-    /// The id's length in characters.
-    pub const LEN: usize = 22;
-
-    /// Accepts exactly what the server generates; anything else cannot name a share.
-    pub fn parse(text: &str) -> Option<ShareId> {
-        (text.len() == Self::LEN
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-        .then(|| ShareId(text.to_owned()))
-    }
-
-    /// A fresh id from 16 random bytes.
-    #[cfg(feature = "ssr")]
-    pub fn from_random(bytes: [u8; 16]) -> ShareId {
-        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        use base64::Engine as _;
-        ShareId(URL_SAFE_NO_PAD.encode(bytes))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ShareId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use crate::model::session::share_ids::{EditToken, OwnerToken, ShareId};
 
 /// A shared plan as the share page shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -90,30 +54,3 @@ pub use api::headers;
 /// Where the share page keeps its data for hydration: an attribute (escaped like any
 /// attribute), never a script, so user text can never become code.
 pub const SHARE_DATA_ID: &str = "share-data";
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_well_formed_ids_parse() {
-        assert!(ShareId::parse("AAAAAAAAAAAAAAAAAAAAAA").is_some());
-        for bad in [
-            "",
-            "short",
-            "../../../../etc/passwd",
-            &"a".repeat(23),
-            "aaaaaaaaaaaaaaaaaaaaa!",
-        ] {
-            assert_eq!(ShareId::parse(bad), None, "{bad}");
-        }
-    }
-
-    #[cfg(feature = "ssr")]
-    #[test]
-    fn random_ids_parse_back() {
-        let id = ShareId::from_random([7; 16]);
-        assert_eq!(id.as_str().len(), ShareId::LEN);
-        assert_eq!(ShareId::parse(id.as_str()), Some(id));
-    }
-}

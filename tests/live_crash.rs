@@ -91,7 +91,7 @@ async fn connect(addr: SocketAddr, id: &str, token: &str) -> Option<Socket> {
         .ok()?;
     let hello = ClientMsg::Hello(Hello {
         protocol: PROTOCOL,
-        token: Some(token.to_owned()),
+        token: Some(token.into()),
         known: None,
         replica: REPLICA,
         key: KEY,

@@ -15,7 +15,7 @@ use syncplan::server::{
 };
 use syncplan::shared::live_client::{Conn, Effect, Joining};
 use syncplan::shared::wire::{self, ClientMsg, ErrorCode, Hello, ServerMsg, PROTOCOL};
-use syncplan::shared::ShareId;
+use syncplan::shared::{EditToken, ShareId};
 
 const DAY: i64 = 86_400_000;
 
@@ -41,7 +41,7 @@ struct Setup {
     url: String,
     now: Arc<AtomicI64>,
     id: ShareId,
-    token: String,
+    token: EditToken,
 }
 
 impl Setup {
@@ -68,7 +68,7 @@ impl Setup {
             url,
             now: Arc::new(AtomicI64::new(1_800_000_000_000)),
             id,
-            token: token.as_str().to_owned(),
+            token,
         }
     }
 
@@ -146,7 +146,7 @@ impl Tab {
         self.live = live.clone();
         self.wire = Wire::default();
         let joining = self.plan.is_none().then(|| Joining {
-            share: setup.id.as_str().to_owned(),
+            share: setup.id.clone(),
             token: setup.token.clone(),
         });
         self.conn = Conn::new(self.plan.clone(), joining);
@@ -515,7 +515,7 @@ async fn turning_editing_back_on_keeps_what_others_wrote_meanwhile() {
     owner.session.set_time(owner.local_now(&setup));
     owner
         .session
-        .resume_live(&plan, setup.id.as_str().to_owned(), setup.token.clone());
+        .resume_live(&plan, setup.id.clone(), setup.token.clone());
     owner.connect(&setup, &live).await;
     owner.exchange(&setup).await;
     editor.exchange(&setup).await;

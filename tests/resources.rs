@@ -134,7 +134,7 @@ async fn connect(
         .expect("the socket opens");
     let hello = ClientMsg::Hello(Hello {
         protocol: PROTOCOL,
-        token: token.map(str::to_owned),
+        token: token.map(Into::into),
         known: None,
         replica,
         key: u64::from(replica) * 31 + 7,

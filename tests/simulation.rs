@@ -35,7 +35,7 @@ use syncplan::server::{
 };
 use syncplan::shared::live_client::{Conn, Effect, Joining};
 use syncplan::shared::wire::{self, ClientMsg, ErrorCode, Retry, ServerMsg};
-use syncplan::shared::ShareId;
+use syncplan::shared::{EditToken, ShareId};
 
 /// Seeds that failed once (each was a bug): they run every time.
 /// 185: notes a crashing instance had sent were lost with it (the simulation's fault: NOTIFY
@@ -176,7 +176,7 @@ struct World {
     url: String,
     _dir: tempfile::TempDir,
     id: ShareId,
-    token: String,
+    token: EditToken,
     servers: Vec<Server>,
     browsers: Vec<Browser>,
     zombies: Vec<Zombie>,
@@ -316,7 +316,7 @@ impl World {
             url,
             _dir: dir,
             id,
-            token: token.as_str().to_owned(),
+            token,
             servers,
             browsers,
             zombies: Vec::new(),

@@ -3,6 +3,7 @@
 //! a `POST` whose answer is a Server-Sent Events stream (the hello in its body) and one
 //! `POST` per message sent.
 
+use crate::model::{EditToken, ShareId};
 use crate::shared::wire::{self, ClientMsg, ErrorCode, ServerMsg};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -36,7 +37,10 @@ enum Kind {
 
 impl Socket {
     /// Connects with a WebSocket.
-    pub fn open(share: &str, on_event: impl Fn(SocketEvent) + 'static) -> Result<Socket, String> {
+    pub fn open(
+        share: &ShareId,
+        on_event: impl Fn(SocketEvent) + 'static,
+    ) -> Result<Socket, String> {
         Ok(Socket {
             kind: Kind::Ws(Ws::open(share, on_event)?),
             send: send_on,
@@ -44,7 +48,7 @@ impl Socket {
     }
 
     /// Connects without WebSockets (Server-Sent Events and `POST`).
-    pub fn open_fallback(share: &str, on_event: impl Fn(SocketEvent) + 'static) -> Socket {
+    pub fn open_fallback(share: &ShareId, on_event: impl Fn(SocketEvent) + 'static) -> Socket {
         Socket {
             kind: Kind::Stream(Stream::open(share, on_event)),
             send: send_on,
@@ -85,7 +89,7 @@ struct Ws {
 
 impl Ws {
     /// Connects to the live endpoint of `share` on this page's server.
-    fn open(share: &str, on_event: impl Fn(SocketEvent) + 'static) -> Result<Ws, String> {
+    fn open(share: &ShareId, on_event: impl Fn(SocketEvent) + 'static) -> Result<Ws, String> {
         let location = web_sys::window().ok_or("no window")?.location();
         let scheme = match location.protocol().as_deref() {
             Ok("https:") => "wss:",
@@ -156,7 +160,7 @@ impl Drop for Ws {
 
 /// The fallback: an event stream for what the server sends, a `POST` per message sent.
 struct Stream {
-    share: String,
+    share: ShareId,
     state: Rc<RefCell<StreamState>>,
     on_event: Rc<dyn Fn(SocketEvent)>,
 }
@@ -164,7 +168,7 @@ struct Stream {
 #[derive(Default)]
 struct StreamState {
     /// The secret, replica and its key from the hello (sent as headers with every message).
-    token: Option<String>,
+    token: Option<EditToken>,
     replica: u32,
     key: u64,
     abort: Option<web_sys::AbortController>,
@@ -172,7 +176,7 @@ struct StreamState {
 }
 
 impl Stream {
-    fn open(share: &str, on_event: impl Fn(SocketEvent) + 'static) -> Stream {
+    fn open(share: &ShareId, on_event: impl Fn(SocketEvent) + 'static) -> Stream {
         let on_event: Rc<dyn Fn(SocketEvent)> = Rc::new(on_event);
         let state = Rc::new(RefCell::new(StreamState::default()));
         // "Open" at once: the hello that follows starts the stream.
@@ -184,7 +188,7 @@ impl Stream {
             }
         });
         Stream {
-            share: share.to_owned(),
+            share: share.clone(),
             state,
             on_event,
         }
@@ -239,7 +243,7 @@ impl Stream {
                 .header(wire::REPLICA_HEADER, &replica.to_string())
                 .header(wire::KEY_HEADER, &key.to_string());
             if let Some(token) = &token {
-                request = request.header(wire::TOKEN_HEADER, token);
+                request = request.header(wire::TOKEN_HEADER, token.as_str());
             }
             let Ok(request) = request.body(js_sys::Uint8Array::from(&body[..])) else {
                 return;

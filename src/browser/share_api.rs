@@ -1,6 +1,6 @@
 //! The editor's calls to the share API.
 
-use crate::model::Plan;
+use crate::model::{OwnerToken, Plan, ShareId};
 use crate::shared::api::{ApiError, CreatedShare, EditLink};
 use crate::shared::paths;
 
@@ -39,6 +39,11 @@ fn json_request(
         .map_err(|_| offline())
 }
 
+/// The `Authorization` header that proves the owner's right.
+fn bearer(token: &OwnerToken) -> String {
+    format!("Bearer {}", token.as_str())
+}
+
 pub async fn create(plan: &Plan) -> Result<CreatedShare, ShareError> {
     let response = json_request(gloo_net::http::Request::post(paths::SHARES), plan)?
         .send()
@@ -51,9 +56,9 @@ pub async fn create(plan: &Plan) -> Result<CreatedShare, ShareError> {
     }
 }
 
-pub async fn update(id: &str, token: &str, plan: &Plan) -> Result<(), ShareError> {
-    let builder = gloo_net::http::Request::put(&paths::api_share(id))
-        .header("Authorization", &format!("Bearer {token}"));
+pub async fn update(id: &ShareId, token: &OwnerToken, plan: &Plan) -> Result<(), ShareError> {
+    let builder =
+        gloo_net::http::Request::put(&paths::api_share(id)).header("Authorization", &bearer(token));
     let response = json_request(builder, plan)?
         .send()
         .await
@@ -65,9 +70,9 @@ pub async fn update(id: &str, token: &str, plan: &Plan) -> Result<(), ShareError
     }
 }
 
-pub async fn revoke(id: &str, token: &str) -> Result<(), ShareError> {
+pub async fn revoke(id: &ShareId, token: &OwnerToken) -> Result<(), ShareError> {
     let response = gloo_net::http::Request::delete(&paths::api_share(id))
-        .header("Authorization", &format!("Bearer {token}"))
+        .header("Authorization", &bearer(token))
         .send()
         .await
         .map_err(|_| offline())?;
@@ -79,9 +84,12 @@ pub async fn revoke(id: &str, token: &str) -> Result<(), ShareError> {
 }
 
 /// Turns editing on for a share (or replaces its edit link): the new link's secret.
-pub async fn enable_editing(id: &str, owner_token: &str) -> Result<EditLink, ShareError> {
+pub async fn enable_editing(
+    id: &ShareId,
+    owner_token: &OwnerToken,
+) -> Result<EditLink, ShareError> {
     let response = gloo_net::http::Request::post(&paths::api_share_edit(id))
-        .header("Authorization", &format!("Bearer {owner_token}"))
+        .header("Authorization", &bearer(owner_token))
         .send()
         .await
         .map_err(|_| offline())?;
@@ -93,9 +101,9 @@ pub async fn enable_editing(id: &str, owner_token: &str) -> Result<EditLink, Sha
 }
 
 /// Turns editing off: every edit link of the share stops working.
-pub async fn disable_editing(id: &str, owner_token: &str) -> Result<(), ShareError> {
+pub async fn disable_editing(id: &ShareId, owner_token: &OwnerToken) -> Result<(), ShareError> {
     let response = gloo_net::http::Request::delete(&paths::api_share_edit(id))
-        .header("Authorization", &format!("Bearer {owner_token}"))
+        .header("Authorization", &bearer(owner_token))
         .send()
         .await
         .map_err(|_| offline())?;

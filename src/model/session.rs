@@ -9,6 +9,7 @@
 
 pub mod history;
 mod live;
+pub mod share_ids;
 pub mod workspace;
 
 use crate::model::crdt::edits::{mine_to_undo, ops_for_change};
@@ -17,6 +18,7 @@ use crate::model::doc::edit::{Edit, EditError};
 use crate::model::doc::ids::IdGen;
 use crate::model::doc::plan::{Field, Plan, RowId};
 use crate::model::session::history::History;
+use crate::model::session::share_ids::{EditToken, ShareId};
 use crate::model::session::workspace::{LiveLink, OwnedShare, PlanEntry, PlanId, Workspace};
 use crate::model::sync::accept::{batch_id, Refusal, Why};
 use crate::model::sync::{Batch, Logged, SyncState, Update};

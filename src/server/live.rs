@@ -18,8 +18,7 @@
 //! `pump`, so the simulation runs this very code, one step at a time.
 
 use super::store::{
-    key_hash, same_hash, ClientKey, Commit, EditToken, LiveLoad, Note, OwnerToken, ShareStore,
-    StoreError,
+    key_hash, same_hash, ClientKey, Commit, EditToken, LiveLoad, Note, ShareStore, StoreError,
 };
 use crate::model::{Batch, DocLimits, LiveDoc, Outcome, Resume};
 use crate::shared::wire::{

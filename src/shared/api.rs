@@ -1,22 +1,23 @@
 //! The REST API's bodies and header names, one type each: the server writes them, the
 //! browser (and the tests) read them. Paths are in `paths`.
 
+use crate::shared::{EditToken, OwnerToken, ShareId};
 use serde::{Deserialize, Serialize};
 
 /// `201` from `POST /api/shares`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatedShare {
-    pub id: String,
+    pub id: ShareId,
     /// The read-only link (`{origin}/s/{id}`).
     pub url: String,
     /// The secret that updates, revokes and turns editing on; shown once, kept hashed.
-    pub owner_token: String,
+    pub owner_token: OwnerToken,
 }
 
 /// `200` from `POST /api/shares/{id}/edit`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EditLink {
-    pub edit_token: String,
+    pub edit_token: EditToken,
     /// `{origin}/e/{id}#{edit_token}`: the secret travels after `#`, so browsers never send
     /// it to a server or in a `Referer`.
     pub edit_url: String,

@@ -5,7 +5,7 @@
 //! both run this code.
 
 use super::wire::{ClientMsg, ErrorCode, Hello, Peer, ServerMsg, PROTOCOL};
-use crate::model::{NotKept, PlanId, Remote, Session};
+use crate::model::{EditToken, NotKept, PlanId, Remote, Session, ShareId};
 
 /// Ops in one batch the browser sends (the server takes up to 2,000).
 pub const BATCH_OPS: usize = 500;
@@ -14,8 +14,8 @@ pub const BATCH_OPS: usize = 500;
 /// arrives.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Joining {
-    pub share: String,
-    pub token: String,
+    pub share: ShareId,
+    pub token: EditToken,
 }
 
 /// What the page (or the simulation) does after a message.
@@ -66,7 +66,7 @@ impl Conn {
 
     /// The first message: who this tab is, with what right, and how much it holds. A tab
     /// that owns the plan's share says so with the owner secret.
-    pub fn hello(&self, session: &Session, token: String, name: String) -> ClientMsg {
+    pub fn hello(&self, session: &Session, token: EditToken, name: String) -> ClientMsg {
         let live = self.plan.as_ref().and_then(|p| session.live(p));
         let known = live
             .filter(|l| !l.resuming)

@@ -3,6 +3,8 @@
 //! classifier that tells what a path is (which page to render, which pages to cache, which
 //! headers to send, what a log may show).
 
+use crate::model::{EditToken, ShareId};
+
 /// The router's patterns (axum's `{param}` syntax).
 pub mod patterns {
     pub const EDITOR: &str = "/";
@@ -28,33 +30,36 @@ pub const IMPORT: &str = patterns::IMPORT;
 /// The service worker's script (the page registers it; it gets its own CSP).
 pub const SERVICE_WORKER: &str = "/sw.js";
 
+/// Every edit link's path starts with this.
+pub const EDIT_PREFIX: &str = "/e/";
+
 /// A shared plan's read-only page.
-pub fn share(id: &str) -> String {
+pub fn share(id: &ShareId) -> String {
     format!("/s/{id}")
 }
 
 /// A shared plan as a file (`csv`, `markdown`, …); `csv` works with `=IMPORTDATA()`.
-pub fn share_export(id: &str, format: &str) -> String {
+pub fn share_export(id: &ShareId, format: &str) -> String {
     format!("/s/{id}/export/{format}")
 }
 
 /// An edit link's page (the editor, which joins the plan).
-pub fn edit(id: &str) -> String {
+pub fn edit(id: &ShareId) -> String {
     format!("/e/{id}")
 }
 
 /// The whole edit link: the secret follows `#`, so browsers never send it to a server.
-pub fn edit_url(origin: &str, id: &str, secret: &str) -> String {
-    format!("{origin}/e/{id}#{secret}")
+pub fn edit_url(origin: &str, id: &ShareId, secret: &EditToken) -> String {
+    format!("{origin}/e/{id}#{}", secret.as_str())
 }
 
 /// The share API's address of one share.
-pub fn api_share(id: &str) -> String {
+pub fn api_share(id: &ShareId) -> String {
     format!("/api/shares/{id}")
 }
 
 /// Turning editing on or off for a share.
-pub fn api_share_edit(id: &str) -> String {
+pub fn api_share_edit(id: &ShareId) -> String {
     format!("/api/shares/{id}/edit")
 }
 
@@ -73,15 +78,15 @@ pub fn api_export_tickets(format: &str, query: &str) -> String {
 }
 
 /// The live-editing WebSocket, and the fallback's two routes.
-pub fn live_socket(id: &str) -> String {
+pub fn live_socket(id: &ShareId) -> String {
     format!("/api/live/{id}")
 }
 
-pub fn live_events(id: &str) -> String {
+pub fn live_events(id: &ShareId) -> String {
     format!("/api/live/{id}/events")
 }
 
-pub fn live_send(id: &str) -> String {
+pub fn live_send(id: &ShareId) -> String {
     format!("/api/live/{id}/send")
 }
 
@@ -182,23 +187,27 @@ mod tests {
 
     const ID: &str = "AAAAAAAAAAAAAAAAAAAAAA";
 
+    fn id() -> ShareId {
+        ShareId::parse(ID).unwrap()
+    }
+
     #[test]
     fn what_is_built_is_read_back() {
-        assert_eq!(Route::of(&share(ID)), Route::Share(ID));
+        assert_eq!(Route::of(&share(&id())), Route::Share(ID));
         assert_eq!(
-            Route::of(&share_export(ID, "csv")),
+            Route::of(&share_export(&id(), "csv")),
             Route::ShareExport(ID, "csv")
         );
-        assert_eq!(Route::of(&edit(ID)), Route::EditLink(ID));
-        assert_eq!(Route::of(&format!("{}/", edit(ID))), Route::EditLink(ID));
-        assert_eq!(Route::of(&api_share(ID)), Route::ShareApi(Some(ID)));
-        assert_eq!(Route::of(&api_share_edit(ID)), Route::ShareApi(Some(ID)));
+        assert_eq!(Route::of(&edit(&id())), Route::EditLink(ID));
+        assert_eq!(Route::of(&format!("{}/", edit(&id()))), Route::EditLink(ID));
+        assert_eq!(Route::of(&api_share(&id())), Route::ShareApi(Some(ID)));
+        assert_eq!(Route::of(&api_share_edit(&id())), Route::ShareApi(Some(ID)));
         assert_eq!(Route::of(SHARES), Route::ShareApi(None));
-        for live in [live_socket(ID), live_events(ID), live_send(ID)] {
+        for live in [live_socket(&id()), live_events(&id()), live_send(&id())] {
             assert_eq!(Route::of(&live), Route::Live(ID));
         }
         assert_eq!(
-            edit_url("https://p.example", ID, "s3cret"),
+            edit_url("https://p.example", &id(), &EditToken::new("s3cret")),
             format!("https://p.example/e/{ID}#s3cret")
         );
         assert_eq!(
@@ -241,11 +250,11 @@ mod tests {
 
     #[test]
     fn share_ids_never_reach_logs() {
-        assert_eq!(redacted(&share(ID)), "/s/…");
-        assert_eq!(redacted(&share_export(ID, "csv")), "/s/…/export/csv");
-        assert_eq!(redacted(&edit(ID)), "/e/…");
-        assert_eq!(redacted(&live_events(ID)), "/api/live/…/events");
-        assert_eq!(redacted(&api_share_edit(ID)), "/api/shares/…/edit");
+        assert_eq!(redacted(&share(&id())), "/s/…");
+        assert_eq!(redacted(&share_export(&id(), "csv")), "/s/…/export/csv");
+        assert_eq!(redacted(&edit(&id())), "/e/…");
+        assert_eq!(redacted(&live_events(&id())), "/api/live/…/events");
+        assert_eq!(redacted(&api_share_edit(&id())), "/api/shares/…/edit");
         assert_eq!(redacted("/api/shares/abc"), "/api/shares/…");
         assert_eq!(redacted("/api/shares"), "/api/shares");
         assert_eq!(redacted("/"), "/");
@@ -255,10 +264,10 @@ mod tests {
     #[test]
     fn shared_paths_are_told_apart() {
         for path in [
-            share(ID),
-            edit(ID),
-            api_share(ID),
-            live_socket(ID),
+            share(&id()),
+            edit(&id()),
+            api_share(&id()),
+            live_socket(&id()),
             SHARES.to_owned(),
         ] {
             assert!(Route::of(&path).is_shared(), "{path}");

@@ -14,6 +14,7 @@
 //! acknowledged again, never applied twice (the accept rule, `model::accept`, decides).
 //! A browser that finds batches missing asks for them with `Resync`.
 
+use crate::model::session::share_ids::{EditToken, OwnerToken};
 use crate::model::{Batch, Doc, Field, Logged, Refusal, RowId};
 use serde::{Deserialize, Serialize};
 
@@ -51,7 +52,7 @@ pub enum ClientMsg {
 pub struct Hello {
     pub protocol: u16,
     /// The edit link's secret; `None` watches the plan read-only.
-    pub token: Option<String>,
+    pub token: Option<EditToken>,
     /// The last sequence this browser has; `None` when it has no copy yet.
     pub known: Option<u64>,
     /// This tab's replica id: its presence, and the name its batches are sent in.
@@ -63,7 +64,7 @@ pub struct Hello {
     /// The share's owner secret, sent by the browser that owns the plan: the server checks
     /// it as it checks any owner request, and tells everyone who owns the plan (by the name
     /// this connection gives). A wrong one is ignored, never trusted.
-    pub owner: Option<String>,
+    pub owner: Option<OwnerToken>,
 }
 
 /// Where someone is: their name and the cell they are in.

@@ -14,7 +14,7 @@ async fn the_fallback_streams_events_and_takes_ops_by_post() {
     let (id, _, edit) = live_share(&server.router).await;
     let hello = wire::encode(&ClientMsg::Hello(Hello {
         protocol: PROTOCOL,
-        token: Some(edit.clone()),
+        token: Some(edit.as_str().into()),
         known: None,
         replica: 9,
         key: key_of(9),

@@ -70,7 +70,7 @@ async fn rate_limits_hold_across_reconnects_and_requests() {
     // The fallback, from a page with its stream open: the same buckets.
     let hello = wire::encode(&ClientMsg::Hello(Hello {
         protocol: PROTOCOL,
-        token: Some(edit.clone()),
+        token: Some(edit.as_str().into()),
         known: None,
         replica: 3,
         key: key_of(3),

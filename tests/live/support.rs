@@ -143,7 +143,7 @@ impl Client {
         let mut c = Client::open(addr, id).await;
         c.send(&ClientMsg::Hello(Hello {
             protocol: PROTOCOL,
-            token: token.map(str::to_owned),
+            token: token.map(Into::into),
             known,
             replica,
             key: key_of(replica),
@@ -166,12 +166,12 @@ impl Client {
         let mut c = Client::open(addr, id).await;
         c.send(&ClientMsg::Hello(Hello {
             protocol: PROTOCOL,
-            token: Some(token.to_owned()),
+            token: Some(token.into()),
             known: None,
             replica,
             key: key_of(replica),
             name: name.to_owned(),
-            owner: owner.map(str::to_owned),
+            owner: owner.map(Into::into),
         }))
         .await;
         c

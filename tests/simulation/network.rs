@@ -11,7 +11,7 @@ impl World {
         let server = self.rng.below(self.servers.len() as u64) as usize;
         let browser = &mut self.browsers[b];
         let joining = browser.plan.is_none().then(|| Joining {
-            share: self.id.as_str().to_owned(),
+            share: self.id.clone(),
             token: self.token.clone(),
         });
         let conn = Conn::new(browser.plan.clone(), joining);

@@ -8,7 +8,7 @@ impl Session {
     /// plus this tab's writes. Whatever this copy holds that the server's lacks is queued
     /// for the server (with its own stamps: a newer write the server holds stays newer), so
     /// joining never loses local edits and never writes over anyone's.
-    pub fn go_live(&mut self, plan: &PlanId, share: String, token: String, doc: Doc, seq: u64) {
+    pub fn go_live(&mut self, plan: &PlanId, share: ShareId, token: EditToken, doc: Doc, seq: u64) {
         let Some(entry) = self.workspace.entry_mut(plan) else {
             return;
         };
@@ -36,7 +36,7 @@ impl Session {
     /// copy was built from the published plan, so every register of this copy is queued,
     /// written anew, and wins over it. Until the server's copy arrives (`on_snapshot`) this
     /// copy is shown as it is.
-    pub fn publish_live(&mut self, plan: &PlanId, share: String, token: String) {
+    pub fn publish_live(&mut self, plan: &PlanId, share: ShareId, token: EditToken) {
         let stamp = self.clock.tick(self.now_ms);
         let Some(entry) = self.workspace.entry_mut(plan) else {
             return;
@@ -57,7 +57,7 @@ impl Session {
     /// Makes `plan` live again when its owner turns editing back on: the server's document
     /// holds what everyone wrote, so this copy waits for it (`on_snapshot`) and then sends
     /// only what it lacks, as `go_live` does.
-    pub fn resume_live(&mut self, plan: &PlanId, share: String, token: String) {
+    pub fn resume_live(&mut self, plan: &PlanId, share: ShareId, token: EditToken) {
         let Some(entry) = self.workspace.entry_mut(plan) else {
             return;
         };
@@ -71,7 +71,7 @@ impl Session {
     }
 
     /// A new secret for a live plan (the owner replaced the edit link).
-    pub fn set_live_token(&mut self, plan: &PlanId, token: String) {
+    pub fn set_live_token(&mut self, plan: &PlanId, token: EditToken) {
         if let Some(live) = self.live_mut(plan) {
             live.token = token;
             self.pending.push(Change::SetLive(plan.clone()));
@@ -80,12 +80,12 @@ impl Session {
 
     /// Adds a live plan joined through an edit link (or finds the one already here) and
     /// returns its id.
-    pub fn join(&mut self, share: &str, token: String, doc: Doc, seq: u64) -> PlanId {
+    pub fn join(&mut self, share: &ShareId, token: EditToken, doc: Doc, seq: u64) -> PlanId {
         if let Some(entry) = self
             .workspace
             .plans
             .iter_mut()
-            .find(|e| e.live.as_ref().is_some_and(|l| l.share == share))
+            .find(|e| e.live.as_ref().is_some_and(|l| l.share == *share))
         {
             let id = entry.id.clone();
             if let Some(live) = &mut entry.live {
@@ -100,7 +100,7 @@ impl Session {
             id.clone(),
             sync.view(),
             Some(LiveLink {
-                share: share.to_owned(),
+                share: share.clone(),
                 token,
                 sync,
                 resuming: false,

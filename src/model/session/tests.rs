@@ -1,8 +1,18 @@
 use super::*;
 use crate::model::doc::plan::{Field, Row};
+use crate::model::session::share_ids::OwnerToken;
 
 fn main() -> PlanId {
     PlanId("main".into())
+}
+
+/// A share id made from `name` (padded to a real id's length).
+fn share(name: &str) -> ShareId {
+    ShareId::parse(&format!("{name:A<22}")).unwrap()
+}
+
+fn secret(text: &str) -> EditToken {
+    EditToken::new(text)
 }
 
 fn session() -> Session {
@@ -296,18 +306,18 @@ fn a_plan_added_in_another_tab_survives_our_unsaved_edits() {
 #[test]
 fn shares_follow_their_plan() {
     let mut s = session();
-    let share = OwnedShare {
+    let owned = OwnedShare {
         plan: main(),
-        id: "s1".into(),
+        id: share("s1"),
         url: "http://x/s/s1".into(),
-        owner_token: "t".into(),
+        owner_token: OwnerToken::new("t"),
         published_at: String::new(),
     };
-    s.set_share(share.clone());
-    assert_eq!(s.workspace().share_of(&main()), Some(&share));
+    s.set_share(owned.clone());
+    assert_eq!(s.workspace().share_of(&main()), Some(&owned));
     s.set_share(OwnedShare {
-        id: "s2".into(),
-        ..share
+        id: share("s2"),
+        ..owned
     });
     assert_eq!(s.workspace().shares.len(), 1, "one link per plan");
     s.remove_share(&main());
@@ -393,7 +403,7 @@ fn a_live_plan_queues_edits_and_follows_the_server() {
     s.set_time(1_000);
     set_owner(&mut s, "a", "before sharing");
     let server = crate::model::Doc::from_plan(&session().plan(&main()).unwrap().clone());
-    s.go_live(&main(), "share1".into(), "tok".into(), server, 0);
+    s.go_live(&main(), share("share1"), secret("tok"), server, 0);
     assert_eq!(
         owner_of(&s, 0),
         "before sharing",
@@ -449,7 +459,7 @@ fn a_tab_that_missed_the_join_hands_its_edits_to_the_live_plan() {
     let mut live_tab = Session::new(session().workspace().clone(), 3 << 32);
     let mut old_tab = Session::new(session().workspace().clone(), 4 << 32);
     let server = crate::model::Doc::from_plan(&session().plan(&main()).unwrap().clone());
-    live_tab.go_live(&main(), "s".into(), "t".into(), server, 0);
+    live_tab.go_live(&main(), share("s"), secret("t"), server, 0);
     live_tab.mark_saved();
     old_tab.set_time(5_000);
     set_owner(&mut old_tab, "a", "typed in the old tab");
@@ -472,7 +482,7 @@ fn a_tab_that_missed_the_join_hands_its_edits_to_the_live_plan() {
 fn two_tabs_of_one_live_plan_never_reuse_a_batch_id() {
     let mut a = Session::new(session().workspace().clone(), 3 << 32);
     let server = crate::model::Doc::from_plan(&session().plan(&main()).unwrap().clone());
-    a.go_live(&main(), "s".into(), "t".into(), server, 0);
+    a.go_live(&main(), share("s"), secret("t"), server, 0);
     // The second tab starts from what the first one stored.
     let mut b = Session::new(a.workspace().clone(), 4 << 32);
     a.set_time(1_000);
@@ -501,7 +511,7 @@ fn turning_editing_on_makes_the_server_copy_this_one() {
     type_into(&mut s, "b", "notes after publishing");
     let before = s.plan(&main()).unwrap().clone();
     s.set_time(2_000);
-    s.publish_live(&main(), "s".into(), "t".into());
+    s.publish_live(&main(), share("s"), secret("t"));
     assert_eq!(
         s.plan(&main()).unwrap(),
         &before,

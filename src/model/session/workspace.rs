@@ -6,6 +6,7 @@ use crate::model::doc::decode::decode_plan_json;
 use crate::model::doc::ids::IdGen;
 use crate::model::doc::limits::MAX_ROWS;
 use crate::model::doc::plan::Plan;
+use crate::model::session::share_ids::{EditToken, OwnerToken, ShareId};
 use crate::model::sync::SyncState;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -82,9 +83,9 @@ impl PlanEntry {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveLink {
     /// The share's id (the plan's read-only link is `/s/{share}`).
-    pub share: String,
+    pub share: ShareId,
     /// The edit link's secret (from its `#` part; never sent in a URL).
-    pub token: String,
+    pub token: EditToken,
     pub sync: SyncState,
     /// Editing was turned on again for a plan that was edited together before: this copy
     /// waits for the server's document, then sends only what it lacks (never writing over
@@ -151,9 +152,9 @@ fn entry_from_stored(
 pub struct OwnedShare {
     /// The workspace plan the link publishes.
     pub plan: PlanId,
-    pub id: String,
+    pub id: ShareId,
     pub url: String,
-    pub owner_token: String,
+    pub owner_token: OwnerToken,
     /// RFC 3339 time of the last publish.
     #[serde(default)]
     pub published_at: String,

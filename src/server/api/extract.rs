@@ -8,7 +8,7 @@ use crate::server::http::client_addr::client_ip;
 use crate::server::http::error::AppError;
 use crate::server::state::AppState;
 use crate::server::store::{ClientKey, OwnerAction, OwnerToken};
-use crate::shared::ShareId;
+use crate::shared::{paths, ShareId};
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
@@ -92,7 +92,7 @@ impl FromRequestParts<AppState> for CreationQuota {
 /// creator's request came to (this answer goes to the creator alone and is never cached),
 /// with `https` only when a trusted proxy says so.
 pub fn share_url(state: &AppState, request: &HeaderMap, id: &ShareId) -> String {
-    format!("{}/s/{id}", request_origin(state, request))
+    format!("{}{}", request_origin(state, request), paths::share(id))
 }
 
 pub fn request_origin(state: &AppState, request: &HeaderMap) -> String {
@@ -127,7 +127,7 @@ pub fn bearer(headers: &HeaderMap) -> Result<OwnerToken, AppError> {
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
         return Err(forbidden());
     }
-    Ok(OwnerToken::from_header(token))
+    Ok(OwnerToken::new(token))
 }
 
 pub fn owner_result(action: OwnerAction) -> Result<StatusCode, AppError> {

@@ -328,8 +328,8 @@ pub async fn enable_editing(
     state.pages.forget_share(&id);
     let origin = request_origin(&state, &request_headers);
     let mut response = Json(EditLink {
-        edit_token: token.as_str().to_owned(),
-        edit_url: paths::edit_url(&origin, id.as_str(), token.as_str()),
+        edit_url: paths::edit_url(&origin, &id, &token),
+        edit_token: token,
         resumed,
     })
     .into_response();

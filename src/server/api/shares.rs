@@ -28,16 +28,16 @@ pub async fn create_share(
     let mut response = (
         StatusCode::CREATED,
         Json(CreatedShare {
-            id: id.as_str().to_owned(),
+            id: id.clone(),
             url,
-            owner_token: token.as_str().to_owned(),
+            owner_token: token,
         }),
     )
         .into_response();
     let headers = response.headers_mut();
     // The owner token is a secret: no cache anywhere may keep this answer.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(location) = HeaderValue::from_str(&paths::api_share(id.as_str())) {
+    if let Ok(location) = HeaderValue::from_str(&paths::api_share(&id)) {
         headers.insert(header::LOCATION, location);
     }
     Ok(response)

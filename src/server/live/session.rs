@@ -87,7 +87,7 @@ impl Live {
             let (role, hash) = match &hello.token {
                 None => (Role::Viewer, None),
                 Some(token) => {
-                    let given = EditToken::hash_of(token);
+                    let given = token.hash();
                     match &loaded.edit_hash {
                         Some(current) if same_hash(current, &given) => (Role::Editor, Some(given)),
                         _ => return Err(Refused(ErrorCode::Forbidden)),
@@ -96,9 +96,10 @@ impl Live {
             };
             // The owner, proven like any owner request; a wrong secret is only ignored.
             let owner = role == Role::Editor
-                && hello.owner.as_deref().is_some_and(|secret| {
-                    same_hash(&loaded.owner_hash, &OwnerToken::hash_of(secret))
-                });
+                && hello
+                    .owner
+                    .as_ref()
+                    .is_some_and(|secret| same_hash(&loaded.owner_hash, &secret.hash()));
             let renamed = owner && named(&hello.name) && loaded.owner_name != name;
             if renamed {
                 loaded.owner_name = name.clone();

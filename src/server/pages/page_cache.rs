@@ -398,7 +398,7 @@ pub async fn serve_pages(
             if cache.budget == 0 {
                 return next.run(request).await;
             }
-            let path = paths::share(id.as_str());
+            let path = paths::share(&id);
             if let Some(page) = cache.share(&id) {
                 let age = page.age();
                 if age < SHARE_PAGE_MAX_AGE {

@@ -8,79 +8,24 @@ use super::StoreError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
-use std::marker::PhantomData;
 use subtle::ConstantTimeEq;
 
-/// A secret of kind `K`.
-pub struct Secret<K> {
-    text: String,
-    kind: PhantomData<K>,
-}
-
-/// Lets its holder update or revoke a share.
-pub enum Owner {}
-/// Lets its holder edit a plan together (the part of an edit link after `#`).
-pub enum Edit {}
-
-pub type OwnerToken = Secret<Owner>;
-pub type EditToken = Secret<Edit>;
-
-/// How a kind of secret is named where it could be seen (its `Debug`).
-pub trait Kind {
-    const NAME: &'static str;
-}
-
-impl Kind for Owner {
-    const NAME: &'static str = "OwnerToken";
-}
-
-impl Kind for Edit {
-    const NAME: &'static str = "EditToken";
-}
-
-impl<K> Clone for Secret<K> {
-    fn clone(&self) -> Self {
-        Secret {
-            text: self.text.clone(),
-            kind: PhantomData,
-        }
-    }
-}
-
-impl<K: Kind> std::fmt::Debug for Secret<K> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}(…)", K::NAME)
-    }
-}
+pub use crate::model::session::share_ids::{EditToken, OwnerToken, Secret};
 
 impl<K> Secret<K> {
     /// A fresh secret from the OS random source.
     pub(super) fn generate() -> Result<Secret<K>, StoreError> {
-        Ok(Secret::from_header(
-            &URL_SAFE_NO_PAD.encode(random_bytes::<32>()?),
-        ))
-    }
-
-    /// A secret as a client sent it (surrounding space removed).
-    pub fn from_header(text: &str) -> Secret<K> {
-        Secret {
-            text: text.trim().to_owned(),
-            kind: PhantomData,
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.text
+        Ok(Secret::new(&URL_SAFE_NO_PAD.encode(random_bytes::<32>()?)))
     }
 
     /// The hash the store keeps and compares.
     pub fn hash(&self) -> String {
-        hex_sha256(self.text.as_bytes())
+        hex_sha256(self.as_str().as_bytes())
     }
 
     /// The hash of a secret given as text.
     pub fn hash_of(text: &str) -> String {
-        Secret::<K>::from_header(text).hash()
+        Secret::<K>::new(text).hash()
     }
 }
 

@@ -8,7 +8,9 @@ use super::state::{Notice, PlanContext};
 use crate::browser::dom;
 use crate::browser::live_socket::{Socket, SocketEvent};
 use crate::browser::reconnect::{backoff, gone_silent, use_fallback, PING_EVERY};
-use crate::model::{clean_text, Change, Field, NotKept, PlanId, Remote, RowId, MAX_TITLE_CHARS};
+use crate::model::{
+    clean_text, Change, EditToken, Field, NotKept, PlanId, Remote, RowId, ShareId, MAX_TITLE_CHARS,
+};
 use crate::shared::live_client::{Conn, Effect, Joining};
 use crate::shared::wire::{ClientMsg, ErrorCode, Peer, Presence, Retry, ServerMsg};
 use leptos::prelude::*;
@@ -41,7 +43,7 @@ struct Inner {
     socket: Option<SendWrapper<Socket>>,
     /// The plan the socket serves, and the secret it used.
     plan: Option<PlanId>,
-    token: String,
+    token: Option<EditToken>,
     joining: Option<Joining>,
     /// Failed connection attempts in a row.
     attempt: u32,
@@ -151,12 +153,17 @@ impl LiveSync {
                     }));
                 }
             }
-        } else if dom::path().starts_with(&crate::shared::paths::edit("")) {
+        } else if dom::path().starts_with(crate::shared::paths::EDIT_PREFIX) {
+            let text = if dom::hash().trim_start_matches('#').trim().is_empty() {
+                "This edit link is incomplete: its secret part (after #) is missing. \
+                 Copy the whole link from the message you received."
+            } else {
+                "This edit link is damaged: the part after /e/ is not the name of a plan. \
+                 Copy the whole link from the message you received."
+            };
             dom::replace_url("/");
             ctx.notice.set(Some(Notice {
-                text: "This edit link is incomplete: its secret part (after #) is missing. \
-                       Copy the whole link from the message you received."
-                    .into(),
+                text: text.into(),
                 backup: None,
             }));
         }
@@ -191,7 +198,7 @@ impl LiveSync {
             return;
         };
         let same = self.inner.with_value(|i| {
-            (i.socket.is_some() || i.pending) && i.plan == plan && i.token == token
+            (i.socket.is_some() || i.pending) && i.plan == plan && i.token.as_ref() == Some(&token)
         });
         if !same {
             self.connect(ctx, plan, &share, token);
@@ -216,19 +223,19 @@ impl LiveSync {
     /// decoding, applying everyone else's writes) is in its own chunk, fetched the first time
     /// a plan edited together is open: until then this says "Connecting"; if the chunk
     /// cannot be fetched, "Offline", and it tries again like any failed connection.
-    fn connect(&self, ctx: PlanContext, plan: Option<PlanId>, share: &str, token: String) {
+    fn connect(&self, ctx: PlanContext, plan: Option<PlanId>, share: &ShareId, token: EditToken) {
         self.disconnect();
         let attempt = self.inner.with_value(|i| i.opening);
         let fallback = self.inner.with_value(|i| i.fallback);
         self.inner.update_value(|i| {
             i.conn = Conn::new(plan.clone(), i.joining.clone());
             i.plan = plan;
-            i.token = token;
+            i.token = Some(token);
             i.pending = true;
         });
         self.link.set(Link::Connecting);
         let this = *self;
-        let share = share.to_owned();
+        let share = share.clone();
         leptos::task::spawn_local(async move {
             let opened = open_socket(this, ctx, share, fallback).await;
             // Disconnected, or connected elsewhere, meanwhile: dropping the socket closes it.
@@ -259,7 +266,9 @@ impl LiveSync {
         self.inner.update_value(|i| i.last_heard_ms = dom::now_ms());
         match event {
             SocketEvent::Open => {
-                let token = self.inner.with_value(|i| i.token.clone());
+                let Some(token) = self.inner.with_value(|i| i.token.clone()) else {
+                    return;
+                };
                 let name = self.display_name();
                 let hello = self
                     .inner
@@ -364,7 +373,7 @@ impl LiveSync {
             let current = plan
                 .as_ref()
                 .and_then(|p| ctx.with_session(|s| s.live(p).map(|l| l.token.clone())));
-            if current.as_ref().is_some_and(|t| *t != token) {
+            if current.is_some_and(|t| Some(t) != token) {
                 self.follow(ctx);
                 return;
             }
@@ -525,7 +534,7 @@ impl LiveSync {
 fn open_socket(
     this: LiveSync,
     ctx: PlanContext,
-    share: String,
+    share: ShareId,
     fallback: bool,
 ) -> Result<Result<Socket, String>, SplitLoaderError> {
     let on_event = move |event| this.on_event(ctx, event);
@@ -536,13 +545,14 @@ fn open_socket(
     })
 }
 
-/// `/e/{share}#{secret}`, when that is this page's address.
-fn edit_link_in_address() -> Option<(String, String)> {
+/// `/e/{share}#{secret}`, when that is this page's address (and its id can name a share).
+fn edit_link_in_address() -> Option<(ShareId, EditToken)> {
     let path = dom::path();
     let crate::shared::paths::Route::EditLink(share) = crate::shared::paths::Route::of(&path)
     else {
         return None;
     };
-    let token = dom::hash().trim_start_matches('#').to_owned();
-    (!token.is_empty()).then(|| (share.to_owned(), token))
+    let share = ShareId::parse(share)?;
+    let token = EditToken::new(dom::hash().trim_start_matches('#'));
+    (!token.as_str().is_empty()).then_some((share, token))
 }

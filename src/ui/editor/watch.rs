@@ -4,6 +4,7 @@ use super::state::PlanContext;
 use crate::browser::dom;
 use crate::browser::live_socket::{Socket, SocketEvent};
 use crate::browser::reconnect::backoff;
+use crate::model::ShareId;
 use crate::shared::wire::{ClientMsg, ErrorCode, Hello, Retry, ServerMsg, PROTOCOL};
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
@@ -15,12 +16,12 @@ pub struct Watch {
     doc: StoredValue<Option<(u64, crate::model::Doc)>>,
     socket: StoredValue<Option<SendWrapper<Socket>>>,
     attempt: StoredValue<u32>,
-    share: StoredValue<String>,
+    share: StoredValue<ShareId>,
 }
 
 impl Watch {
     /// Starts following `share` (browser only: call from an effect).
-    pub fn start(ctx: PlanContext, share: String) {
+    pub fn start(ctx: PlanContext, share: ShareId) {
         let watch = Watch {
             doc: StoredValue::new(None),
             socket: StoredValue::new(None),
@@ -110,7 +111,7 @@ impl Watch {
 fn open_watch(
     watch: Watch,
     ctx: PlanContext,
-    share: String,
+    share: ShareId,
 ) -> Result<Result<Socket, String>, SplitLoaderError> {
     Ok(Socket::open(&share, move |event| {
         watch.on_event(ctx, event)

@@ -145,7 +145,7 @@ fn EditLinkNoScript() -> impl IntoView {
         _ => None,
     }
     .map(|id| {
-        let view_url = crate::shared::paths::share(id.as_str());
+        let view_url = crate::shared::paths::share(&id);
         view! {
             <noscript>
                 <div class="notice" role="alert">

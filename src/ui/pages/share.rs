@@ -130,7 +130,7 @@ fn SharedPlanView(
     crate::ui::editor::grid::provide_grid(ctx);
     let title = shared.plan.title.clone();
     if shared.live {
-        let share = shared.id.to_string();
+        let share = shared.id.clone();
         Effect::new(move |_| crate::ui::editor::watch::Watch::start(ctx, share.clone()));
     }
     // `=IMPORTDATA()` needs the full address. Unless it is configured, the browser knows it
@@ -170,7 +170,7 @@ fn SharedPlanView(
         .iter()
         .map(|e| {
             view! {
-                <a class="button" href=crate::shared::paths::share_export(shared.id.as_str(), e.slug) download="" title=e.hint>
+                <a class="button" href=crate::shared::paths::share_export(&shared.id, e.slug) download="" title=e.hint>
                     {e.label}
                 </a>
             }

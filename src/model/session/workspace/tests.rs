@@ -1,5 +1,6 @@
 use super::*;
 use crate::model::doc::plan::{Priority, Status};
+use crate::model::session::share_ids::{EditToken, ShareId};
 
 fn decode(text: &str) -> Result<Envelope, EnvelopeError> {
     decode_envelope(text, &mut IdGen::new(3))
@@ -80,7 +81,7 @@ fn owned_shares_round_trip_and_damaged_ones_are_dropped() {
     .unwrap();
     assert_eq!(env.workspace.shares.len(), 1);
     let share = env.workspace.share_of(&PlanId("p1".into())).unwrap();
-    assert_eq!(share.id, "abc");
+    assert_eq!(share.id.as_str(), "abc");
     assert_eq!(decode(&env.to_json()).unwrap(), env);
 }
 
@@ -170,8 +171,8 @@ fn a_live_plan_is_stored_as_its_link_and_read_back_with_its_queue() {
         PlanId("main".into()),
         view,
         Some(LiveLink {
-            share: "abc".into(),
-            token: "secret".into(),
+            share: ShareId::parse("abcAAAAAAAAAAAAAAAAAAA").unwrap(),
+            token: EditToken::new("secret"),
             sync,
             resuming: false,
         }),

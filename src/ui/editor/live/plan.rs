@@ -54,7 +54,7 @@ impl PlanContext {
     /// first time, this copy becomes the shared one; when editing was on before
     /// (`resumed`), this copy joins what everyone wrote meanwhile and sends only what it
     /// lacks.
-    pub fn go_live(&self, share: String, token: String, resumed: bool) {
+    pub fn go_live(&self, share: ShareId, token: EditToken, resumed: bool) {
         let active = self.active();
         let already = self.session.with_value(|s| s.live(&active).is_some());
         if already {
@@ -86,7 +86,7 @@ impl PlanContext {
     }
 
     /// The open plan's edit link, when it is edited together: its share and its address.
-    pub fn edit_link(&self) -> Option<(String, String)> {
+    pub fn edit_link(&self) -> Option<(ShareId, String)> {
         let active = self.active();
         let (share, token) = self
             .session

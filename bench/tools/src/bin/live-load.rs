@@ -140,7 +140,7 @@ async fn join(addr: SocketAddr, id: &str, token: &str, replica: u32) -> Socket {
         .expect("connects");
     let hello = ClientMsg::Hello(Hello {
         protocol: PROTOCOL,
-        token: Some(token.to_owned()),
+        token: Some(token.into()),
         known: None,
         replica,
         key: key_of(replica),

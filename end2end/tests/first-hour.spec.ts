@@ -211,4 +211,16 @@ test.describe("a team's first hour", () => {
     expect(page.url()).toBe(url);
     await expect(editor.text(1, 'item')).toHaveText('Map every sync trigger');
   });
+
+  test('an edit link cut short or damaged says which, and the plan opens', async ({ editor, page }) => {
+    // Pasted without the part after #.
+    await editor.goto('/e/AAAAAAAAAAAAAAAAAAAAAA');
+    await expect(page.getByRole('alert')).toContainText('its secret part (after #) is missing');
+    expect(new URL(page.url()).pathname).toBe('/');
+    await expect(editor.rows().first()).toBeVisible();
+    // Its id mangled (here cut short), the secret still there.
+    await editor.goto('/e/AAAAAAAAAAA#s3cret');
+    await expect(page.getByRole('alert')).toContainText('is not the name of a plan');
+    expect(page.url(), 'the secret leaves the address bar').not.toContain('s3cret');
+  });
 });

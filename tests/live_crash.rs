@@ -5,7 +5,7 @@
 //! and a fresh editor converges on the same plan. (`SYNCPLAN_LIVE_KILL_CYCLES` sets the
 //! number of kills; default 3.)
 
-use crate::common::{free_addr, spawn_server};
+use crate::common::{free_addr, live_plan_over_http, spawn_server};
 use futures_util::{SinkExt, StreamExt};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -13,39 +13,8 @@ use std::process::Child;
 use std::time::Duration;
 use syncplan::model::{Batch, Field, Op, Plan, Row, RowId, Stamp};
 use syncplan::shared::wire::{self, ClientMsg, Hello, ServerMsg, PROTOCOL};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-
-/// One HTTP/1.1 exchange (`Connection: close`): status and body.
-async fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    auth: Option<&str>,
-    body: &str,
-) -> std::io::Result<(u16, String)> {
-    let mut stream = TcpStream::connect(addr).await?;
-    let auth = auth
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await?;
-    let text = String::from_utf8_lossy(&response).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    Ok((status, body.to_owned()))
-}
 
 async fn start(addr: SocketAddr, database_url: &str) -> Child {
     spawn_server(addr, database_url, &[], None)
@@ -126,25 +95,7 @@ async fn acknowledged_batches_survive_sigkill_and_retries_apply_once() {
     let addr = free_addr();
     let mut server = start(addr, &url).await;
 
-    let (status, body) = http(addr, "POST", "/api/shares", None, &plan().to_json())
-        .await
-        .unwrap();
-    assert_eq!(status, 201, "{body}");
-    let created: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let id = created["id"].as_str().unwrap().to_owned();
-    let owner = created["owner_token"].as_str().unwrap().to_owned();
-    let (status, body) = http(
-        addr,
-        "POST",
-        &format!("/api/shares/{id}/edit"),
-        Some(&owner),
-        "",
-    )
-    .await
-    .unwrap();
-    assert_eq!(status, 200, "{body}");
-    let edit: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let token = edit["edit_token"].as_str().unwrap().to_owned();
+    let (id, token) = live_plan_over_http(addr, &plan()).await;
 
     // batch index -> the sequence it was first acknowledged with (a batch acknowledged
     // again is acknowledged with that sequence or a later one: it is in the log up to there).

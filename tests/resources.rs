@@ -7,14 +7,14 @@
 //! `SYNCPLAN_RESOURCE_SECS` sets how long the edit link sends (default 8; the issue's
 //! figure is 60).
 
-use crate::common::{free_addr, spawn_server};
+use crate::common::{free_addr, live_plan_over_http, spawn_server};
 use futures_util::{SinkExt, StreamExt};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::process::Child;
 use std::time::{Duration, Instant};
 use syncplan::model::{batch_id, Batch, Op, Plan, Row, RowId, Stamp, Version};
 use syncplan::shared::wire::{self, ClientMsg, Hello, ServerMsg, PROTOCOL};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -28,35 +28,6 @@ fn rss_mib(pid: u32) -> f64 {
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
-}
-
-async fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    auth: Option<&str>,
-    body: &str,
-) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    let auth = auth
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.unwrap();
-    let text = String::from_utf8_lossy(&response).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, body.to_owned())
 }
 
 struct Server {
@@ -90,22 +61,7 @@ async fn live_plan(addr: SocketAddr) -> (String, String) {
         "Load",
         (0..3).map(|i| Row::blank(RowId(format!("r{i}")))).collect(),
     );
-    let (status, body) = http(addr, "POST", "/api/shares", None, &plan.to_json()).await;
-    assert_eq!(status, 201, "{body}");
-    let created: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let id = created["id"].as_str().unwrap().to_owned();
-    let owner = created["owner_token"].as_str().unwrap().to_owned();
-    let (status, body) = http(
-        addr,
-        "POST",
-        &format!("/api/shares/{id}/edit"),
-        Some(&owner),
-        "",
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    let edit: serde_json::Value = serde_json::from_str(&body).unwrap();
-    (id, edit["edit_token"].as_str().unwrap().to_owned())
+    live_plan_over_http(addr, &plan).await
 }
 
 /// A WebSocket from the local address `from`, hello sent.

@@ -268,26 +268,9 @@ impl SyncState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::sync::accept::tests::{doc, owner};
     use crate::model::sync::accept::{accept, batch_id, DocLimits, LiveDoc, Outcome};
-    use crate::model::{Field, Plan, Row, RowId, Stamp};
     use std::collections::HashMap;
-
-    fn doc() -> Doc {
-        Doc::from_plan(&Plan::new("t", vec![Row::blank(RowId::from("a"))]))
-    }
-
-    fn owner(value: &str, wall: u64, replica: u32) -> Op {
-        Op::Cell {
-            row: RowId::from("a"),
-            field: Field::Owner,
-            value: value.into(),
-            stamp: Stamp {
-                wall,
-                count: 0,
-                replica,
-            },
-        }
-    }
 
     fn logged(seq: u64, batch: u64, ops: Vec<Op>) -> Logged {
         Logged { seq, batch, ops }

@@ -13,7 +13,7 @@ use tower::ServiceExt;
 
 mod process;
 #[allow(unused_imports)]
-pub use process::{free_addr, free_port, spawn_server};
+pub use process::{free_addr, free_port, live_plan_over_http, spawn_server};
 
 /// The real router over a fresh SQLite file; keep the `TempDir` alive while testing.
 pub struct TestApp {

@@ -80,3 +80,53 @@ fn healthy(addr: SocketAddr) -> bool {
     let _ = stream.read_to_end(&mut response);
     response.starts_with(b"HTTP/1.1 200")
 }
+
+/// One HTTP/1.1 exchange with a server process (`Connection: close`): status and body.
+pub async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    auth: Option<&str>,
+    body: &str,
+) -> std::io::Result<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let auth = auth
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await?;
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ok((status, body.to_owned()))
+}
+
+/// Shares `plan` on the server at `addr` and turns editing on: (id, edit secret).
+pub async fn live_plan_over_http(
+    addr: SocketAddr,
+    plan: &syncplan::model::Plan,
+) -> (String, String) {
+    let (status, body) = http(addr, "POST", "/api/shares", None, &plan.to_json())
+        .await
+        .unwrap();
+    assert_eq!(status, 201, "{body}");
+    let created: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let owner = created["owner_token"].as_str().unwrap().to_owned();
+    let path = format!("/api/shares/{id}/edit");
+    let (status, body) = http(addr, "POST", &path, Some(&owner), "").await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    let edit: serde_json::Value = serde_json::from_str(&body).unwrap();
+    (id, edit["edit_token"].as_str().unwrap().to_owned())
+}

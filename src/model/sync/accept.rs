@@ -508,4 +508,4 @@ pub fn clamp(op: &mut Op, now_ms: u64, clock: &mut crate::model::crdt::Clock) ->
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

@@ -2,11 +2,13 @@ use super::*;
 use crate::model::crdt::{Clock, Position};
 use crate::model::{Field, Plan, Row, RowId};
 
-fn doc() -> Doc {
+/// A document of one row, `a` (also used by the sync state's tests).
+pub(crate) fn doc() -> Doc {
     Doc::from_plan(&Plan::new("t", vec![Row::blank(RowId::from("a"))]))
 }
 
-fn owner(value: &str, wall: u64, replica: u32) -> Op {
+/// A write of `value` to row `a`'s Owner.
+pub(crate) fn owner(value: &str, wall: u64, replica: u32) -> Op {
     Op::Cell {
         row: RowId::from("a"),
         field: Field::Owner,

@@ -15,8 +15,8 @@ pub mod sync;
 
 pub use crdt::edits::{mine_to_undo, ops_for_change};
 pub use crdt::{
-    valid_position, Change, Clock, Doc, Notes, Op, Position, Reg, RowDoc, Seen, Stamp, Version,
-    MAX_POSITION_LEN, MAX_VERSIONS, REBALANCE_AT,
+    valid_position, CellValue, Change, Clock, Doc, Notes, Op, Position, Reg, RowDoc, Seen, Stamp,
+    Version, WireOp, MAX_POSITION_LEN, MAX_VERSIONS, REBALANCE_AT,
 };
 pub use doc::cells::{guard_cell, unguard_cell};
 pub use doc::decode::{decode_plan, decode_plan_json, parse_choice, DEFAULT_TITLE};
@@ -47,4 +47,4 @@ pub use sync::accept::{
     LiveDoc, Outcome, Refusal, ReplicaRecord, Resume, Why, MAX_CLOCK_SKEW_MS, MAX_DOC_BYTES,
     MAX_DOC_ROWS, MAX_STAMP_COUNT,
 };
-pub use sync::{Batch, Logged, SyncState, Update};
+pub use sync::{Batch, Logged, SentBatch, SyncState, Update};

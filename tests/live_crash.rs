@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::process::Child;
 use std::time::Duration;
-use syncplan::model::{Batch, Field, Op, Plan, Row, RowId, Stamp};
+use syncplan::model::{Batch, CellValue, Op, Plan, Row, RowId, SentBatch, Stamp};
 use syncplan::shared::wire::{self, ClientMsg, Hello, ServerMsg, PROTOCOL};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -35,21 +35,20 @@ const KEY: u64 = 0x005E_C2E7;
 
 /// Batch `i`: row `r{1 + i % 3}`'s owner becomes `v{i}`, with ever later stamps (the
 /// replica's counter `i + 1`).
-fn batch(i: u64) -> Batch {
-    Batch {
+fn batch(i: u64) -> SentBatch {
+    SentBatch::from(Batch {
         id: syncplan::model::batch_id(REPLICA, i as u32 + 1),
         key: KEY,
         ops: vec![Op::Cell {
             row: RowId(format!("r{}", 1 + i % 3)),
-            field: Field::Owner,
-            value: format!("v{i}"),
+            value: CellValue::Owner(format!("v{i}")),
             stamp: Stamp {
                 wall: 1_700_000_000_000 + i,
                 count: 0,
                 replica: 7,
             },
         }],
-    }
+    })
 }
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;

@@ -7,8 +7,8 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use syncplan::model::{
-    batch_id, Batch, DocLimits, Edit, Field, Op, Plan, PlanId, Row, RowId, Session, Stamp,
-    Workspace,
+    batch_id, Batch, CellValue, DocLimits, Edit, Field, Op, Plan, PlanId, Row, RowId, Session,
+    Stamp, Workspace,
 };
 use syncplan::server::{
     ClientKey, Live, LiveLimits, LiveLoad, LiveSession, Outbox, ShareStore, StoreLimits,
@@ -371,8 +371,7 @@ async fn nobody_can_pre_empt_another_editors_batches() {
             key: 12_345,
             ops: vec![Op::Cell {
                 row: RowId::from("r0"),
-                field: Field::Owner,
-                value: "Mallory".into(),
+                value: CellValue::Owner("Mallory".into()),
                 stamp: Stamp {
                     wall: setup.now() as u64,
                     count: counter,
@@ -380,7 +379,7 @@ async fn nobody_can_pre_empt_another_editors_batches() {
                 },
             }],
         };
-        live.handle(&mut attacker, ClientMsg::Ops(batch), &mut wire_out)
+        live.handle(&mut attacker, ClientMsg::Ops(batch.into()), &mut wire_out)
             .await
             .unwrap();
     }

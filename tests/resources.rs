@@ -181,7 +181,9 @@ async fn flood(
             ops,
         };
         if sink
-            .send(Message::Binary(wire::encode(&ClientMsg::Ops(batch)).into()))
+            .send(Message::Binary(
+                wire::encode(&ClientMsg::Ops(batch.into())).into(),
+            ))
             .await
             .is_err()
         {

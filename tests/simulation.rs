@@ -27,8 +27,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use syncplan::model::{
-    batch_id, Batch, Doc, DocLimits, Edit, Field, Logged, Op, Plan, PlanId, Position, Priority,
-    Row, RowId, Session, Stamp, Status, Workspace,
+    batch_id, Batch, CellValue, Doc, DocLimits, Edit, Field, Logged, Op, Plan, PlanId, Position,
+    Priority, Row, RowId, Session, Stamp, Status, Workspace,
 };
 use syncplan::server::{
     ClientKey, Live, LiveLimits, LiveSession, Note, Outbox, Refused, ShareStore, StoreLimits,

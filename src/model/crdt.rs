@@ -19,11 +19,13 @@
 mod doc;
 pub mod edits;
 mod notes;
+mod op;
 mod position;
 mod stamp;
 
-pub use doc::{Change, Doc, Op, RowDoc};
+pub use doc::{Change, Doc, RowDoc};
 pub use notes::{add_seen, Notes, Seen, Version, MAX_SEEN, MAX_VERSIONS};
+pub use op::{CellValue, Op, WireOp};
 pub use position::{valid_position, Position, MAX_POSITION_LEN, REBALANCE_AT};
 pub use stamp::{Clock, Reg, Stamp};
 

@@ -12,13 +12,14 @@
 
 pub mod accept;
 
-use crate::model::crdt::{Change, Doc, Op};
+use crate::model::crdt::{Change, Doc, Op, WireOp};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Ops sent together; retried with the same id until acknowledged.
+/// Ops sent together; retried with the same id until acknowledged. The sender keeps it
+/// typed (`Batch`); the server reads it as sent (`SentBatch`), to check op by op.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Batch {
+pub struct Batch<O = Op> {
     /// The sending replica in the high 32 bits, its counter for the plan below (see
     /// `accept::batch_id`).
     pub id: u64,
@@ -26,7 +27,20 @@ pub struct Batch {
     /// browser, which shares its storage) can send it.
     #[serde(default)]
     pub key: u64,
-    pub ops: Vec<Op>,
+    pub ops: Vec<O>,
+}
+
+/// A batch as a peer sent it: its ops are what the server checks, one by one.
+pub type SentBatch = Batch<WireOp>;
+
+impl From<Batch> for SentBatch {
+    fn from(batch: Batch) -> SentBatch {
+        SentBatch {
+            id: batch.id,
+            key: batch.key,
+            ops: batch.ops.into_iter().map(WireOp::from).collect(),
+        }
+    }
 }
 
 /// A client's side of a shared plan.
@@ -301,7 +315,7 @@ mod tests {
             accept(
                 &mut self.live,
                 &mut self.book,
-                batch,
+                &batch.clone().into(),
                 "key",
                 now,
                 &DocLimits::default(),

@@ -20,7 +20,7 @@
 use super::store::{
     key_hash, same_hash, ClientKey, Commit, EditToken, LiveLoad, Note, ShareStore, StoreError,
 };
-use crate::model::{Batch, DocLimits, LiveDoc, Outcome, Resume};
+use crate::model::{DocLimits, LiveDoc, Outcome, Resume, SentBatch};
 use crate::shared::wire::{
     self, ClientMsg, ErrorCode, Hello, Peer, Presence, Role, ServerMsg, MAX_OPS_PER_BATCH, PROTOCOL,
 };

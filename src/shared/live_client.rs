@@ -95,7 +95,7 @@ impl Conn {
         };
         let mut out = Vec::new();
         while let Some(batch) = session.outgoing(plan, BATCH_OPS) {
-            out.push(ClientMsg::Ops(batch));
+            out.push(ClientMsg::Ops(batch.into()));
         }
         out
     }
@@ -124,7 +124,7 @@ impl Conn {
                 });
                 if let Some(plan) = &self.plan {
                     for batch in session.unacknowledged(plan) {
-                        effects.push(Effect::Send(ClientMsg::Ops(batch)));
+                        effects.push(Effect::Send(ClientMsg::Ops(batch.into())));
                     }
                 }
                 effects.extend(self.outgoing(session).into_iter().map(Effect::Send));

@@ -15,7 +15,7 @@
 //! A browser that finds batches missing asks for them with `Resync`.
 
 use crate::model::session::share_ids::{EditToken, OwnerToken};
-use crate::model::{Batch, Doc, Field, Logged, Refusal, RowId};
+use crate::model::{Doc, Field, Logged, Refusal, RowId, SentBatch};
 use serde::{Deserialize, Serialize};
 
 /// The protocol's version; the server refuses others with `ErrorCode::Protocol`.
@@ -39,7 +39,7 @@ pub const KEY_HEADER: &str = "x-syncplan-replica-key";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ClientMsg {
     Hello(Hello),
-    Ops(Batch),
+    Ops(SentBatch),
     Presence(Presence),
     Ping(u32),
     /// Batches are missing after this sequence: send them (or the whole document).
@@ -294,26 +294,25 @@ pub fn colour_of(replica: u32) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Op, Plan, Row, Stamp};
+    use crate::model::{Batch, CellValue, Op, Plan, Priority, Row, Stamp, WireOp};
 
     #[test]
     fn one_cell_edit_is_at_most_74_bytes_plus_its_text() {
         let value = "Ana";
-        let msg = ClientMsg::Ops(Batch {
+        let msg = ClientMsg::Ops(SentBatch::from(Batch {
             id: (u64::from(u32::MAX) << 32) | 123_456,
             key: u64::MAX,
             ops: vec![Op::Cell {
                 // Row ids are 11 characters.
                 row: RowId::from("r0123456789"),
-                field: Field::Owner,
-                value: value.into(),
+                value: CellValue::Owner(value.into()),
                 stamp: Stamp {
                     wall: 1_798_761_600_000,
                     count: 3,
                     replica: u32::MAX,
                 },
             }],
-        });
+        }));
         let bytes = encode(&msg);
         assert!(bytes.len() <= 74 + value.len(), "{} bytes", bytes.len());
         assert_eq!(decode::<ClientMsg>(&bytes), Some(msg));
@@ -323,6 +322,43 @@ mod tests {
             refused: Vec::new(),
         });
         assert!(ack.len() <= 16);
+    }
+
+    #[test]
+    fn a_typed_op_is_written_as_its_text_and_read_back_only_when_its_column_takes_it() {
+        let plan = Plan::new("T", vec![Row::blank(RowId::from("a"))]);
+        let mut ops = crate::model::Doc::from_plan(&plan).ops();
+        ops.push(Op::Cell {
+            row: RowId::from("a"),
+            value: CellValue::Priority(Priority::P0),
+            stamp: Stamp::BASE,
+        });
+        for op in ops {
+            let wire = WireOp::from(op.clone());
+            // The same bytes as the ops of the log and of storage before values were typed.
+            assert_eq!(encode(&op), encode(&wire));
+            assert_eq!(
+                serde_json::to_string(&op).ok(),
+                serde_json::to_string(&wire).ok()
+            );
+            assert_eq!(decode::<Op>(&encode(&wire)), Some(op));
+        }
+        let p0 = serde_json::to_string(&WireOp::Cell {
+            row: RowId::from("a"),
+            field: Field::Priority,
+            value: "P0".into(),
+            stamp: Stamp::BASE,
+        })
+        .unwrap_or_default();
+        assert!(p0.contains(r#""field":"priority","value":"P0""#), "{p0}");
+        let unknown = WireOp::Cell {
+            row: RowId::from("a"),
+            field: Field::Priority,
+            value: "P9".into(),
+            stamp: Stamp::BASE,
+        };
+        assert_eq!(decode::<Op>(&encode(&unknown)), None);
+        assert!(decode::<WireOp>(&encode(&unknown)).is_some());
     }
 
     #[test]

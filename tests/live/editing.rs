@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use futures_util::SinkExt;
 use std::time::{Duration, Instant};
-use syncplan::model::{Field, Op, Plan, Refusal, RowId, Stamp, Why, MAX_ROWS};
+use syncplan::model::{Field, Op, Plan, Refusal, RowId, Stamp, Why, WireOp, MAX_ROWS};
 use syncplan::shared::wire::{
     self, ClientMsg, ErrorCode, Hello, Presence, Role, ServerMsg, PROTOCOL,
 };
@@ -52,7 +52,10 @@ async fn an_edit_reaches_every_editor_and_viewer_and_is_stored_once() {
         }
         for client in [&mut b, &mut viewer] {
             match client.next().await {
-                ServerMsg::Ops(l) => assert_eq!(l.ops, batch.ops),
+                ServerMsg::Ops(l) => assert_eq!(
+                    l.ops.into_iter().map(WireOp::from).collect::<Vec<_>>(),
+                    batch.ops
+                ),
                 other => panic!("expected the edit, got {other:?}"),
             }
         }
@@ -199,6 +202,39 @@ async fn every_bad_message_gets_its_typed_error_and_close() {
     }
     c.send(&ClientMsg::Ping(2)).await;
     assert_eq!(c.next().await, ServerMsg::Pong(2));
+    // So is a priority the plan does not know, sent by a peer that is not our editor.
+    let mut batch = batch_of((1 << 32) | 2, vec![owner_op("r1", "kept too", now(), 1)]);
+    batch.ops.insert(
+        0,
+        WireOp::Cell {
+            row: RowId::from("r1"),
+            field: Field::Priority,
+            value: "P9".into(),
+            stamp: Stamp {
+                wall: now(),
+                count: 0,
+                replica: 1,
+            },
+        },
+    );
+    c.send(&ClientMsg::Ops(batch)).await;
+    let (mut acked, mut logged) = (false, false);
+    while !(acked && logged) {
+        match c.next().await {
+            ServerMsg::Ack { refused, .. } => {
+                let at: Vec<u32> = refused.iter().map(|r| r.op).collect();
+                assert_eq!(at, vec![0]);
+                acked = true;
+            }
+            ServerMsg::Ops(l) => {
+                assert_eq!(l.ops.len(), 1);
+                logged = true;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    c.send(&ClientMsg::Ping(3)).await;
+    assert_eq!(c.next().await, ServerMsg::Pong(3));
     drop(c);
     // Too many ops at once for the rate.
     let mut c = Client::hello(server.addr, &id, Some(&edit), None, 1).await;

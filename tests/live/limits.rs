@@ -3,14 +3,14 @@
 use super::support::*;
 use axum::http::StatusCode;
 use std::time::Duration;
-use syncplan::model::{Batch, Field, Op, Refusal, RowId, Stamp, Why};
+use syncplan::model::{CellValue, Op, Refusal, RowId, SentBatch, Stamp, Why};
 use syncplan::shared::wire::{
     self, ClientMsg, ErrorCode, Hello, Role, ServerMsg, PROTOCOL, TOKEN_HEADER,
 };
 use tokio::net::TcpStream;
 
 /// Sends `batch` and reads until its answer: `Ok(refusals)` or the close code.
-async fn answer_of(c: &mut Client, batch: Batch) -> Result<Vec<Refusal>, Option<u16>> {
+async fn answer_of(c: &mut Client, batch: SentBatch) -> Result<Vec<Refusal>, Option<u16>> {
     let id = batch.id;
     c.send(&ClientMsg::Ops(batch)).await;
     loop {
@@ -25,8 +25,7 @@ fn many_ops(replica: u32, n: u32, wall: u64) -> Vec<Op> {
     (0..n)
         .map(|i| Op::Cell {
             row: RowId::from("r1"),
-            field: Field::Owner,
-            value: format!("v{i}"),
+            value: CellValue::Owner(format!("v{i}")),
             stamp: Stamp {
                 wall,
                 count: i,

@@ -8,7 +8,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::time::Duration;
-use syncplan::model::{Batch, Field, Op, Plan, Row, RowId, Stamp};
+use syncplan::model::{Batch, CellValue, Op, Plan, Row, RowId, SentBatch, Stamp};
 use syncplan::server::{serve, AppState, Config, ConnectionLimits};
 use syncplan::shared::wire::{self, ClientMsg, ErrorCode, Hello, Peer, Role, ServerMsg, PROTOCOL};
 use tempfile::TempDir;
@@ -248,8 +248,7 @@ impl Client {
 pub(crate) fn owner_op(row: &str, value: &str, wall: u64, replica: u32) -> Op {
     Op::Cell {
         row: RowId::from(row),
-        field: Field::Owner,
-        value: value.into(),
+        value: CellValue::Owner(value.into()),
         stamp: Stamp {
             wall,
             count: 0,
@@ -264,12 +263,12 @@ pub(crate) fn key_of(replica: u32) -> u64 {
 }
 
 /// Batch `id` (replica in the high bits), sent with its replica's key.
-pub(crate) fn batch_of(id: u64, ops: Vec<Op>) -> Batch {
-    Batch {
+pub(crate) fn batch_of(id: u64, ops: Vec<Op>) -> SentBatch {
+    SentBatch::from(Batch {
         id,
         key: key_of((id >> 32) as u32),
         ops,
-    }
+    })
 }
 
 pub(crate) fn now() -> u64 {

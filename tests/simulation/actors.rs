@@ -157,8 +157,7 @@ impl World {
         };
         let cell = |value: &str, s: Stamp| Op::Cell {
             row: row.clone(),
-            field: Field::Owner,
-            value: value.into(),
+            value: CellValue::Owner(value.into()),
             stamp: s,
         };
         let (ops, in_name_of) = match self.rng.below(6) {
@@ -195,8 +194,7 @@ impl World {
                     Some(s) if !s.is_unedited() => (
                         vec![Op::Cell {
                             row: row.clone(),
-                            field: Field::Item,
-                            value: "forged".into(),
+                            value: CellValue::Item("forged".into()),
                             stamp: s,
                         }],
                         None,
@@ -240,7 +238,8 @@ impl World {
         };
         let key = browser.session.key();
         let link = browser.link.as_mut().expect("connected");
-        link.up.push_back(ClientMsg::Ops(Batch { id, key, ops }));
+        link.up
+            .push_back(ClientMsg::Ops(Batch { id, key, ops }.into()));
     }
 
     // ----- the run -----

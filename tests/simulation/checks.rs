@@ -146,9 +146,8 @@ impl World {
             for op in &logged.ops {
                 if let Op::Cell {
                     row,
-                    field: Field::Owner,
+                    value: CellValue::Owner(_),
                     stamp,
-                    ..
                 } = op
                 {
                     if doc.row(row).is_some_and(|r| r.owner.stamp == *stamp) {

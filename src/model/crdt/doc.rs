@@ -1,6 +1,7 @@
 //! The replicated plan: rows of registers, the ops that change them, `apply` and `merge`.
 
-use super::notes::{add_seen, Notes, Version, MAX_SEEN};
+use super::notes::{add_seen, Notes};
+use super::op::{CellValue, Op};
 use super::position::{valid_position, Position};
 use super::stamp::{Reg, Stamp};
 use crate::model::doc::limits::{clean_text, is_valid_row_id, max_chars, MAX_TITLE_CHARS};
@@ -71,149 +72,6 @@ impl RowDoc {
             Field::Status => self.status.stamp,
             Field::Notes => self.notes.versions.first().map_or(Stamp::ZERO, |v| v.stamp),
         }
-    }
-}
-
-/// One change to the document: a write to one register.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Op {
-    Title {
-        text: String,
-        stamp: Stamp,
-    },
-    Alive {
-        row: RowId,
-        alive: bool,
-        stamp: Stamp,
-    },
-    Position {
-        row: RowId,
-        position: Position,
-        stamp: Stamp,
-    },
-    /// Item, Category, Priority, Owner or Status (as text: `P1`, `Done`).
-    Cell {
-        row: RowId,
-        field: Field,
-        value: String,
-        stamp: Stamp,
-    },
-    Notes {
-        row: RowId,
-        version: Version,
-    },
-}
-
-impl Op {
-    pub fn stamp(&self) -> Stamp {
-        match self {
-            Op::Title { stamp, .. }
-            | Op::Alive { stamp, .. }
-            | Op::Position { stamp, .. }
-            | Op::Cell { stamp, .. } => *stamp,
-            Op::Notes { version, .. } => version.stamp,
-        }
-    }
-
-    pub fn row(&self) -> Option<&RowId> {
-        match self {
-            Op::Title { .. } => None,
-            Op::Alive { row, .. }
-            | Op::Position { row, .. }
-            | Op::Cell { row, .. }
-            | Op::Notes { row, .. } => Some(row),
-        }
-    }
-
-    /// Whether `other` writes the same register.
-    pub fn same_register(&self, other: &Op) -> bool {
-        match (self, other) {
-            (Op::Title { .. }, Op::Title { .. }) => true,
-            (Op::Alive { row: a, .. }, Op::Alive { row: b, .. })
-            | (Op::Position { row: a, .. }, Op::Position { row: b, .. })
-            | (Op::Notes { row: a, .. }, Op::Notes { row: b, .. }) => a == b,
-            (
-                Op::Cell {
-                    row: a, field: fa, ..
-                },
-                Op::Cell {
-                    row: b, field: fb, ..
-                },
-            ) => a == b && fa == fb,
-            _ => false,
-        }
-    }
-
-    /// The same write with another stamp (the server clamps stamps from clocks far ahead).
-    pub fn restamped(&self, stamp: Stamp) -> Op {
-        let mut op = self.clone();
-        match &mut op {
-            Op::Title { stamp: s, .. }
-            | Op::Alive { stamp: s, .. }
-            | Op::Position { stamp: s, .. }
-            | Op::Cell { stamp: s, .. } => *s = stamp,
-            Op::Notes { version, .. } => version.stamp = stamp,
-        }
-        op
-    }
-
-    /// Makes the op's text fit the plan's rules (a peer may send anything); `None` when it
-    /// names a field or value that cannot be.
-    pub fn checked(self) -> Option<Op> {
-        if self.row().is_some_and(|id| !is_valid_row_id(id.as_str())) {
-            return None;
-        }
-        Some(match self {
-            Op::Title { text, stamp } => Op::Title {
-                text: clean_text(&text, MAX_TITLE_CHARS),
-                stamp,
-            },
-            Op::Cell {
-                row,
-                field,
-                value,
-                stamp,
-            } => {
-                let value = match field {
-                    Field::Priority => Priority::parse(&value)?.as_str().to_owned(),
-                    Field::Status => Status::parse(&value)?.as_str().to_owned(),
-                    Field::Notes => return None,
-                    _ => clean_text(&value, max_chars(field)),
-                };
-                Op::Cell {
-                    row,
-                    field,
-                    value,
-                    stamp,
-                }
-            }
-            Op::Notes { row, mut version } => {
-                version.text = clean_text(&version.text, max_chars(Field::Notes));
-                if version.seen.len() > MAX_SEEN {
-                    // The latest ones matter: an old version someone saw is written over
-                    // by later ones long since.
-                    version.seen.sort_by_key(|(_, s)| std::cmp::Reverse(*s));
-                    version.seen.truncate(MAX_SEEN);
-                    version.seen.sort_by_key(|(r, _)| *r);
-                }
-                Op::Notes { row, version }
-            }
-            Op::Position {
-                row,
-                position,
-                stamp,
-            } => {
-                if !valid_position(&position) {
-                    return None;
-                }
-                Op::Position {
-                    row,
-                    position,
-                    stamp,
-                }
-            }
-            op @ Op::Alive { .. } => op,
-        })
     }
 }
 
@@ -329,28 +187,16 @@ impl Doc {
                 let r = self.rows.entry(row.clone()).or_insert_with(RowDoc::unknown);
                 (r.position.merge(position, *stamp) && r.alive.value).then_some(Change::Order)
             }
-            Op::Cell {
-                row,
-                field,
-                value,
-                stamp,
-            } => {
+            Op::Cell { row, value, stamp } => {
                 let r = self.rows.entry(row.clone()).or_insert_with(RowDoc::unknown);
-                let changed = match field {
-                    Field::Item => r.item.merge(value, *stamp),
-                    Field::Category => r.category.merge(value, *stamp),
-                    Field::Owner => r.owner.merge(value, *stamp),
-                    Field::Priority => match Priority::parse(value) {
-                        Some(p) => r.priority.merge(&p, *stamp),
-                        None => false,
-                    },
-                    Field::Status => match Status::parse(value) {
-                        Some(s) => r.status.merge(&s, *stamp),
-                        None => false,
-                    },
-                    Field::Notes => false,
+                let changed = match value {
+                    CellValue::Item(v) => r.item.merge(v, *stamp),
+                    CellValue::Category(v) => r.category.merge(v, *stamp),
+                    CellValue::Owner(v) => r.owner.merge(v, *stamp),
+                    CellValue::Priority(p) => r.priority.merge(p, *stamp),
+                    CellValue::Status(s) => r.status.merge(s, *stamp),
                 };
-                (changed && r.alive.value).then(|| Change::Cell(row.clone(), *field))
+                (changed && r.alive.value).then(|| Change::Cell(row.clone(), value.field()))
             }
             Op::Notes { row, version } => {
                 let r = self.rows.entry(row.clone()).or_insert_with(RowDoc::unknown);
@@ -390,24 +236,18 @@ impl Doc {
                 position: r.position.value.clone(),
                 stamp: r.position.stamp,
             });
-            for (field, value, stamp) in [
-                (Field::Item, r.item.value.clone(), r.item.stamp),
-                (Field::Category, r.category.value.clone(), r.category.stamp),
+            for (value, stamp) in [
+                (CellValue::Item(r.item.value.clone()), r.item.stamp),
                 (
-                    Field::Priority,
-                    r.priority.value.as_str().to_owned(),
-                    r.priority.stamp,
+                    CellValue::Category(r.category.value.clone()),
+                    r.category.stamp,
                 ),
-                (Field::Owner, r.owner.value.clone(), r.owner.stamp),
-                (
-                    Field::Status,
-                    r.status.value.as_str().to_owned(),
-                    r.status.stamp,
-                ),
+                (CellValue::Priority(r.priority.value), r.priority.stamp),
+                (CellValue::Owner(r.owner.value.clone()), r.owner.stamp),
+                (CellValue::Status(r.status.value), r.status.stamp),
             ] {
                 ops.push(Op::Cell {
                     row: id.clone(),
-                    field,
                     value,
                     stamp,
                 });
@@ -467,7 +307,9 @@ impl Doc {
             Op::Title { .. } => self.title.stamp,
             Op::Alive { row, .. } => self.row(row).map_or(Stamp::ZERO, |r| r.alive.stamp),
             Op::Position { row, .. } => self.row(row).map_or(Stamp::ZERO, |r| r.position.stamp),
-            Op::Cell { row, field, .. } => self.row(row).map_or(Stamp::ZERO, |r| r.stamp(*field)),
+            Op::Cell { row, value, .. } => self
+                .row(row)
+                .map_or(Stamp::ZERO, |r| r.stamp(value.field())),
             Op::Notes { row, .. } => self.row(row).map_or(Stamp::ZERO, |r| r.stamp(Field::Notes)),
         }
     }
@@ -489,11 +331,10 @@ impl Doc {
                 let reg = &self.row(row)?.position;
                 (reg.stamp == stamp).then(|| reg.value == *position)
             }
-            Op::Cell {
-                row, field, value, ..
-            } => {
+            Op::Cell { row, value, .. } => {
                 let r = self.row(row)?;
-                (r.stamp(*field) == stamp).then(|| r.to_row(row).text(*field) == value.as_str())
+                (r.stamp(value.field()) == stamp)
+                    .then(|| r.to_row(row).text(value.field()) == value.text())
             }
             Op::Notes { row, version } => {
                 let held = self

@@ -3,7 +3,7 @@
 //! are written with fresh stamps. This is the only place such writes are made, so every
 //! plan, local or shared, goes through the same merge.
 
-use crate::model::crdt::{Doc, Op, Position, RowDoc, Stamp, REBALANCE_AT};
+use crate::model::crdt::{CellValue, Doc, Op, Position, RowDoc, Stamp, REBALANCE_AT};
 use crate::model::doc::plan::{Field, Plan, Row, RowId};
 use std::collections::HashMap;
 
@@ -103,8 +103,13 @@ fn cell_ops(
         if was == now {
             continue;
         }
-        let op = match field {
-            Field::Notes => Op::Notes {
+        let op = match CellValue::of(new, field) {
+            Some(value) => Op::Cell {
+                row: new.id.clone(),
+                value,
+                stamp: stamp(),
+            },
+            None => Op::Notes {
                 row: new.id.clone(),
                 version: match held {
                     Some(h) => h.notes.write(now.to_owned(), stamp(), base),
@@ -116,16 +121,6 @@ fn cell_ops(
                         base,
                     },
                 },
-            },
-            _ => Op::Cell {
-                row: new.id.clone(),
-                field,
-                value: match field {
-                    Field::Priority => new.priority.as_str().to_owned(),
-                    Field::Status => new.status.as_str().to_owned(),
-                    _ => now.to_owned(),
-                },
-                stamp: stamp(),
             },
         };
         ops.push(op);
@@ -226,7 +221,7 @@ pub fn mine_to_undo(doc: &Doc, op: &Op, mine: u32) -> bool {
 mod tests {
     use super::*;
     use crate::model::crdt::Clock;
-    use crate::model::Edit;
+    use crate::model::{Edit, WireOp};
 
     fn row(id: &str, item: &str) -> Row {
         Row {
@@ -269,7 +264,10 @@ mod tests {
             let row = p.rows[1 + i % 2].id.clone();
             let ops = edit(&mut doc, &mut p, Edit::MoveRow { row, to: 0 }, &mut clock);
             for op in ops {
-                assert!(op.checked().is_some(), "the server takes every position");
+                assert!(
+                    WireOp::from(op).checked().is_some(),
+                    "the server takes every position"
+                );
             }
             longest = longest.max(
                 doc.rows
@@ -298,7 +296,9 @@ mod tests {
             &mut clock,
         );
         assert_eq!(ops.len(), 1);
-        assert!(matches!(&ops[0], Op::Cell { field: Field::Owner, value, .. } if value == "Ana"));
+        assert!(
+            matches!(&ops[0], Op::Cell { value: CellValue::Owner(value), .. } if value == "Ana")
+        );
     }
 
     #[test]
@@ -390,8 +390,7 @@ mod tests {
         let mut doc = Doc::from_plan(&p);
         let mine = Op::Cell {
             row: "a".into(),
-            field: Field::Owner,
-            value: "me".into(),
+            value: CellValue::Owner("me".into()),
             stamp: Stamp {
                 wall: 10,
                 count: 0,
@@ -403,8 +402,7 @@ mod tests {
         assert!(mine_to_undo(&doc, &mine, 1));
         doc.apply(&Op::Cell {
             row: "a".into(),
-            field: Field::Owner,
-            value: "them".into(),
+            value: CellValue::Owner("them".into()),
             stamp: Stamp {
                 wall: 11,
                 count: 0,

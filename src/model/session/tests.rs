@@ -417,8 +417,7 @@ fn a_live_plan_queues_edits_and_follows_the_server() {
     // Someone else's write, then ours logged back.
     let theirs = crate::model::Op::Cell {
         row: "c".into(),
-        field: Field::Owner,
-        value: "Cy".into(),
+        value: crate::model::CellValue::Owner("Cy".into()),
         stamp: crate::model::Stamp {
             wall: 1_500,
             count: 0,

@@ -19,9 +19,9 @@
 //!   limits, is refused on its own: the batch's other ops are logged, and the browser is
 //!   told which were not and why. Nothing ends the connection.
 
-use crate::model::crdt::{Doc, Op, Stamp, Version, MAX_VERSIONS};
+use crate::model::crdt::{Doc, Op, Stamp, Version, WireOp, MAX_VERSIONS};
 use crate::model::doc::limits::MAX_ROWS;
-use crate::model::sync::{Batch, Logged};
+use crate::model::sync::{Logged, SentBatch};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 
@@ -286,7 +286,7 @@ pub enum Outcome {
 pub fn accept(
     live: &mut LiveDoc,
     book: &mut HashMap<u32, ReplicaRecord>,
-    batch: &Batch,
+    batch: &SentBatch,
     key_hash: &str,
     now_ms: u64,
     limits: &DocLimits,
@@ -370,7 +370,7 @@ fn same_hash(a: &str, b: &str) -> bool {
 /// One op as the document will take it (`Ok(None)`: it holds it already), or why not.
 fn admit(
     live: &mut LiveDoc,
-    op: &Op,
+    op: &WireOp,
     seq: u64,
     now_ms: u64,
     limits: &DocLimits,

@@ -11,7 +11,7 @@ impl Live {
         &self,
         id: &ShareId,
         token: &str,
-        batch: Batch,
+        batch: SentBatch,
         client: ClientKey,
     ) -> ServerMsg {
         let room = self.room(id);

@@ -103,7 +103,7 @@ impl Reply {
 
 pub(super) struct Submit {
     pub(super) hash: String,
-    pub(super) batch: Batch,
+    pub(super) batch: SentBatch,
     pub(super) reply: Reply,
 }
 
@@ -309,7 +309,7 @@ pub(super) async fn commit_all(core: &Core, group: Vec<Submit>) {
 }
 
 pub(super) async fn commit_group(core: &Core, hash: &str, submits: Vec<Submit>) {
-    let batches: Vec<Batch> = submits.iter().map(|s| s.batch.clone()).collect();
+    let batches: Vec<SentBatch> = submits.iter().map(|s| s.batch.clone()).collect();
     let mut result = Err(ErrorCode::Unavailable);
     for _attempt in 0..3 {
         let mut state = match core.loaded().await {

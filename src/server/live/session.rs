@@ -340,7 +340,7 @@ impl Live {
     pub(super) async fn submit(
         &self,
         session: &mut Session,
-        batch: Batch,
+        batch: SentBatch,
     ) -> Result<(), ErrorCode> {
         let Some(hash) = session
             .hash

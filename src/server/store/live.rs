@@ -10,8 +10,8 @@ use super::secret::{hex_sha256, same_hash, EditToken, OwnerToken};
 use super::shares::{share_from_row, share_from_row_meta, Lookup, OwnerAction};
 use super::{ShareStore, StoreError};
 use crate::model::{
-    accept, doc_bytes, follows_on, replica_of, Batch, Doc, DocLimits, Field, LiveDoc, Logged,
-    Notes, Op, Outcome, Plan, Position, Priority, Reg, ReplicaRecord, RowDoc, RowId, Status,
+    accept, doc_bytes, follows_on, replica_of, Doc, DocLimits, Field, LiveDoc, Logged, Notes, Op,
+    Outcome, Plan, Position, Priority, Reg, ReplicaRecord, RowDoc, RowId, SentBatch, Status,
 };
 use crate::shared::ShareId;
 use sqlx::Row as _;
@@ -111,7 +111,7 @@ fn register_of(op: &Op) -> (String, &'static str) {
         Op::Title { .. } => (String::new(), "title"),
         Op::Alive { row, .. } => (row.0.clone(), "alive"),
         Op::Position { row, .. } => (row.0.clone(), "position"),
-        Op::Cell { row, field, .. } => (row.0.clone(), field_name(*field)),
+        Op::Cell { row, value, .. } => (row.0.clone(), field_name(value.field())),
         Op::Notes { row, .. } => (row.0.clone(), field_name(Field::Notes)),
     }
 }

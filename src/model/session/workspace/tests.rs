@@ -150,15 +150,14 @@ fn migrates_a_hand_written_schema_2_save_to_documents() {
 
 #[test]
 fn a_live_plan_is_stored_as_its_link_and_read_back_with_its_queue() {
-    use crate::model::{Field, Op, Stamp, SyncState};
+    use crate::model::{CellValue, Op, Stamp, SyncState};
     let plan = crate::template::default_plan();
     let confirmed = Doc::from_plan(&plan);
     let mut sync = SyncState::new(confirmed, 7);
     let row = plan.rows[0].id.clone();
     sync.local([Op::Cell {
         row: row.clone(),
-        field: Field::Owner,
-        value: "Queued offline".into(),
+        value: CellValue::Owner("Queued offline".into()),
         stamp: Stamp {
             wall: 1_700_000_000_000,
             count: 0,

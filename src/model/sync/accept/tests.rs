@@ -1,6 +1,6 @@
 use super::*;
-use crate::model::crdt::{Clock, Position};
-use crate::model::{Field, Plan, Row, RowId};
+use crate::model::crdt::{CellValue, Clock, Position};
+use crate::model::{Field, Plan, Priority, Row, RowId};
 
 /// A document of one row, `a` (also used by the sync state's tests).
 pub(crate) fn doc() -> Doc {
@@ -11,8 +11,7 @@ pub(crate) fn doc() -> Doc {
 pub(crate) fn owner(value: &str, wall: u64, replica: u32) -> Op {
     Op::Cell {
         row: RowId::from("a"),
-        field: Field::Owner,
-        value: value.into(),
+        value: CellValue::Owner(value.into()),
         stamp: Stamp {
             wall,
             count: 0,
@@ -21,8 +20,17 @@ pub(crate) fn owner(value: &str, wall: u64, replica: u32) -> Op {
     }
 }
 
-fn batch(replica: u32, counter: u32, ops: Vec<Op>) -> Batch {
-    Batch {
+fn batch(replica: u32, counter: u32, ops: Vec<Op>) -> SentBatch {
+    sent(
+        replica,
+        counter,
+        ops.into_iter().map(WireOp::from).collect(),
+    )
+}
+
+/// A batch as a peer may send it (any text in a cell).
+fn sent(replica: u32, counter: u32, ops: Vec<WireOp>) -> SentBatch {
+    SentBatch {
         id: batch_id(replica, counter),
         key: u64::from(replica),
         ops,
@@ -31,7 +39,12 @@ fn batch(replica: u32, counter: u32, ops: Vec<Op>) -> Batch {
 
 /// Binds the batch's replica to its key (as its hello does) when it is new, then
 /// decides the batch.
-fn run(live: &mut LiveDoc, book: &mut HashMap<u32, ReplicaRecord>, b: &Batch, now: u64) -> Outcome {
+fn run(
+    live: &mut LiveDoc,
+    book: &mut HashMap<u32, ReplicaRecord>,
+    b: &SentBatch,
+    now: u64,
+) -> Outcome {
     let hash = format!("k{}", b.key);
     book.entry(replica_of(b.id))
         .or_insert_with(|| ReplicaRecord {
@@ -178,8 +191,7 @@ fn a_maximal_counter_cannot_freeze_a_cell() {
     let stamp = clock.tick(now);
     let honest = Op::Cell {
         row: RowId::from("a"),
-        field: Field::Owner,
-        value: "honest".into(),
+        value: CellValue::Owner("honest".into()),
         stamp,
     };
     run(&mut live, &mut book, &batch(5, 1, vec![honest]), now);
@@ -264,6 +276,39 @@ fn one_bad_op_is_refused_alone_and_the_rest_is_logged() {
 }
 
 #[test]
+fn a_value_its_column_cannot_hold_is_refused_alone() {
+    let mut live = LiveDoc::new(doc(), 0);
+    let mut book = HashMap::new();
+    let stamp = |wall| Stamp {
+        wall,
+        count: 0,
+        replica: 7,
+    };
+    let cell = |field, value: &str, wall| WireOp::Cell {
+        row: RowId::from("a"),
+        field,
+        value: value.into(),
+        stamp: stamp(wall),
+    };
+    let ops = vec![
+        cell(Field::Priority, "P9", 1000),
+        cell(Field::Status, "later", 1001),
+        cell(Field::Notes, "notes go as versions", 1002),
+        cell(Field::Priority, " high ", 1003),
+        WireOp::from(owner("kept", 1004, 7)),
+    ];
+    let Outcome::Logged { logged, refused } = run(&mut live, &mut book, &sent(7, 1, ops), 1000)
+    else {
+        panic!()
+    };
+    let refused: Vec<u32> = refused.iter().map(|r| r.op).collect();
+    assert_eq!(refused, vec![0, 1, 2]);
+    assert_eq!(logged.ops.len(), 2);
+    let row = &live.doc.plan().rows[0];
+    assert_eq!((row.priority, row.owner.as_str()), (Priority::P1, "kept"));
+}
+
+#[test]
 fn rows_past_the_limit_are_refused_and_other_edits_kept() {
     let mut live = LiveDoc::new(doc(), 0);
     let mut book = HashMap::new();
@@ -285,8 +330,7 @@ fn rows_past_the_limit_are_refused_and_other_edits_kept() {
             },
             Op::Cell {
                 row: RowId::from(id),
-                field: Field::Item,
-                value: id.into(),
+                value: CellValue::Item(id.into()),
                 stamp: Stamp {
                     wall,
                     count: 1,

@@ -15,7 +15,7 @@ impl ShareStore {
         id: &ShareId,
         hash: &str,
         live: &mut LiveDoc,
-        batches: &[Batch],
+        batches: &[SentBatch],
         now: i64,
         limits: &DocLimits,
     ) -> Result<Commit, StoreError> {
@@ -207,7 +207,7 @@ impl ShareStore {
 async fn read_replicas(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     id: &ShareId,
-    batches: &[Batch],
+    batches: &[SentBatch],
 ) -> Result<HashMap<u32, ReplicaRecord>, StoreError> {
     let wanted: BTreeSet<u32> = batches.iter().map(|b| replica_of(b.id)).collect();
     let mut book = HashMap::new();

@@ -6,5 +6,6 @@
 
 mod editing;
 mod fallback;
+mod history;
 mod limits;
 mod support;

@@ -1,7 +1,7 @@
 //! The editor's calls to the share API.
 
-use crate::model::{OwnerToken, Plan, ShareId};
-use crate::shared::api::{ApiError, CreatedShare, EditLink};
+use crate::model::{EditToken, OwnerToken, Plan, ShareId};
+use crate::shared::api::{ApiError, CreatedShare, EditLink, HistoryPage};
 use crate::shared::paths;
 
 /// What went wrong, with the HTTP status when the server answered.
@@ -110,5 +110,24 @@ pub async fn disable_editing(id: &ShareId, owner_token: &OwnerToken) -> Result<(
     match response.status() {
         204 | 404 | 410 => Ok(()),
         _ => Err(failure(response).await),
+    }
+}
+
+/// A page of a plan's history (`query`: see `paths::api_share_history`), read with the
+/// edit link's secret.
+pub async fn history(
+    id: &ShareId,
+    token: &EditToken,
+    query: &str,
+) -> Result<HistoryPage, ShareError> {
+    let response = gloo_net::http::Request::get(&paths::api_share_history(id, query))
+        .header("Authorization", &format!("Bearer {}", token.as_str()))
+        .send()
+        .await
+        .map_err(|_| offline())?;
+    if response.ok() {
+        response.json::<HistoryPage>().await.map_err(|_| offline())
+    } else {
+        Err(failure(response).await)
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod exports;
 pub mod extract;
+pub mod history;
 pub mod live;
 pub mod share_page;
 pub mod shares;

@@ -199,6 +199,19 @@ impl Config {
                     1,
                 )? * 1024
                     * 1024,
+                history_days: number(
+                    "SYNCPLAN_HISTORY_DAYS",
+                    "90",
+                    "a number of days such as 90",
+                    1,
+                )?,
+                history_bytes: number::<u64>(
+                    "SYNCPLAN_HISTORY_MB",
+                    "4",
+                    "a size in MiB such as 4",
+                    1,
+                )? * 1024
+                    * 1024,
                 ..StoreLimits::default()
             },
             retention_days: (retention > 0).then_some(retention),

@@ -20,7 +20,9 @@ mod notify;
 mod secret;
 mod shares;
 
-pub use live::{key_hash, Commit, LiveLoad, StoredLive};
+pub use live::{
+    key_hash, Commit, HistoryQuery, HistoryRefusal, LiveLoad, StoredLive, MAX_HISTORY_PAGE,
+};
 pub use notify::{Note, CHANNEL};
 pub use secret::{same_hash, EditToken, OwnerToken};
 pub use shares::{ClientKey, Lookup, OwnerAction, ShareStamp};
@@ -31,12 +33,13 @@ macro_rules! embed_migrations {
         [$(($file, include_str!(concat!("../../migrations/", $file)))),*]
     };
 }
-const MIGRATION_FILES: [(&str, &str); 5] = embed_migrations![
+const MIGRATION_FILES: [(&str, &str); 6] = embed_migrations![
     "0001_shares.sql",
     "0002_limits.sql",
     "0003_live.sql",
     "0004_replicas.sql",
     "0005_owner_name.sql",
+    "0006_history.sql",
 ];
 
 /// The schema as `sqlx::migrate!` would build it from `migrations/` (version and description
@@ -133,6 +136,11 @@ pub struct StoreLimits {
     /// Replicas (editor page loads) a live plan remembers; past it, those whose batches
     /// have left the op log are forgotten first.
     pub replicas_per_plan: u64,
+    /// Bytes of history (values written, and by whom) kept per live plan before the oldest
+    /// half is dropped.
+    pub history_bytes: u64,
+    /// Days of history kept; older entries are dropped as the plan is written.
+    pub history_days: u64,
 }
 
 impl Default for StoreLimits {
@@ -143,6 +151,8 @@ impl Default for StoreLimits {
             log_batches: 5_000,
             log_bytes: 8 * 1024 * 1024,
             replicas_per_plan: 10_000,
+            history_bytes: 4 * 1024 * 1024,
+            history_days: 90,
         }
     }
 }

@@ -63,6 +63,39 @@ pub struct ApiProblem {
     pub message: String,
 }
 
+/// One value a register of a plan edited together was given (`GET
+/// /api/shares/{id}/history`, for editors and the owner).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// The batch's place in the op log, and the op's in the batch: the order of writes.
+    pub seq: u64,
+    pub op: u32,
+    /// The row's id ('' for the title).
+    pub row: String,
+    /// `title`, `alive`, `position`, `item`, `category`, `priority`, `owner`, `status` or
+    /// `notes`.
+    pub field: String,
+    /// The value written: the text; `1` or `0` for `alive` (added back or deleted); '' for
+    /// `position` (moved).
+    pub value: String,
+    /// The page load that wrote it (its colour is `wire::colour_of(replica)`).
+    pub replica: u32,
+    /// The name its writer gave when joining ('' when none). Self-declared.
+    pub name: String,
+    /// When the server logged it (Unix ms).
+    pub at: i64,
+}
+
+/// `200` from `GET /api/shares/{id}/history`: newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryPage {
+    pub entries: Vec<HistoryEntry>,
+    /// `before` for the next (older) page; `None` when this is the last.
+    pub next: Option<String>,
+    /// When the oldest entry kept was written (older ones went by retention), if any.
+    pub kept_since: Option<i64>,
+}
+
 /// Response headers the browser reads.
 pub mod headers {
     /// On `GET /api/shares/{id}`: when the share was last published (Unix ms).

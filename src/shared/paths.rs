@@ -18,6 +18,7 @@ pub mod patterns {
     pub const SHARES: &str = "/api/shares";
     pub const SHARE_API: &str = "/api/shares/{id}";
     pub const SHARE_EDIT: &str = "/api/shares/{id}/edit";
+    pub const SHARE_HISTORY: &str = "/api/shares/{id}/history";
     pub const LIVE: &str = "/api/live/{id}";
     pub const LIVE_EVENTS: &str = "/api/live/{id}/events";
     pub const LIVE_SEND: &str = "/api/live/{id}/send";
@@ -63,6 +64,15 @@ pub fn api_share_edit(id: &ShareId) -> String {
     format!("/api/shares/{id}/edit")
 }
 
+/// A page of a live plan's history: `query` as `row=…&field=…&before=…&limit=…` (any of them).
+pub fn api_share_history(id: &ShareId, query: &str) -> String {
+    if query.is_empty() {
+        format!("/api/shares/{id}/history")
+    } else {
+        format!("/api/shares/{id}/history?{query}")
+    }
+}
+
 /// A plan (sent in the body) as a file of `format`.
 pub fn api_export(format: &str) -> String {
     format!("/api/export/{format}")
@@ -98,7 +108,7 @@ pub enum Route<'a> {
     EditLink(&'a str),
     Share(&'a str),
     ShareExport(&'a str, &'a str),
-    /// `/api/shares` (create) and `/api/shares/{id}[/edit]`.
+    /// `/api/shares` (create) and `/api/shares/{id}[/edit|/history]`.
     ShareApi(Option<&'a str>),
     /// `/api/live/{id}[/events|/send]`.
     Live(&'a str),
@@ -140,7 +150,10 @@ impl<'a> Route<'a> {
             return Route::ShareApi(None);
         }
         if let Some(rest) = path.strip_prefix("/api/shares/") {
-            let id = rest.strip_suffix("/edit").unwrap_or(rest);
+            let id = rest
+                .strip_suffix("/edit")
+                .or_else(|| rest.strip_suffix("/history"))
+                .unwrap_or(rest);
             return segment(id).map_or(Route::Other, |id| Route::ShareApi(Some(id)));
         }
         if let Some(rest) = path.strip_prefix("/api/live/") {
@@ -202,6 +215,10 @@ mod tests {
         assert_eq!(Route::of(&format!("{}/", edit(&id()))), Route::EditLink(ID));
         assert_eq!(Route::of(&api_share(&id())), Route::ShareApi(Some(ID)));
         assert_eq!(Route::of(&api_share_edit(&id())), Route::ShareApi(Some(ID)));
+        assert_eq!(
+            Route::of(&api_share_history(&id(), "")),
+            Route::ShareApi(Some(ID))
+        );
         assert_eq!(Route::of(SHARES), Route::ShareApi(None));
         for live in [live_socket(&id()), live_events(&id()), live_send(&id())] {
             assert_eq!(Route::of(&live), Route::Live(ID));
@@ -255,6 +272,10 @@ mod tests {
         assert_eq!(redacted(&edit(&id())), "/e/…");
         assert_eq!(redacted(&live_events(&id())), "/api/live/…/events");
         assert_eq!(redacted(&api_share_edit(&id())), "/api/shares/…/edit");
+        assert_eq!(
+            redacted(&api_share_history(&id(), "")),
+            "/api/shares/…/history"
+        );
         assert_eq!(redacted("/api/shares/abc"), "/api/shares/…");
         assert_eq!(redacted("/api/shares"), "/api/shares");
         assert_eq!(redacted("/"), "/");

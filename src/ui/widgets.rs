@@ -2,6 +2,7 @@
 //! the readiness summary, the live bar. They read and change the editor's state through
 //! `editor`.
 
+pub mod cell_history;
 pub mod column_widths;
 pub mod export_panel;
 pub mod faq_list;

@@ -40,6 +40,7 @@ impl Live {
         let (tx, rx) = oneshot::channel();
         let submit = Submit {
             hash,
+            name: room.core.name_of(replica),
             batch,
             reply: Reply::Once(tx),
         };

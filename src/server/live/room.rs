@@ -104,6 +104,8 @@ impl Reply {
 pub(super) struct Submit {
     pub(super) hash: String,
     pub(super) batch: SentBatch,
+    /// The name its writer gave when joining ('' when none), for the plan's history.
+    pub(super) name: String,
     pub(super) reply: Reply,
 }
 
@@ -251,6 +253,16 @@ impl Core {
             .unwrap_or_default()
     }
 
+    /// The name `replica` gave when joining, as its presence says ('' when none).
+    pub(super) fn name_of(&self, replica: u32) -> String {
+        let peers = self.peers.lock().unwrap_or_else(|e| e.into_inner());
+        peers
+            .get(&replica)
+            .map(|(p, _, _)| p.name.clone())
+            .filter(|n| super::session::named(n))
+            .unwrap_or_default()
+    }
+
     pub(super) fn set_peer(&self, peer: Peer, local: bool) {
         self.peers
             .lock()
@@ -309,7 +321,10 @@ pub(super) async fn commit_all(core: &Core, group: Vec<Submit>) {
 }
 
 pub(super) async fn commit_group(core: &Core, hash: &str, submits: Vec<Submit>) {
-    let batches: Vec<SentBatch> = submits.iter().map(|s| s.batch.clone()).collect();
+    let batches: Vec<(SentBatch, String)> = submits
+        .iter()
+        .map(|s| (s.batch.clone(), s.name.clone()))
+        .collect();
     let mut result = Err(ErrorCode::Unavailable);
     for _attempt in 0..3 {
         let mut state = match core.loaded().await {

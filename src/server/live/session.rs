@@ -364,6 +364,11 @@ impl Live {
         }
         let submit = Submit {
             hash,
+            name: if named(&session.name) {
+                session.name.clone()
+            } else {
+                String::new()
+            },
             batch,
             reply: Reply::Session {
                 acks: session.acks.clone(),

@@ -18,6 +18,9 @@ use sqlx::Row as _;
 use std::collections::{BTreeSet, HashMap};
 
 mod commit;
+mod history;
+
+pub use history::{HistoryQuery, HistoryRefusal, MAX_HISTORY_PAGE};
 
 /// A live plan as stored.
 #[derive(Clone, Debug)]

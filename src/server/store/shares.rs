@@ -285,6 +285,11 @@ impl ShareStore {
                 args: vec![Arg::Text(id.as_str().to_owned())],
                 required: None,
             },
+            Step {
+                sql: "DELETE FROM share_history WHERE share_id = $1",
+                args: vec![Arg::Text(id.as_str().to_owned())],
+                required: None,
+            },
         ];
         match self.transact(&steps).await? {
             Ok(()) => Ok(OwnerAction::Done),
@@ -374,7 +379,13 @@ impl ShareStore {
                 required: None,
             },
             Step {
-                sql: "UPDATE shares SET live = 0, edit_hash = NULL, log_bytes = 0 \
+                sql: "DELETE FROM share_history WHERE share_id IN \
+                      (SELECT id FROM shares WHERE revoked_at IS NOT NULL AND live = 1)",
+                args: vec![],
+                required: None,
+            },
+            Step {
+                sql: "UPDATE shares SET live = 0, edit_hash = NULL, log_bytes = 0, history_bytes = 0 \
                       WHERE revoked_at IS NOT NULL AND live = 1",
                 args: vec![],
                 required: None,

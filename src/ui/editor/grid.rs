@@ -31,6 +31,10 @@ pub struct GridContext {
     pub problem: RwSignal<Option<String>>,
     /// Which editor is open: the single-line one or the one for Notes.
     pub editor_kind: RwSignal<Option<EditorKind>>,
+    /// The cell whose edit history is open.
+    pub history: RwSignal<Option<CellRef>>,
+    /// The cell whose menu is open, and where (viewport pixels).
+    pub menu: RwSignal<Option<(CellRef, i32, i32)>>,
     pub input: NodeRef<html::Input>,
     pub area: NodeRef<html::Textarea>,
     pub wrap: NodeRef<html::Div>,
@@ -56,6 +60,8 @@ pub fn provide_grid(plan: PlanContext) -> GridContext {
         cursor: RwSignal::new(Cursor::default()),
         problem: RwSignal::new(None),
         editor_kind: RwSignal::new(None),
+        history: RwSignal::new(None),
+        menu: RwSignal::new(None),
         input: NodeRef::new(),
         area: NodeRef::new(),
         wrap: NodeRef::new(),

@@ -6,6 +6,7 @@ use crate::ui::editor::grid::provide_grid;
 use crate::ui::editor::live::provide_live;
 use crate::ui::editor::persist::provide_persistence;
 use crate::ui::editor::state::{provide_plan_context, use_plan};
+use crate::ui::widgets::cell_history::CellHistory;
 use crate::ui::widgets::faq_list::FaqList;
 use crate::ui::widgets::live_bar::LiveBar;
 use crate::ui::widgets::notes_versions::NotesVersions;
@@ -81,6 +82,7 @@ pub fn EditorPage() -> impl IntoView {
                     <PlanTable/>
                     <KeyboardHelp/>
                     <NotesVersions/>
+                    <CellHistory/>
                     <WholePlanDialog/>
                     <Welcome/>
                 </section>
@@ -191,6 +193,8 @@ fn KeyboardHelp() -> impl IntoView {
                 <dd>"Select every cell (the active cell stays where it is)"</dd>
                 <dt><kbd>"Alt+↑"</kbd>" / "<kbd>"Alt+↓"</kbd></dt>
                 <dd>"Move the row up / down"</dd>
+                <dt><kbd>"Ctrl+Alt+H"</kbd></dt>
+                <dd>"The cell's edit history: every value it had, who wrote it and when (also on the cell's right-click menu)"</dd>
                 <dt><kbd>"Ctrl+Enter"</kbd></dt>
                 <dd>"Insert a row below"</dd>
                 <dt><kbd>"Ctrl+Shift+Backspace"</kbd></dt>

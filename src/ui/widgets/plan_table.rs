@@ -160,6 +160,24 @@ pub fn PlanTable() -> impl IntoView {
             resize.remove();
         });
     });
+    // The cell's own menu (right click, the menu key, Shift+F10): its edit history.
+    let on_contextmenu = move |ev: leptos::ev::MouseEvent| {
+        if read_only || grid.is_editing() {
+            return;
+        }
+        if let Some((cell, td)) = event_cell(ev.target()) {
+            ev.prevent_default();
+            let (x, y) = if ev.client_x() == 0 && ev.client_y() == 0 {
+                // From the keyboard: under the cell.
+                let r = td.get_bounding_client_rect();
+                (r.left() as i32, r.bottom() as i32)
+            } else {
+                (ev.client_x(), ev.client_y())
+            };
+            grid.activate(cell.clone(), false);
+            grid.menu.set(Some((cell, x, y)));
+        }
+    };
     let on_copy = move |ev: leptos::ev::ClipboardEvent| grid.copy(&ev, false);
     let on_cut = move |ev: leptos::ev::ClipboardEvent| grid.copy(&ev, true);
     let on_paste = move |ev: leptos::ev::ClipboardEvent| grid.paste(&ev);
@@ -191,6 +209,7 @@ pub fn PlanTable() -> impl IntoView {
                 on:pointerdown=on_pointerdown
                 on:mousedown=on_mousedown
                 on:dblclick=on_dblclick
+                on:contextmenu=on_contextmenu
                 on:click=on_click
                 on:mouseover=on_mouseover
                 on:focusin=move |ev: leptos::ev::FocusEvent| grid.on_focus_in(ev.target())

@@ -5,7 +5,8 @@
 use super::*;
 
 impl ShareStore {
-    /// Decides (by the accept rule) and stores a group of batches in one transaction,
+    /// Decides (by the accept rule) and stores a group of batches (each with the name its
+    /// writer gave, for the history) in one transaction,
     /// checked against the edit link `hash`, at `now` on the server's clock. `live` is
     /// brought up to date with what other instances logged first; on success it holds
     /// what was stored. On an error `live` may hold batches that were not stored: the
@@ -15,7 +16,7 @@ impl ShareStore {
         id: &ShareId,
         hash: &str,
         live: &mut LiveDoc,
-        batches: &[SentBatch],
+        batches: &[(SentBatch, String)],
         now: i64,
         limits: &DocLimits,
     ) -> Result<Commit, StoreError> {
@@ -26,7 +27,7 @@ impl ShareStore {
         // take turns, each seeing the one before.
         let row = sqlx::query(
             "UPDATE shares SET seq = seq WHERE id = $1 AND edit_hash = $2 AND revoked_at IS NULL \
-             RETURNING seq, log_bytes",
+             RETURNING seq, log_bytes, history_bytes",
         )
         .bind(id.as_str())
         .bind(hash)
@@ -38,6 +39,7 @@ impl ShareStore {
         };
         let stored_seq = row.try_get::<i64, _>("seq")? as u64;
         let log_bytes: i64 = row.try_get("log_bytes")?;
+        let history_bytes: i64 = row.try_get("history_bytes")?;
         // What other instances logged since this copy last looked.
         let mut caught_up = Vec::new();
         if stored_seq > live.seq {
@@ -48,7 +50,7 @@ impl ShareStore {
             }
             caught_up = missing;
         }
-        let mut book = read_replicas(&mut tx, id, batches).await?;
+        let mut book = read_replicas(&mut tx, id, batches.iter().map(|(b, _)| b)).await?;
         let before = book.clone();
         // The document may grow as far as its own budget, and the store's room allows.
         let used: i64 = sqlx::query("SELECT bytes FROM store_usage WHERE id = 1")
@@ -66,8 +68,9 @@ impl ShareStore {
         let mut outcomes = Vec::with_capacity(batches.len());
         let mut touched: BTreeSet<(String, &'static str)> = BTreeSet::new();
         let mut logged_bytes = 0i64;
+        let mut written_history = 0i64;
         let first_seq = live.seq;
-        for batch in batches {
+        for (batch, name) in batches {
             let outcome = accept(live, &mut book, batch, &key_hash(batch.key), now_u, limits);
             if let Outcome::Logged { logged, .. } = &outcome {
                 for op in &logged.ops {
@@ -85,6 +88,7 @@ impl ShareStore {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
+                written_history += history::record(&mut tx, id, logged, name, now).await?;
             }
             outcomes.push(outcome);
         }
@@ -131,16 +135,27 @@ impl ShareStore {
                     .await?;
             }
             sqlx::query(
-                "UPDATE shares SET seq = $2, log_bytes = log_bytes + $3, updated_at = $4 WHERE id = $1",
+                "UPDATE shares SET seq = $2, log_bytes = log_bytes + $3, updated_at = $4, \
+                 history_bytes = history_bytes + $5 WHERE id = $1",
             )
             .bind(id.as_str())
             .bind(seq as i64)
             .bind(logged_bytes)
             .bind(now)
+            .bind(written_history)
             .execute(&mut *tx)
             .await?;
             self.prune_log(&mut tx, id, seq, log_bytes + logged_bytes)
                 .await?;
+            history::prune(
+                &mut tx,
+                id,
+                (first_seq, seq),
+                history_bytes + written_history,
+                self.limits(),
+                now,
+            )
+            .await?;
             let note = Note::Ops {
                 id: id.clone(),
                 seq,
@@ -207,9 +222,9 @@ impl ShareStore {
 async fn read_replicas(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     id: &ShareId,
-    batches: &[SentBatch],
+    batches: impl Iterator<Item = &SentBatch>,
 ) -> Result<HashMap<u32, ReplicaRecord>, StoreError> {
-    let wanted: BTreeSet<u32> = batches.iter().map(|b| replica_of(b.id)).collect();
+    let wanted: BTreeSet<u32> = batches.map(|b| replica_of(b.id)).collect();
     let mut book = HashMap::new();
     for replica in wanted {
         let row = sqlx::query(

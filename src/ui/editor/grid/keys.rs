@@ -31,6 +31,14 @@ impl GridContext {
                     self.reveal();
                 }
             }
+            // Ctrl+Alt+H (⌘⌥H): the cell's edit history (by the key's place: Alt changes
+            // the character on a Mac).
+            _ if command && alt && !shift && ev.code() == "KeyH" && editable => {
+                ev.prevent_default();
+                if let Some(active) = active {
+                    self.history.set(Some(active));
+                }
+            }
             "Enter" | "F2" if !command && !alt && editable => {
                 ev.prevent_default();
                 self.start_edit(false);

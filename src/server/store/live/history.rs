@@ -1,0 +1,252 @@
+//! A live plan's history (`share_history`): every value each register was given, who gave
+//! it and when. Written by `commit` beside the op log, in its transaction; bounded per plan
+//! by age and by bytes (the older half goes first); read a page at a time, newest first,
+//! for the whole plan or one cell, by editors and the owner only.
+
+use super::*;
+use crate::shared::api::{HistoryEntry, HistoryPage};
+
+/// Entries per page at most.
+pub const MAX_HISTORY_PAGE: usize = 500;
+
+/// Bytes one entry is counted as besides its text (its ids, stamp and the index entry).
+const ENTRY_OVERHEAD: i64 = 48;
+
+/// Why a history request was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum HistoryRefusal {
+    Missing,
+    Ended,
+    /// Shared, but never edited together: there is no history.
+    NotLive,
+    /// Neither the edit link's secret nor the owner's.
+    NotAllowed,
+}
+
+/// What to read: a cell (`row`, `field`) or the whole plan; entries before `before`
+/// (`(seq, op)`, newest first); `limit` of them at most.
+#[derive(Clone, Debug, Default)]
+pub struct HistoryQuery {
+    pub cell: Option<(RowId, String)>,
+    pub before: Option<(u64, u32)>,
+    pub limit: usize,
+}
+
+/// One register written by a logged op: `(row, field, value)`.
+fn entry_of(op: &Op) -> (String, &'static str, String) {
+    match op {
+        Op::Title { text, .. } => (String::new(), "title", text.clone()),
+        Op::Alive { row, alive, .. } => (row.0.clone(), "alive", u8::from(*alive).to_string()),
+        Op::Position { row, .. } => (row.0.clone(), "position", String::new()),
+        Op::Cell { row, value, .. } => (
+            row.0.clone(),
+            field_name(value.field()),
+            value.text().to_owned(),
+        ),
+        Op::Notes { row, version } => (
+            row.0.clone(),
+            field_name(Field::Notes),
+            version.text.clone(),
+        ),
+    }
+}
+
+/// Rows a multi-row insert takes at once (9 values each, well under both databases' limits).
+const INSERT_ROWS: usize = 100;
+
+/// Writes the entries of a logged batch; the bytes they take.
+pub(super) async fn record(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: &ShareId,
+    logged: &Logged,
+    name: &str,
+    now: i64,
+) -> Result<i64, StoreError> {
+    let entries: Vec<(usize, (String, &'static str, String))> =
+        logged.ops.iter().map(entry_of).enumerate().collect();
+    let mut bytes = 0i64;
+    for chunk in entries.chunks(INSERT_ROWS) {
+        let mut sql = String::from(
+            "INSERT INTO share_history (share_id, seq, op, row_id, field, value, replica, name, at) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 9;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9
+            ));
+        }
+        // Only placeholders were written into the text; every value is bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (op, (row, field, value)) in chunk {
+            bytes += (row.len() + value.len() + name.len()) as i64 + ENTRY_OVERHEAD;
+            query = query
+                .bind(id.as_str())
+                .bind(logged.seq as i64)
+                .bind(*op as i64)
+                .bind(row.as_str())
+                .bind(*field)
+                .bind(value.as_str())
+                .bind(i64::from(replica_of(logged.batch)))
+                .bind(name)
+                .bind(now);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(bytes)
+}
+
+/// Keeps a plan's history within its bounds: older than the retention goes (looked at
+/// every 256 batches, and whenever the size is past its bound), and past the size bound
+/// the older half.
+pub(super) async fn prune(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: &ShareId,
+    (first_seq, seq): (u64, u64),
+    bytes: i64,
+    limits: &super::super::StoreLimits,
+    now: i64,
+) -> Result<(), StoreError> {
+    let over = bytes > limits.history_bytes as i64;
+    let sweep = first_seq / 256 != seq / 256;
+    if !over && !sweep {
+        return Ok(());
+    }
+    let horizon = now - (limits.history_days as i64).saturating_mul(86_400_000);
+    sqlx::query("DELETE FROM share_history WHERE share_id = $1 AND at < $2")
+        .bind(id.as_str())
+        .bind(horizon)
+        .execute(&mut **tx)
+        .await?;
+    let recount = "UPDATE shares SET history_bytes = (SELECT COALESCE(SUM(LENGTH(row_id) + \
+                   LENGTH(value) + LENGTH(name) + 48), 0) FROM share_history WHERE share_id = $1) \
+                   WHERE id = $1 RETURNING history_bytes";
+    let left: i64 = sqlx::query(recount)
+        .bind(id.as_str())
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("history_bytes")?;
+    if left > limits.history_bytes as i64 {
+        sqlx::query(
+            "DELETE FROM share_history WHERE share_id = $1 AND seq <= \
+             (SELECT (MIN(seq) + MAX(seq)) / 2 FROM share_history WHERE share_id = $1)",
+        )
+        .bind(id.as_str())
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(recount)
+            .bind(id.as_str())
+            .fetch_one(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+impl ShareStore {
+    /// A page of a live plan's history for whoever holds `secret` (the edit link's or the
+    /// owner's), newest first.
+    pub async fn history(
+        &self,
+        id: &ShareId,
+        secret: &str,
+        query: &HistoryQuery,
+    ) -> Result<Result<HistoryPage, HistoryRefusal>, StoreError> {
+        self.ready().await?;
+        let row =
+            sqlx::query("SELECT live, edit_hash, owner_hash, revoked_at FROM shares WHERE id = $1")
+                .bind(id.as_str())
+                .fetch_optional(&self.pool())
+                .await?;
+        let Some(row) = row else {
+            return Ok(Err(HistoryRefusal::Missing));
+        };
+        if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
+            return Ok(Err(HistoryRefusal::Ended));
+        }
+        let hash = EditToken::hash_of(secret);
+        let owner_hash: String = row.try_get("owner_hash")?;
+        let edit_hash: Option<String> = row.try_get("edit_hash")?;
+        let allowed = same_hash(&hash, &owner_hash)
+            || edit_hash.as_deref().is_some_and(|h| same_hash(&hash, h));
+        if !allowed {
+            return Ok(Err(HistoryRefusal::NotAllowed));
+        }
+        if row.try_get::<i64, _>("live")? == 0 {
+            return Ok(Err(HistoryRefusal::NotLive));
+        }
+        let limit = query.limit.clamp(1, MAX_HISTORY_PAGE);
+        let (seq, op) = query.before.map_or((i64::MAX, 0), |(s, o)| {
+            (s.min(i64::MAX as u64) as i64, i64::from(o))
+        });
+        let rows = match &query.cell {
+            Some((row_id, field)) => {
+                sqlx::query(concat!(
+                    "SELECT seq, op, row_id, field, value, replica, name, at FROM share_history ",
+                    "WHERE share_id = $1 AND row_id = $2 AND field = $3 AND ",
+                    "(seq < $4 OR (seq = $4 AND op < $5)) ORDER BY seq DESC, op DESC LIMIT $6"
+                ))
+                .bind(id.as_str())
+                .bind(row_id.as_str())
+                .bind(field.as_str())
+                .bind(seq)
+                .bind(op)
+                .bind(limit as i64 + 1)
+                .fetch_all(&self.pool())
+                .await?
+            }
+            None => {
+                sqlx::query(concat!(
+                    "SELECT seq, op, row_id, field, value, replica, name, at FROM share_history ",
+                    "WHERE share_id = $1 AND (seq < $2 OR (seq = $2 AND op < $3)) ",
+                    "ORDER BY seq DESC, op DESC LIMIT $4"
+                ))
+                .bind(id.as_str())
+                .bind(seq)
+                .bind(op)
+                .bind(limit as i64 + 1)
+                .fetch_all(&self.pool())
+                .await?
+            }
+        };
+        let mut entries = Vec::with_capacity(rows.len().min(limit));
+        for r in rows.iter().take(limit) {
+            entries.push(HistoryEntry {
+                seq: r.try_get::<i64, _>("seq")? as u64,
+                op: r.try_get::<i64, _>("op")? as u32,
+                row: r.try_get("row_id")?,
+                field: r.try_get("field")?,
+                value: r.try_get("value")?,
+                replica: r.try_get::<i64, _>("replica")? as u32,
+                name: r.try_get("name")?,
+                at: r.try_get("at")?,
+            });
+        }
+        let more = rows.len() > limit;
+        let oldest: Option<i64> = sqlx::query(
+            "SELECT at FROM share_history WHERE share_id = $1 ORDER BY seq, op LIMIT 1",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&self.pool())
+        .await?
+        .map(|r| r.try_get("at"))
+        .transpose()?;
+        Ok(Ok(HistoryPage {
+            next: more
+                .then(|| entries.last().map(|e| format!("{}.{}", e.seq, e.op)))
+                .flatten(),
+            entries,
+            kept_since: oldest,
+        }))
+    }
+}

@@ -1,0 +1,293 @@
+//! A cell's edit history ("Show edit history", Ctrl+Alt+H): every value the cell had in a
+//! plan edited together, who wrote it and when, with "Restore this value". The list is its
+//! own chunk, loaded the first time it opens.
+
+use super::lazy_part::lazy_view;
+use super::live_bar::PEER_COLOURS;
+use crate::model::{CellRef, Field};
+use crate::shared::api::HistoryEntry;
+use crate::ui::editor::grid::{use_grid, GridContext};
+use crate::ui::editor::state::{use_plan, PlanContext, RowCells};
+use leptos::html;
+use leptos::prelude::*;
+use wasm_split_helpers::{wasm_split, SplitLoaderError};
+
+/// Entries asked for at once.
+const PAGE: usize = 50;
+
+/// Where the cell's menu and edit history live: nothing until one is first asked for
+/// (right click, the menu key, Ctrl+Alt+H), then the part loaded from its chunk.
+#[component]
+pub fn CellHistory() -> impl IntoView {
+    let ctx = use_plan();
+    let grid = use_grid();
+    let started = RwSignal::new(false);
+    Effect::new(move |_| {
+        if grid.history.with(Option::is_some) || grid.menu.with(Option::is_some) {
+            started.set(true);
+        }
+    });
+    move || {
+        started
+            .get()
+            .then(|| lazy_view("edit history", move || history_part(ctx, grid)))
+    }
+}
+
+#[wasm_split(cell_history, fallible)]
+fn history_part(ctx: PlanContext, grid: GridContext) -> Result<AnyView, SplitLoaderError> {
+    let dialog = NodeRef::<html::Dialog>::new();
+    Effect::new(move |_| {
+        if grid.history.with(Option::is_some) {
+            if let Some(d) = dialog.get() {
+                if !d.open() {
+                    let _ = d.show_modal();
+                }
+            }
+        }
+    });
+    let title = move || {
+        grid.history
+            .with(|c| {
+                c.as_ref().map(|c| {
+                    let row = ctx.position(&c.row).map_or(0, |i| i + 1);
+                    format!("{}, row {row}: edit history", c.field.header())
+                })
+            })
+            .unwrap_or_default()
+    };
+    Ok(view! {
+        <CellMenu grid=grid/>
+        <dialog
+            node_ref=dialog
+            class="dialog cell-history"
+            aria-labelledby="cell-history-title"
+            on:close=move |_| {
+                grid.history.set(None);
+                // Back to the cell, so the keyboard goes on from where it was.
+                grid.focus_active();
+            }
+        >
+            <form method="dialog">
+                <h2 id="cell-history-title">{title}</h2>
+                {move || grid.history.get().map(|cell| history_list(ctx, cell, dialog))}
+                <div class="dialog-actions">
+                    <button type="submit" class="button" value="close">"Close"</button>
+                </div>
+            </form>
+        </dialog>
+    }
+    .into_any())
+}
+
+/// A cell's menu, where the pointer was (or under the cell): "Show edit history". Escape,
+/// a click elsewhere or leaving it closes it and gives the focus back to the cell.
+#[component]
+fn CellMenu(grid: GridContext) -> impl IntoView {
+    let menu = grid.menu;
+    let item = NodeRef::<html::Button>::new();
+    Effect::new(move |_| {
+        if menu.with(Option::is_some) {
+            if let Some(b) = item.get() {
+                let _ = b.focus();
+            }
+        }
+    });
+    let close = move || {
+        if menu.get_untracked().is_some() {
+            menu.set(None);
+            grid.focus_active();
+        }
+    };
+    let away = window_event_listener(leptos::ev::pointerdown, move |ev| {
+        let inside = ev
+            .target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+            .and_then(|el| el.closest(".cell-menu").ok().flatten())
+            .is_some();
+        if !inside && menu.get_untracked().is_some() {
+            menu.set(None);
+        }
+    });
+    on_cleanup(move || away.remove());
+    move || {
+        menu.get().map(|(cell, x, y)| {
+            let open = move |_| {
+                menu.set(None);
+                grid.history.set(Some(cell.clone()));
+            };
+            view! {
+                <div
+                    class="cell-menu"
+                    role="menu"
+                    aria-label="Cell"
+                    style:left=format!("{x}px")
+                    style:top=format!("{y}px")
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        if matches!(ev.key().as_str(), "Escape" | "Tab") {
+                            ev.prevent_default();
+                            close();
+                        }
+                    }
+                    on:focusout=move |ev: leptos::ev::FocusEvent| {
+                        let stays = ev
+                            .related_target()
+                            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+                            .and_then(|el| el.closest(".cell-menu").ok().flatten())
+                            .is_some();
+                        if !stays {
+                            menu.set(None);
+                        }
+                    }
+                >
+                    <button type="button" role="menuitem" node_ref=item on:click=open>
+                        "Show edit history"
+                        <kbd>"Ctrl+Alt+H"</kbd>
+                    </button>
+                </div>
+            }
+        })
+    }
+}
+
+/// Who wrote an entry: the name they gave, or a label of their page load (the same one in
+/// the whole history).
+pub fn who(entry: &HistoryEntry) -> String {
+    if entry.name.is_empty() {
+        format!("Guest {}", entry.replica % 10_000)
+    } else {
+        entry.name.clone()
+    }
+}
+
+/// Where a history page can come from: the open plan's share and edit secret.
+fn access(ctx: PlanContext) -> Option<(crate::model::ShareId, crate::model::EditToken)> {
+    let active = ctx.active();
+    ctx.with_session(|s| s.live(&active).map(|l| (l.share.clone(), l.token.clone())))
+}
+
+/// The cell's values, newest first, a page at a time.
+fn history_list(ctx: PlanContext, cell: CellRef, dialog: NodeRef<html::Dialog>) -> AnyView {
+    let entries = RwSignal::new(Vec::<HistoryEntry>::new());
+    let next = RwSignal::new(None::<String>);
+    let state = RwSignal::new(Loading::Busy);
+    let Some((share, token)) = access(ctx) else {
+        return view! {
+            <p class="hint">
+                "This plan is kept in this browser only, so no edit history is kept for its "
+                "cells. Turn on editing together (Share) and every change is kept from then on, "
+                "with who made it and when."
+            </p>
+        }
+        .into_any();
+    };
+    let field = cell.field;
+    let row = cell.row.clone();
+    let load = move |before: Option<String>| {
+        let (share, token, row) = (share.clone(), token.clone(), row.clone());
+        state.set(Loading::Busy);
+        leptos::task::spawn_local(async move {
+            let mut query = format!("row={}&field={}&limit={PAGE}", row, field.key());
+            if let Some(before) = &before {
+                query.push_str(&format!("&before={before}"));
+            }
+            match crate::browser::share_api::history(&share, &token, &query).await {
+                Ok(page) => {
+                    entries.update(|e| e.extend(page.entries));
+                    next.set(page.next);
+                    state.set(Loading::Done);
+                }
+                Err(e) => state.set(Loading::Failed(e.message)),
+            }
+        });
+    };
+    load(None);
+    let load_more = load.clone();
+    let cell_row = StoredValue::new(cell.row.clone());
+    let restore = move |value: String| {
+        cell_row.with_value(|row| ctx.set_field(row, field, value.clone()));
+        let shown = if value.is_empty() {
+            "empty".into()
+        } else {
+            format!("“{value}”")
+        };
+        ctx.announce(format!("{} restored to {shown}.", field.header()));
+        if let Some(d) = dialog.get_untracked() {
+            d.close();
+        }
+    };
+    let current = move || {
+        cell_row
+            .with_value(|row| ctx.cells_of(row))
+            .map(|c| text_of(&c, field))
+    };
+    view! {
+        <p class="hint">"Names are the ones people gave when they joined."</p>
+        {move || match state.get() {
+            Loading::Failed(message) => Some(view! { <p class="error" role="alert">{message}</p> }.into_any()),
+            Loading::Busy if entries.with(Vec::is_empty) => Some(view! { <p role="status">"Loading the history…"</p> }.into_any()),
+            Loading::Done if entries.with(Vec::is_empty) => Some(view! {
+                <p>"Nobody has changed this cell since the plan has been edited together."</p>
+            }.into_any()),
+            _ => None,
+        }}
+        <ol class="history-list" data-testid="cell-history">
+            {move || {
+                let now = current();
+                entries.get().into_iter().map(|entry| {
+                    let colour = PEER_COLOURS[usize::from(crate::shared::wire::colour_of(entry.replica)) % PEER_COLOURS.len()];
+                    let when = crate::browser::dom::local_time(entry.at as f64);
+                    let shown = if entry.value.is_empty() { "(empty)".to_owned() } else { entry.value.clone() };
+                    let is_now = now.as_deref() == Some(entry.value.as_str());
+                    let value = entry.value.clone();
+                    view! {
+                        <li class="history-entry">
+                            <p class="history-value">{shown}</p>
+                            <p class="history-meta">
+                                <span class="peer-dot" style:background=colour aria-hidden="true"></span>
+                                {who(&entry)}" · "<time datetime=entry.at.to_string() title=when.clone()>{when.clone()}</time>
+                            </p>
+                            {if is_now {
+                                view! { <p class="history-current">"The cell holds this value now."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <button type="button" class="button" on:click=move |_| restore(value.clone())>
+                                        "Restore this value"
+                                    </button>
+                                }.into_any()
+                            }}
+                        </li>
+                    }
+                }).collect_view()
+            }}
+        </ol>
+        {move || next.get().map(|before| {
+            let load_more = load_more.clone();
+            view! {
+                <button type="button" class="button" on:click=move |_| load_more(Some(before.clone()))>
+                    "Show older changes"
+                </button>
+            }
+        })}
+    }
+    .into_any()
+}
+
+#[derive(Clone, PartialEq)]
+enum Loading {
+    Busy,
+    Done,
+    Failed(String),
+}
+
+/// What a cell shows now (tracked: the list marks the value it holds).
+fn text_of(c: &RowCells, field: Field) -> String {
+    match field {
+        Field::Item => c.item.get(),
+        Field::Category => c.category.get(),
+        Field::Priority => c.priority.get().as_str().to_owned(),
+        Field::Owner => c.owner.get(),
+        Field::Status => c.status.get().as_str().to_owned(),
+        Field::Notes => c.notes.get(),
+    }
+}

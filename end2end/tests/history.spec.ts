@@ -32,6 +32,7 @@ test.describe('history', () => {
     await expect(entries.nth(1)).toContainText('Olga’s pick');
     await expect(entries.nth(1)).toContainText('Olga');
     // When: the local time, also in full on hover.
+    await expect(entries.nth(1).locator('time')).toContainText(/^(today|yesterday) \d{2}:\d{2}$/);
     await expect(entries.nth(1).locator('time')).toHaveAttribute('title', /\d{1,2}:\d{2}/);
 
     // Restoring is an edit like any other: everyone sees it, and it can be undone.
@@ -47,10 +48,10 @@ test.describe('history', () => {
     await expect(entries.nth(0)).toContainText('Olga’s pick');
     await expect(entries.nth(0)).toContainText('The cell holds this value now.');
     // Oldest: the cell as it was when editing together was turned on, before Olga gave
-    // her name (a label of her page stands in for it).
+    // her name (the name her page gave later stands in for it).
     await expect(entries).toHaveCount(4);
     await expect(entries.nth(3)).toContainText('(empty)');
-    await expect(entries.nth(3)).toContainText('Guest');
+    await expect(entries.nth(3)).toContainText('Olga');
     await editor.page.keyboard.press('Escape');
     await expect(dialog).toBeHidden();
     await expect(editor.cell(1, 'owner')).toBeFocused();

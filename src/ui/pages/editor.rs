@@ -6,10 +6,9 @@ use crate::ui::editor::grid::provide_grid;
 use crate::ui::editor::live::provide_live;
 use crate::ui::editor::persist::provide_persistence;
 use crate::ui::editor::state::{provide_plan_context, use_plan};
-use crate::ui::widgets::cell_history::CellHistory;
+use crate::ui::widgets::cell_history::LazyDialogs;
 use crate::ui::widgets::faq_list::FaqList;
 use crate::ui::widgets::live_bar::LiveBar;
-use crate::ui::widgets::notes_versions::NotesVersions;
 use crate::ui::widgets::notice_banner::NoticeBanner;
 use crate::ui::widgets::plan_switcher::PlanSwitcher;
 use crate::ui::widgets::plan_table::PlanTable;
@@ -18,7 +17,7 @@ use crate::ui::widgets::shortcuts;
 use crate::ui::widgets::table_filters::TableFilters;
 use crate::ui::widgets::toolbar::Toolbar;
 use crate::ui::widgets::welcome::Welcome;
-use crate::ui::widgets::whole_plan::{provide_whole_plan, WholePlanDialog};
+use crate::ui::widgets::whole_plan::provide_whole_plan;
 use leptos::prelude::*;
 use std::time::Duration;
 
@@ -81,9 +80,7 @@ pub fn EditorPage() -> impl IntoView {
                     <TableFilters/>
                     <PlanTable/>
                     <KeyboardHelp/>
-                    <NotesVersions/>
-                    <CellHistory/>
-                    <WholePlanDialog/>
+                    <LazyDialogs/>
                     <Welcome/>
                 </section>
                 <aside class="guidance">

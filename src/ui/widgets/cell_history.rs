@@ -1,9 +1,11 @@
 //! A cell's edit history ("Show edit history", Ctrl+Alt+H): every value the cell had in a
-//! plan edited together, who wrote it and when, with "Restore this value". The list is its
-//! own chunk, loaded the first time it opens.
+//! plan edited together, who wrote it and when, with "Restore this value". It comes in one
+//! chunk with the other dialogs the first load does not need (the cell's menu, Notes
+//! versions, the whole-plan question), loaded the first time one of them opens.
 
 use super::lazy_part::lazy_view;
 use super::live_bar::PEER_COLOURS;
+use super::whole_plan::use_whole_plan;
 use crate::model::{CellRef, Field};
 use crate::shared::api::HistoryEntry;
 use crate::ui::editor::grid::{use_grid, GridContext};
@@ -15,27 +17,33 @@ use wasm_split_helpers::{wasm_split, SplitLoaderError};
 /// Entries asked for at once.
 const PAGE: usize = 50;
 
-/// Where the cell's menu and edit history live: nothing until one is first asked for
-/// (right click, the menu key, Ctrl+Alt+H), then the part loaded from its chunk.
+/// Where the dialogs the first load does not need live: nothing until one is first asked
+/// for (a cell's menu or history, a "2 versions" badge, a whole-plan question), then the
+/// part loaded from its chunk.
 #[component]
-pub fn CellHistory() -> impl IntoView {
+pub fn LazyDialogs() -> impl IntoView {
     let ctx = use_plan();
     let grid = use_grid();
+    let whole = use_whole_plan();
     let started = RwSignal::new(false);
     Effect::new(move |_| {
-        if grid.history.with(Option::is_some) || grid.menu.with(Option::is_some) {
+        if grid.history.with(Option::is_some)
+            || grid.menu.with(Option::is_some)
+            || ctx.notes_choice.with(Option::is_some)
+            || whole.asking()
+        {
             started.set(true);
         }
     });
     move || {
         started
             .get()
-            .then(|| lazy_view("edit history", move || history_part(ctx, grid)))
+            .then(|| lazy_view("dialog", move || dialogs(ctx, grid)))
     }
 }
 
-#[wasm_split(cell_history, fallible)]
-fn history_part(ctx: PlanContext, grid: GridContext) -> Result<AnyView, SplitLoaderError> {
+#[wasm_split(dialogs, fallible)]
+fn dialogs(ctx: PlanContext, grid: GridContext) -> Result<AnyView, SplitLoaderError> {
     let dialog = NodeRef::<html::Dialog>::new();
     Effect::new(move |_| {
         if grid.history.with(Option::is_some) {
@@ -58,6 +66,8 @@ fn history_part(ctx: PlanContext, grid: GridContext) -> Result<AnyView, SplitLoa
     };
     Ok(view! {
         <CellMenu grid=grid/>
+        <super::notes_versions::NotesVersions/>
+        <super::whole_plan::WholePlanDialog/>
         <dialog
             node_ref=dialog
             class="dialog cell-history"
@@ -150,13 +160,37 @@ fn CellMenu(grid: GridContext) -> impl IntoView {
     }
 }
 
-/// Who wrote an entry: the name they gave, or a label of their page load (the same one in
-/// the whole history).
-pub fn who(entry: &HistoryEntry) -> String {
-    if entry.name.is_empty() {
-        format!("Guest {}", entry.replica % 10_000)
+/// Who wrote each entry: the name they gave (for an entry written before they gave it, the
+/// name the same page load gave later), or else a label of their page load, the same one
+/// in the whole history.
+pub fn writers(entries: &[HistoryEntry]) -> Vec<String> {
+    let mut named: std::collections::HashMap<u32, &str> = std::collections::HashMap::new();
+    for e in entries.iter().filter(|e| !e.name.is_empty()) {
+        named.entry(e.replica).or_insert(e.name.as_str());
+    }
+    entries
+        .iter()
+        .map(|e| match (e.name.as_str(), named.get(&e.replica)) {
+            ("", Some(later)) => (*later).to_owned(),
+            ("", None) => format!("Guest {}", e.replica % 10_000),
+            (name, _) => name.to_owned(),
+        })
+        .collect()
+}
+
+/// When, as people say it: "today 14:02", "yesterday 09:10", or the date (local time).
+fn when(ms: i64) -> String {
+    let at = js_sys::Date::new(&(ms as f64).into());
+    let now = js_sys::Date::new_0();
+    let yesterday = js_sys::Date::new(&(now.get_time() - 86_400_000.0).into());
+    let day = |d: &js_sys::Date| (d.get_full_year(), d.get_month(), d.get_date());
+    let time = format!("{:02}:{:02}", at.get_hours(), at.get_minutes());
+    if day(&at) == day(&now) {
+        format!("today {time}")
+    } else if day(&at) == day(&yesterday) {
+        format!("yesterday {time}")
     } else {
-        entry.name.clone()
+        crate::browser::dom::local_time(ms as f64)
     }
 }
 
@@ -234,18 +268,22 @@ fn history_list(ctx: PlanContext, cell: CellRef, dialog: NodeRef<html::Dialog>) 
         <ol class="history-list" data-testid="cell-history">
             {move || {
                 let now = current();
-                entries.get().into_iter().map(|entry| {
+                let list = entries.get();
+                let who = writers(&list);
+                let holds = list.iter().position(|e| now.as_deref() == Some(e.value.as_str()));
+                list.into_iter().zip(who).enumerate().map(|(i, (entry, who))| {
                     let colour = PEER_COLOURS[usize::from(crate::shared::wire::colour_of(entry.replica)) % PEER_COLOURS.len()];
-                    let when = crate::browser::dom::local_time(entry.at as f64);
+                    let full = crate::browser::dom::local_time(entry.at as f64);
+                    let iso: String = js_sys::Date::new(&(entry.at as f64).into()).to_iso_string().into();
                     let shown = if entry.value.is_empty() { "(empty)".to_owned() } else { entry.value.clone() };
-                    let is_now = now.as_deref() == Some(entry.value.as_str());
+                    let is_now = holds == Some(i);
                     let value = entry.value.clone();
                     view! {
                         <li class="history-entry">
                             <p class="history-value">{shown}</p>
                             <p class="history-meta">
                                 <span class="peer-dot" style:background=colour aria-hidden="true"></span>
-                                {who(&entry)}" · "<time datetime=entry.at.to_string() title=when.clone()>{when.clone()}</time>
+                                {who}" · "<time datetime=iso title=full>{when(entry.at)}</time>
                             </p>
                             {if is_now {
                                 view! { <p class="history-current">"The cell holds this value now."</p> }.into_any()
@@ -289,5 +327,39 @@ fn text_of(c: &RowCells, field: Field) -> String {
         Field::Owner => c.owner.get(),
         Field::Status => c.status.get().as_str().to_owned(),
         Field::Notes => c.notes.get(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(replica: u32, name: &str) -> HistoryEntry {
+        HistoryEntry {
+            seq: 1,
+            op: 0,
+            row: "r1".into(),
+            field: "owner".into(),
+            value: String::new(),
+            replica,
+            name: name.into(),
+            at: 0,
+        }
+    }
+
+    #[test]
+    fn a_writer_is_named_by_the_name_their_page_gave_even_later() {
+        let list = [
+            entry(7, "Olga"),
+            entry(9, ""),
+            entry(7, ""),
+            entry(12_345, "Bo"),
+            entry(12_345, "Bob"),
+        ];
+        assert_eq!(
+            writers(&list),
+            ["Olga", "Guest 9", "Olga", "Bo", "Bob"],
+            "newest first: a page renamed keeps each entry's own name"
+        );
     }
 }

@@ -73,6 +73,11 @@ impl WholePlan {
         }
     }
 
+    /// Whether the dialog has something to ask (it is loaded on first use: `LazyDialogs`).
+    pub fn asking(&self) -> bool {
+        self.ask.with(Option::is_some)
+    }
+
     fn close(&self) {
         self.then.set_value(None);
         self.ask.set(None);
@@ -124,6 +129,16 @@ pub fn who_is_here(live: LiveSync) -> String {
 pub fn WholePlanDialog() -> impl IntoView {
     let ctx = use_plan();
     let whole = use_whole_plan();
+    // Loaded after the first question was asked: it opens with it.
+    Effect::new(move |_| {
+        if whole.ask.with(Option::is_some) {
+            if let Some(d) = whole.dialog.get() {
+                if !d.open() {
+                    let _ = d.show_modal();
+                }
+            }
+        }
+    });
     let title = move || {
         whole.ask.with(|a| {
             a.as_ref().map(|a| {

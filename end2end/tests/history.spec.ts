@@ -70,3 +70,58 @@ test.describe('history', () => {
     await expect(dialog).toBeHidden();
   });
 });
+
+test.describe('since you last looked', () => {
+  test.describe.configure({ timeout: 90_000 });
+
+  test('someone coming back sees what others changed meanwhile, marked, until they dismiss it', async ({ editor, browser, consoleGuard }) => {
+    await editor.goto();
+    const [url] = await turnOnEditing(editor);
+    await editor.page.getByLabel('Your name').fill('Olga');
+    await editor.page.getByLabel('Your name').press('Enter');
+    await expect(editor.saveIndicator()).toHaveText('Synced');
+
+    const context = await browser.newContext();
+    let page = await context.newPage();
+    page.on('pageerror', (e) => consoleGuard.problems.push(`B pageerror: ${e.message}`));
+    await join(page, url, 'Bo');
+    let b = new Editor(page);
+    await b.set(1, 'item', 'Bo was here');
+    await expect(b.saveIndicator()).toHaveText('Synced');
+    await expect(editor.text(1, 'item')).toHaveText('Bo was here');
+    await page.close();
+
+    // While Bo is away.
+    await editor.set(2, 'status', 'Done');
+    await editor.set(3, 'owner', 'Olga');
+    await expect(editor.saveIndicator()).toHaveText('Synced');
+
+    page = await context.newPage();
+    page.on('pageerror', (e) => consoleGuard.problems.push(`B pageerror: ${e.message}`));
+    b = new Editor(page);
+    await page.goto('/');
+    await b.ready();
+    const bar = page.getByRole('region', { name: 'Changes since you were last here' });
+    await expect(bar).toContainText(/^2 changes by Olga since you were last here \(the first (today|yesterday) \d{2}:\d{2}\)\./);
+    await expect(b.cell(2, 'status')).toHaveAttribute('data-changed', '');
+    await expect(b.cell(3, 'owner')).toHaveAttribute('data-changed', '');
+    await expect(b.cell(1, 'item')).not.toHaveAttribute('data-changed', '');
+    await bar.getByRole('button', { name: 'Next' }).click();
+    await expect(b.cell(2, 'status')).toBeFocused();
+    await bar.getByRole('button', { name: 'Next' }).click();
+    await expect(b.cell(3, 'owner')).toBeFocused();
+    await bar.getByRole('button', { name: 'Dismiss' }).click();
+    await expect(bar).toBeHidden();
+    await expect(b.cell(2, 'status')).not.toHaveAttribute('data-changed', '');
+
+    // Seen: the next visit has nothing to say.
+    await expect(b.saveIndicator()).toHaveText('Synced');
+    await page.reload();
+    await b.ready();
+    await expect(b.text(3, 'owner')).toHaveText('Olga');
+    // Once the page's requests are done (the history it asks for among them).
+    await page.waitForLoadState('networkidle');
+    await expect(bar).toBeHidden();
+    await context.close();
+  });
+});

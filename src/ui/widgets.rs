@@ -18,6 +18,7 @@ pub mod readiness_summary;
 pub mod save_indicator;
 pub mod share_dialog;
 pub mod shortcuts;
+pub mod since_seen;
 pub mod table_filters;
 pub mod toolbar;
 pub mod welcome;

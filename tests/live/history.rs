@@ -38,6 +38,12 @@ async fn history(
     }
 }
 
+/// The sequence of the newest entry of a history.
+async fn page_seq(router: &Router, id: &str, secret: &str, query: &str) -> u64 {
+    let (_, page, _) = history(router, id, Some(secret), query).await;
+    page.unwrap().entries[0].seq
+}
+
 /// Sends one batch and reads until its acknowledgement.
 async fn write(c: &mut Client, id: u64, ops: Vec<syncplan::model::Op>) {
     c.send(&ClientMsg::Ops(batch_of(id, ops))).await;
@@ -119,6 +125,23 @@ async fn every_value_of_a_cell_is_kept_with_who_and_when_past_the_op_logs_prunin
                 None => break,
             }
         }
+        // What changed after a sequence (a browser that last saw the plan there).
+        let last = page_seq(&server.router, &id, &edit, "row=r1&field=owner").await;
+        let (_, page, _) = history(
+            &server.router,
+            &id,
+            Some(&edit),
+            &format!("after={}", last - 1),
+        )
+        .await;
+        let since: Vec<&str> = page
+            .as_ref()
+            .unwrap()
+            .entries
+            .iter()
+            .map(|e| e.value.as_str())
+            .collect();
+        assert_eq!(since, ["elsewhere", "Bo's"]);
         let rows: Vec<(&str, &str)> = seen.iter().map(|(r, v)| (r.as_str(), v.as_str())).collect();
         assert_eq!(
             rows,

@@ -1,7 +1,8 @@
 //! `GET /api/shares/{id}/history`: a page of a live plan's history, for editors (the edit
 //! link's secret) and the owner (the owner token), as `Authorization: Bearer <secret>`.
 //! Query: `row` and `field` (one cell's values), `before` (the `next` of the page before),
-//! `limit` (at most 500; 100 by default). Never cached.
+//! `after` (only what was logged after that sequence: what changed since a browser last
+//! saw the plan), `limit` (at most 500; 100 by default). Never cached.
 
 use super::extract::{gone, not_found, parse_id};
 use crate::model::{is_valid_row_id, RowId};
@@ -55,6 +56,11 @@ fn read_query(raw: Option<&str>) -> Result<HistoryQuery, AppError> {
                     bad("`before` takes the `next` of the page before, such as 120.3.")
                 })?);
             }
+            "after" => {
+                query.after = Some(value.parse().map_err(|_| {
+                    bad("`after` takes a sequence of the plan's log, such as 120.")
+                })?);
+            }
             "limit" => {
                 query.limit = value
                     .parse()
@@ -68,7 +74,7 @@ fn read_query(raw: Option<&str>) -> Result<HistoryQuery, AppError> {
             }
             _ => {
                 return Err(bad(&format!(
-                    "A history takes row, field, before and limit; not {name}."
+                    "A history takes row, field, before, after and limit; not {name}."
                 )))
             }
         }
@@ -133,9 +139,9 @@ mod tests {
 
     #[test]
     fn a_history_query_is_read_strictly() {
-        let q = read_query(Some("row=r1&field=status&before=12.3&limit=20")).unwrap();
+        let q = read_query(Some("row=r1&field=status&before=12.3&limit=20&after=4")).unwrap();
         assert_eq!(q.cell, Some((RowId::from("r1"), "status".to_owned())));
-        assert_eq!((q.before, q.limit), (Some((12, 3)), 20));
+        assert_eq!((q.before, q.limit, q.after), (Some((12, 3)), 20, Some(4)));
         assert!(read_query(None).unwrap().cell.is_none());
         for bad in [
             "row=r1",
@@ -145,6 +151,7 @@ mod tests {
             "limit=0",
             "limit=501",
             "before=12",
+            "after=-1",
             "colour=red",
         ] {
             assert!(read_query(Some(bad)).is_err(), "{bad}");

@@ -6,7 +6,7 @@
 use super::lazy_part::lazy_view;
 use super::live_bar::PEER_COLOURS;
 use super::whole_plan::use_whole_plan;
-use crate::model::{CellRef, Field};
+use crate::model::{CellRef, Field, PlanId};
 use crate::shared::api::HistoryEntry;
 use crate::ui::editor::grid::{use_grid, GridContext};
 use crate::ui::editor::state::{use_plan, PlanContext, RowCells};
@@ -26,6 +26,24 @@ pub fn LazyDialogs() -> impl IntoView {
     let grid = use_grid();
     let whole = use_whole_plan();
     let started = RwSignal::new(false);
+    // "Since you last looked": the log sequence this browser had seen of the open plan
+    // edited together when it opened it, once per plan and page (later syncs move it on).
+    let since = RwSignal::new(None::<(PlanId, u64)>);
+    Effect::new(move |_| {
+        ctx.switched.track();
+        if !ctx.loaded.get() {
+            return;
+        }
+        let active = ctx.active();
+        if since.with_untracked(|s| s.as_ref().is_some_and(|(p, _)| *p == active)) {
+            return;
+        }
+        let seen = ctx.with_session(|s| s.live(&active).map(|l| l.sync.seq));
+        if let Some(seq) = seen.filter(|seq| *seq > 0) {
+            since.set(Some((active, seq)));
+            started.set(true);
+        }
+    });
     Effect::new(move |_| {
         if grid.history.with(Option::is_some)
             || grid.menu.with(Option::is_some)
@@ -38,12 +56,16 @@ pub fn LazyDialogs() -> impl IntoView {
     move || {
         started
             .get()
-            .then(|| lazy_view("dialog", move || dialogs(ctx, grid)))
+            .then(|| lazy_view("dialog", move || dialogs(ctx, grid, since)))
     }
 }
 
 #[wasm_split(dialogs, fallible)]
-fn dialogs(ctx: PlanContext, grid: GridContext) -> Result<AnyView, SplitLoaderError> {
+fn dialogs(
+    ctx: PlanContext,
+    grid: GridContext,
+    since: RwSignal<Option<(PlanId, u64)>>,
+) -> Result<AnyView, SplitLoaderError> {
     let dialog = NodeRef::<html::Dialog>::new();
     Effect::new(move |_| {
         if grid.history.with(Option::is_some) {
@@ -68,6 +90,7 @@ fn dialogs(ctx: PlanContext, grid: GridContext) -> Result<AnyView, SplitLoaderEr
         <CellMenu grid=grid/>
         <super::notes_versions::NotesVersions/>
         <super::whole_plan::WholePlanDialog/>
+        <super::since_seen::SinceSeen since=since/>
         <dialog
             node_ref=dialog
             class="dialog cell-history"
@@ -179,7 +202,7 @@ pub fn writers(entries: &[HistoryEntry]) -> Vec<String> {
 }
 
 /// When, as people say it: "today 14:02", "yesterday 09:10", or the date (local time).
-fn when(ms: i64) -> String {
+pub(super) fn when(ms: i64) -> String {
     let at = js_sys::Date::new(&(ms as f64).into());
     let now = js_sys::Date::new_0();
     let yesterday = js_sys::Date::new(&(now.get_time() - 86_400_000.0).into());
@@ -195,7 +218,7 @@ fn when(ms: i64) -> String {
 }
 
 /// Where a history page can come from: the open plan's share and edit secret.
-fn access(ctx: PlanContext) -> Option<(crate::model::ShareId, crate::model::EditToken)> {
+pub(super) fn access(ctx: PlanContext) -> Option<(crate::model::ShareId, crate::model::EditToken)> {
     let active = ctx.active();
     ctx.with_session(|s| s.live(&active).map(|l| (l.share.clone(), l.token.clone())))
 }

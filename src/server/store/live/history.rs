@@ -24,11 +24,13 @@ pub enum HistoryRefusal {
 }
 
 /// What to read: a cell (`row`, `field`) or the whole plan; entries before `before`
-/// (`(seq, op)`, newest first); `limit` of them at most.
+/// (`(seq, op)`, newest first) and logged after the sequence `after`; `limit` of them at
+/// most.
 #[derive(Clone, Debug, Default)]
 pub struct HistoryQuery {
     pub cell: Option<(RowId, String)>,
     pub before: Option<(u64, u32)>,
+    pub after: Option<u64>,
     pub limit: usize,
 }
 
@@ -189,18 +191,21 @@ impl ShareStore {
         let (seq, op) = query.before.map_or((i64::MAX, 0), |(s, o)| {
             (s.min(i64::MAX as u64) as i64, i64::from(o))
         });
+        let after = query.after.map_or(-1, |a| a.min(i64::MAX as u64) as i64);
         let rows = match &query.cell {
             Some((row_id, field)) => {
                 sqlx::query(concat!(
                     "SELECT seq, op, row_id, field, value, replica, name, at FROM share_history ",
                     "WHERE share_id = $1 AND row_id = $2 AND field = $3 AND ",
-                    "(seq < $4 OR (seq = $4 AND op < $5)) ORDER BY seq DESC, op DESC LIMIT $6"
+                    "(seq < $4 OR (seq = $4 AND op < $5)) AND seq > $6 ",
+                    "ORDER BY seq DESC, op DESC LIMIT $7"
                 ))
                 .bind(id.as_str())
                 .bind(row_id.as_str())
                 .bind(field.as_str())
                 .bind(seq)
                 .bind(op)
+                .bind(after)
                 .bind(limit as i64 + 1)
                 .fetch_all(&self.pool())
                 .await?
@@ -208,12 +213,13 @@ impl ShareStore {
             None => {
                 sqlx::query(concat!(
                     "SELECT seq, op, row_id, field, value, replica, name, at FROM share_history ",
-                    "WHERE share_id = $1 AND (seq < $2 OR (seq = $2 AND op < $3)) ",
-                    "ORDER BY seq DESC, op DESC LIMIT $4"
+                    "WHERE share_id = $1 AND (seq < $2 OR (seq = $2 AND op < $3)) AND seq > $4 ",
+                    "ORDER BY seq DESC, op DESC LIMIT $5"
                 ))
                 .bind(id.as_str())
                 .bind(seq)
                 .bind(op)
+                .bind(after)
                 .bind(limit as i64 + 1)
                 .fetch_all(&self.pool())
                 .await?

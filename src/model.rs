@@ -35,7 +35,7 @@ pub use session::workspace::{
     Workspace, FIRST_PLAN_ID, WORKSPACE_SCHEMA,
 };
 pub use session::{NotKept, Remote, Session};
-pub use sheet::clipboard::{to_html_table, to_tsv};
+pub use sheet::clipboard::{escape_html, to_html_table, to_tsv};
 pub use sheet::grid::{column_index, CellRef, Cursor, Move};
 pub use sheet::paste::{
     block_to_html, block_to_tsv, clipboard_block, copy_block, parse_html_table, parse_tsv,

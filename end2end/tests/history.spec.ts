@@ -125,3 +125,57 @@ test.describe('since you last looked', () => {
     await context.close();
   });
 });
+
+test.describe('plan history', () => {
+  test.describe.configure({ timeout: 90_000 });
+
+  test('changes by person and time, a deleted row brought back, a status update to copy', async ({ editor, browser, consoleGuard }) => {
+    await editor.goto();
+    const [url] = await turnOnEditing(editor);
+    await editor.page.getByLabel('Your name').fill('Olga');
+    await editor.page.getByLabel('Your name').press('Enter');
+    await expect(editor.saveIndicator()).toHaveText('Synced');
+    const third = await editor.text(3, 'item').textContent();
+
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.on('pageerror', (e) => consoleGuard.problems.push(`B pageerror: ${e.message}`));
+    await join(page, url, 'Bo');
+    const b = new Editor(page);
+    await b.set(2, 'status', 'Done');
+    await b.cell(3, 'item').click();
+    await page.getByRole('button', { name: 'Delete row' }).click();
+    await expect(editor.text(3, 'item')).not.toHaveText(third!);
+
+    await editor.page.getByRole('button', { name: 'History', exact: true }).click();
+    const dialog = editor.page.getByRole('dialog', { name: 'Plan history' });
+    const sessions = dialog.getByTestId('plan-history').locator('li.history-session');
+    await expect(sessions.first().locator('summary')).toHaveText(/^Bo · (today|yesterday) \d{2}:\d{2} · \d+ changes$/);
+    // Bo's edits, and the plan as it was when Olga turned editing on: each once.
+    await expect(sessions).toHaveCount(2);
+    await expect(sessions.nth(1).locator('summary')).toContainText('editing together turned on');
+    await sessions.first().locator('summary').click();
+    await expect(sessions.first()).toContainText('Status: “Not started” → “Done”');
+    await expect(sessions.first()).toContainText(`Deleted row “${third}”`);
+
+    // The status update says what moved where.
+    await dialog.getByRole('button', { name: 'Copy status update (last 7 days)' }).click();
+    await expect(dialog.getByLabel('Status update (Markdown)')).toHaveValue(/- 1 item moved to \*\*Done\*\*: “.+”/);
+    const update = await dialog.getByLabel('Status update (Markdown)').inputValue();
+    expect(update).toContain(`- Removed: “${third}”`);
+    expect(update, 'the plan as it was when shared is not news').not.toContain('- Added:');
+    await editor.page.screenshot({ path: test.info().outputPath('plan-history.png') });
+
+    // The deleted row comes back where it was, for everyone.
+    await sessions.first().getByRole('button', { name: 'Bring back' }).click();
+    await expect(editor.text(3, 'item')).toHaveText(third!);
+    await expect(b.text(3, 'item')).toHaveText(third!);
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await expect(dialog).toBeHidden();
+
+    // From the keyboard too.
+    await editor.page.keyboard.press('Control+Alt+Shift+KeyH');
+    await expect(dialog).toBeVisible();
+    await context.close();
+  });
+});

@@ -11,6 +11,7 @@ pub mod lazy_part;
 pub mod live_bar;
 pub mod notes_versions;
 pub mod notice_banner;
+pub mod plan_history;
 pub mod plan_row;
 pub mod plan_switcher;
 pub mod plan_table;

@@ -58,6 +58,13 @@ fn one_line_ending(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// `text` as HTML: escaped, line breaks kept.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    push_escaped(&mut out, text);
+    out
+}
+
 fn push_escaped(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {

@@ -33,6 +33,8 @@ pub struct GridContext {
     pub editor_kind: RwSignal<Option<EditorKind>>,
     /// The cell whose edit history is open.
     pub history: RwSignal<Option<CellRef>>,
+    /// Whether the plan's history is open.
+    pub plan_history: RwSignal<bool>,
     /// The cell whose menu is open, and where (viewport pixels).
     pub menu: RwSignal<Option<(CellRef, i32, i32)>>,
     pub input: NodeRef<html::Input>,
@@ -62,6 +64,7 @@ pub fn provide_grid(plan: PlanContext) -> GridContext {
         editor_kind: RwSignal::new(None),
         history: RwSignal::new(None),
         menu: RwSignal::new(None),
+        plan_history: RwSignal::new(false),
         input: NodeRef::new(),
         area: NodeRef::new(),
         wrap: NodeRef::new(),

@@ -192,6 +192,8 @@ fn KeyboardHelp() -> impl IntoView {
                 <dd>"Move the row up / down"</dd>
                 <dt><kbd>"Ctrl+Alt+H"</kbd></dt>
                 <dd>"The cell's edit history: every value it had, who wrote it and when (also on the cell's right-click menu)"</dd>
+                <dt><kbd>"Ctrl+Alt+Shift+H"</kbd></dt>
+                <dd>"The plan's history: changes by person and time, rows to bring back, a status update to copy"</dd>
                 <dt><kbd>"Ctrl+Enter"</kbd></dt>
                 <dd>"Insert a row below"</dd>
                 <dt><kbd>"Ctrl+Shift+Backspace"</kbd></dt>

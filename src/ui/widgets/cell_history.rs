@@ -47,6 +47,7 @@ pub fn LazyDialogs() -> impl IntoView {
     Effect::new(move |_| {
         if grid.history.with(Option::is_some)
             || grid.menu.with(Option::is_some)
+            || grid.plan_history.get()
             || ctx.notes_choice.with(Option::is_some)
             || whole.asking()
         {
@@ -91,6 +92,7 @@ fn dialogs(
         <super::notes_versions::NotesVersions/>
         <super::whole_plan::WholePlanDialog/>
         <super::since_seen::SinceSeen since=since/>
+        <super::plan_history::PlanHistory/>
         <dialog
             node_ref=dialog
             class="dialog cell-history"

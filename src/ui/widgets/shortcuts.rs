@@ -10,6 +10,13 @@ use leptos::prelude::*;
 pub fn install(ctx: PlanContext, persistence: Persistence) {
     let grid = crate::ui::editor::grid::use_grid();
     let keys = window_event_listener(ev::keydown, move |ev| {
+        // Ctrl+Alt+Shift+H (⌘⌥⇧H): the plan's history, as Sheets opens its version history.
+        if (ev.ctrl_key() || ev.meta_key()) && ev.alt_key() && ev.shift_key() && ev.code() == "KeyH"
+        {
+            ev.prevent_default();
+            grid.plan_history.set(true);
+            return;
+        }
         if !(ev.ctrl_key() || ev.meta_key()) || ev.alt_key() {
             return;
         }

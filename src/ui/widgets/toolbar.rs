@@ -45,6 +45,15 @@ pub fn Toolbar() -> impl IntoView {
             <ExportMenu/>
             <ImportMenu/>
             <ShareDialog/>
+            <button
+                type="button"
+                class="button"
+                on:click=move |_| use_grid().plan_history.set(true)
+                aria-keyshortcuts="Control+Alt+Shift+H"
+                title="The plan's history: who changed what, and when (Ctrl+Alt+Shift+H)"
+            >
+                "History"
+            </button>
             <SaveIndicator/>
         </div>
     }

@@ -259,7 +259,7 @@ impl Core {
         peers
             .get(&replica)
             .map(|(p, _, _)| p.name.clone())
-            .filter(|n| super::session::named(n))
+            .filter(|n| named(n))
             .unwrap_or_default()
     }
 
@@ -429,5 +429,22 @@ pub(super) fn answer(batch: u64, outcome: Outcome) -> ServerMsg {
         Outcome::NotYours => error_msg(ErrorCode::NotYours, Some(batch)),
         Outcome::OutOfOrder { .. } => error_msg(ErrorCode::OutOfOrder, Some(batch)),
         Outcome::Malformed => error_msg(ErrorCode::BadMessage, Some(batch)),
+    }
+}
+
+/// Whether a name was given (not empty, not the placeholder others are shown instead).
+pub(super) fn named(name: &str) -> bool {
+    let name = clean_name(name);
+    name != "Someone"
+}
+
+pub(super) fn clean_name(name: &str) -> String {
+    let name = crate::model::clean_text(name, 40);
+    let name = name.replace(['\n', '\t'], " ");
+    let name = name.trim();
+    if name.is_empty() {
+        "Someone".to_owned()
+    } else {
+        name.to_owned()
     }
 }

@@ -44,23 +44,6 @@ impl Session {
     }
 }
 
-/// Whether a name was given (not empty, not the placeholder others are shown instead).
-pub(super) fn named(name: &str) -> bool {
-    let name = clean_name(name);
-    name != "Someone"
-}
-
-pub(super) fn clean_name(name: &str) -> String {
-    let name = crate::model::clean_text(name, 40);
-    let name = name.replace(['\n', '\t'], " ");
-    let name = name.trim();
-    if name.is_empty() {
-        "Someone".to_owned()
-    } else {
-        name.to_owned()
-    }
-}
-
 impl Live {
     /// Checks a `Hello` and opens a session: its welcome, and the document or the batches
     /// it is missing, are sent on `out`.

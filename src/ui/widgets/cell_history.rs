@@ -1,72 +1,23 @@
-//! A cell's edit history ("Show edit history", Ctrl+Alt+H): every value the cell had in a
-//! plan edited together, who wrote it and when, with "Restore this value". It comes in one
-//! chunk with the other dialogs the first load does not need (the cell's menu, Notes
-//! versions, the whole-plan question), loaded the first time one of them opens.
+//! A cell's edit history ("Show edit history", Ctrl+Alt+H, or the cell's own menu): every
+//! value the cell had in a plan edited together, who wrote it and when, with "Restore this
+//! value". Loaded with the other dialogs (`lazy_dialogs`).
 
-use super::lazy_part::lazy_view;
+use super::history_view::{access, when, writers};
 use super::live_bar::PEER_COLOURS;
-use super::whole_plan::use_whole_plan;
-use crate::model::{CellRef, Field, PlanId};
+use crate::model::{CellRef, Field};
 use crate::shared::api::HistoryEntry;
-use crate::ui::editor::grid::{use_grid, GridContext};
+use crate::ui::editor::grid::GridContext;
 use crate::ui::editor::state::{use_plan, PlanContext, RowCells};
 use leptos::html;
 use leptos::prelude::*;
-use wasm_split_helpers::{wasm_split, SplitLoaderError};
 
 /// Entries asked for at once.
 const PAGE: usize = 50;
 
-/// Where the dialogs the first load does not need live: nothing until one is first asked
-/// for (a cell's menu or history, a "2 versions" badge, a whole-plan question), then the
-/// part loaded from its chunk.
+/// The open cell's edit history, in a dialog.
 #[component]
-pub fn LazyDialogs() -> impl IntoView {
+pub fn CellHistoryDialog(grid: GridContext) -> impl IntoView {
     let ctx = use_plan();
-    let grid = use_grid();
-    let whole = use_whole_plan();
-    let started = RwSignal::new(false);
-    // "Since you last looked": the log sequence this browser had seen of the open plan
-    // edited together when it opened it, once per plan and page (later syncs move it on).
-    let since = RwSignal::new(None::<(PlanId, u64)>);
-    Effect::new(move |_| {
-        ctx.switched.track();
-        if !ctx.loaded.get() {
-            return;
-        }
-        let active = ctx.active();
-        if since.with_untracked(|s| s.as_ref().is_some_and(|(p, _)| *p == active)) {
-            return;
-        }
-        let seen = ctx.with_session(|s| s.live(&active).map(|l| l.sync.seq));
-        if let Some(seq) = seen.filter(|seq| *seq > 0) {
-            since.set(Some((active, seq)));
-            started.set(true);
-        }
-    });
-    Effect::new(move |_| {
-        if grid.history.with(Option::is_some)
-            || grid.menu.with(Option::is_some)
-            || grid.plan_history.get()
-            || ctx.notes_choice.with(Option::is_some)
-            || whole.asking()
-        {
-            started.set(true);
-        }
-    });
-    move || {
-        started
-            .get()
-            .then(|| lazy_view("dialog", move || dialogs(ctx, grid, since)))
-    }
-}
-
-#[wasm_split(dialogs, fallible)]
-fn dialogs(
-    ctx: PlanContext,
-    grid: GridContext,
-    since: RwSignal<Option<(PlanId, u64)>>,
-) -> Result<AnyView, SplitLoaderError> {
     let dialog = NodeRef::<html::Dialog>::new();
     Effect::new(move |_| {
         if grid.history.with(Option::is_some) {
@@ -87,12 +38,7 @@ fn dialogs(
             })
             .unwrap_or_default()
     };
-    Ok(view! {
-        <CellMenu grid=grid/>
-        <super::notes_versions::NotesVersions/>
-        <super::whole_plan::WholePlanDialog/>
-        <super::since_seen::SinceSeen since=since/>
-        <super::plan_history::PlanHistory/>
+    view! {
         <dialog
             node_ref=dialog
             class="dialog cell-history"
@@ -112,13 +58,12 @@ fn dialogs(
             </form>
         </dialog>
     }
-    .into_any())
 }
 
 /// A cell's menu, where the pointer was (or under the cell): "Show edit history". Escape,
 /// a click elsewhere or leaving it closes it and gives the focus back to the cell.
 #[component]
-fn CellMenu(grid: GridContext) -> impl IntoView {
+pub fn CellMenu(grid: GridContext) -> impl IntoView {
     let menu = grid.menu;
     let item = NodeRef::<html::Button>::new();
     Effect::new(move |_| {
@@ -183,46 +128,6 @@ fn CellMenu(grid: GridContext) -> impl IntoView {
             }
         })
     }
-}
-
-/// Who wrote each entry: the name they gave (for an entry written before they gave it, the
-/// name the same page load gave later), or else a label of their page load, the same one
-/// in the whole history.
-pub fn writers(entries: &[HistoryEntry]) -> Vec<String> {
-    let mut named: std::collections::HashMap<u32, &str> = std::collections::HashMap::new();
-    for e in entries.iter().filter(|e| !e.name.is_empty()) {
-        named.entry(e.replica).or_insert(e.name.as_str());
-    }
-    entries
-        .iter()
-        .map(|e| match (e.name.as_str(), named.get(&e.replica)) {
-            ("", Some(later)) => (*later).to_owned(),
-            ("", None) => format!("Guest {}", e.replica % 10_000),
-            (name, _) => name.to_owned(),
-        })
-        .collect()
-}
-
-/// When, as people say it: "today 14:02", "yesterday 09:10", or the date (local time).
-pub(super) fn when(ms: i64) -> String {
-    let at = js_sys::Date::new(&(ms as f64).into());
-    let now = js_sys::Date::new_0();
-    let yesterday = js_sys::Date::new(&(now.get_time() - 86_400_000.0).into());
-    let day = |d: &js_sys::Date| (d.get_full_year(), d.get_month(), d.get_date());
-    let time = format!("{:02}:{:02}", at.get_hours(), at.get_minutes());
-    if day(&at) == day(&now) {
-        format!("today {time}")
-    } else if day(&at) == day(&yesterday) {
-        format!("yesterday {time}")
-    } else {
-        crate::browser::dom::local_time(ms as f64)
-    }
-}
-
-/// Where a history page can come from: the open plan's share and edit secret.
-pub(super) fn access(ctx: PlanContext) -> Option<(crate::model::ShareId, crate::model::EditToken)> {
-    let active = ctx.active();
-    ctx.with_session(|s| s.live(&active).map(|l| (l.share.clone(), l.token.clone())))
 }
 
 /// The cell's values, newest first, a page at a time.
@@ -352,39 +257,5 @@ fn text_of(c: &RowCells, field: Field) -> String {
         Field::Owner => c.owner.get(),
         Field::Status => c.status.get().as_str().to_owned(),
         Field::Notes => c.notes.get(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn entry(replica: u32, name: &str) -> HistoryEntry {
-        HistoryEntry {
-            seq: 1,
-            op: 0,
-            row: "r1".into(),
-            field: "owner".into(),
-            value: String::new(),
-            replica,
-            name: name.into(),
-            at: 0,
-        }
-    }
-
-    #[test]
-    fn a_writer_is_named_by_the_name_their_page_gave_even_later() {
-        let list = [
-            entry(7, "Olga"),
-            entry(9, ""),
-            entry(7, ""),
-            entry(12_345, "Bo"),
-            entry(12_345, "Bob"),
-        ];
-        assert_eq!(
-            writers(&list),
-            ["Olga", "Guest 9", "Olga", "Bo", "Bob"],
-            "newest first: a page renamed keeps each entry's own name"
-        );
     }
 }

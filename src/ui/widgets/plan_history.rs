@@ -7,7 +7,7 @@ mod words;
 
 use words::{describe, is_baseline, sessions, status_update};
 
-use super::cell_history::{access, when};
+use super::history_view::{access, when};
 use crate::model::{Edit, RowId};
 use crate::shared::api::HistoryEntry;
 use crate::ui::editor::grid::use_grid;

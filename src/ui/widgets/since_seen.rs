@@ -3,7 +3,7 @@
 //! changes by whom since when, with Previous / Next to go through them, until dismissed.
 //! Part of the dialogs chunk (`cell_history::LazyDialogs` loads it for a returning visit).
 
-use super::cell_history::{access, when, writers};
+use super::history_view::{access, when, writers};
 use crate::model::{CellRef, Cursor, Field, PlanId, RowId};
 use crate::shared::api::HistoryEntry;
 use crate::ui::editor::grid::{cell_element, use_grid};

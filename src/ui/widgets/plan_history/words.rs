@@ -3,7 +3,7 @@
 
 use crate::model::{Field, Plan, Priority, RowId, Status};
 use crate::shared::api::HistoryEntry;
-use crate::ui::widgets::cell_history::writers;
+use crate::ui::widgets::history_view::writers;
 
 /// Edits by one person at most this far apart are one session.
 const SESSION_GAP_MS: i64 = 10 * 60 * 1000;

@@ -1,0 +1,79 @@
+//! What the history views share: who wrote an entry, when (in words), and where a plan's
+//! history is read from.
+
+use crate::shared::api::HistoryEntry;
+use crate::ui::editor::state::PlanContext;
+
+/// Who wrote each entry: the name they gave (for an entry written before they gave it, the
+/// name the same page load gave later), or else a label of their page load, the same one
+/// in the whole history.
+pub fn writers(entries: &[HistoryEntry]) -> Vec<String> {
+    let mut named: std::collections::HashMap<u32, &str> = std::collections::HashMap::new();
+    for e in entries.iter().filter(|e| !e.name.is_empty()) {
+        named.entry(e.replica).or_insert(e.name.as_str());
+    }
+    entries
+        .iter()
+        .map(|e| match (e.name.as_str(), named.get(&e.replica)) {
+            ("", Some(later)) => (*later).to_owned(),
+            ("", None) => format!("Guest {}", e.replica % 10_000),
+            (name, _) => name.to_owned(),
+        })
+        .collect()
+}
+
+/// When, as people say it: "today 14:02", "yesterday 09:10", or the date (local time).
+pub fn when(ms: i64) -> String {
+    let at = js_sys::Date::new(&(ms as f64).into());
+    let now = js_sys::Date::new_0();
+    let yesterday = js_sys::Date::new(&(now.get_time() - 86_400_000.0).into());
+    let day = |d: &js_sys::Date| (d.get_full_year(), d.get_month(), d.get_date());
+    let time = format!("{:02}:{:02}", at.get_hours(), at.get_minutes());
+    if day(&at) == day(&now) {
+        format!("today {time}")
+    } else if day(&at) == day(&yesterday) {
+        format!("yesterday {time}")
+    } else {
+        crate::browser::dom::local_time(ms as f64)
+    }
+}
+
+/// Where a history page can come from: the open plan's share and edit secret.
+pub fn access(ctx: PlanContext) -> Option<(crate::model::ShareId, crate::model::EditToken)> {
+    let active = ctx.active();
+    ctx.with_session(|s| s.live(&active).map(|l| (l.share.clone(), l.token.clone())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(replica: u32, name: &str) -> HistoryEntry {
+        HistoryEntry {
+            seq: 1,
+            op: 0,
+            row: "r1".into(),
+            field: "owner".into(),
+            value: String::new(),
+            replica,
+            name: name.into(),
+            at: 0,
+        }
+    }
+
+    #[test]
+    fn a_writer_is_named_by_the_name_their_page_gave_even_later() {
+        let list = [
+            entry(7, "Olga"),
+            entry(9, ""),
+            entry(7, ""),
+            entry(12_345, "Bo"),
+            entry(12_345, "Bob"),
+        ];
+        assert_eq!(
+            writers(&list),
+            ["Olga", "Guest 9", "Olga", "Bo", "Bob"],
+            "newest first: a page renamed keeps each entry's own name"
+        );
+    }
+}

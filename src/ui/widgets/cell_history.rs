@@ -3,6 +3,7 @@
 //! value". Loaded with the other dialogs (`lazy_dialogs`).
 
 use super::history_view::{access, when, writers};
+use super::lazy_part::open_when;
 use super::live_bar::PEER_COLOURS;
 use crate::model::{CellRef, Field};
 use crate::shared::api::HistoryEntry;
@@ -19,15 +20,7 @@ const PAGE: usize = 50;
 pub fn CellHistoryDialog(grid: GridContext) -> impl IntoView {
     let ctx = use_plan();
     let dialog = NodeRef::<html::Dialog>::new();
-    Effect::new(move |_| {
-        if grid.history.with(Option::is_some) {
-            if let Some(d) = dialog.get() {
-                if !d.open() {
-                    let _ = d.show_modal();
-                }
-            }
-        }
-    });
+    open_when(dialog, move || grid.history.with(Option::is_some));
     let title = move || {
         grid.history
             .with(|c| {

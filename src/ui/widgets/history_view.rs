@@ -44,31 +44,42 @@ pub fn access(ctx: PlanContext) -> Option<(crate::model::ShareId, crate::model::
     ctx.with_session(|s| s.live(&active).map(|l| (l.share.clone(), l.token.clone())))
 }
 
+/// A history entry for tests: `(seq, at)`, the register, the value, and its writer.
+#[cfg(test)]
+pub(crate) fn entry(
+    (seq, at): (u64, i64),
+    (row, field): (&str, &str),
+    value: &str,
+    (replica, name): (u32, &str),
+) -> HistoryEntry {
+    HistoryEntry {
+        seq,
+        op: 0,
+        row: row.into(),
+        field: field.into(),
+        value: value.into(),
+        replica,
+        name: name.into(),
+        at,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn entry(replica: u32, name: &str) -> HistoryEntry {
-        HistoryEntry {
-            seq: 1,
-            op: 0,
-            row: "r1".into(),
-            field: "owner".into(),
-            value: String::new(),
-            replica,
-            name: name.into(),
-            at: 0,
-        }
+    fn by(replica: u32, name: &str) -> HistoryEntry {
+        entry((1, 0), ("r1", "owner"), "", (replica, name))
     }
 
     #[test]
     fn a_writer_is_named_by_the_name_their_page_gave_even_later() {
         let list = [
-            entry(7, "Olga"),
-            entry(9, ""),
-            entry(7, ""),
-            entry(12_345, "Bo"),
-            entry(12_345, "Bob"),
+            by(7, "Olga"),
+            by(9, ""),
+            by(7, ""),
+            by(12_345, "Bo"),
+            by(12_345, "Bob"),
         ];
         assert_eq!(
             writers(&list),

@@ -70,6 +70,20 @@ where
     }
 }
 
+/// Opens `dialog` as a modal whenever `wanted` says so and the dialog is on the page (a
+/// dialog in a lazily loaded part arrives after the click that asked for it).
+pub fn open_when(dialog: NodeRef<leptos::html::Dialog>, wanted: impl Fn() -> bool + 'static) {
+    Effect::new(move |_| {
+        if wanted() {
+            if let Some(d) = dialog.get() {
+                if !d.open() {
+                    let _ = d.show_modal();
+                }
+            }
+        }
+    });
+}
+
 /// Starts fetching a part's chunk ahead of its use (on hover or focus of what opens it).
 pub fn preload<Fut>(load: impl FnOnce() -> Fut + 'static)
 where

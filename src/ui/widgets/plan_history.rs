@@ -8,6 +8,7 @@ mod words;
 use words::{describe, is_baseline, sessions, status_update};
 
 use super::history_view::{access, when};
+use super::lazy_part::open_when;
 use crate::model::{Edit, RowId};
 use crate::shared::api::HistoryEntry;
 use crate::ui::editor::grid::use_grid;
@@ -109,15 +110,7 @@ pub fn PlanHistory() -> impl IntoView {
         }
     });
     // Open once both the wish and the dialog are there (this part may load after the click).
-    Effect::new(move |_| {
-        if grid.plan_history.get() {
-            if let Some(d) = dialog.get() {
-                if !d.open() {
-                    let _ = d.show_modal();
-                }
-            }
-        }
-    });
+    open_when(dialog, move || grid.plan_history.get());
     let copy_update = move |_| {
         let now = js_sys::Date::now() as i64;
         let since = now - WEEK_MS;

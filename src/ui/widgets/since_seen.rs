@@ -223,16 +223,12 @@ mod tests {
         replica: u32,
         name: &str,
     ) -> HistoryEntry {
-        HistoryEntry {
-            seq,
-            op: 0,
-            row: row.into(),
-            field: field.into(),
-            value: value.into(),
-            replica,
-            name: name.into(),
-            at: seq as i64 * 1000,
-        }
+        crate::ui::widgets::history_view::entry(
+            (seq, seq as i64 * 1000),
+            (row, field),
+            value,
+            (replica, name),
+        )
     }
 
     #[test]

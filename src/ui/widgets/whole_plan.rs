@@ -130,15 +130,7 @@ pub fn WholePlanDialog() -> impl IntoView {
     let ctx = use_plan();
     let whole = use_whole_plan();
     // Loaded after the first question was asked: it opens with it.
-    Effect::new(move |_| {
-        if whole.ask.with(Option::is_some) {
-            if let Some(d) = whole.dialog.get() {
-                if !d.open() {
-                    let _ = d.show_modal();
-                }
-            }
-        }
-    });
+    super::lazy_part::open_when(whole.dialog, move || whole.ask.with(Option::is_some));
     let title = move || {
         whole.ask.with(|a| {
             a.as_ref().map(|a| {

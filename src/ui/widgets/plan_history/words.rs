@@ -293,16 +293,12 @@ mod tests {
         replica: u32,
         name: &str,
     ) -> HistoryEntry {
-        HistoryEntry {
-            seq,
-            op: 0,
-            row: row.into(),
-            field: field.into(),
-            value: value.into(),
-            replica,
-            name: name.into(),
-            at: at_min * 60_000,
-        }
+        crate::ui::widgets::history_view::entry(
+            (seq, at_min * 60_000),
+            (row, field),
+            value,
+            (replica, name),
+        )
     }
 
     fn plan() -> Plan {

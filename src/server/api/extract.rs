@@ -118,16 +118,17 @@ pub fn request_origin(state: &AppState, request: &HeaderMap) -> String {
     }
 }
 
+/// The secret of `Authorization: Bearer <secret>` (the scheme in any case), if there is one.
+pub fn bearer_text(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then_some(token)
+}
+
 pub fn bearer(headers: &HeaderMap) -> Result<OwnerToken, AppError> {
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(forbidden)?;
-    let (scheme, token) = value.split_once(' ').ok_or_else(forbidden)?;
-    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(forbidden());
-    }
-    Ok(OwnerToken::new(token))
+    bearer_text(headers)
+        .map(OwnerToken::new)
+        .ok_or_else(forbidden)
 }
 
 pub fn owner_result(action: OwnerAction) -> Result<StatusCode, AppError> {

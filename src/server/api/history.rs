@@ -4,7 +4,7 @@
 //! `after` (only what was logged after that sequence: what changed since a browser last
 //! saw the plan), `limit` (at most 500; 100 by default). Never cached.
 
-use super::extract::{gone, not_found, parse_id};
+use super::extract::{bearer_text, gone, not_found, parse_id};
 use crate::model::{is_valid_row_id, RowId};
 use crate::server::http::error::AppError;
 use crate::server::state::AppState;
@@ -88,22 +88,6 @@ fn read_query(raw: Option<&str>) -> Result<HistoryQuery, AppError> {
     Ok(query)
 }
 
-/// The secret of `Authorization: Bearer <secret>`.
-fn secret(headers: &HeaderMap) -> Result<String, AppError> {
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(not_allowed)?;
-    match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(token.trim().to_owned())
-        }
-        _ => Err(not_allowed()),
-    }
-}
-
 pub async fn history(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -112,7 +96,9 @@ pub async fn history(
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
     let query = read_query(raw.as_deref())?;
-    let secret = secret(&headers)?;
+    let secret = bearer_text(&headers)
+        .map(|t| t.trim().to_owned())
+        .ok_or_else(not_allowed)?;
     let page = match state.store.history(&id, &secret, &query).await? {
         Ok(page) => page,
         Err(HistoryRefusal::Missing) => return Err(not_found()),

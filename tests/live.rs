@@ -9,3 +9,4 @@ mod fallback;
 mod history;
 mod limits;
 mod support;
+mod versions;

@@ -8,3 +8,4 @@ pub mod history;
 pub mod live;
 pub mod share_page;
 pub mod shares;
+pub mod versions;

@@ -212,6 +212,12 @@ impl Config {
                     1,
                 )? * 1024
                     * 1024,
+                named_versions: number(
+                    "SYNCPLAN_NAMED_VERSIONS",
+                    "50",
+                    "a number of versions such as 50",
+                    1,
+                )?,
                 ..StoreLimits::default()
             },
             retention_days: (retention > 0).then_some(retention),

@@ -1,6 +1,6 @@
 //! Router assembly: the Leptos pages, the API, static files, and the layers around them.
 
-use super::api::{exports, history, live as live_api, share_page, shares as share_api};
+use super::api::{exports, history, live as live_api, share_page, shares as share_api, versions};
 use super::http::error::AppError;
 use super::http::security_headers::{self, security_headers, PathKind};
 use super::pages::page_cache;
@@ -50,6 +50,14 @@ pub fn app(state: AppState) -> Router {
             post(live_api::enable_editing).delete(live_api::disable_editing),
         )
         .route(patterns::SHARE_HISTORY, get(history::history))
+        .route(
+            patterns::SHARE_VERSIONS,
+            get(versions::list).post(versions::name),
+        )
+        .route(
+            patterns::SHARE_VERSION,
+            get(versions::get).delete(versions::unname),
+        )
         .route(patterns::LIVE, get(live_api::socket))
         .route(patterns::LIVE_EVENTS, post(live_api::events))
         .route(patterns::LIVE_SEND, post(live_api::send))

@@ -21,7 +21,8 @@ mod secret;
 mod shares;
 
 pub use live::{
-    key_hash, Commit, HistoryQuery, HistoryRefusal, LiveLoad, StoredLive, MAX_HISTORY_PAGE,
+    key_hash, Commit, HistoryQuery, HistoryRefusal, LiveLoad, StoredLive, VersionRefusal,
+    MAX_HISTORY_PAGE, MAX_VERSION_NAME_CHARS,
 };
 pub use notify::{Note, CHANNEL};
 pub use secret::{same_hash, EditToken, OwnerToken};
@@ -33,13 +34,14 @@ macro_rules! embed_migrations {
         [$(($file, include_str!(concat!("../../migrations/", $file)))),*]
     };
 }
-const MIGRATION_FILES: [(&str, &str); 6] = embed_migrations![
+const MIGRATION_FILES: [(&str, &str); 7] = embed_migrations![
     "0001_shares.sql",
     "0002_limits.sql",
     "0003_live.sql",
     "0004_replicas.sql",
     "0005_owner_name.sql",
     "0006_history.sql",
+    "0007_versions.sql",
 ];
 
 /// The schema as `sqlx::migrate!` would build it from `migrations/` (version and description
@@ -141,6 +143,8 @@ pub struct StoreLimits {
     pub history_bytes: u64,
     /// Days of history kept; older entries are dropped as the plan is written.
     pub history_days: u64,
+    /// Named versions a live plan keeps (each holds the plan as it was).
+    pub named_versions: u64,
 }
 
 impl Default for StoreLimits {
@@ -153,6 +157,7 @@ impl Default for StoreLimits {
             replicas_per_plan: 10_000,
             history_bytes: 4 * 1024 * 1024,
             history_days: 90,
+            named_versions: 50,
         }
     }
 }

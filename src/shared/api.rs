@@ -96,6 +96,51 @@ pub struct HistoryPage {
     pub kept_since: Option<i64>,
 }
 
+/// A point of a live plan's history given a name ("Sent to eng review"), kept whatever
+/// the retention (`GET` and `POST /api/shares/{id}/versions`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedVersion {
+    /// The point: the plan as it was once the batch `seq` was logged (0: as shared).
+    pub seq: u64,
+    pub name: String,
+    /// The name the person who named it gave ('' when none). Self-declared.
+    pub by: String,
+    /// When it was named (Unix ms).
+    pub at: i64,
+}
+
+/// `200` from `GET /api/shares/{id}/versions`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionList {
+    /// Newest first.
+    pub versions: Vec<NamedVersion>,
+    /// The oldest point that can be rebuilt (older ones went by retention; named ones stay).
+    pub restorable_from: u64,
+    /// The newest point: the plan as it is now.
+    pub seq: u64,
+}
+
+/// The body of `POST /api/shares/{id}/versions`: names the point `seq` (now when absent).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NameVersion {
+    pub name: String,
+    #[serde(default)]
+    pub by: String,
+    #[serde(default)]
+    pub seq: Option<u64>,
+}
+
+/// `200` from `GET /api/shares/{id}/versions/{seq}`: the plan as it was at that point.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanVersion {
+    pub seq: u64,
+    /// When that point's batch was logged (Unix ms); `None` for the plan as shared.
+    pub at: Option<i64>,
+    /// The point's name, when it was given one.
+    pub name: Option<String>,
+    pub plan: crate::model::Plan,
+}
+
 /// Response headers the browser reads.
 pub mod headers {
     /// On `GET /api/shares/{id}`: when the share was last published (Unix ms).

@@ -19,6 +19,8 @@ pub mod patterns {
     pub const SHARE_API: &str = "/api/shares/{id}";
     pub const SHARE_EDIT: &str = "/api/shares/{id}/edit";
     pub const SHARE_HISTORY: &str = "/api/shares/{id}/history";
+    pub const SHARE_VERSIONS: &str = "/api/shares/{id}/versions";
+    pub const SHARE_VERSION: &str = "/api/shares/{id}/versions/{seq}";
     pub const LIVE: &str = "/api/live/{id}";
     pub const LIVE_EVENTS: &str = "/api/live/{id}/events";
     pub const LIVE_SEND: &str = "/api/live/{id}/send";
@@ -71,6 +73,17 @@ pub fn api_share_history(id: &ShareId, query: &str) -> String {
     } else {
         format!("/api/shares/{id}/history?{query}")
     }
+}
+
+/// A live plan's named versions (`GET`), or naming one (`POST`).
+pub fn api_share_versions(id: &ShareId) -> String {
+    format!("/api/shares/{id}/versions")
+}
+
+/// A live plan as it was at the point `seq` (`GET`), or taking that point's name off
+/// (`DELETE`).
+pub fn api_share_version(id: &ShareId, seq: u64) -> String {
+    format!("/api/shares/{id}/versions/{seq}")
 }
 
 /// A plan (sent in the body) as a file of `format`.
@@ -150,11 +163,17 @@ impl<'a> Route<'a> {
             return Route::ShareApi(None);
         }
         if let Some(rest) = path.strip_prefix("/api/shares/") {
-            let id = rest
-                .strip_suffix("/edit")
-                .or_else(|| rest.strip_suffix("/history"))
-                .unwrap_or(rest);
-            return segment(id).map_or(Route::Other, |id| Route::ShareApi(Some(id)));
+            let id = match rest.split_once('/') {
+                None => Some(rest),
+                Some((id, "edit" | "history" | "versions")) => Some(id),
+                Some((id, seq)) => seq
+                    .strip_prefix("versions/")
+                    .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                    .map(|_| id),
+            };
+            return id
+                .and_then(segment)
+                .map_or(Route::Other, |id| Route::ShareApi(Some(id)));
         }
         if let Some(rest) = path.strip_prefix("/api/live/") {
             let id = rest
@@ -219,6 +238,14 @@ mod tests {
             Route::of(&api_share_history(&id(), "")),
             Route::ShareApi(Some(ID))
         );
+        assert_eq!(
+            Route::of(&api_share_versions(&id())),
+            Route::ShareApi(Some(ID))
+        );
+        assert_eq!(
+            Route::of(&api_share_version(&id(), 12)),
+            Route::ShareApi(Some(ID))
+        );
         assert_eq!(Route::of(SHARES), Route::ShareApi(None));
         for live in [live_socket(&id()), live_events(&id()), live_send(&id())] {
             assert_eq!(Route::of(&live), Route::Live(ID));
@@ -253,6 +280,8 @@ mod tests {
             "/s/a/export/",
             "/s/a/export/csv/x",
             "/api/shares/",
+            "/api/shares/a/versions/x",
+            "/api/shares/a/other",
             "/api/live/",
         ] {
             assert!(
@@ -275,6 +304,10 @@ mod tests {
         assert_eq!(
             redacted(&api_share_history(&id(), "")),
             "/api/shares/…/history"
+        );
+        assert_eq!(
+            redacted(&api_share_version(&id(), 7)),
+            "/api/shares/…/versions/7"
         );
         assert_eq!(redacted("/api/shares/abc"), "/api/shares/…");
         assert_eq!(redacted("/api/shares"), "/api/shares");

@@ -236,7 +236,8 @@ async fn a_plans_history_stays_within_its_size_bound() {
     }
     assert!(kept < 600, "{kept} entries kept");
     assert!(kept * 250 <= 64 * 1024 + 250 * 8, "{kept} entries kept");
-    assert!(kept >= 64 * 1024 / 2 / 300, "{kept}: the newer half stays");
+    // Each entry also keeps its op (about twice its value's bytes in all).
+    assert!(kept >= 64 * 1024 / 2 / 600, "{kept}: the newer half stays");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -507,3 +507,55 @@ proptest! {
         prop_assert_eq!(&twice, &ab_c);
     }
 }
+
+proptest! {
+    /// Restoring the plan as it was at any point of its log (what the plan history's
+    /// "Restore this version" does) is ordinary edits through `ops_for_change`: afterwards
+    /// the plan reads as it was then, on every replica that receives them, and undoing the
+    /// restore (the same edit back) gives the plan as it was before it.
+    #[test]
+    fn restoring_a_point_reads_as_the_plan_was_then_and_undoes(
+        actions in proptest::collection::vec((0usize..3, any_action()), 0..40),
+        pick in any::<prop::sample::Index>(),
+    ) {
+        let (ops, _) = run(&actions);
+        // The server's copy, as its log applied the ops, and the plan at each point.
+        let mut server = Doc::from_plan(&plan());
+        let mut points = vec![server.plan()];
+        for op in &ops {
+            server.apply(op);
+            points.push(server.plan());
+        }
+        let then = points[pick.index(points.len())].clone();
+        let now = server.plan();
+        let mut clock = Clock::new(9);
+        clock.observe(server.latest());
+        let mut stamp = || clock.tick(1);
+        let mut restored = now.clone();
+        let undo = restored
+            .apply(Edit::Replace { title: then.title.clone(), rows: then.rows.clone() })
+            .expect("a restore is a valid edit");
+        let restore = ops_for_change(&server, &now, &restored, None, 0, &mut stamp);
+        let mut other = Doc::from_plan(&plan());
+        for op in &ops {
+            other.apply(op);
+        }
+        for op in &restore {
+            server.apply(op);
+        }
+        prop_assert_eq!(&server.plan(), &then);
+        for op in restore.iter().rev() {
+            other.apply(op);
+        }
+        prop_assert_eq!(&other.plan(), &then, "another replica reads the same");
+        if let Some(undo) = undo {
+            let mut back = restored.clone();
+            back.apply(undo).expect("the undo is a valid edit");
+            let ops = ops_for_change(&server, &restored, &back, None, 0, &mut stamp);
+            for op in &ops {
+                server.apply(op);
+            }
+            prop_assert_eq!(&server.plan(), &now, "undo gives the plan before the restore");
+        }
+    }
+}

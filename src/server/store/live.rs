@@ -19,8 +19,10 @@ use std::collections::{BTreeSet, HashMap};
 
 mod commit;
 mod history;
+mod versions;
 
 pub use history::{HistoryQuery, HistoryRefusal, MAX_HISTORY_PAGE};
+pub use versions::{VersionRefusal, MAX_VERSION_NAME_CHARS};
 
 /// A live plan as stored.
 #[derive(Clone, Debug)]
@@ -228,6 +230,7 @@ impl ShareStore {
                     .execute(&mut *tx)
                     .await?;
             }
+            versions::start(&mut tx, id, &doc).await?;
             sqlx::query("UPDATE shares SET live = 1, seq = 0, log_bytes = 0 WHERE id = $1")
                 .bind(id.as_str())
                 .execute(&mut *tx)

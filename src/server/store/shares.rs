@@ -290,6 +290,16 @@ impl ShareStore {
                 args: vec![Arg::Text(id.as_str().to_owned())],
                 required: None,
             },
+            Step {
+                sql: "DELETE FROM share_history_base WHERE share_id = $1",
+                args: vec![Arg::Text(id.as_str().to_owned())],
+                required: None,
+            },
+            Step {
+                sql: "DELETE FROM share_versions WHERE share_id = $1",
+                args: vec![Arg::Text(id.as_str().to_owned())],
+                required: None,
+            },
         ];
         match self.transact(&steps).await? {
             Ok(()) => Ok(OwnerAction::Done),
@@ -380,6 +390,18 @@ impl ShareStore {
             },
             Step {
                 sql: "DELETE FROM share_history WHERE share_id IN \
+                      (SELECT id FROM shares WHERE revoked_at IS NOT NULL AND live = 1)",
+                args: vec![],
+                required: None,
+            },
+            Step {
+                sql: "DELETE FROM share_history_base WHERE share_id IN \
+                      (SELECT id FROM shares WHERE revoked_at IS NOT NULL AND live = 1)",
+                args: vec![],
+                required: None,
+            },
+            Step {
+                sql: "DELETE FROM share_versions WHERE share_id IN \
                       (SELECT id FROM shares WHERE revoked_at IS NOT NULL AND live = 1)",
                 args: vec![],
                 required: None,

@@ -9,7 +9,7 @@ use crate::shared::api::{HistoryEntry, HistoryPage};
 /// Entries per page at most.
 pub const MAX_HISTORY_PAGE: usize = 500;
 
-/// Bytes one entry is counted as besides its text (its ids, stamp and the index entry).
+/// Bytes one entry is counted as besides its texts (its ids and the index entry).
 const ENTRY_OVERHEAD: i64 = 48;
 
 /// Why a history request was refused.
@@ -53,10 +53,11 @@ fn entry_of(op: &Op) -> (String, &'static str, String) {
     }
 }
 
-/// Rows a multi-row insert takes at once (9 values each, well under both databases' limits).
+/// Rows a multi-row insert takes at once (10 values each, well under both databases' limits).
 const INSERT_ROWS: usize = 100;
 
-/// Writes the entries of a logged batch; the bytes they take.
+/// Writes the entries of a logged batch (each with its whole op, so earlier versions can be
+/// rebuilt); the bytes they take.
 pub(super) async fn record(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     id: &ShareId,
@@ -64,35 +65,31 @@ pub(super) async fn record(
     name: &str,
     now: i64,
 ) -> Result<i64, StoreError> {
-    let entries: Vec<(usize, (String, &'static str, String))> =
-        logged.ops.iter().map(entry_of).enumerate().collect();
+    let entries: Vec<(usize, (String, &'static str, String), String)> = logged
+        .ops
+        .iter()
+        .enumerate()
+        .map(|(i, op)| {
+            let body = serde_json::to_string(op).unwrap_or_default();
+            (i, entry_of(op), body)
+        })
+        .collect();
     let mut bytes = 0i64;
     for chunk in entries.chunks(INSERT_ROWS) {
         let mut sql = String::from(
-            "INSERT INTO share_history (share_id, seq, op, row_id, field, value, replica, name, at) VALUES ",
+            "INSERT INTO share_history (share_id, seq, op, row_id, field, value, replica, name, at, body) VALUES ",
         );
         for i in 0..chunk.len() {
-            let b = i * 9;
             if i > 0 {
                 sql.push_str(", ");
             }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8,
-                b + 9
-            ));
+            let marks: Vec<String> = (1..=10).map(|k| format!("${}", i * 10 + k)).collect();
+            sql.push_str(&format!("({})", marks.join(", ")));
         }
         // Only placeholders were written into the text; every value is bound.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (op, (row, field, value)) in chunk {
-            bytes += (row.len() + value.len() + name.len()) as i64 + ENTRY_OVERHEAD;
+        for (op, (row, field, value), body) in chunk {
+            bytes += (row.len() + value.len() + name.len() + body.len()) as i64 + ENTRY_OVERHEAD;
             query = query
                 .bind(id.as_str())
                 .bind(logged.seq as i64)
@@ -102,16 +99,18 @@ pub(super) async fn record(
                 .bind(value.as_str())
                 .bind(i64::from(replica_of(logged.batch)))
                 .bind(name)
-                .bind(now);
+                .bind(now)
+                .bind(body.as_str());
         }
         query.execute(&mut **tx).await?;
     }
     Ok(bytes)
 }
 
-/// Keeps a plan's history within its bounds: older than the retention goes (looked at
-/// every 256 batches, and whenever the size is past its bound), and past the size bound
-/// the older half.
+/// Keeps a plan's history within its bounds: what is older than the retention goes (looked
+/// at every 256 batches, and whenever the size is past its bound), and past the size bound
+/// the older half. What goes is folded into the base (`versions::fold`), so every point
+/// still kept can be rebuilt.
 pub(super) async fn prune(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     id: &ShareId,
@@ -126,33 +125,78 @@ pub(super) async fn prune(
         return Ok(());
     }
     let horizon = now - (limits.history_days as i64).saturating_mul(86_400_000);
-    sqlx::query("DELETE FROM share_history WHERE share_id = $1 AND at < $2")
-        .bind(id.as_str())
-        .bind(horizon)
-        .execute(&mut **tx)
-        .await?;
-    let recount = "UPDATE shares SET history_bytes = (SELECT COALESCE(SUM(LENGTH(row_id) + \
-                   LENGTH(value) + LENGTH(name) + 48), 0) FROM share_history WHERE share_id = $1) \
-                   WHERE id = $1 RETURNING history_bytes";
-    let left: i64 = sqlx::query(recount)
-        .bind(id.as_str())
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get("history_bytes")?;
+    let mut cut: Option<i64> =
+        sqlx::query("SELECT MAX(seq) AS cut FROM share_history WHERE share_id = $1 AND at < $2")
+            .bind(id.as_str())
+            .bind(horizon)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get("cut")?;
+    let left: i64 = sqlx::query(
+        "SELECT COALESCE(SUM(LENGTH(row_id) + LENGTH(value) + LENGTH(name) + LENGTH(body) + 48), 0) \
+         AS left_bytes FROM share_history WHERE share_id = $1 AND seq > $2",
+    )
+    .bind(id.as_str())
+    .bind(cut.unwrap_or(-1))
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get("left_bytes")?;
     if left > limits.history_bytes as i64 {
-        sqlx::query(
-            "DELETE FROM share_history WHERE share_id = $1 AND seq <= \
-             (SELECT (MIN(seq) + MAX(seq)) / 2 FROM share_history WHERE share_id = $1)",
+        let half: Option<i64> = sqlx::query(
+            "SELECT (MIN(seq) + MAX(seq)) / 2 AS half FROM share_history \
+             WHERE share_id = $1 AND seq > $2",
         )
         .bind(id.as_str())
-        .execute(&mut **tx)
-        .await?;
-        sqlx::query(recount)
-            .bind(id.as_str())
-            .fetch_one(&mut **tx)
-            .await?;
+        .bind(cut.unwrap_or(-1))
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("half")?;
+        cut = cut.max(half);
     }
+    if let Some(cut) = cut {
+        super::versions::fold(tx, id, cut.max(0) as u64).await?;
+    }
+    sqlx::query(
+        "UPDATE shares SET history_bytes = (SELECT COALESCE(SUM(LENGTH(row_id) + \
+         LENGTH(value) + LENGTH(name) + LENGTH(body) + 48), 0) FROM share_history \
+         WHERE share_id = $1) WHERE id = $1",
+    )
+    .bind(id.as_str())
+    .execute(&mut **tx)
+    .await?;
     Ok(())
+}
+
+/// Whether `secret` (the edit link's or the owner's) may read the live plan `id`'s
+/// history.
+pub(super) async fn may_read(
+    store: &ShareStore,
+    id: &ShareId,
+    secret: &str,
+) -> Result<Result<(), HistoryRefusal>, StoreError> {
+    let row =
+        sqlx::query("SELECT live, edit_hash, owner_hash, revoked_at FROM shares WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&store.pool())
+            .await?;
+    let Some(row) = row else {
+        return Ok(Err(HistoryRefusal::Missing));
+    };
+    if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
+        return Ok(Err(HistoryRefusal::Ended));
+    }
+    let hash = EditToken::hash_of(secret);
+    let owner_hash: String = row.try_get("owner_hash")?;
+    let edit_hash: Option<String> = row.try_get("edit_hash")?;
+    let allowed =
+        same_hash(&hash, &owner_hash) || edit_hash.as_deref().is_some_and(|h| same_hash(&hash, h));
+    if !allowed {
+        return Ok(Err(HistoryRefusal::NotAllowed));
+    }
+    if row.try_get::<i64, _>("live")? == 0 {
+        return Ok(Err(HistoryRefusal::NotLive));
+    }
+    Ok(Ok(()))
 }
 
 impl ShareStore {
@@ -165,27 +209,8 @@ impl ShareStore {
         query: &HistoryQuery,
     ) -> Result<Result<HistoryPage, HistoryRefusal>, StoreError> {
         self.ready().await?;
-        let row =
-            sqlx::query("SELECT live, edit_hash, owner_hash, revoked_at FROM shares WHERE id = $1")
-                .bind(id.as_str())
-                .fetch_optional(&self.pool())
-                .await?;
-        let Some(row) = row else {
-            return Ok(Err(HistoryRefusal::Missing));
-        };
-        if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
-            return Ok(Err(HistoryRefusal::Ended));
-        }
-        let hash = EditToken::hash_of(secret);
-        let owner_hash: String = row.try_get("owner_hash")?;
-        let edit_hash: Option<String> = row.try_get("edit_hash")?;
-        let allowed = same_hash(&hash, &owner_hash)
-            || edit_hash.as_deref().is_some_and(|h| same_hash(&hash, h));
-        if !allowed {
-            return Ok(Err(HistoryRefusal::NotAllowed));
-        }
-        if row.try_get::<i64, _>("live")? == 0 {
-            return Ok(Err(HistoryRefusal::NotLive));
+        if let Err(refused) = may_read(self, id, secret).await? {
+            return Ok(Err(refused));
         }
         let limit = query.limit.clamp(1, MAX_HISTORY_PAGE);
         let (seq, op) = query.before.map_or((i64::MAX, 0), |(s, o)| {

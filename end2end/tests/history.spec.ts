@@ -178,4 +178,77 @@ test.describe('plan history', () => {
     await expect(dialog).toBeVisible();
     await context.close();
   });
+  test('an earlier version previewed, restored for everyone, undone in one step; a named version', async ({ editor, browser, consoleGuard }) => {
+    await editor.goto();
+    const [url] = await turnOnEditing(editor);
+    await editor.page.getByLabel('Your name').fill('Olga');
+    await editor.page.getByLabel('Your name').press('Enter');
+    await expect(editor.saveIndicator()).toHaveText('Synced');
+    const first = await editor.text(1, 'item').textContent();
+    const third = await editor.text(3, 'item').textContent();
+    const rows = await editor.rows().count();
+
+    // Bo's big mistake: a status, a rename and a deleted row.
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.on('pageerror', (e) => consoleGuard.problems.push(`B pageerror: ${e.message}`));
+    await join(page, url, 'Bo');
+    const b = new Editor(page);
+    await b.set(2, 'status', 'Done');
+    await b.set(1, 'item', 'Renamed by mistake');
+    await b.cell(3, 'item').click();
+    await page.getByRole('button', { name: 'Delete row' }).click();
+    await expect(editor.text(3, 'item')).not.toHaveText(third!);
+    await expect(editor.text(1, 'item')).toHaveText('Renamed by mistake');
+
+    await editor.page.getByRole('button', { name: 'History', exact: true }).click();
+    const dialog = editor.page.getByRole('dialog', { name: 'Plan history' });
+    const sessions = dialog.getByTestId('plan-history').locator('li.history-session');
+    await expect(sessions).toHaveCount(2);
+    await sessions.nth(1).locator('summary').click();
+    await sessions.nth(1).getByRole('button', { name: 'Preview the plan as shared' }).click();
+    const preview = dialog.getByRole('region', { name: /^Preview: / });
+    await expect(preview.getByRole('status')).toHaveText(
+      'Compared with now: 2 cells differ, 1 row was deleted since.',
+    );
+    await expect(preview.locator('tbody tr')).toHaveCount(rows);
+    await expect(preview.locator('td.version-changed')).toHaveCount(2);
+    await expect(preview.locator('td.version-changed').first()).toHaveText(`${first}now: Renamed by mistake`);
+    await expect(preview.locator('tr.version-gone')).toContainText(third!);
+    await editor.page.screenshot({ path: test.info().outputPath('version-preview.png') });
+
+    // Restored for everyone, as one edit.
+    await preview.getByRole('button', { name: 'Restore this version' }).click();
+    await expect(dialog).toBeHidden();
+    for (const who of [editor, b]) {
+      await expect(who.text(1, 'item')).toHaveText(first!);
+      await expect(who.text(3, 'item')).toHaveText(third!);
+      await expect(who.rows()).toHaveCount(rows);
+    }
+    await expect(b.cell(2, 'status')).toContainText('Not started');
+    await expect(editor.page.getByRole('status').filter({ hasText: 'Restored the plan as it was' }).first()).toBeAttached();
+    // One Ctrl+Z takes the whole restore back, for everyone.
+    await editor.cell(1, 'category').click();
+    await editor.page.keyboard.press('Control+z');
+    await expect(editor.text(1, 'item')).toHaveText('Renamed by mistake');
+    await expect(b.text(1, 'item')).toHaveText('Renamed by mistake');
+    await expect(b.text(3, 'item')).not.toHaveText(third!);
+
+    // A named version: listed with who named it, previewed as the plan is now.
+    await editor.page.getByRole('button', { name: 'History', exact: true }).click();
+    await dialog.getByLabel('Name the plan as it is now').fill('Sent to eng review');
+    await dialog.getByLabel('Name the plan as it is now').press('Enter');
+    await expect(dialog).toBeVisible();
+    const named = dialog.getByTestId('named-versions');
+    await expect(named).toContainText(/“Sent to eng review” · Olga · today \d{2}:\d{2}/);
+    await named.getByRole('button', { name: 'Preview' }).click();
+    await expect(preview.getByRole('status')).toHaveText('This is the plan as it is now.');
+    await expect(preview.getByRole('button', { name: 'Restore this version' })).toBeDisabled();
+    await preview.getByRole('button', { name: 'Back to the list' }).click();
+    await expect(named).toBeVisible();
+    // Bo sees it too.
+    await page.getByRole('button', { name: 'History', exact: true }).click();
+    await expect(page.getByRole('dialog', { name: 'Plan history' }).getByTestId('named-versions')).toContainText('Sent to eng review');
+    await context.close();
+  });
 });

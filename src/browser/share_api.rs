@@ -1,7 +1,10 @@
 //! The editor's calls to the share API.
 
 use crate::model::{EditToken, OwnerToken, Plan, ShareId};
-use crate::shared::api::{ApiError, CreatedShare, EditLink, HistoryPage};
+use crate::shared::api::{
+    ApiError, CreatedShare, EditLink, HistoryPage, NameVersion, NamedVersion, PlanVersion,
+    VersionList,
+};
 use crate::shared::paths;
 
 /// What went wrong, with the HTTP status when the server answered.
@@ -120,14 +123,71 @@ pub async fn history(
     token: &EditToken,
     query: &str,
 ) -> Result<HistoryPage, ShareError> {
-    let response = gloo_net::http::Request::get(&paths::api_share_history(id, query))
-        .header("Authorization", &format!("Bearer {}", token.as_str()))
-        .send()
-        .await
-        .map_err(|_| offline())?;
+    read_with(
+        gloo_net::http::Request::get(&paths::api_share_history(id, query)),
+        token,
+        None,
+    )
+    .await
+}
+
+/// Reads the JSON answer of a call made with the edit link's secret.
+async fn read_with<T: serde::de::DeserializeOwned>(
+    builder: gloo_net::http::RequestBuilder,
+    token: &EditToken,
+    body: Option<String>,
+) -> Result<T, ShareError> {
+    let builder = builder.header("Authorization", &format!("Bearer {}", token.as_str()));
+    let sent = match body {
+        Some(body) => {
+            builder
+                .header("Content-Type", "application/json")
+                .body(body)
+                .map_err(|_| offline())?
+                .send()
+                .await
+        }
+        None => builder.send().await,
+    };
+    let response = sent.map_err(|_| offline())?;
     if response.ok() {
-        response.json::<HistoryPage>().await.map_err(|_| offline())
+        response.json::<T>().await.map_err(|_| offline())
     } else {
         Err(failure(response).await)
     }
+}
+
+/// A live plan's named versions and the points that can be rebuilt.
+pub async fn versions(id: &ShareId, token: &EditToken) -> Result<VersionList, ShareError> {
+    read_with(
+        gloo_net::http::Request::get(&paths::api_share_versions(id)),
+        token,
+        None,
+    )
+    .await
+}
+
+/// The plan as it was at the point `seq`.
+pub async fn version(id: &ShareId, token: &EditToken, seq: u64) -> Result<PlanVersion, ShareError> {
+    read_with(
+        gloo_net::http::Request::get(&paths::api_share_version(id, seq)),
+        token,
+        None,
+    )
+    .await
+}
+
+/// Names a point (now when `seq` is `None`).
+pub async fn name_version(
+    id: &ShareId,
+    token: &EditToken,
+    asked: &NameVersion,
+) -> Result<NamedVersion, ShareError> {
+    let body = serde_json::to_string(asked).map_err(|_| offline())?;
+    read_with(
+        gloo_net::http::Request::post(&paths::api_share_versions(id)),
+        token,
+        Some(body),
+    )
+    .await
 }

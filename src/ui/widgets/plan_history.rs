@@ -1,16 +1,20 @@
 //! The plan's history (History, Ctrl+Alt+Shift+H): changes grouped into sessions (one
 //! person, edits less than ten minutes apart), newest first, each opening to its changes
 //! (value from → to, rows added and deleted, with "Bring back"), and "Copy status update":
-//! the last seven days as Markdown for the team's channel. Part of the dialogs chunk.
+//! the last seven days as Markdown for the team's channel; "Preview" of the plan as it was
+//! after a session or at a named version, with "Restore this version"; "Name this
+//! version". Part of the dialogs chunk.
 
+mod preview;
 mod words;
 
+use preview::VersionPreview;
 use words::{describe, is_baseline, sessions, status_update};
 
 use super::history_view::{access, when};
 use super::lazy_part::open_when;
 use crate::model::{Edit, RowId};
-use crate::shared::api::HistoryEntry;
+use crate::shared::api::{HistoryEntry, NameVersion, NamedVersion, PlanVersion};
 use crate::ui::editor::grid::use_grid;
 use crate::ui::editor::state::{use_plan, PlanContext};
 use leptos::html;
@@ -57,6 +61,10 @@ pub fn PlanHistory() -> impl IntoView {
     let busy = RwSignal::new(false);
     let update = RwSignal::new(None::<String>);
     let local = RwSignal::new(false);
+    let preview = RwSignal::new(None::<PlanVersion>);
+    let named = RwSignal::new(Vec::<NamedVersion>::new());
+    let name_text = RwSignal::new(String::new());
+    let name_error = RwSignal::new(None::<String>);
     // Each opening reads afresh; pages of an earlier opening arriving late are dropped.
     let opening = StoredValue::new(0u32);
     // Reads pages until `pages` were read or there is no more.
@@ -99,6 +107,20 @@ pub fn PlanHistory() -> impl IntoView {
             busy.set(false);
         });
     };
+    let load_named = move || {
+        let Some((share, token)) = access(ctx) else {
+            return;
+        };
+        let this = opening.get_value();
+        leptos::task::spawn_local(async move {
+            let answer = crate::browser::share_api::versions(&share, &token).await;
+            if opening.try_get_value() == Some(this) {
+                if let Ok(list) = answer {
+                    named.set(list.versions);
+                }
+            }
+        });
+    };
     Effect::new(move |_| {
         if grid.plan_history.get() {
             opening.update_value(|n| *n += 1);
@@ -106,9 +128,66 @@ pub fn PlanHistory() -> impl IntoView {
             update.set(None);
             error.set(None);
             local.set(false);
+            preview.set(None);
+            named.set(Vec::new());
+            name_error.set(None);
             load(None, FIRST_PAGES);
+            load_named();
         }
     });
+    // Reads the plan as it was at `seq` and shows it.
+    let open_version = move |seq: u64| {
+        let Some((share, token)) = access(ctx) else {
+            return;
+        };
+        error.set(None);
+        let this = opening.get_value();
+        leptos::task::spawn_local(async move {
+            let answer = crate::browser::share_api::version(&share, &token, seq).await;
+            if opening.try_get_value() != Some(this) {
+                return;
+            }
+            match answer {
+                Ok(version) => preview.set(Some(version)),
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
+    let name_now = move |_: ()| {
+        let Some((share, token)) = access(ctx) else {
+            return;
+        };
+        let name = name_text.get_untracked().trim().to_owned();
+        if name.is_empty() {
+            name_error.set(Some(
+                "Type a name for the plan as it is now, such as “Sent to eng review”.".into(),
+            ));
+            return;
+        }
+        name_error.set(None);
+        let by = crate::ui::editor::live::use_live().display_name();
+        leptos::task::spawn_local(async move {
+            let asked = NameVersion {
+                name,
+                by,
+                seq: None,
+            };
+            match crate::browser::share_api::name_version(&share, &token, &asked).await {
+                Ok(version) => {
+                    ctx.announce(format!(
+                        "The plan as it is now is named “{}”.",
+                        version.name
+                    ));
+                    name_text.set(String::new());
+                    named.update(|list| {
+                        list.retain(|v| v.seq != version.seq);
+                        list.insert(0, version);
+                    });
+                }
+                Err(e) => name_error.set(Some(e.message)),
+            }
+        });
+    };
     // Open once both the wish and the dialog are there (this part may load after the click).
     open_when(dialog, move || grid.plan_history.get());
     let copy_update = move |_| {
@@ -138,6 +217,7 @@ pub fn PlanHistory() -> impl IntoView {
                 let colour = super::live_bar::PEER_COLOURS
                     [usize::from(crate::shared::wire::colour_of(s.replica)) % super::live_bar::PEER_COLOURS.len()];
                 let newest = s.entries.first().map(|(e, _)| e.at).unwrap_or_default();
+                let seq = s.entries.first().map(|(e, _)| e.seq).unwrap_or_default();
                 let count = s.entries.len();
                 let complete = next.with_untracked(Option::is_none);
                 let baseline = s.entries.iter().all(|(e, _)| is_baseline(&all, complete, e));
@@ -180,6 +260,9 @@ pub fn PlanHistory() -> impl IntoView {
                                 {head}
                             </summary>
                             <ul>{items}</ul>
+                            <button type="button" class="button" on:click=move |_| open_version(seq)>
+                                {if baseline { "Preview the plan as shared" } else { "Preview the plan after these changes" }}
+                            </button>
                         </details>
                     </li>
                 }
@@ -203,12 +286,68 @@ pub fn PlanHistory() -> impl IntoView {
                             "with who made it and when."
                         </p>
                     }.into_any()
+                } else if let Some(version) = preview.get() {
+                    view! {
+                        <VersionPreview
+                            version=version
+                            back=Callback::new(move |_| preview.set(None))
+                            done=Callback::new(move |_| {
+                                if let Some(d) = dialog.get_untracked() {
+                                    d.close();
+                                }
+                            })
+                        />
+                        {move || error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+                    }.into_any()
                 } else {
                     view! {
                         <p class="hint">
                             "Changes by person and time, newest first; open one to see what it "
-                            "changed. Names are the ones people gave when they joined."
+                            "changed, or preview the plan as it was then and restore it. Names "
+                            "are the ones people gave when they joined."
                         </p>
+                        <div class="name-version">
+                            <label for="version-name">"Name the plan as it is now"</label>
+                            <input
+                                id="version-name"
+                                type="text"
+                                maxlength="80"
+                                placeholder="Sent to eng review"
+                                aria-describedby="version-name-hint"
+                                prop:value=move || name_text.get()
+                                on:input=move |ev| name_text.set(event_target_value(&ev))
+                                on:keydown=move |ev| {
+                                    if ev.key() == "Enter" {
+                                        ev.prevent_default();
+                                        name_now(());
+                                    }
+                                }
+                            />
+                            <button type="button" class="button" on:click=move |_| name_now(())>
+                                "Name this version"
+                            </button>
+                            <p id="version-name-hint" class="hint">
+                                "Named versions are kept however old they get."
+                            </p>
+                            {move || name_error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+                        </div>
+                        {move || (!named.with(Vec::is_empty)).then(|| view! {
+                            <h3>"Named versions"</h3>
+                            <ul class="named-versions" data-testid="named-versions">
+                                {named.get().into_iter().map(|v| {
+                                    let by = if v.by.is_empty() { String::new() } else { format!(" · {}", v.by) };
+                                    let seq = v.seq;
+                                    view! {
+                                        <li>
+                                            {format!("“{}”{by} · {}", v.name, when(v.at))}
+                                            <button type="button" class="button" on:click=move |_| open_version(seq)>
+                                                "Preview"
+                                            </button>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        })}
                         <p>
                             <button type="button" class="button" on:click=copy_update>
                                 "Copy status update (last 7 days)"

@@ -5,7 +5,7 @@ use super::*;
 
 impl LiveSync {
     /// The name others see ("" until the person gives one: the server shows "Someone").
-    pub(super) fn display_name(&self) -> String {
+    pub fn display_name(&self) -> String {
         self.name.get_untracked()
     }
 

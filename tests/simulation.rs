@@ -80,6 +80,8 @@ enum Plant {
     DropLastDelivery,
     /// A browser's shown plan lists a row twice.
     DuplicateShownRow,
+    /// The history loses the entries after its base.
+    DropHistory,
 }
 
 /// What a check found wrong.
@@ -92,6 +94,8 @@ enum Violation {
     RowShownTwice(String),
     ThrownOut(String),
     NotKept(String),
+    /// An earlier version of the plan, rebuilt from the history, is not what the plan was.
+    HistoryWrong(String),
 }
 
 /// What the server side of a connection sent, in order; and its close.
@@ -229,6 +233,8 @@ fn store_limits() -> StoreLimits {
         // longer reaches them, and retries arrive long after their batch left the log.
         log_batches: 6,
         log_bytes: 16 * 1024,
+        // The history is folded into its base all the time too.
+        history_bytes: 6 * 1024,
         ..StoreLimits::default()
     }
 }
@@ -368,6 +374,7 @@ async fn run(seed: u64, steps: usize, plant: Plant) -> World {
     world.heal().await;
     world.check_synced().await;
     world.check().await;
+    world.check_history().await;
     world
 }
 
@@ -397,8 +404,16 @@ async fn the_shipped_live_path_keeps_every_acknowledged_edit_under_faults() {
     let mut failed = Vec::new();
     for (seed, steps) in &seeds {
         let world = run(*seed, *steps, Plant::None).await;
+        let history_from = world.servers[0]
+            .store
+            .versions(&world.id, world.token.as_str())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .map_or(0, |v| v.restorable_from);
         println!(
-            "seed {seed}: {} browsers, {} batches logged, {} acknowledged, plan at {}",
+            "seed {seed}: {} browsers, {} batches logged, {} acknowledged, plan at {}, \
+             history from {history_from}",
             world.browsers.len(),
             world.ledger.len(),
             world.acked.len(),
@@ -425,6 +440,7 @@ async fn every_check_fails_on_a_planted_bug() {
         (Plant::LoseAckedWrite, "AckedOpLost"),
         (Plant::DropLastDelivery, "LeftBehind"),
         (Plant::DuplicateShownRow, "RowShownTwice"),
+        (Plant::DropHistory, "HistoryWrong"),
     ] {
         let mut caught = false;
         for seed in 1..=30 {

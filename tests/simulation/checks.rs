@@ -1,5 +1,6 @@
 //! The properties checked: quiescence, "Synced" means the stored plan, no acknowledged
-//! write lost, every browser byte for byte the same.
+//! write lost, every browser byte for byte the same, and every point the history keeps
+//! rebuilt as the plan was then.
 
 use super::*;
 
@@ -242,6 +243,85 @@ impl World {
                 self.violations.insert(v);
             }
         }
+    }
+}
+
+impl World {
+    /// Every point of the plan's history that can still be rebuilt (a sample of them, the
+    /// newest always) reads as the plan was then: the template with every logged batch up
+    /// to that point applied, as the ledger saw them logged.
+    pub(super) async fn check_history(&mut self) {
+        let store = self.servers[0].store.clone();
+        let secret = self.token.as_str().to_owned();
+        if self.plant == Plant::DropHistory {
+            self.drop_history().await;
+        }
+        let list = match store.versions(&self.id, &secret).await {
+            Ok(Ok(list)) => list,
+            other => {
+                let v = Violation::HistoryWrong(format!("no versions: {other:?}"));
+                self.violation(v);
+                return;
+            }
+        };
+        let mut logged: Vec<&Logged> = self.ledger.values().collect();
+        logged.sort_by_key(|l| l.seq);
+        let mut doc = Doc::from_plan(&template());
+        let mut points = vec![(0u64, doc.plan())];
+        for l in logged {
+            for op in &l.ops {
+                doc.apply(op);
+            }
+            points.push((l.seq, doc.plan()));
+        }
+        if points.last().map(|p| p.0) != Some(list.seq) {
+            let v = Violation::HistoryWrong(format!(
+                "the ledger ends at {:?}, the plan at {}",
+                points.last().map(|p| p.0),
+                list.seq
+            ));
+            self.violation(v);
+            return;
+        }
+        let kept: Vec<(u64, Plan)> = points
+            .into_iter()
+            .filter(|(seq, _)| *seq >= list.restorable_from)
+            .collect();
+        let mut sample: Vec<usize> = (0..6)
+            .map(|_| self.rng.below(kept.len() as u64) as usize)
+            .collect();
+        sample.push(kept.len() - 1);
+        for i in sample {
+            let (seq, was) = &kept[i];
+            match store.version(&self.id, &secret, *seq).await {
+                Ok(Ok(version)) if version.plan == *was => {}
+                Ok(Ok(_)) => {
+                    let v = Violation::HistoryWrong(format!("point {seq} rebuilt otherwise"));
+                    self.violation(v);
+                }
+                other => {
+                    let v = Violation::HistoryWrong(format!("point {seq}: {other:?}"));
+                    self.violation(v);
+                }
+            }
+        }
+    }
+
+    /// The planted bug: the history loses what was logged after its base.
+    async fn drop_history(&mut self) {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&self.url).await.unwrap();
+        let dropped = sqlx::query(
+            "DELETE FROM share_history WHERE share_id = $1 AND seq > \
+             (SELECT history_from FROM shares WHERE id = $1)",
+        )
+        .bind(self.id.as_str().to_owned())
+        .execute(&pool)
+        .await
+        .unwrap()
+        .rows_affected();
+        pool.close().await;
+        self.planted = dropped > 0;
     }
 }
 

@@ -53,7 +53,7 @@ e2e: tools browser e2e-deps
 bench: tools browser bench-deps bench-before
 	$(BUILD_SITE)
 	cd bench/counter && LEPTOS_OUTPUT_NAME=counter $(BUILD_SITE) --front --root .
-	cd bench/tools && CARGO_TARGET_DIR=$(CURDIR)/target/bench cargo build --release --bin reference-server --bin live-load
+	cd bench/tools && CARGO_TARGET_DIR=$(CURDIR)/target/bench cargo build --release --bin reference-server --bin live-load --bin history-load
 	cd bench/tools && CARGO_TARGET_DIR=$(CURDIR)/target/bench cargo bench --bench export
 	node bench/run.mjs
 

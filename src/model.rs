@@ -47,4 +47,4 @@ pub use sync::accept::{
     LiveDoc, Outcome, Refusal, ReplicaRecord, Resume, Why, MAX_CLOCK_SKEW_MS, MAX_DOC_BYTES,
     MAX_DOC_ROWS, MAX_STAMP_COUNT,
 };
-pub use sync::{Batch, Logged, SentBatch, SyncState, Update};
+pub use sync::{Batch, Logged, Overridden, SentBatch, SyncState, Update};

@@ -171,6 +171,44 @@ test.describe('editing together', () => {
     await b.context.close();
   });
 
+  test('changes made offline that lost to newer ones are named, with the cell’s history a click away', async ({ editor, browser, consoleGuard }) => {
+    await editor.goto();
+    const [url] = await turnOnEditing(editor);
+    await editor.page.getByLabel('Your name').fill('Olga');
+    await editor.page.getByLabel('Your name').press('Enter');
+    const b = await Person.open(browser, consoleGuard, 'B');
+    await join(b.page, url, 'Bo');
+    const item2 = await editor.text(2, 'item').textContent();
+    const item3 = await editor.text(3, 'item').textContent();
+
+    // Bo, offline, changes two cells; Olga, later, changes one of them and deletes the
+    // other's row.
+    await b.goOffline();
+    await b.editor.set(2, 'status', 'Blocked');
+    await b.editor.set(3, 'owner', 'Bo offline');
+    await editor.set(2, 'status', 'Done');
+    await editor.cell(3, 'item').click();
+    await editor.page.getByRole('button', { name: 'Delete row' }).click();
+    await expect(editor.text(3, 'item')).not.toHaveText(item3!);
+
+    // Back online, Bo is told what lost, to what and to whom: not just "Synced".
+    await b.goOnline();
+    await expect(b.editor.saveIndicator()).toHaveText('Synced', { timeout: 15_000 });
+    const notice = b.page.locator('.notice');
+    await expect(notice).toContainText(
+      `2 of your changes were overridden by newer ones made meanwhile: row 2 “${item2}” Status → “Blocked”: now “Done”, by Olga; “${item3}” Owner → “Bo offline”: the row was deleted by Olga.`,
+    );
+    await expect(b.editor.cell(2, 'status')).toContainText('Done');
+    await notice.screenshot({ path: test.info().outputPath('overridden.png') });
+    await notice.getByRole('button', { name: 'Show edit history' }).click();
+    const history = b.page.getByRole('dialog', { name: 'Status, row 2: edit history' });
+    await expect(history).toContainText('Blocked');
+    await expect(history).toContainText('Done');
+    // Olga, whose changes won, is told nothing.
+    await expect(editor.page.locator('.notice')).toHaveCount(0);
+    await b.context.close();
+  });
+
   test('where WebSockets are blocked, the same edits flow over the fallback', async ({ editor, browser, consoleGuard }) => {
     await editor.goto();
     await editor.page.getByLabel('Plan title').fill('Behind a strict proxy');

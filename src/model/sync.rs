@@ -11,6 +11,9 @@
 //!   moved back, ops it could not take left out): the client then rebuilds what it shows.
 
 pub mod accept;
+mod overridden;
+
+pub use overridden::{overridden, Overridden, MAX_OVERRIDDEN};
 
 use crate::model::crdt::{Change, Doc, Op, WireOp};
 use serde::{Deserialize, Serialize};
@@ -61,6 +64,10 @@ pub struct SyncState {
     /// Logged batches that arrived ahead of a gap in the sequence.
     #[serde(default)]
     pub ahead: BTreeMap<u64, Logged>,
+    /// This tab's changes that lost to someone else's when they were logged, until the page
+    /// reads them (`MAX_OVERRIDDEN` at most).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overridden: Vec<Overridden>,
 }
 
 /// A batch as the server logged it.
@@ -89,6 +96,7 @@ impl SyncState {
             acked: BTreeMap::new(),
             open: Vec::new(),
             ahead: BTreeMap::new(),
+            overridden: Vec::new(),
         }
     }
 
@@ -187,6 +195,10 @@ impl SyncState {
             if let Some(i) = self.pending.iter().position(|b| b.id == logged.batch) {
                 let mine = self.pending.remove(i);
                 self.acked.remove(&mine.id);
+                self.overridden
+                    .extend(overridden(&self.confirmed, logged.batch, &logged.ops));
+                let extra = self.overridden.len().saturating_sub(MAX_OVERRIDDEN);
+                self.overridden.drain(..extra);
                 // Logged as sent: shown already holds it. Moved stamps: show what counts.
                 if mine.ops != logged.ops {
                     rebuild = true;

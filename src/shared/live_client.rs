@@ -5,7 +5,7 @@
 //! both run this code.
 
 use super::wire::{ClientMsg, ErrorCode, Hello, Peer, ServerMsg, PROTOCOL};
-use crate::model::{EditToken, NotKept, PlanId, Remote, Session, ShareId};
+use crate::model::{EditToken, NotKept, Overridden, PlanId, Remote, Session, ShareId};
 
 /// Ops in one batch the browser sends (the server takes up to 2,000).
 pub const BATCH_OPS: usize = 500;
@@ -35,6 +35,9 @@ pub enum Effect {
     Joined(PlanId),
     /// The server did not take some of this tab's changes.
     NotKept(NotKept),
+    /// Some of this tab's changes arrived after someone else's newer ones (or after the row
+    /// was deleted): they do not show.
+    Overridden(Vec<Overridden>),
     /// Someone's presence changed, or they left.
     Presence(Peer),
     Left(u32),
@@ -147,6 +150,10 @@ impl Conn {
             ServerMsg::Ops(logged) => {
                 if let Some(plan) = &self.plan {
                     effects.push(Effect::Show(session.on_logged(plan, logged)));
+                    let lost = session.take_overridden(plan);
+                    if !lost.is_empty() {
+                        effects.push(Effect::Overridden(lost));
+                    }
                     let seq = session.live(plan).map_or(0, |l| l.sync.seq);
                     if !session.has_gap(plan) {
                         self.asked = None;

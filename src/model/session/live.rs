@@ -200,6 +200,16 @@ impl Session {
         remote
     }
 
+    /// This tab's changes that lost to someone else's when they were logged, since this
+    /// was last asked.
+    pub fn take_overridden(&mut self, plan: &PlanId) -> Vec<crate::model::Overridden> {
+        self.workspace
+            .entry_mut(plan)
+            .and_then(|e| e.live.as_mut())
+            .map(|live| std::mem::take(&mut live.sync.overridden))
+            .unwrap_or_default()
+    }
+
     /// The server stored one of our batches (as `seq`), all but the ops `refused` lists:
     /// those are taken out of what this tab shows, and returned with the plan as it was
     /// shown before, so nothing typed is lost.

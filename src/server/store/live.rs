@@ -152,6 +152,38 @@ fn doc_from_cells(cells: Vec<(String, String, String)>) -> Result<Doc, StoreErro
     Ok(doc)
 }
 
+/// Where a plan's registers are read from.
+#[derive(Clone, Copy)]
+enum Registers {
+    /// The plan as it is (`share_cells`).
+    Current,
+    /// The plan at the oldest point its history keeps (`share_history_base`).
+    HistoryBase,
+}
+
+/// A plan's document from its stored registers.
+async fn read_doc(
+    conn: &mut sqlx::AnyConnection,
+    from: Registers,
+    id: &ShareId,
+) -> Result<Doc, StoreError> {
+    let sql = match from {
+        Registers::Current => "SELECT row_id, field, reg FROM share_cells WHERE share_id = $1",
+        Registers::HistoryBase => {
+            "SELECT row_id, field, reg FROM share_history_base WHERE share_id = $1"
+        }
+    };
+    let rows = sqlx::query(sql)
+        .bind(id.as_str())
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut cells = Vec::with_capacity(rows.len());
+    for r in rows {
+        cells.push((r.try_get("row_id")?, r.try_get("field")?, r.try_get("reg")?));
+    }
+    doc_from_cells(cells)
+}
+
 const UPSERT_CELL: &str =
     "INSERT INTO share_cells (share_id, row_id, field, reg) VALUES ($1, $2, $3, $4) \
      ON CONFLICT (share_id, row_id, field) DO UPDATE SET reg = excluded.reg";
@@ -328,16 +360,10 @@ impl ShareStore {
         let edit_hash: Option<String> = row.try_get("edit_hash")?;
         let owner_hash: String = row.try_get("owner_hash")?;
         let owner_name: String = row.try_get("owner_name")?;
-        let rows = sqlx::query("SELECT row_id, field, reg FROM share_cells WHERE share_id = $1")
-            .bind(id.as_str())
-            .fetch_all(&self.pool())
-            .await?;
-        let mut cells = Vec::with_capacity(rows.len());
-        for r in rows {
-            cells.push((r.try_get("row_id")?, r.try_get("field")?, r.try_get("reg")?));
-        }
+        let mut conn = self.pool().acquire().await?;
+        let doc = read_doc(&mut conn, Registers::Current, id).await?;
         Ok(LiveLoad::Live(StoredLive {
-            live: LiveDoc::new(doc_from_cells(cells)?, seq as u64),
+            live: LiveDoc::new(doc, seq as u64),
             edit_hash,
             owner_hash,
             owner_name,

@@ -18,6 +18,7 @@ use send_wrapper::SendWrapper;
 use std::time::Duration;
 use wasm_split_helpers::{wasm_split, SplitLoaderError};
 
+mod overridden;
 mod plan;
 mod presence;
 
@@ -150,6 +151,7 @@ impl LiveSync {
                     ctx.notice.set(Some(Notice {
                         text: "Joining the shared plan…".into(),
                         backup: None,
+                        cell: None,
                     }));
                 }
             }
@@ -165,6 +167,7 @@ impl LiveSync {
             ctx.notice.set(Some(Notice {
                 text: text.into(),
                 backup: None,
+                cell: None,
             }));
         }
         let this = *self;
@@ -321,6 +324,7 @@ impl LiveSync {
                         ctx.keep_not_kept(&plan, not_kept);
                     }
                 }
+                Effect::Overridden(lost) => self.report_overridden(ctx, lost),
                 Effect::Presence(peer) => {
                     if peer.owner && self.owner.get_untracked() != peer.name {
                         self.owner.set(peer.name.clone());
@@ -335,7 +339,11 @@ impl LiveSync {
                 Effect::Left(replica) => self
                     .peers
                     .update(|peers| peers.retain(|p| p.replica != replica)),
-                Effect::Notice(text) => ctx.notice.set(Some(Notice { text, backup: None })),
+                Effect::Notice(text) => ctx.notice.set(Some(Notice {
+                    text,
+                    backup: None,
+                    cell: None,
+                })),
             }
         }
         if sent {
@@ -391,6 +399,7 @@ impl LiveSync {
                         other => other.explain().to_owned(),
                     },
                     backup: None,
+                    cell: None,
                 }));
                 return;
             }
@@ -404,6 +413,7 @@ impl LiveSync {
             ctx.notice.set(Some(Notice {
                 text: ErrorCode::Protocol.explain().into(),
                 backup: None,
+                cell: None,
             }));
         }
         self.link.set(Link::Offline);

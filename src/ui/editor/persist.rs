@@ -128,6 +128,7 @@ impl Persistence {
                 self.ctx.notice.set(Some(Notice {
                     text,
                     backup: Some(raw),
+                    cell: None,
                 }));
             }
             storage::Loaded::Unavailable(why) => {

@@ -41,6 +41,8 @@ pub struct Notice {
     pub text: String,
     /// A stored value we could not read, offered as a download.
     pub backup: Option<String>,
+    /// A cell whose edit history explains the message ("Show edit history").
+    pub cell: Option<crate::model::CellRef>,
 }
 
 #[derive(Clone, Copy)]

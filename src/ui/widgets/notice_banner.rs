@@ -1,4 +1,5 @@
 use crate::browser::dom;
+use crate::ui::editor::grid::use_grid;
 use crate::ui::editor::state::use_plan;
 use leptos::prelude::*;
 
@@ -9,6 +10,7 @@ pub fn NoticeBanner() -> impl IntoView {
     move || {
         ctx.notice.get().map(|notice| {
             let backup = notice.backup.clone();
+            let cell = notice.cell.clone();
             view! {
                 <div class="notice" role="alert">
                     <p>{notice.text}</p>
@@ -29,6 +31,17 @@ pub fn NoticeBanner() -> impl IntoView {
                                     }
                                 >
                                     "Download the backup"
+                                </button>
+                            }
+                        })}
+                        {cell.map(|cell| {
+                            view! {
+                                <button
+                                    type="button"
+                                    class="button"
+                                    on:click=move |_| use_grid().history.set(Some(cell.clone()))
+                                >
+                                    "Show edit history"
                                 </button>
                             }
                         })}

@@ -65,15 +65,7 @@ async fn rebuild(
     from: u64,
     upto: u64,
 ) -> Result<Built, StoreError> {
-    let cells: Vec<(String, String, String)> =
-        sqlx::query("SELECT row_id, field, reg FROM share_history_base WHERE share_id = $1")
-            .bind(id.as_str())
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get("row_id")?, r.try_get("field")?, r.try_get("reg")?)))
-            .collect::<Result<_, sqlx::Error>>()?;
-    let mut doc = doc_from_cells(cells)?;
+    let mut doc = read_doc(conn, Registers::HistoryBase, id).await?;
     let rows = sqlx::query(
         "SELECT body FROM share_history WHERE share_id = $1 AND seq > $2 AND seq <= $3 \
          ORDER BY seq, op",
@@ -213,6 +205,10 @@ impl ShareStore {
         }
         if seq < oldest {
             return Ok(Err(VersionRefusal::TooOld { oldest }));
+        }
+        if seq == newest {
+            // The plan as it is: its cells, without going through the history.
+            return Ok(Ok(read_doc(tx, Registers::Current, id).await?.plan()));
         }
         let built = rebuild(tx, id, oldest, seq).await?;
         Ok(Ok(built.doc.plan()))

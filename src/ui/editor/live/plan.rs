@@ -31,6 +31,7 @@ impl PlanContext {
                 reasons.join("; ")
             ),
             backup: None,
+            cell: None,
         }));
     }
 
@@ -47,6 +48,7 @@ impl PlanContext {
         self.notice.set(Some(Notice {
             text: format!("\"{title}\": {why}"),
             backup: None,
+            cell: None,
         }));
     }
 

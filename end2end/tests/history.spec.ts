@@ -159,9 +159,10 @@ test.describe('plan history', () => {
     await expect(sessions.first()).toContainText(`Deleted row “${third}”`);
 
     // The status update says what moved where.
-    await dialog.getByRole('button', { name: 'Copy status update (last 7 days)' }).click();
-    await expect(dialog.getByLabel('Status update (Markdown)')).toHaveValue(/- 1 item moved to \*\*Done\*\*: “.+”/);
-    const update = await dialog.getByLabel('Status update (Markdown)').inputValue();
+    await expect(dialog.getByLabel('Status update: changes since')).toHaveValue('7');
+    await dialog.getByRole('button', { name: 'Copy as Markdown' }).click();
+    await expect(dialog.getByLabel('Status update', { exact: true })).toHaveValue(/- 1 item moved to \*\*Done\*\*: “.+”/);
+    const update = await dialog.getByLabel('Status update', { exact: true }).inputValue();
     expect(update).toContain(`- Removed: “${third}”`);
     expect(update, 'the plan as it was when shared is not news').not.toContain('- Added:');
     await editor.page.screenshot({ path: test.info().outputPath('plan-history.png') });
@@ -246,6 +247,20 @@ test.describe('plan history', () => {
     await expect(preview.getByRole('button', { name: 'Restore this version' })).toBeDisabled();
     await preview.getByRole('button', { name: 'Back to the list' }).click();
     await expect(named).toBeVisible();
+
+    // What changed since that version, as text for chat.
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    const item4 = await editor.text(4, 'item').textContent();
+    await b.set(4, 'status', 'Done');
+    await expect(editor.cell(4, 'status')).toContainText('Done');
+    await editor.page.getByRole('button', { name: 'History', exact: true }).click();
+    await dialog.getByLabel('Status update: changes since').selectOption({ label: '“Sent to eng review”' });
+    await dialog.getByRole('button', { name: 'Copy as text for chat' }).click();
+    const chat = await dialog.getByLabel('Status update', { exact: true }).inputValue();
+    expect(chat).toMatch(/^What changed in “.+” since “Sent to eng review” \(/);
+    expect(chat).toContain(`• 1 item moved to Done: “${item4}”`);
+    expect(chat).not.toContain('**');
+    expect(chat, 'the restore and its undo came before the version').not.toContain('Renamed');
     // Bo sees it too.
     await page.getByRole('button', { name: 'History', exact: true }).click();
     await expect(page.getByRole('dialog', { name: 'Plan history' }).getByTestId('named-versions')).toContainText('Sent to eng review');

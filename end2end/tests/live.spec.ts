@@ -88,6 +88,9 @@ test.describe('editing together', () => {
     await expect(v.editor.text(2, 'owner')).toHaveText('Ana');
     await editor.page.getByLabel('Plan title').fill('Team sync plan v2');
     await expect(v.page.getByRole('heading', { level: 1 })).toHaveText('Team sync plan v2');
+    // Viewers see when it last changed, not who changed what.
+    await expect(v.page.getByTestId('updated')).toHaveText(/ \((just now|\d+ s ago)\)$/);
+    await expect(v.page.getByRole('button', { name: 'History', exact: true })).toHaveCount(0);
     await expect(editor.page.getByTestId('live-bar')).toContainText('(viewing)');
     await v.context.close();
     await b.editor.set(3, 'item', 'Added by B');

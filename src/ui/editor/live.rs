@@ -26,6 +26,8 @@ mod presence;
 const BATCH_DELAY: Duration = Duration::from_millis(40);
 /// Where the display name is remembered.
 const NAME_KEY: &str = "syncplan.name";
+/// This browser's guest number (see `guest_label`).
+const GUEST_KEY: &str = "syncplan.guest";
 
 /// The connection, as the save indicator tells it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -272,7 +274,7 @@ impl LiveSync {
                 let Some(token) = self.inner.with_value(|i| i.token.clone()) else {
                     return;
                 };
-                let name = self.display_name();
+                let name = self.shown_name();
                 let hello = self
                     .inner
                     .with_value(|i| ctx.with_session(|s| i.conn.hello(s, token, name)));

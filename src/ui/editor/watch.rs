@@ -14,16 +14,20 @@ use wasm_split_helpers::{wasm_split, SplitLoaderError};
 #[derive(Clone, Copy)]
 pub struct Watch {
     doc: StoredValue<Option<(u64, crate::model::Doc)>>,
+    /// When the plan last changed, as this page saw it (Unix ms).
+    changed: RwSignal<f64>,
     socket: StoredValue<Option<SendWrapper<Socket>>>,
     attempt: StoredValue<u32>,
     share: StoredValue<ShareId>,
 }
 
 impl Watch {
-    /// Starts following `share` (browser only: call from an effect).
-    pub fn start(ctx: PlanContext, share: ShareId) {
+    /// Starts following `share` (browser only: call from an effect); `changed` is set to
+    /// the time of each change that arrives.
+    pub fn start(ctx: PlanContext, share: ShareId, changed: RwSignal<f64>) {
         let watch = Watch {
             doc: StoredValue::new(None),
+            changed,
             socket: StoredValue::new(None),
             attempt: StoredValue::new(0),
             share: StoredValue::new(share),
@@ -79,6 +83,7 @@ impl Watch {
                 });
                 if let Some(plan) = shown {
                     ctx.show_plan(plan);
+                    self.changed.set(js_sys::Date::now());
                 }
                 if gap {
                     // Missed something: start again from a fresh copy.

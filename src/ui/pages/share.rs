@@ -129,9 +129,11 @@ fn SharedPlanView(
     let ctx = provide_plan_context(shared.plan.clone(), true);
     crate::ui::editor::grid::provide_grid(ctx);
     let title = shared.plan.title.clone();
+    // When the plan last changed: the server's time, then each live change as it arrives.
+    let changed = RwSignal::new(shared.updated_at_ms as f64);
     if shared.live {
         let share = shared.id.clone();
-        Effect::new(move |_| crate::ui::editor::watch::Watch::start(ctx, share.clone()));
+        Effect::new(move |_| crate::ui::editor::watch::Watch::start(ctx, share.clone(), changed));
     }
     // `=IMPORTDATA()` needs the full address. Unless it is configured, the browser knows it
     // best: it is where the page was loaded from.
@@ -178,9 +180,24 @@ fn SharedPlanView(
         .collect_view();
     // The server writes UTC (it cannot know the reader's zone); the browser then shows its
     // own zone, with UTC on hover.
-    let local_updated = RwSignal::new(None::<String>);
-    let updated_ms = shared.updated_at_ms;
-    Effect::new(move |_| local_updated.set(Some(dom::local_time(updated_ms as f64))));
+    // "3 min ago" once in the browser (the server writes the UTC time), kept current.
+    let now = RwSignal::new(None::<f64>);
+    Effect::new(move |_| {
+        now.set(Some(js_sys::Date::now()));
+        let _ = set_interval_with_handle(
+            move || now.set(Some(js_sys::Date::now())),
+            std::time::Duration::from_secs(20),
+        );
+    });
+    let updated_text = move || match now.get() {
+        Some(now) => format!(
+            "{} ({})",
+            dom::local_time(changed.get()),
+            crate::ui::widgets::save_indicator::ago(now - changed.get())
+        ),
+        None => format_utc(shared.updated_at_ms),
+    };
+    let updated_title = move || format_utc(changed.get() as i64);
     page_head(
         format!("{} · shared plan · syncplan", title_text(&title)),
         None,
@@ -195,8 +212,8 @@ fn SharedPlanView(
                 <h1>{move || ctx.title.get()}</h1>
                 <p class="lead">
                     "Last updated "
-                    <time datetime=utc_iso(shared.updated_at_ms) title=format_utc(shared.updated_at_ms)>
-                        {move || local_updated.get().unwrap_or_else(|| format_utc(shared.updated_at_ms))}
+                    <time datetime=utc_iso(shared.updated_at_ms) title=updated_title data-testid="updated">
+                        {updated_text}
                     </time>
                     ". You can download it or make your own copy to edit; changes to your copy stay with you."
                 </p>

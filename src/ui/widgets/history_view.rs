@@ -9,17 +9,26 @@ use crate::ui::editor::state::PlanContext;
 /// in the whole history.
 pub fn writers(entries: &[HistoryEntry]) -> Vec<String> {
     let mut named: std::collections::HashMap<u32, &str> = std::collections::HashMap::new();
-    for e in entries.iter().filter(|e| !e.name.is_empty()) {
+    for e in entries.iter().filter(|e| !provisional(&e.name)) {
         named.entry(e.replica).or_insert(e.name.as_str());
     }
     entries
         .iter()
-        .map(|e| match (e.name.as_str(), named.get(&e.replica)) {
-            ("", Some(later)) => (*later).to_owned(),
-            ("", None) => format!("Guest {}", e.replica % 10_000),
-            (name, _) => name.to_owned(),
+        .map(|e| match (provisional(&e.name), named.get(&e.replica)) {
+            (true, Some(later)) => (*later).to_owned(),
+            (true, None) if e.name.is_empty() => format!("Guest {}", e.replica % 10_000),
+            _ => e.name.clone(),
         })
         .collect()
+}
+
+/// A name a page writes before its person gives one: none, or its browser's guest label
+/// ("Guest 4821").
+fn provisional(name: &str) -> bool {
+    name.is_empty()
+        || name
+            .strip_prefix("Guest ")
+            .is_some_and(|n| (1..=4).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// When, as people say it: "today 14:02", "yesterday 09:10", or the date (local time).
@@ -78,12 +87,24 @@ mod tests {
             by(7, "Olga"),
             by(9, ""),
             by(7, ""),
+            by(7, "Guest 4821"),
             by(12_345, "Bo"),
             by(12_345, "Bob"),
+            by(31, "Guest 77"),
+            by(32, "Guest Star"),
         ];
         assert_eq!(
             writers(&list),
-            ["Olga", "Guest 9", "Olga", "Bo", "Bob"],
+            [
+                "Olga",
+                "Guest 9",
+                "Olga",
+                "Olga",
+                "Bo",
+                "Bob",
+                "Guest 77",
+                "Guest Star"
+            ],
             "newest first: a page renamed keeps each entry's own name"
         );
     }

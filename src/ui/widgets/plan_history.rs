@@ -1,7 +1,8 @@
 //! The plan's history (History, Ctrl+Alt+Shift+H): changes grouped into sessions (one
 //! person, edits less than ten minutes apart), newest first, each opening to its changes
-//! (value from → to, rows added and deleted, with "Bring back"), and "Copy status update":
-//! the last seven days as Markdown for the team's channel; "Preview" of the plan as it was
+//! (value from → to, rows added and deleted, with "Bring back"), and the status update: the
+//! changes since a day, a week, a month or a named version, as Markdown or as plain text for
+//! the team's channel; "Preview" of the plan as it was
 //! after a session or at a named version, with "Restore this version"; "Name this
 //! version". Part of the dialogs chunk.
 
@@ -9,7 +10,7 @@ mod preview;
 mod words;
 
 use preview::VersionPreview;
-use words::{describe, is_baseline, sessions, status_update};
+use words::{describe, is_baseline, plain_text, sessions, status_update};
 
 use super::history_view::{access, when};
 use super::lazy_part::open_when;
@@ -23,7 +24,7 @@ use leptos::prelude::*;
 /// Entries asked for at once, and pages read when the panel opens at most.
 const PAGE: usize = 500;
 const FIRST_PAGES: usize = 4;
-const WEEK_MS: i64 = 7 * 24 * 3600 * 1000;
+const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// Puts a deleted row back where it was, with what it held (an ordinary edit: synced, and
 /// Undo takes it back).
@@ -165,7 +166,7 @@ pub fn PlanHistory() -> impl IntoView {
             return;
         }
         name_error.set(None);
-        let by = crate::ui::editor::live::use_live().display_name();
+        let by = crate::ui::editor::live::use_live().shown_name();
         leptos::task::spawn_local(async move {
             let asked = NameVersion {
                 name,
@@ -190,13 +191,40 @@ pub fn PlanHistory() -> impl IntoView {
     };
     // Open once both the wish and the dialog are there (this part may load after the click).
     open_when(dialog, move || grid.plan_history.get());
-    let copy_update = move |_| {
+    // The status update's start: a number of days back, or a named version ("v<seq>").
+    let period = RwSignal::new("7".to_owned());
+    let copy_update = move |plain: bool| {
         let now = js_sys::Date::now() as i64;
-        let since = now - WEEK_MS;
-        let words = crate::browser::dom::local_time(since as f64);
+        let chosen = period.get_untracked();
+        let named_start = chosen
+            .strip_prefix('v')
+            .and_then(|seq| seq.parse::<u64>().ok())
+            .and_then(|seq| {
+                named.with_untracked(|list| list.iter().find(|v| v.seq == seq).cloned())
+            });
+        let (since, words) = match named_start {
+            Some(v) => (
+                v.at,
+                format!(
+                    "“{}” ({})",
+                    v.name,
+                    crate::browser::dom::local_time(v.at as f64)
+                ),
+            ),
+            None => {
+                let days: i64 = chosen.parse().unwrap_or(7);
+                let since = now - days * DAY_MS;
+                (since, crate::browser::dom::local_time(since as f64))
+            }
+        };
         let complete = next.with_untracked(Option::is_none);
-        let text =
+        let markdown =
             entries.with_untracked(|e| status_update(&ctx.snapshot(), e, complete, since, &words));
+        let text = if plain {
+            plain_text(&markdown)
+        } else {
+            markdown.clone()
+        };
         update.set(Some(text.clone()));
         leptos::task::spawn_local(async move {
             let html = format!("<div>{}</div>", crate::model::escape_html(&text));
@@ -348,13 +376,29 @@ pub fn PlanHistory() -> impl IntoView {
                                 }).collect_view()}
                             </ul>
                         })}
-                        <p>
-                            <button type="button" class="button" on:click=copy_update>
-                                "Copy status update (last 7 days)"
+                        <div class="status-update-row">
+                            <label for="update-since">"Status update: changes since"</label>
+                            <select
+                                id="update-since"
+                                prop:value=move || period.get()
+                                on:change=move |ev| period.set(event_target_value(&ev))
+                            >
+                                <option value="1">"24 hours ago"</option>
+                                <option value="7" selected>"7 days ago"</option>
+                                <option value="30">"30 days ago"</option>
+                                {move || named.get().into_iter().map(|v| view! {
+                                    <option value=format!("v{}", v.seq)>{format!("“{}”", v.name)}</option>
+                                }).collect_view()}
+                            </select>
+                            <button type="button" class="button" on:click=move |_| copy_update(false)>
+                                "Copy as Markdown"
                             </button>
-                        </p>
+                            <button type="button" class="button" on:click=move |_| copy_update(true)>
+                                "Copy as text for chat"
+                            </button>
+                        </div>
                         {move || update.get().map(|text| view! {
-                            <label for="status-update">"Status update (Markdown)"</label>
+                            <label for="status-update">"Status update"</label>
                             <textarea id="status-update" readonly rows="8">{text}</textarea>
                         })}
                         {move || error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}

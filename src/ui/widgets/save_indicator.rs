@@ -86,7 +86,7 @@ fn live_text(link: Link, waiting: usize) -> Option<String> {
 }
 
 /// "just now", "4 s ago", "3 min ago", "2 h ago", "5 d ago".
-fn ago(ms: f64) -> String {
+pub fn ago(ms: f64) -> String {
     let s = (ms / 1000.0).floor().max(0.0) as u64;
     match s {
         0 => "just now".into(),

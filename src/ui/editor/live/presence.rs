@@ -4,9 +4,15 @@
 use super::*;
 
 impl LiveSync {
-    /// The name others see ("" until the person gives one: the server shows "Someone").
-    pub fn display_name(&self) -> String {
-        self.name.get_untracked()
+    /// The name others see: the one given, or else this browser's guest label ("Guest
+    /// 4821"), the same in presence, the history and the timeline on every visit.
+    pub fn shown_name(&self) -> String {
+        let name = self.name.get_untracked();
+        if name.trim().is_empty() {
+            guest_label()
+        } else {
+            name
+        }
     }
 
     /// The user picked a display name.
@@ -94,8 +100,21 @@ impl LiveSync {
         }
         let cell = self.inner.with_value(|i| i.cell.clone());
         self.send(&ClientMsg::Presence(Presence {
-            name: self.display_name(),
+            name: self.shown_name(),
             cell,
         }));
     }
+}
+
+/// This browser's label for someone who gave no name: a number drawn once and kept.
+fn guest_label() -> String {
+    let number = dom::local_get(GUEST_KEY)
+        .and_then(|n| n.parse::<u32>().ok())
+        .filter(|n| (1..=9999).contains(n))
+        .unwrap_or_else(|| {
+            let n = (dom::random_seed() % 9999) as u32 + 1;
+            dom::local_set(GUEST_KEY, &n.to_string());
+            n
+        });
+    format!("Guest {number}")
 }

@@ -119,6 +119,23 @@ pub fn is_baseline(entries: &[HistoryEntry], complete: bool, e: &HistoryEntry) -
     complete && entries.last().is_some_and(|oldest| oldest.seq == e.seq)
 }
 
+/// A status update in Markdown as plain text for chat: no heading marks, no bold, bullets
+/// as "•".
+pub fn plain_text(markdown: &str) -> String {
+    markdown
+        .lines()
+        .map(|line| {
+            let line = line.strip_prefix("## ").unwrap_or(line);
+            let line = match line.strip_prefix("- ") {
+                Some(rest) => format!("• {rest}"),
+                None => line.to_owned(),
+            };
+            line.replace("**", "")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// What changed since `since` as a status update in Markdown: items moved to each status,
 /// priority changes, rows added and removed, and the P0 items done then and now. `entries`:
 /// the history loaded (newest first; `complete` when it reaches the plan's first batch,
@@ -283,6 +300,15 @@ pub fn status_update(
 mod tests {
     use super::*;
     use crate::model::Row;
+
+    #[test]
+    fn a_status_update_reads_as_plain_text_for_chat() {
+        let markdown = "## What changed in “P” since today 09:00\n\n- 2 items moved to **Done**: “A”; “B”\n- Removed: “C”";
+        assert_eq!(
+            plain_text(markdown),
+            "What changed in “P” since today 09:00\n\n• 2 items moved to Done: “A”; “B”\n• Removed: “C”"
+        );
+    }
 
     fn e(
         seq: u64,

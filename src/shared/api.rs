@@ -78,7 +78,7 @@ pub struct HistoryEntry {
     /// The value written: the text; `1` or `0` for `alive` (added back or deleted); '' for
     /// `position` (moved).
     pub value: String,
-    /// The page load that wrote it (its colour is `wire::colour_of(replica)`).
+    /// The page load that wrote it.
     pub replica: u32,
     /// The name its writer gave when joining ('' when none). Self-declared.
     pub name: String,

@@ -286,14 +286,31 @@ pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Option<T> {
     postcard::from_bytes(bytes).ok()
 }
 
-/// A presence colour for a replica: the same in every browser.
-pub fn colour_of(replica: u32) -> u8 {
-    (replica.wrapping_mul(2_654_435_761) >> 29) as u8
+/// A person's colour in presence and in the history: from the name they show (the one they
+/// gave, or their browser's guest label), so it is the same on every visit. FNV-1a of the
+/// name, folded to 0..8.
+pub fn colour_of_name(name: &str) -> u8 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for b in name.trim().to_lowercase().bytes() {
+        hash = (hash ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    (hash.wrapping_mul(2_654_435_761) >> 29) as u8
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_person_keeps_their_colour_across_visits_and_people_spread_over_the_palette() {
+        assert_eq!(colour_of_name("Olga"), colour_of_name(" olga "));
+        assert_eq!(colour_of_name("Guest 4821"), colour_of_name("Guest 4821"));
+        let colours: std::collections::BTreeSet<u8> = (1..=60)
+            .map(|n| colour_of_name(&format!("Guest {n}")))
+            .collect();
+        assert!(colours.iter().all(|c| *c < 8));
+        assert!(colours.len() >= 7, "{colours:?}");
+    }
     use crate::model::{Batch, CellValue, Op, Plan, Priority, Row, Stamp, WireOp};
 
     #[test]

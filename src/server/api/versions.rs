@@ -127,6 +127,8 @@ pub async fn name(
         ));
     }
     let by = one_line(&asked.by, 40);
+    // Naming rebuilds the plan at its point, as reading one does: bounded like any heavy work.
+    let _permit = state.heavy_permit().await?;
     let now = crate::server::store::now_ms();
     match state
         .store
@@ -146,6 +148,8 @@ pub async fn get(
     let id = parse_id(&id)?;
     let seq = parse_seq(&seq)?;
     let secret = secret(&headers)?;
+    // Rebuilding a point reads up to the plan's whole history: bounded like any heavy work.
+    let _permit = state.heavy_permit().await?;
     match state.store.version(&id, &secret, seq).await? {
         Ok(version) => Ok(no_store(Json(version))),
         Err(why) => Err(version_refused(why)),

@@ -89,10 +89,12 @@ impl Live {
             room.core.owner_seen_as(&name).await;
             self.keep_owner_name(id, &name).await;
         }
+        let colour = wire::colour_of_name(&name);
+
         let peer = Peer {
             replica,
             name,
-            colour: wire::colour_of(replica),
+            colour,
             cell: p
                 .cell
                 .filter(|(row, _)| crate::model::is_valid_row_id(row.as_str())),

@@ -178,10 +178,12 @@ impl Live {
         let mut session = session;
         session.listed = bound || (role == Role::Viewer && core.listed_viewers() < LISTED_VIEWERS);
         if session.listed {
+            let colour = wire::colour_of_name(&name);
+
             let peer = Peer {
                 replica,
                 name,
-                colour: wire::colour_of(replica),
+                colour,
                 cell: None,
                 role,
                 owner,
@@ -305,10 +307,12 @@ impl Live {
         let cell = p
             .cell
             .filter(|(row, _)| crate::model::is_valid_row_id(row.as_str()));
+        let colour = wire::colour_of_name(&name);
+
         let peer = Peer {
             replica: session.replica,
             name,
-            colour: wire::colour_of(session.replica),
+            colour,
             cell,
             role: session.role.clone(),
             owner: session.owner,

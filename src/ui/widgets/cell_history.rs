@@ -195,7 +195,7 @@ fn history_list(ctx: PlanContext, cell: CellRef, dialog: NodeRef<html::Dialog>) 
                 let who = writers(&list);
                 let holds = list.iter().position(|e| now.as_deref() == Some(e.value.as_str()));
                 list.into_iter().zip(who).enumerate().map(|(i, (entry, who))| {
-                    let colour = PEER_COLOURS[usize::from(crate::shared::wire::colour_of(entry.replica)) % PEER_COLOURS.len()];
+                    let colour = PEER_COLOURS[usize::from(crate::shared::wire::colour_of_name(&who)) % PEER_COLOURS.len()];
                     let full = crate::browser::dom::local_time(entry.at as f64);
                     let iso: String = js_sys::Date::new(&(entry.at as f64).into()).to_iso_string().into();
                     let shown = if entry.value.is_empty() { "(empty)".to_owned() } else { entry.value.clone() };

@@ -243,7 +243,7 @@ pub fn PlanHistory() -> impl IntoView {
             .into_iter()
             .map(|s| {
                 let colour = super::live_bar::PEER_COLOURS
-                    [usize::from(crate::shared::wire::colour_of(s.replica)) % super::live_bar::PEER_COLOURS.len()];
+                    [usize::from(crate::shared::wire::colour_of_name(&s.who)) % super::live_bar::PEER_COLOURS.len()];
                 let newest = s.entries.first().map(|(e, _)| e.at).unwrap_or_default();
                 let seq = s.entries.first().map(|(e, _)| e.seq).unwrap_or_default();
                 let count = s.entries.len();

@@ -18,7 +18,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use syncplan::model::{Batch, Field, Op, Plan, Row, RowId, Stamp};
+use syncplan::model::{Batch, CellValue, Op, Plan, Row, RowId, Stamp};
 use syncplan::shared::wire::{self, ClientMsg, Hello, ServerMsg, PROTOCOL};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -188,8 +188,7 @@ fn edit(replica: u32, n: u64, row: usize, value: String) -> Batch {
         key: key_of(replica),
         ops: vec![Op::Cell {
             row: RowId(format!("r{row}")),
-            field: Field::Owner,
-            value,
+            value: CellValue::Owner(value),
             stamp: Stamp {
                 wall: now_ms(),
                 count: n as u32,
@@ -251,7 +250,7 @@ async fn load(
                         n += 1;
                         let batch = edit(1000 + c, n, (c as usize * 7 + n as usize) % 60, format!("c{c} e{n}"));
                         sent.insert(batch.id, Instant::now());
-                        ws.send(Message::Binary(wire::encode(&ClientMsg::Ops(batch)).into())).await.unwrap();
+                        ws.send(Message::Binary(wire::encode(&ClientMsg::Ops(batch.into())).into())).await.unwrap();
                     }
                     msg = ws.next() => {
                         let Some(Ok(Message::Binary(bytes))) = msg else { continue };
@@ -319,7 +318,7 @@ async fn relay(
         let want = batch.id;
         let at = Instant::now();
         writer
-            .send(Message::Binary(wire::encode(&ClientMsg::Ops(batch)).into()))
+            .send(Message::Binary(wire::encode(&ClientMsg::Ops(batch.into())).into()))
             .await
             .unwrap();
         loop {
@@ -341,12 +340,11 @@ async fn reconnect_500(addr: SocketAddr, id: &str, token: &str) -> f64 {
     let ops: Vec<Op> = (0..500u64)
         .map(|i| Op::Cell {
             row: RowId(format!("r{}", i % 60)),
-            field: if i % 2 == 0 {
-                Field::Owner
+            value: if i % 2 == 0 {
+                CellValue::Owner(format!("offline edit {i}"))
             } else {
-                Field::Item
+                CellValue::Item(format!("offline edit {i}"))
             },
-            value: format!("offline edit {i}"),
             stamp: Stamp {
                 wall: now_ms(),
                 count: i as u32,
@@ -361,7 +359,7 @@ async fn reconnect_500(addr: SocketAddr, id: &str, token: &str) -> f64 {
         key: key_of(55),
         ops,
     };
-    ws.send(Message::Binary(wire::encode(&ClientMsg::Ops(batch)).into()))
+    ws.send(Message::Binary(wire::encode(&ClientMsg::Ops(batch.into())).into()))
         .await
         .unwrap();
     loop {
@@ -403,7 +401,7 @@ async fn main() {
     let cpu = (cpu_seconds(server.id()) - cpu_before) / wall.elapsed().as_secs_f64();
     let one = relay(addr, addr, &id, &token, 200, 7).await;
     let reconnect = reconnect_500(addr, &id, &token).await;
-    let one_edit = wire::encode(&ClientMsg::Ops(edit(0x1234_5678, 1, 3, String::new())));
+    let one_edit = wire::encode(&ClientMsg::Ops(edit(0x1234_5678, 1, 3, String::new()).into()));
     let logged = wire::encode(&ServerMsg::Ops(syncplan::model::Logged {
         seq: 123_456,
         batch: 0x1234_5678_0000_0001,

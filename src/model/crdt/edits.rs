@@ -186,8 +186,9 @@ fn position_moves(doc: &Doc, after: &Plan, moved: &mut Vec<(RowId, Position)>) {
     }
 }
 
-/// Marks the longest strictly increasing subsequence of the known positions.
-fn longest_increasing(values: &[Option<&Position>]) -> Vec<bool> {
+/// Marks the longest strictly increasing subsequence of the known values (row positions
+/// here; rows' places in a plan for the history's comparison of two versions).
+pub fn longest_increasing<T: Ord>(values: &[Option<&T>]) -> Vec<bool> {
     // Patience sorting: `tails[k]` is the index ending the best run of length k + 1.
     let mut tails: Vec<usize> = Vec::new();
     let mut parent: Vec<Option<usize>> = vec![None; values.len()];

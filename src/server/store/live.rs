@@ -184,9 +184,35 @@ async fn read_doc(
     doc_from_cells(cells)
 }
 
-const UPSERT_CELL: &str =
-    "INSERT INTO share_cells (share_id, row_id, field, reg) VALUES ($1, $2, $3, $4) \
-     ON CONFLICT (share_id, row_id, field) DO UPDATE SET reg = excluded.reg";
+/// Writes `doc`'s registers (only those in `only`, when given) to `into`.
+async fn write_registers(
+    conn: &mut sqlx::AnyConnection,
+    into: Registers,
+    id: &ShareId,
+    doc: &Doc,
+    only: Option<&BTreeSet<(String, &'static str)>>,
+) -> Result<(), StoreError> {
+    let sql = match into {
+        Registers::Current => {
+            "INSERT INTO share_cells (share_id, row_id, field, reg) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (share_id, row_id, field) DO UPDATE SET reg = excluded.reg"
+        }
+        Registers::HistoryBase => {
+            "INSERT INTO share_history_base (share_id, row_id, field, reg) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (share_id, row_id, field) DO UPDATE SET reg = excluded.reg"
+        }
+    };
+    for (row_id, field, reg) in registers(doc, only) {
+        sqlx::query(sql)
+            .bind(id.as_str())
+            .bind(row_id)
+            .bind(field)
+            .bind(reg)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
 
 impl ShareStore {
     /// A share as its page, its JSON and its exports show it: a plan edited together is
@@ -253,15 +279,7 @@ impl ShareStore {
             let json: String = row.try_get("plan")?;
             let plan: Plan = serde_json::from_str(&json).map_err(|e| unreadable("plan", e))?;
             let doc = Doc::from_plan(&plan);
-            for (row_id, field, reg) in registers(&doc, None) {
-                sqlx::query(UPSERT_CELL)
-                    .bind(id.as_str())
-                    .bind(row_id)
-                    .bind(field)
-                    .bind(reg)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            write_registers(&mut tx, Registers::Current, id, &doc, None).await?;
             versions::start(&mut tx, id, &doc).await?;
             sqlx::query("UPDATE shares SET live = 1, seq = 0, log_bytes = 0 WHERE id = $1")
                 .bind(id.as_str())

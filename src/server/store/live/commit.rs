@@ -125,15 +125,7 @@ impl ShareStore {
                 .await?;
         }
         if seq > first_seq {
-            for (row_id, field, reg) in registers(&live.doc, Some(&touched)) {
-                sqlx::query(UPSERT_CELL)
-                    .bind(id.as_str())
-                    .bind(row_id)
-                    .bind(field)
-                    .bind(reg)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            write_registers(&mut tx, Registers::Current, id, &live.doc, Some(&touched)).await?;
             sqlx::query(
                 "UPDATE shares SET seq = $2, log_bytes = log_bytes + $3, updated_at = $4, \
                  history_bytes = history_bytes + $5 WHERE id = $1",

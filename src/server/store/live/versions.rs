@@ -28,10 +28,6 @@ pub enum VersionRefusal {
     },
 }
 
-const UPSERT_BASE: &str =
-    "INSERT INTO share_history_base (share_id, row_id, field, reg) VALUES ($1, $2, $3, $4) \
-     ON CONFLICT (share_id, row_id, field) DO UPDATE SET reg = excluded.reg";
-
 /// Writes the base of a plan that has just become live: the plan as shared, at point 0.
 pub(super) async fn start(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -42,15 +38,7 @@ pub(super) async fn start(
         .bind(id.as_str())
         .execute(&mut **tx)
         .await?;
-    for (row_id, field, reg) in registers(doc, None) {
-        sqlx::query(UPSERT_BASE)
-            .bind(id.as_str())
-            .bind(row_id)
-            .bind(field)
-            .bind(reg)
-            .execute(&mut **tx)
-            .await?;
-    }
+    write_registers(tx, Registers::HistoryBase, id, doc, None).await?;
     sqlx::query("UPDATE shares SET history_from = 0 WHERE id = $1")
         .bind(id.as_str())
         .execute(&mut **tx)
@@ -100,15 +88,14 @@ pub(super) async fn fold(
     let from = history_from(tx, id).await?;
     if cut > from {
         let built = rebuild(tx, id, from, cut).await?;
-        for (row_id, field, reg) in registers(&built.doc, Some(&built.touched)) {
-            sqlx::query(UPSERT_BASE)
-                .bind(id.as_str())
-                .bind(row_id)
-                .bind(field)
-                .bind(reg)
-                .execute(&mut **tx)
-                .await?;
-        }
+        write_registers(
+            tx,
+            Registers::HistoryBase,
+            id,
+            &built.doc,
+            Some(&built.touched),
+        )
+        .await?;
         sqlx::query("UPDATE shares SET history_from = $2 WHERE id = $1")
             .bind(id.as_str())
             .bind(cut as i64)

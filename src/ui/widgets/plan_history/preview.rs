@@ -2,6 +2,7 @@
 //! "Restore this version": the edits that turn the plan as it is into the plan as it was,
 //! made like any edit (synced, and one Ctrl+Z takes them all back).
 
+use crate::model::crdt::edits::longest_increasing;
 use crate::model::{Field, Plan, Row, RowId};
 use crate::shared::api::PlanVersion;
 use crate::ui::editor::state::use_plan;
@@ -111,7 +112,12 @@ pub fn compare(then: &Plan, now: &Plan) -> Comparison {
             }
         }
     }
-    comparison.moved = kept.len() - longest_rising(&kept);
+    let known: Vec<Option<&usize>> = kept.iter().map(Some).collect();
+    let in_order = longest_increasing(&known)
+        .into_iter()
+        .filter(|k| *k)
+        .count();
+    comparison.moved = kept.len() - in_order;
     comparison.added = now
         .rows
         .iter()
@@ -119,20 +125,6 @@ pub fn compare(then: &Plan, now: &Plan) -> Comparison {
         .map(|r| r.item.clone())
         .collect();
     comparison
-}
-
-/// The length of the longest strictly rising run (not necessarily adjacent) of `values`.
-fn longest_rising(values: &[usize]) -> usize {
-    let mut tails: Vec<usize> = Vec::new();
-    for &v in values {
-        let k = tails.partition_point(|&t| t < v);
-        if k == tails.len() {
-            tails.push(v);
-        } else {
-            tails[k] = v;
-        }
-    }
-    tails.len()
 }
 
 /// What a version is called: its name, or when it was.

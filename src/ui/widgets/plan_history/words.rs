@@ -126,6 +126,10 @@ pub fn plain_text(markdown: &str) -> String {
         .lines()
         .map(|line| {
             let line = line.strip_prefix("## ").unwrap_or(line);
+            let line = line
+                .strip_prefix('_')
+                .and_then(|l| l.strip_suffix('_'))
+                .unwrap_or(line);
             let line = match line.strip_prefix("- ") {
                 Some(rest) => format!("• {rest}"),
                 None => line.to_owned(),
@@ -293,6 +297,13 @@ pub fn status_update(
         "_{count} changes by {} (from the plan's history in syncplan)._",
         people.join(", ")
     ));
+    // The history read stops before the period starts: older changes in it are not counted.
+    if !complete && entries.last().is_some_and(|oldest| oldest.at >= since) {
+        lines.push(format!(
+            "_Only the newest {} changes were read; earlier ones in this period are not counted._",
+            entries.len()
+        ));
+    }
     lines.join("\n")
 }
 
@@ -303,10 +314,10 @@ mod tests {
 
     #[test]
     fn a_status_update_reads_as_plain_text_for_chat() {
-        let markdown = "## What changed in “P” since today 09:00\n\n- 2 items moved to **Done**: “A”; “B”\n- Removed: “C”";
+        let markdown = "## What changed in “P” since today 09:00\n\n- 2 items moved to **Done**: “A”; “B”\n- Removed: “C”\n\n_3 changes by Ana (from the plan's history in syncplan)._";
         assert_eq!(
             plain_text(markdown),
-            "What changed in “P” since today 09:00\n\n• 2 items moved to Done: “A”; “B”\n• Removed: “C”"
+            "What changed in “P” since today 09:00\n\n• 2 items moved to Done: “A”; “B”\n• Removed: “C”\n\n3 changes by Ana (from the plan's history in syncplan)."
         );
     }
 
@@ -407,5 +418,19 @@ mod tests {
         let text = status_update(&plan(), &shared, true, 10_080 * 60_000, "last Monday");
         assert!(text.contains("- P0 items done: 0 of 1 → 1 of 2"), "{text}");
         assert!(!text.contains("Map triggers”;"), "{text}");
+    }
+
+    #[test]
+    fn a_status_update_says_when_the_history_read_does_not_reach_back_to_its_start() {
+        let note =
+            "_Only the newest 10 changes were read; earlier ones in this period are not counted._";
+        // The period starts before the oldest entry read, and there is more history.
+        let short = status_update(&plan(), &history(), false, 0, "the start");
+        assert!(short.ends_with(note), "{short}");
+        // All of the history was read, or the period starts after the oldest entry read.
+        let all = status_update(&plan(), &history(), true, 0, "the start");
+        assert!(!all.contains("Only the newest"), "{all}");
+        let week = status_update(&plan(), &history(), false, 10_080 * 60_000, "last Monday");
+        assert!(!week.contains("Only the newest"), "{week}");
     }
 }

@@ -217,6 +217,10 @@ test.describe('plan history', () => {
     await expect(preview.locator('td.version-changed').first()).toHaveText(`${first}now: Renamed by mistake`);
     await expect(preview.locator('tr.version-gone')).toContainText(third!);
     await editor.page.screenshot({ path: test.info().outputPath('version-preview.png') });
+    // An earlier point can be named from its preview.
+    await preview.getByLabel('Name this version').fill('Before Bo');
+    await preview.getByLabel('Name this version').press('Enter');
+    await expect(preview).toContainText('This version is named “Before Bo”');
 
     // Restored for everyone, as one edit.
     await preview.getByRole('button', { name: 'Restore this version' }).click();
@@ -227,7 +231,7 @@ test.describe('plan history', () => {
       await expect(who.rows()).toHaveCount(rows);
     }
     await expect(b.cell(2, 'status')).toContainText('Not started');
-    await expect(editor.page.getByRole('status').filter({ hasText: 'Restored the plan as it was' }).first()).toBeAttached();
+    await expect(editor.page.getByRole('status').filter({ hasText: 'Restored “Before Bo”' }).first()).toBeAttached();
     // One Ctrl+Z takes the whole restore back, for everyone.
     await editor.cell(1, 'category').click();
     await editor.page.keyboard.press('Control+z');
@@ -242,7 +246,9 @@ test.describe('plan history', () => {
     await expect(dialog).toBeVisible();
     const named = dialog.getByTestId('named-versions');
     await expect(named).toContainText(/“Sent to eng review” · Olga · today \d{2}:\d{2}/);
-    await named.getByRole('button', { name: 'Preview' }).click();
+    await expect(named.locator('li')).toHaveCount(2);
+    await expect(named.locator('li').nth(1)).toContainText('“Before Bo” · Olga');
+    await named.getByRole('button', { name: 'Preview' }).first().click();
     await expect(preview.getByRole('status')).toHaveText('This is the plan as it is now.');
     await expect(preview.getByRole('button', { name: 'Restore this version' })).toBeDisabled();
     await preview.getByRole('button', { name: 'Back to the list' }).click();

@@ -154,41 +154,44 @@ pub fn PlanHistory() -> impl IntoView {
             }
         });
     };
-    let name_now = move |_: ()| {
-        let Some((share, token)) = access(ctx) else {
-            return;
-        };
-        let name = name_text.get_untracked().trim().to_owned();
-        if name.is_empty() {
-            name_error.set(Some(
-                "Type a name for the plan as it is now, such as “Sent to eng review”.".into(),
-            ));
-            return;
-        }
-        name_error.set(None);
-        let by = crate::ui::editor::live::use_live().shown_name();
-        leptos::task::spawn_local(async move {
-            let asked = NameVersion {
-                name,
-                by,
-                seq: None,
+    // Names the point `seq` (now when `None`) `text`; a refusal goes to `problem`, and
+    // `named` keeps the list sorted newest first.
+    let name_point =
+        move |seq: Option<u64>, text: RwSignal<String>, problem: RwSignal<Option<String>>| {
+            let Some((share, token)) = access(ctx) else {
+                return;
             };
-            match crate::browser::share_api::name_version(&share, &token, &asked).await {
-                Ok(version) => {
-                    ctx.announce(format!(
-                        "The plan as it is now is named “{}”.",
-                        version.name
-                    ));
-                    name_text.set(String::new());
-                    named.update(|list| {
-                        list.retain(|v| v.seq != version.seq);
-                        list.insert(0, version);
-                    });
-                }
-                Err(e) => name_error.set(Some(e.message)),
+            let name = text.get_untracked().trim().to_owned();
+            if name.is_empty() {
+                problem.set(Some(
+                    "Type a name for this version, such as “Sent to eng review”.".into(),
+                ));
+                return;
             }
-        });
-    };
+            problem.set(None);
+            let by = crate::ui::editor::live::use_live().shown_name();
+            leptos::task::spawn_local(async move {
+                let asked = NameVersion { name, by, seq };
+                match crate::browser::share_api::name_version(&share, &token, &asked).await {
+                    Ok(version) => {
+                        ctx.announce(format!("This version is named “{}”.", version.name));
+                        text.set(String::new());
+                        preview.update(|p| {
+                            if let Some(p) = p.as_mut().filter(|p| p.seq == version.seq) {
+                                p.name = Some(version.name.clone());
+                            }
+                        });
+                        named.update(|list| {
+                            list.retain(|v| v.seq != version.seq);
+                            list.push(version);
+                            list.sort_by_key(|v| std::cmp::Reverse(v.seq));
+                        });
+                    }
+                    Err(e) => problem.set(Some(e.message)),
+                }
+            });
+        };
+    let name_now = move |_: ()| name_point(None, name_text, name_error);
     // Open once both the wish and the dialog are there (this part may load after the click).
     open_when(dialog, move || grid.plan_history.get());
     // The status update's start: a number of days back, or a named version ("v<seq>").
@@ -239,7 +242,8 @@ pub fn PlanHistory() -> impl IntoView {
     let list = move || {
         let all = entries.get();
         let plan = ctx.snapshot();
-        sessions(&all)
+        let complete = next.with(Option::is_none);
+        sessions(&all, complete)
             .into_iter()
             .map(|s| {
                 let colour = super::live_bar::PEER_COLOURS
@@ -319,6 +323,7 @@ pub fn PlanHistory() -> impl IntoView {
                         <VersionPreview
                             version=version
                             back=Callback::new(move |_| preview.set(None))
+                            name=Callback::new(move |(seq, text, problem)| name_point(Some(seq), text, problem))
                             done=Callback::new(move |_| {
                                 if let Some(d) = dialog.get_untracked() {
                                     d.close();

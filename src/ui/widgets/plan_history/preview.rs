@@ -145,9 +145,16 @@ pub fn VersionPreview(
     back: Callback<()>,
     /// After a restore: the dialog closes.
     done: Callback<()>,
+    /// Names this version: its point, the name typed, where a refusal is told.
+    name: Callback<(u64, RwSignal<String>, RwSignal<Option<String>>)>,
 ) -> impl IntoView {
     let ctx = use_plan();
     let title = called(&version);
+    let seq = version.seq;
+    let named_as = version.name.clone();
+    let name_text = RwSignal::new(String::new());
+    let name_error = RwSignal::new(None::<String>);
+    let name_it = move || name.run((seq, name_text, name_error));
     let then = version.plan;
     let comparison = Memo::new({
         let then = then.clone();
@@ -233,6 +240,34 @@ pub fn VersionPreview(
                     <tbody>{rows}</tbody>
                 </table>
             </div>
+            {match named_as {
+                Some(named) => view! {
+                    <p class="hint">{format!("This version is named “{named}”: it is kept however old it gets.")}</p>
+                }.into_any(),
+                None => view! {
+                    <div class="name-version">
+                        <label for="preview-version-name">"Name this version"</label>
+                        <input
+                            id="preview-version-name"
+                            type="text"
+                            maxlength="80"
+                            placeholder="Sent to eng review"
+                            prop:value=move || name_text.get()
+                            on:input=move |ev| name_text.set(event_target_value(&ev))
+                            on:keydown=move |ev| {
+                                if ev.key() == "Enter" {
+                                    ev.prevent_default();
+                                    name_it();
+                                }
+                            }
+                        />
+                        <button type="button" class="button" on:click=move |_| name_it()>
+                            "Name it"
+                        </button>
+                        {move || name_error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+                    </div>
+                }.into_any(),
+            }}
             <p class="dialog-actions">
                 <button type="button" class="button" on:click=move |_| back.run(())>
                     "Back to the list"

@@ -27,18 +27,23 @@ fn before(entries: &[HistoryEntry], i: usize) -> Option<String> {
 }
 
 /// The loaded history (newest first) in sessions; moves are left out (every added row has
-/// one, and a move changes no value).
-pub fn sessions(entries: &[HistoryEntry]) -> Vec<Session> {
+/// one, and a move changes no value). The plan as it was when editing together was turned
+/// on (its first batch, known when the history is `complete`) is a session of its own, so
+/// it can be previewed apart from its owner's first edits.
+pub fn sessions(entries: &[HistoryEntry], complete: bool) -> Vec<Session> {
     let who = writers(entries);
     let mut out: Vec<Session> = Vec::new();
     let mut last_at = i64::MAX;
+    let mut last_baseline = false;
     for (i, e) in entries.iter().enumerate() {
         if e.field == "position" {
             continue;
         }
-        let same = out
-            .last()
-            .is_some_and(|s| s.who == who[i] && last_at - e.at <= SESSION_GAP_MS);
+        let baseline = is_baseline(entries, complete, e);
+        let same = out.last().is_some_and(|s| {
+            s.who == who[i] && last_at - e.at <= SESSION_GAP_MS && baseline == last_baseline
+        });
+        last_baseline = baseline;
         if !same {
             out.push(Session {
                 who: who[i].clone(),
@@ -375,12 +380,20 @@ mod tests {
     #[test]
     fn changes_are_grouped_by_person_and_gap_with_their_before_values() {
         let all = history();
-        let s = sessions(&all);
+        let s = sessions(&all, false);
         let heads: Vec<(&str, usize)> = s
             .iter()
             .map(|s| (s.who.as_str(), s.entries.len()))
             .collect();
         assert_eq!(heads, [("Bo", 3), ("Ana", 3), ("Ana", 4)]);
+        // With the whole history read, the first batch (the plan as shared) stands apart
+        // from its owner's first edits.
+        let s = sessions(&all, true);
+        let heads: Vec<(&str, usize)> = s
+            .iter()
+            .map(|s| (s.who.as_str(), s.entries.len()))
+            .collect();
+        assert_eq!(heads, [("Bo", 3), ("Ana", 3), ("Ana", 2), ("Ana", 2)]);
         let (blocked, from) = &s[1].entries[1];
         assert_eq!(
             describe(&plan(), &all, blocked, from.as_deref()),

@@ -272,4 +272,51 @@ test.describe('plan history', () => {
     await expect(page.getByRole('dialog', { name: 'Plan history' }).getByTestId('named-versions')).toContainText('Sent to eng review');
     await context.close();
   });
+  test('someone’s mass delete is taken back in one step, keeping what others changed since', async ({ editor, browser, consoleGuard }) => {
+    await editor.goto();
+    const [url] = await turnOnEditing(editor);
+    await editor.page.getByLabel('Your name').fill('Olga');
+    await editor.page.getByLabel('Your name').press('Enter');
+    await expect(editor.saveIndicator()).toHaveText('Synced');
+    const second = await editor.text(2, 'item').textContent();
+    const third = await editor.text(3, 'item').textContent();
+    const rows = await editor.rows().count();
+
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.on('pageerror', (e) => consoleGuard.problems.push(`B pageerror: ${e.message}`));
+    await join(page, url, 'Bo');
+    const b = new Editor(page);
+    // Bo: row 1 Done, then rows 2 and 3 deleted.
+    await b.set(1, 'status', 'Done');
+    for (let i = 0; i < 2; i++) {
+      await b.cell(2, 'item').click();
+      await page.getByRole('button', { name: 'Delete row' }).click();
+    }
+    await expect(editor.rows()).toHaveCount(rows - 2);
+    // Olga, later (more than a session apart is not needed: another person), changes row 1.
+    await editor.set(1, 'status', 'Blocked');
+    await expect(b.cell(1, 'status')).toContainText('Blocked');
+
+    await editor.page.getByRole('button', { name: 'History', exact: true }).click();
+    const dialog = editor.page.getByRole('dialog', { name: 'Plan history' });
+    const sessions = dialog.getByTestId('plan-history').locator('li.history-session');
+    const bos = sessions.filter({ hasText: /^Bo · / });
+    await bos.locator('summary').click();
+    await bos.getByRole('button', { name: 'Take back these changes' }).click();
+    await expect(dialog).toBeHidden();
+    for (const who of [editor, b]) {
+      await expect(who.rows()).toHaveCount(rows);
+      await expect(who.text(2, 'item')).toHaveText(second!);
+      await expect(who.text(3, 'item')).toHaveText(third!);
+      // Olga's later change stays.
+      await expect(who.cell(1, 'status')).toContainText('Blocked');
+    }
+    await expect(editor.page.getByTestId('announcer')).toContainText('1 change made again since was kept');
+    // One Ctrl+Z takes it all back again.
+    await editor.cell(1, 'category').click();
+    await editor.page.keyboard.press('Control+z');
+    await expect(b.rows()).toHaveCount(rows - 2);
+    await context.close();
+  });
 });

@@ -7,6 +7,7 @@
 //! version". Part of the dialogs chunk.
 
 mod preview;
+mod revert;
 mod words;
 
 use preview::VersionPreview;
@@ -239,6 +240,47 @@ pub fn PlanHistory() -> impl IntoView {
             }
         });
     };
+    // Takes back one session's changes (`first`..=`last` of the log), keeping what others
+    // changed since: the plan just before and just after it, against the plan now.
+    let take_back = move |who: String, (first, last): (u64, u64), at: i64| {
+        let Some((share, token)) = access(ctx) else {
+            return;
+        };
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let before = crate::browser::share_api::version(&share, &token, first - 1).await;
+            let after = crate::browser::share_api::version(&share, &token, last).await;
+            let (before, after) = match (before, after) {
+                (Ok(before), Ok(after)) => (before, after),
+                (Err(e), _) | (_, Err(e)) => {
+                    error.set(Some(e.message));
+                    return;
+                }
+            };
+            let r = revert::revert(&ctx.snapshot(), &before.plan, &after.plan);
+            if r.undone == 0 {
+                error.set(Some(format!(
+                    "Nothing to take back: everything {who} changed then was changed again since."
+                )));
+                return;
+            }
+            if ctx.replace_rows(Some(r.plan.title.clone()), r.plan.rows) {
+                let kept = match r.kept {
+                    0 => String::new(),
+                    1 => " 1 change made again since was kept.".to_owned(),
+                    n => format!(" {n} changes made again since were kept."),
+                };
+                ctx.announce(format!(
+                    "{who}'s changes of {} are taken back ({} changes).{kept} Press Control+Z to undo.",
+                    when(at),
+                    r.undone
+                ));
+                if let Some(d) = dialog.get_untracked() {
+                    d.close();
+                }
+            }
+        });
+    };
     let list = move || {
         let all = entries.get();
         let plan = ctx.snapshot();
@@ -250,6 +292,7 @@ pub fn PlanHistory() -> impl IntoView {
                     [usize::from(crate::shared::wire::colour_of_name(&s.who)) % super::live_bar::PEER_COLOURS.len()];
                 let newest = s.entries.first().map(|(e, _)| e.at).unwrap_or_default();
                 let seq = s.entries.first().map(|(e, _)| e.seq).unwrap_or_default();
+                let first = s.entries.last().map(|(e, _)| e.seq).unwrap_or(1).max(1);
                 let count = s.entries.len();
                 let complete = next.with_untracked(Option::is_none);
                 let baseline = s.entries.iter().all(|(e, _)| is_baseline(&all, complete, e));
@@ -295,6 +338,14 @@ pub fn PlanHistory() -> impl IntoView {
                             <button type="button" class="button" on:click=move |_| open_version(seq)>
                                 {if baseline { "Preview the plan as shared" } else { "Preview the plan after these changes" }}
                             </button>
+                            {(!baseline).then(|| {
+                                let who = s.who.clone();
+                                view! {
+                                    <button type="button" class="button" on:click=move |_| take_back(who.clone(), (first, seq), newest)>
+                                        "Take back these changes"
+                                    </button>
+                                }
+                            })}
                         </details>
                     </li>
                 }

@@ -280,7 +280,7 @@ impl ShareStore {
             let plan: Plan = serde_json::from_str(&json).map_err(|e| unreadable("plan", e))?;
             let doc = Doc::from_plan(&plan);
             write_registers(&mut tx, Registers::Current, id, &doc, None).await?;
-            versions::start(&mut tx, id, &doc).await?;
+            history::start(&mut tx, id, &doc).await?;
             sqlx::query("UPDATE shares SET live = 1, seq = 0, log_bytes = 0 WHERE id = $1")
                 .bind(id.as_str())
                 .execute(&mut *tx)

@@ -3,7 +3,7 @@
 //! `Doc::apply` as the server applied them; and named versions, which keep their plan
 //! whatever the retention. Read and named by editors and the owner.
 
-use super::history::may_read;
+use super::history::{may_read, rebuild};
 use super::*;
 use crate::shared::api::{NamedVersion, PlanVersion, VersionList};
 
@@ -26,97 +26,6 @@ pub enum VersionRefusal {
     TooMany {
         most: u64,
     },
-}
-
-/// Writes the base of a plan that has just become live: the plan as shared, at point 0.
-pub(super) async fn start(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    id: &ShareId,
-    doc: &Doc,
-) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM share_history_base WHERE share_id = $1")
-        .bind(id.as_str())
-        .execute(&mut **tx)
-        .await?;
-    write_registers(tx, Registers::HistoryBase, id, doc, None).await?;
-    sqlx::query("UPDATE shares SET history_from = 0 WHERE id = $1")
-        .bind(id.as_str())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-/// The base and the ops logged after it up to `upto` (the registers they wrote too).
-async fn rebuild(
-    conn: &mut sqlx::AnyConnection,
-    id: &ShareId,
-    from: u64,
-    upto: u64,
-) -> Result<Built, StoreError> {
-    let mut doc = read_doc(conn, Registers::HistoryBase, id).await?;
-    let rows = sqlx::query(
-        "SELECT body FROM share_history WHERE share_id = $1 AND seq > $2 AND seq <= $3 \
-         ORDER BY seq, op",
-    )
-    .bind(id.as_str())
-    .bind(from as i64)
-    .bind(upto as i64)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut touched = BTreeSet::new();
-    for row in rows {
-        let body: String = row.try_get("body")?;
-        let op: Op = serde_json::from_str(&body).map_err(|e| unreadable("history op", e))?;
-        touched.insert(register_of(&op));
-        doc.apply(&op);
-    }
-    Ok(Built { doc, touched })
-}
-
-struct Built {
-    doc: Doc,
-    touched: BTreeSet<(String, &'static str)>,
-}
-
-/// Folds the history up to `cut` into the base: the base moves to `cut` and the entries up
-/// to it go. Points before `cut` can no longer be rebuilt (named ones keep their plan).
-pub(super) async fn fold(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    id: &ShareId,
-    cut: u64,
-) -> Result<(), StoreError> {
-    let from = history_from(tx, id).await?;
-    if cut > from {
-        let built = rebuild(tx, id, from, cut).await?;
-        write_registers(
-            tx,
-            Registers::HistoryBase,
-            id,
-            &built.doc,
-            Some(&built.touched),
-        )
-        .await?;
-        sqlx::query("UPDATE shares SET history_from = $2 WHERE id = $1")
-            .bind(id.as_str())
-            .bind(cut as i64)
-            .execute(&mut **tx)
-            .await?;
-    }
-    sqlx::query("DELETE FROM share_history WHERE share_id = $1 AND seq <= $2")
-        .bind(id.as_str())
-        .bind(cut as i64)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-async fn history_from(conn: &mut sqlx::AnyConnection, id: &ShareId) -> Result<u64, StoreError> {
-    let from: i64 = sqlx::query("SELECT history_from FROM shares WHERE id = $1")
-        .bind(id.as_str())
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("history_from")?;
-    Ok(from.max(0) as u64)
 }
 
 fn named_of(row: &sqlx::any::AnyRow) -> Result<NamedVersion, StoreError> {

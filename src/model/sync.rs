@@ -336,6 +336,35 @@ mod tests {
     }
 
     #[test]
+    fn changes_that_lost_are_reported_and_at_most_max_overridden_wait_to_be_read() {
+        let mut client = SyncState::new(doc(), 0);
+        let mut shown = doc();
+        // Someone else (replica 2) wrote the cell, later than anything this tab writes.
+        client.on_ops(
+            logged(1, batch_id(2, 1), vec![owner("theirs", 10_000, 2)]),
+            &mut shown,
+        );
+        let n = MAX_OVERRIDDEN as u32 + 20;
+        for i in 1..=n {
+            client
+                .open
+                .push(owner(&format!("mine {i}"), u64::from(i), 7));
+            let batch = client.seal(10, batch_id(7, i), 1).expect("an open op");
+            client.on_ops(logged(u64::from(i) + 1, batch.id, batch.ops), &mut shown);
+        }
+        assert_eq!(client.overridden.len(), MAX_OVERRIDDEN, "bounded");
+        assert_eq!(client.overridden[0].mine, "mine 21", "the oldest go first");
+        assert_eq!(
+            client.overridden.last().map(|o| o.mine.as_str()),
+            Some(format!("mine {n}").as_str())
+        );
+        assert!(client
+            .overridden
+            .iter()
+            .all(|o| o.by == 2 && o.now == "theirs" && !o.row_deleted));
+    }
+
+    #[test]
     fn a_client_shows_its_edits_at_once_and_follows_the_log() {
         let mut client = SyncState::new(doc(), 0);
         let mut shown = client.view();

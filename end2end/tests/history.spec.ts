@@ -1,22 +1,39 @@
-import { test, expect, Editor, join, turnOnEditing } from './fixtures';
+import { test, expect, Editor, join, turnOnEditing, type ConsoleGuard } from './fixtures';
+import type { Browser, Page } from '@playwright/test';
+
+/** Olga opens the editor, turns on editing together and gives her name: the edit link. */
+async function shareAsOlga(editor: Editor): Promise<string> {
+  await editor.goto();
+  const [url] = await turnOnEditing(editor);
+  await editor.page.getByLabel('Your name').fill('Olga');
+  await editor.page.getByLabel('Your name').press('Enter');
+  await expect(editor.saveIndicator()).toHaveText('Synced');
+  return url;
+}
+
+/** Page errors of Bo's pages fail the test. */
+function watchBo(page: Page, guard: ConsoleGuard) {
+  page.on('pageerror', (e) => guard.problems.push(`B pageerror: ${e.message}`));
+}
+
+/** Bo, in a browser of his own, joins through the edit link `url`. */
+async function joinAsBo(browser: Browser, guard: ConsoleGuard, url: string) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  watchBo(page, guard);
+  await join(page, url, 'Bo');
+  return { context, page, b: new Editor(page) };
+}
 
 test.describe('history', () => {
   test.describe.configure({ timeout: 90_000 });
 
   test('a cell’s edit history says who wrote each value and when, and restores one', async ({ editor, browser, consoleGuard }) => {
-    await editor.goto();
-    const [url] = await turnOnEditing(editor);
-    await editor.page.getByLabel('Your name').fill('Olga');
-    await editor.page.getByLabel('Your name').press('Enter');
-    await expect(editor.saveIndicator()).toHaveText('Synced');
+    const url = await shareAsOlga(editor);
     await editor.set(1, 'owner', 'Olga’s pick');
     await expect(editor.saveIndicator()).toHaveText('Synced');
 
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    page.on('pageerror', (e) => consoleGuard.problems.push(`B pageerror: ${e.message}`));
-    await join(page, url, 'Bo');
-    const b = new Editor(page);
+    const { context, page, b } = await joinAsBo(browser, consoleGuard, url);
     await b.set(1, 'owner', 'Bo’s pick');
     await expect(editor.text(1, 'owner')).toHaveText('Bo’s pick');
 
@@ -75,17 +92,9 @@ test.describe('since you last looked', () => {
   test.describe.configure({ timeout: 90_000 });
 
   test('someone coming back sees what others changed meanwhile, marked, until they dismiss it', async ({ editor, browser, consoleGuard }) => {
-    await editor.goto();
-    const [url] = await turnOnEditing(editor);
-    await editor.page.getByLabel('Your name').fill('Olga');
-    await editor.page.getByLabel('Your name').press('Enter');
-    await expect(editor.saveIndicator()).toHaveText('Synced');
+    const url = await shareAsOlga(editor);
 
-    const context = await browser.newContext();
-    let page = await context.newPage();
-    page.on('pageerror', (e) => consoleGuard.problems.push(`B pageerror: ${e.message}`));
-    await join(page, url, 'Bo');
-    let b = new Editor(page);
+    let { context, page, b } = await joinAsBo(browser, consoleGuard, url);
     await b.set(1, 'item', 'Bo was here');
     await expect(b.saveIndicator()).toHaveText('Synced');
     await expect(editor.text(1, 'item')).toHaveText('Bo was here');
@@ -97,7 +106,7 @@ test.describe('since you last looked', () => {
     await expect(editor.saveIndicator()).toHaveText('Synced');
 
     page = await context.newPage();
-    page.on('pageerror', (e) => consoleGuard.problems.push(`B pageerror: ${e.message}`));
+    watchBo(page, consoleGuard);
     b = new Editor(page);
     await page.goto('/');
     await b.ready();
@@ -130,18 +139,10 @@ test.describe('plan history', () => {
   test.describe.configure({ timeout: 90_000 });
 
   test('changes by person and time, a deleted row brought back, a status update to copy', async ({ editor, browser, consoleGuard }) => {
-    await editor.goto();
-    const [url] = await turnOnEditing(editor);
-    await editor.page.getByLabel('Your name').fill('Olga');
-    await editor.page.getByLabel('Your name').press('Enter');
-    await expect(editor.saveIndicator()).toHaveText('Synced');
+    const url = await shareAsOlga(editor);
     const third = await editor.text(3, 'item').textContent();
 
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    page.on('pageerror', (e) => consoleGuard.problems.push(`B pageerror: ${e.message}`));
-    await join(page, url, 'Bo');
-    const b = new Editor(page);
+    const { context, page, b } = await joinAsBo(browser, consoleGuard, url);
     await b.set(2, 'status', 'Done');
     await b.cell(3, 'item').click();
     await page.getByRole('button', { name: 'Delete row' }).click();
@@ -180,21 +181,13 @@ test.describe('plan history', () => {
     await context.close();
   });
   test('an earlier version previewed, restored for everyone, undone in one step; a named version', async ({ editor, browser, consoleGuard }) => {
-    await editor.goto();
-    const [url] = await turnOnEditing(editor);
-    await editor.page.getByLabel('Your name').fill('Olga');
-    await editor.page.getByLabel('Your name').press('Enter');
-    await expect(editor.saveIndicator()).toHaveText('Synced');
+    const url = await shareAsOlga(editor);
     const first = await editor.text(1, 'item').textContent();
     const third = await editor.text(3, 'item').textContent();
     const rows = await editor.rows().count();
 
     // Bo's big mistake: a status, a rename and a deleted row.
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    page.on('pageerror', (e) => consoleGuard.problems.push(`B pageerror: ${e.message}`));
-    await join(page, url, 'Bo');
-    const b = new Editor(page);
+    const { context, page, b } = await joinAsBo(browser, consoleGuard, url);
     await b.set(2, 'status', 'Done');
     await b.set(1, 'item', 'Renamed by mistake');
     await b.cell(3, 'item').click();
@@ -273,20 +266,12 @@ test.describe('plan history', () => {
     await context.close();
   });
   test('someone’s mass delete is taken back in one step, keeping what others changed since', async ({ editor, browser, consoleGuard }) => {
-    await editor.goto();
-    const [url] = await turnOnEditing(editor);
-    await editor.page.getByLabel('Your name').fill('Olga');
-    await editor.page.getByLabel('Your name').press('Enter');
-    await expect(editor.saveIndicator()).toHaveText('Synced');
+    const url = await shareAsOlga(editor);
     const second = await editor.text(2, 'item').textContent();
     const third = await editor.text(3, 'item').textContent();
     const rows = await editor.rows().count();
 
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    page.on('pageerror', (e) => consoleGuard.problems.push(`B pageerror: ${e.message}`));
-    await join(page, url, 'Bo');
-    const b = new Editor(page);
+    const { context, page, b } = await joinAsBo(browser, consoleGuard, url);
     // Bo: row 1 Done, then rows 2 and 3 deleted.
     await b.set(1, 'status', 'Done');
     for (let i = 0; i < 2; i++) {

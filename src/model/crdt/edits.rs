@@ -224,17 +224,15 @@ mod tests {
     use crate::model::crdt::Clock;
     use crate::model::{Edit, WireOp};
 
-    fn row(id: &str, item: &str) -> Row {
-        Row {
-            item: item.into(),
-            ..Row::blank(RowId::from(id))
-        }
-    }
-
     fn plan() -> Plan {
         Plan::new(
             "P",
-            vec![row("a", "A"), row("b", "B"), row("c", "C"), row("d", "D")],
+            vec![
+                Row::with_item("a", "A"),
+                Row::with_item("b", "B"),
+                Row::with_item("c", "C"),
+                Row::with_item("d", "D"),
+            ],
         )
     }
 
@@ -333,7 +331,7 @@ mod tests {
                 row: Row {
                     owner: "Bo".into(),
                     notes: "n".into(),
-                    ..row("x", "X")
+                    ..Row::with_item("x", "X")
                 },
             },
             &mut clock,
@@ -363,7 +361,7 @@ mod tests {
         let mut rows = p.rows.clone();
         rows.reverse();
         rows[0].notes = "changed".into();
-        rows.push(row("e", "E"));
+        rows.push(Row::with_item("e", "E"));
         edit(
             &mut doc,
             &mut p,

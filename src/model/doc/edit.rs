@@ -220,15 +220,15 @@ impl Edit {
 mod tests {
     use super::*;
 
-    fn row(id: &str, item: &str) -> Row {
-        Row {
-            item: item.into(),
-            ..Row::blank(RowId::from(id))
-        }
-    }
-
     fn plan() -> Plan {
-        Plan::new("Plan", vec![row("a", "A"), row("b", "B"), row("c", "C")])
+        Plan::new(
+            "Plan",
+            vec![
+                Row::with_item("a", "A"),
+                Row::with_item("b", "B"),
+                Row::with_item("c", "C"),
+            ],
+        )
     }
 
     fn ids(p: &Plan) -> Vec<&str> {
@@ -338,12 +338,12 @@ mod tests {
     fn insert_row_anywhere() {
         let p = round_trip(Edit::InsertRow {
             at: 1,
-            row: row("n", "N"),
+            row: Row::with_item("n", "N"),
         });
         assert_eq!(ids(&p), ["a", "n", "b", "c"]);
         let p = round_trip(Edit::InsertRow {
             at: 99,
-            row: row("n", "N"),
+            row: Row::with_item("n", "N"),
         });
         assert_eq!(ids(&p), ["a", "b", "c", "n"]);
     }
@@ -354,18 +354,20 @@ mod tests {
         assert!(matches!(
             p.apply(Edit::InsertRow {
                 at: 0,
-                row: row("a", "again")
+                row: Row::with_item("a", "again")
             }),
             Err(EditError::DuplicateRow(_))
         ));
         let mut full = Plan::new(
             "full",
-            (0..MAX_ROWS).map(|i| row(&format!("r{i}"), "")).collect(),
+            (0..MAX_ROWS)
+                .map(|i| Row::with_item(&format!("r{i}"), ""))
+                .collect(),
         );
         assert_eq!(
             full.apply(Edit::InsertRow {
                 at: 0,
-                row: row("x", "")
+                row: Row::with_item("x", "")
             }),
             Err(EditError::TooManyRows)
         );
@@ -400,7 +402,7 @@ mod tests {
     fn replace_whole_plan() {
         let p = round_trip(Edit::Replace {
             title: "Other".into(),
-            rows: vec![row("z", "Z")],
+            rows: vec![Row::with_item("z", "Z")],
         });
         assert_eq!(ids(&p), ["z"]);
         assert_eq!(p.title, "Other");
@@ -411,7 +413,7 @@ mod tests {
         let p = round_trip(Edit::Batch(vec![
             Edit::InsertRow {
                 at: 3,
-                row: row("d", "D"),
+                row: Row::with_item("d", "D"),
             },
             Edit::MoveRow {
                 row: "d".into(),

@@ -307,6 +307,17 @@ impl Plan {
 }
 
 #[cfg(test)]
+impl Row {
+    /// A blank row `id` whose Item is `item` (for tests).
+    pub(crate) fn with_item(id: &str, item: &str) -> Row {
+        Row {
+            item: item.into(),
+            ..Row::blank(RowId::from(id))
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

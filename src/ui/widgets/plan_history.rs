@@ -6,10 +6,12 @@
 //! after a session or at a named version, with "Restore this version"; "Name this
 //! version". Part of the dialogs chunk.
 
+mod name_field;
 mod preview;
 mod revert;
 mod words;
 
+use name_field::NameField;
 use preview::VersionPreview;
 use words::{describe, is_baseline, plain_text, sessions, status_update};
 
@@ -390,31 +392,15 @@ pub fn PlanHistory() -> impl IntoView {
                             "changed, or preview the plan as it was then and restore it. Names "
                             "are the ones people gave when they joined."
                         </p>
-                        <div class="name-version">
-                            <label for="version-name">"Name the plan as it is now"</label>
-                            <input
-                                id="version-name"
-                                type="text"
-                                maxlength="80"
-                                placeholder="Sent to eng review"
-                                aria-describedby="version-name-hint"
-                                prop:value=move || name_text.get()
-                                on:input=move |ev| name_text.set(event_target_value(&ev))
-                                on:keydown=move |ev| {
-                                    if ev.key() == "Enter" {
-                                        ev.prevent_default();
-                                        name_now(());
-                                    }
-                                }
-                            />
-                            <button type="button" class="button" on:click=move |_| name_now(())>
-                                "Name this version"
-                            </button>
-                            <p id="version-name-hint" class="hint">
-                                "Named versions are kept however old they get."
-                            </p>
-                            {move || name_error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
-                        </div>
+                        <NameField
+                            id="version-name"
+                            label="Name the plan as it is now"
+                            button="Name this version"
+                            hint="Named versions are kept however old they get."
+                            text=name_text
+                            error=name_error
+                            name=Callback::new(name_now)
+                        />
                         {move || (!named.with(Vec::is_empty)).then(|| view! {
                             <h3>"Named versions"</h3>
                             <ul class="named-versions" data-testid="named-versions">

@@ -106,15 +106,25 @@ impl LiveSync {
     }
 }
 
-/// This browser's label for someone who gave no name: a number drawn once and kept.
+/// This browser's label for someone who gave no name: a number drawn once and kept (read
+/// from storage once per page: presence goes out on every move between cells).
 fn guest_label() -> String {
-    let number = dom::local_get(GUEST_KEY)
-        .and_then(|n| n.parse::<u32>().ok())
-        .filter(|n| (1..=9999).contains(n))
-        .unwrap_or_else(|| {
-            let n = (dom::random_seed() % 9999) as u32 + 1;
-            dom::local_set(GUEST_KEY, &n.to_string());
-            n
-        });
-    format!("Guest {number}")
+    thread_local! {
+        static LABEL: std::cell::OnceCell<String> = const { std::cell::OnceCell::new() };
+    }
+    LABEL.with(|label| {
+        label
+            .get_or_init(|| {
+                let number = dom::local_get(GUEST_KEY)
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .filter(|n| (1..=9999).contains(n))
+                    .unwrap_or_else(|| {
+                        let n = (dom::random_seed() % 9999) as u32 + 1;
+                        dom::local_set(GUEST_KEY, &n.to_string());
+                        n
+                    });
+                format!("Guest {number}")
+            })
+            .clone()
+    })
 }

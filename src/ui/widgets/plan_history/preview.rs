@@ -2,6 +2,7 @@
 //! "Restore this version": the edits that turn the plan as it is into the plan as it was,
 //! made like any edit (synced, and one Ctrl+Z takes them all back).
 
+use super::name_field::NameField;
 use crate::model::crdt::edits::longest_increasing;
 use crate::model::{Field, Plan, Row, RowId};
 use crate::shared::api::PlanVersion;
@@ -245,27 +246,14 @@ pub fn VersionPreview(
                     <p class="hint">{format!("This version is named “{named}”: it is kept however old it gets.")}</p>
                 }.into_any(),
                 None => view! {
-                    <div class="name-version">
-                        <label for="preview-version-name">"Name this version"</label>
-                        <input
-                            id="preview-version-name"
-                            type="text"
-                            maxlength="80"
-                            placeholder="Sent to eng review"
-                            prop:value=move || name_text.get()
-                            on:input=move |ev| name_text.set(event_target_value(&ev))
-                            on:keydown=move |ev| {
-                                if ev.key() == "Enter" {
-                                    ev.prevent_default();
-                                    name_it();
-                                }
-                            }
-                        />
-                        <button type="button" class="button" on:click=move |_| name_it()>
-                            "Name it"
-                        </button>
-                        {move || name_error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
-                    </div>
+                    <NameField
+                        id="preview-version-name"
+                        label="Name this version"
+                        button="Name it"
+                        text=name_text
+                        error=name_error
+                        name=Callback::new(move |_| name_it())
+                    />
                 }.into_any(),
             }}
             <p class="dialog-actions">
@@ -289,24 +277,25 @@ pub fn VersionPreview(
 mod tests {
     use super::*;
 
-    fn row(id: &str, item: &str) -> Row {
-        Row {
-            item: item.into(),
-            ..Row::blank(RowId::from(id))
-        }
-    }
-
     #[test]
     fn a_comparison_names_cells_rows_and_moves() {
         let then = Plan::new(
             "Sync plan",
-            vec![row("a", "Retry"), row("b", "Backoff"), row("c", "Gone")],
+            vec![
+                Row::with_item("a", "Retry"),
+                Row::with_item("b", "Backoff"),
+                Row::with_item("c", "Gone"),
+            ],
         );
-        let mut b = row("b", "Backoff");
+        let mut b = Row::with_item("b", "Backoff");
         b.status = crate::model::Status::Done;
         let now = Plan::new(
             "Sync plan v2",
-            vec![b, row("a", "Retry later"), row("d", "New")],
+            vec![
+                b,
+                Row::with_item("a", "Retry later"),
+                Row::with_item("d", "New"),
+            ],
         );
         let c = compare(&then, &now);
         assert!(c.title_changed);

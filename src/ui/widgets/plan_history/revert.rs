@@ -100,31 +100,41 @@ mod tests {
     use super::*;
     use crate::model::Status;
 
-    fn row(id: &str, item: &str) -> Row {
-        Row {
-            item: item.into(),
-            ..Row::blank(RowId::from(id))
-        }
-    }
-
     #[test]
     fn a_session_is_taken_back_and_what_others_changed_since_stays() {
-        let before = Plan::new("Plan", vec![row("a", "A"), row("b", "B"), row("c", "C")]);
+        let before = Plan::new(
+            "Plan",
+            vec![
+                Row::with_item("a", "A"),
+                Row::with_item("b", "B"),
+                Row::with_item("c", "C"),
+            ],
+        );
         // Bo's session: renamed the plan, set a and b Done, deleted c, added x and y.
-        let mut a = row("a", "A");
+        let mut a = Row::with_item("a", "A");
         a.status = Status::Done;
-        let mut b = row("b", "B");
+        let mut b = Row::with_item("b", "B");
         b.status = Status::Done;
         let after = Plan::new(
             "Bo's plan",
-            vec![a.clone(), b.clone(), row("x", "X"), row("y", "Y")],
+            vec![
+                a.clone(),
+                b.clone(),
+                Row::with_item("x", "X"),
+                Row::with_item("y", "Y"),
+            ],
         );
         // Since: Olga set b Blocked and edited y.
         let mut b_now = b.clone();
         b_now.status = Status::Blocked;
         let now = Plan::new(
             "Bo's plan",
-            vec![a, b_now, row("x", "X"), row("y", "Y, kept by Olga")],
+            vec![
+                a,
+                b_now,
+                Row::with_item("x", "X"),
+                Row::with_item("y", "Y, kept by Olga"),
+            ],
         );
         let r = revert(&now, &before, &after);
         let items: Vec<(&str, Status)> = r

@@ -6,6 +6,7 @@ pub mod clipboard;
 pub mod dom;
 pub mod files;
 pub mod live_socket;
+pub mod local_history;
 pub mod reconnect;
 pub mod share_api;
 pub mod storage;

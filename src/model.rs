@@ -29,12 +29,13 @@ pub use doc::limits::{
 pub use doc::plan::{Field, Plan, Priority, Row, RowId, Status, PLAN_SCHEMA};
 pub use doc::readiness::{same_category, status_index, CategoryTally, Readiness, NO_CATEGORY};
 pub use session::history::{History, MAX_UNDO_STEPS};
+pub use session::local_history::{LocalHistory, PointError, LOCAL_HISTORY_BYTES};
 pub use session::share_ids::{EditToken, OwnerToken, ShareId};
 pub use session::workspace::{
     decode_envelope, Envelope, EnvelopeError, EnvelopeRef, LiveLink, OwnedShare, PlanEntry, PlanId,
     Workspace, FIRST_PLAN_ID, WORKSPACE_SCHEMA,
 };
-pub use session::{NotKept, Remote, Session};
+pub use session::{LocalStep, NotKept, Remote, Session};
 pub use sheet::clipboard::{escape_html, to_html_table, to_tsv};
 pub use sheet::grid::{column_index, CellRef, Cursor, Move};
 pub use sheet::paste::{

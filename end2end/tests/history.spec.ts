@@ -77,14 +77,124 @@ test.describe('history', () => {
     await context.close();
   });
 
-  test('a plan kept in this browser says its history starts when it is edited together', async ({ editor }) => {
+  test('a plan kept in this browser keeps its own history: listed, restored, named, across a reload', async ({ editor }) => {
     await editor.goto();
-    await editor.cell(1, 'status').click();
+    const first = await editor.text(1, 'item').textContent();
+    const third = await editor.text(3, 'item').textContent();
+    await editor.set(1, 'status', 'Done');
+    await editor.set(2, 'owner', 'Ana');
+    await editor.row(3).locator('td[data-col="item"]').click();
+    await editor.button('Delete row').click();
+    await expect(editor.text(3, 'item')).not.toHaveText(third!);
+    await editor.set(1, 'item', 'Renamed by mistake');
+    await expect(editor.saveIndicator()).toContainText('Saved');
+    await editor.reload();
+
+    // The cell's own history: what this browser wrote, newest first.
+    await editor.cell(1, 'item').click();
     await editor.page.keyboard.press('Control+Alt+KeyH');
-    const dialog = editor.page.getByRole('dialog', { name: 'Status, row 1: edit history' });
-    await expect(dialog).toContainText('Turn on editing together');
-    await dialog.getByRole('button', { name: 'Close' }).click();
+    const cellDialog = editor.page.getByRole('dialog', { name: 'Item, row 1: edit history' });
+    const values = cellDialog.getByTestId('cell-history').locator('li');
+    await expect(values).toHaveCount(2);
+    await expect(values.first()).toContainText('Renamed by mistake');
+    await expect(values.first()).toContainText('You');
+    // The value it had when the history began can be restored from here.
+    await expect(values.nth(1)).toContainText(first!);
+    await cellDialog.getByRole('button', { name: 'Close' }).click();
+
+    await editor.page.keyboard.press('Control+Alt+Shift+KeyH');
+    const dialog = editor.page.getByRole('dialog', { name: 'Plan history' });
+    await expect(dialog).toContainText('kept in this browser only');
+    const sessions = dialog.getByTestId('plan-history').locator('li.history-session');
+    await expect(sessions).toHaveCount(2);
+    await expect(sessions.first().locator('summary')).toContainText(/^You · today \d{2}:\d{2} · 4 changes$/);
+    await expect(sessions.nth(1).locator('summary')).toContainText('the history kept here begins: the plan as it was');
+    await sessions.first().locator('summary').click();
+    await expect(sessions.first()).toContainText('Done');
+    await expect(sessions.first()).toContainText('Ana');
+    await editor.page.screenshot({ path: test.info().outputPath('local-history.png') });
+
+    // The status update reads the local history too.
+    await dialog.getByRole('button', { name: 'Copy as Markdown' }).click();
+    const update = dialog.getByRole('textbox', { name: 'Status update' });
+    await expect(update).toHaveValue(/1 item moved to \*\*Done\*\*/);
+    await expect(update).toContainText(`Removed: “${third}”`);
+
+    // A named version, kept in this browser.
+    await dialog.getByLabel('Name the plan as it is now').fill('Before review');
+    await dialog.getByLabel('Name the plan as it is now').press('Enter');
+    await expect(dialog.getByTestId('named-versions')).toContainText('“Before review”');
+
+    // The deleted row comes back where it was.
+    await sessions.first().getByRole('button', { name: 'Bring back' }).click();
+    await expect(editor.text(3, 'item')).toHaveText(third!);
+
+    // Taking the session back restores the plan as it was before it (the row brought back
+    // since stays).
+    await editor.page.keyboard.press('Control+Alt+Shift+KeyH');
+    await expect(sessions).toHaveCount(2);
+    await sessions.first().locator('summary').click();
+    await sessions.first().getByRole('button', { name: 'Take back these changes' }).click();
     await expect(dialog).toBeHidden();
+    await expect(editor.text(1, 'item')).toHaveText(first!);
+    await expect(editor.text(1, 'status')).not.toHaveText('Done');
+    await expect(editor.cell(2, 'owner')).not.toHaveText('Ana');
+    await expect(editor.text(3, 'item')).toHaveText(third!);
+
+    // The named version previews and restores, as one undoable edit.
+    await editor.page.keyboard.press('Control+Alt+Shift+KeyH');
+    const named = dialog.getByTestId('named-versions');
+    await expect(named).toContainText('“Before review”');
+    await named.getByRole('button', { name: 'Preview' }).click();
+    const preview = dialog.getByRole('region', { name: /^Preview: / });
+    await expect(preview.getByRole('status')).toContainText('Compared with now');
+    await preview.getByRole('button', { name: 'Restore this version' }).click();
+    await expect(dialog).toBeHidden();
+    await expect(editor.text(1, 'item')).toHaveText('Renamed by mistake');
+    await expect(editor.text(3, 'item')).not.toHaveText(third!);
+    await editor.cell(1, 'category').click();
+    await editor.page.keyboard.press('Control+z');
+    await expect(editor.text(1, 'item')).toHaveText(first!);
+  });
+
+  test('a full browser storage drops local history, never a save of the plans', async ({ editor }) => {
+    await editor.goto();
+    // A local history of some size: long Notes written to a few rows.
+    for (let n = 1; n <= 4; n++) {
+      await editor.set(n, 'notes', `${n} `.repeat(2000));
+    }
+    await expect(editor.saveIndicator()).toContainText('Saved');
+    const history = await editor.page.evaluate(() => (localStorage.getItem('syncplan.history.main') ?? '').length);
+    expect(history).toBeGreaterThan(10_000);
+    // Everything else the site's storage can hold is taken.
+    await editor.page.evaluate(() => {
+      let i = 0;
+      for (let size = 1 << 20; size >= 16; size >>= 1) {
+        const filler = 'x'.repeat(size);
+        for (;;) {
+          try {
+            localStorage.setItem(`filler.${i++}`, filler);
+          } catch {
+            break;
+          }
+        }
+      }
+    });
+    // A change that makes the stored plans bigger is saved anyway.
+    await editor.set(5, 'notes', 'kept-'.repeat(1000));
+    await expect(editor.saveIndicator()).toContainText('Saved');
+    await expect(editor.page.locator('.notice')).toContainText(
+      'storage for the site is full, so the history of',
+    );
+    await expect
+      .poll(async () => {
+        const env = await editor.stored();
+        return env.plans.find((p: any) => p.id === env.active).plan.rows[4].notes;
+      })
+      .toBe('kept-'.repeat(1000));
+    await editor.page.evaluate(() => {
+      for (const key of Object.keys(localStorage)) if (key.startsWith('filler.')) localStorage.removeItem(key);
+    });
   });
 });
 

@@ -5,7 +5,6 @@ use crate::model::{
     decode_envelope, Envelope, EnvelopeRef, IdGen, Plan, PlanId, Session, Workspace,
     WORKSPACE_SCHEMA,
 };
-use gloo_storage::Storage as _;
 use serde::Deserialize;
 
 pub const WORKSPACE_KEY: &str = "syncplan.workspace";
@@ -106,9 +105,10 @@ struct Header {
 }
 
 pub enum Saved {
-    /// Written as revision `revision`.
+    /// Written as revision `revision`; to make room, the local histories of `dropped` went.
     Written {
         revision: u64,
+        dropped: Vec<PlanId>,
     },
     /// Another tab saved a newer copy since we last looked: adopt it, then save again.
     Newer(Envelope),
@@ -146,12 +146,27 @@ pub fn save(base: u64, base_writer: &str, writer: &str, workspace: &Workspace) -
         saved_at: &saved_at,
         workspace,
     };
-    match gloo_storage::LocalStorage::set(WORKSPACE_KEY, envelope) {
-        Ok(()) => Saved::Written { revision },
-        Err(gloo_storage::errors::StorageError::JsError(js)) if js.name == "QuotaExceededError" => {
-            Saved::Failed("this browser's storage for the site is full".into())
+    // When the storage is full, local histories make room: the plans come first.
+    let text = envelope.to_json();
+    let mut dropped = Vec::new();
+    loop {
+        match storage.set_item(WORKSPACE_KEY, &text) {
+            Ok(()) => return Saved::Written { revision, dropped },
+            Err(e) if js_error_name(&e) == "QuotaExceededError" => {
+                match super::local_history::make_room() {
+                    Some(plan) => dropped.push(plan),
+                    None => {
+                        return Saved::Failed("this browser's storage for the site is full".into())
+                    }
+                }
+            }
+            Err(e) => {
+                return Saved::Failed(format!(
+                    "the browser refused to save ({})",
+                    js_error_name(&e)
+                ))
+            }
         }
-        Err(other) => Saved::Failed(format!("the browser refused to save ({other})")),
     }
 }
 

@@ -9,6 +9,7 @@
 
 pub mod history;
 mod live;
+pub mod local_history;
 pub mod share_ids;
 pub mod workspace;
 
@@ -102,6 +103,63 @@ pub struct Session {
     counters: HashMap<PlanId, u32>,
     /// The cell being typed in, with what the writer had seen when typing began.
     typing: Option<Typing>,
+    /// What this tab wrote to plans kept in this browser only, for their local history.
+    recorded: Recorded,
+}
+
+/// Steps at most waiting to be written to local histories; past it a plan's history starts
+/// again from its plan as it is then.
+pub const MAX_RECORDED_STEPS: usize = 1_000;
+
+/// A batch of ops this tab wrote to a plan kept in this browser only.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LocalStep {
+    pub plan: PlanId,
+    /// When (Unix ms).
+    pub at: i64,
+    pub ops: Vec<Op>,
+    /// The plan's document before this tab's first write to it since the page loaded (or
+    /// since it was last edited together): what the stored history must end with for
+    /// these steps to follow it.
+    pub before: Option<Doc>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Recorded {
+    steps: Vec<LocalStep>,
+    /// Plans whose document before this page's first write is already among `steps` (a
+    /// few: the plans of one workspace).
+    began: Vec<PlanId>,
+}
+
+impl Recorded {
+    /// Notes a batch about to be written to `entry` at `now` (before it is applied).
+    fn note(&mut self, entry: &PlanEntry, now: u64, ops: &[Op]) {
+        if entry.live.is_some() {
+            // Its history is the server's; once it is no longer live, it begins again.
+            self.began.retain(|p| p != &entry.id);
+            return;
+        }
+        if ops.is_empty() {
+            return;
+        }
+        if self.steps.len() >= MAX_RECORDED_STEPS {
+            // Nothing takes them (local storage cannot be written): keep the newest only,
+            // and histories start again from where they are.
+            self.steps.clear();
+            self.began.clear();
+        }
+        let before = (!self.began.contains(&entry.id)).then(|| {
+            self.began.push(entry.id.clone());
+            entry.doc.clone()
+        });
+        self.steps.push(LocalStep {
+            plan: entry.id.clone(),
+            at: now as i64,
+            ops: ops.to_vec(),
+            before,
+        });
+    }
 }
 
 /// A cell open in the editor. A Notes version written from it has seen what the cell held
@@ -148,6 +206,7 @@ impl Session {
             key: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(17) | 1,
             counters: HashMap::new(),
             typing: None,
+            recorded: Recorded::default(),
         }
     }
 
@@ -261,6 +320,7 @@ impl Session {
                 }
             }
         }
+        self.recorded.note(entry, now, &ops);
         write(entry, ops);
         self.histories
             .entry(plan.clone())
@@ -288,6 +348,7 @@ impl Session {
             clock,
             now_ms,
             pending,
+            recorded,
             ..
         } = self;
         let history = histories.get_mut(plan)?;
@@ -319,6 +380,7 @@ impl Session {
                 continue;
             }
             let partial = ops.len() < total;
+            recorded.note(entry, now, &ops);
             write(entry, ops);
             if partial {
                 entry.plan = entry.doc.plan();
@@ -410,6 +472,12 @@ impl Session {
 
     pub fn has_unsaved(&self) -> bool {
         !self.pending.is_empty()
+    }
+
+    /// The batches written to plans kept in this browser only since last asked, for their
+    /// local histories (oldest first).
+    pub fn take_local_steps(&mut self) -> Vec<LocalStep> {
+        std::mem::take(&mut self.recorded.steps)
     }
 
     /// Everything up to now is saved.
@@ -527,6 +595,7 @@ impl Session {
             clock,
             now_ms,
             pending,
+            recorded,
             ..
         } = self;
         let Some(entry) = workspace.entry_mut(plan) else {
@@ -541,13 +610,12 @@ impl Session {
         );
         let base = entry.live.as_ref().map_or(0, |l| l.sync.seq);
         let version = held.notes.write(text, clock.tick(*now_ms), base);
-        write(
-            entry,
-            vec![Op::Notes {
-                row: row.clone(),
-                version,
-            }],
-        );
+        let ops = vec![Op::Notes {
+            row: row.clone(),
+            version,
+        }];
+        recorded.note(entry, *now_ms, &ops);
+        write(entry, ops);
         entry.plan = entry.doc.plan();
         pending.push(Change::Edit(plan.clone()));
         true

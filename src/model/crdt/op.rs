@@ -119,6 +119,30 @@ impl Op {
         }
     }
 
+    /// The register the op writes, as `(row, field)`: the row's id ('' for the title) and
+    /// `title`, `alive`, `position` or the column's key.
+    pub fn register(&self) -> (&str, &'static str) {
+        match self {
+            Op::Title { .. } => ("", "title"),
+            Op::Alive { row, .. } => (row.as_str(), "alive"),
+            Op::Position { row, .. } => (row.as_str(), "position"),
+            Op::Cell { row, value, .. } => (row.as_str(), value.field().key()),
+            Op::Notes { row, .. } => (row.as_str(), Field::Notes.key()),
+        }
+    }
+
+    /// The value the op writes, as text: `1` or `0` for `alive` (added back or deleted), ''
+    /// for `position` (moved).
+    pub fn written(&self) -> String {
+        match self {
+            Op::Title { text, .. } => text.clone(),
+            Op::Alive { alive, .. } => u8::from(*alive).to_string(),
+            Op::Position { .. } => String::new(),
+            Op::Cell { value, .. } => value.text().to_owned(),
+            Op::Notes { version, .. } => version.text.clone(),
+        }
+    }
+
     /// Whether `other` writes the same register.
     pub fn same_register(&self, other: &Op) -> bool {
         match (self, other) {

@@ -561,3 +561,42 @@ fn picking_one_of_two_notes_versions_resolves_them() {
     assert!(!notes_of(&a).in_conflict());
     assert_eq!(notes(&a, 0), "from a");
 }
+
+#[test]
+fn writes_to_a_plan_kept_here_are_taken_for_its_local_history() {
+    let mut s = session();
+    let start = s.entry(&main()).unwrap().doc.clone();
+    s.set_time(1_000);
+    type_into(&mut s, "a", "hi");
+    s.undo(&main());
+    let steps = s.take_local_steps();
+    // Two keystrokes and the undo; the first carries the plan as it was before them.
+    assert_eq!(steps.len(), 3);
+    assert_eq!(steps[0].before.as_ref(), Some(&start));
+    assert!(steps[1..].iter().all(|step| step.before.is_none()));
+    assert!(steps
+        .iter()
+        .all(|step| step.plan == main() && step.at == 1_000));
+    let mut history = crate::model::LocalHistory::new(start, 0);
+    for step in steps {
+        history.record(step.at, step.ops);
+    }
+    assert_eq!(
+        history.plan_at(history.seq()).unwrap(),
+        *s.plan(&main()).unwrap()
+    );
+    assert!(s.take_local_steps().is_empty());
+
+    // A plan edited together has the server's history; when it is no longer, its local
+    // history begins again from the plan as it is then.
+    let server = s.entry(&main()).unwrap().doc.clone();
+    s.go_live(&main(), share("share1"), secret("tok"), server, 0);
+    type_into(&mut s, "b", "x");
+    assert!(s.take_local_steps().is_empty());
+    s.leave_live(&main());
+    let again = s.entry(&main()).unwrap().doc.clone();
+    type_into(&mut s, "c", "y");
+    let steps = s.take_local_steps();
+    assert_eq!(steps.len(), 1);
+    assert_eq!(steps[0].before.as_ref(), Some(&again));
+}

@@ -112,13 +112,8 @@ mod erased {
 
 /// The register `op` writes, as `(row, field)`.
 fn register_of(op: &Op) -> (String, &'static str) {
-    match op {
-        Op::Title { .. } => (String::new(), "title"),
-        Op::Alive { row, .. } => (row.0.clone(), "alive"),
-        Op::Position { row, .. } => (row.0.clone(), "position"),
-        Op::Cell { row, value, .. } => (row.0.clone(), field_name(value.field())),
-        Op::Notes { row, .. } => (row.0.clone(), field_name(Field::Notes)),
-    }
+    let (row, field) = op.register();
+    (row.to_owned(), field)
 }
 
 fn unreadable(what: &str, e: impl std::fmt::Display) -> StoreError {

@@ -5,9 +5,10 @@
 
 use super::state::{Notice, PlanContext, SaveState, TAB_ACTIVE_KEY};
 use crate::browser::{dom, storage};
-use crate::model::{IdGen, PlanId, Session};
+use crate::model::{IdGen, LocalStep, PlanId, Session};
 use leptos::prelude::*;
 use std::time::Duration;
+use wasm_split_helpers::{wasm_split, SplitLoaderError};
 
 /// Edits are written to local storage at most this long after they happen.
 pub const SAVE_DELAY: Duration = Duration::from_millis(150);
@@ -34,12 +35,14 @@ pub struct Persistence {
 }
 
 /// Saves whatever the editor's state says changed (`edited`, `stored`, `switched`), at most
-/// `SAVE_DELAY` later.
+/// `SAVE_DELAY` later. Also in the context, for the history views (they save first, so
+/// the local history they read is up to date).
 pub fn provide_persistence(ctx: PlanContext) -> Persistence {
     let persistence = Persistence {
         ctx,
         state: StoredValue::new(Persist::default()),
     };
+    provide_context(persistence);
     Effect::new(move |first: Option<()>| {
         ctx.edited.track();
         ctx.stored.track();
@@ -169,12 +172,28 @@ impl Persistence {
             .with_value(|s| storage::save(base, &base_writer, &me, s.workspace()));
         timing.finish();
         match outcome {
-            storage::Saved::Written { revision } => {
+            storage::Saved::Written { revision, dropped } => {
                 self.state.update_value(|p| {
                     p.base_revision = revision;
                     p.base_writer = p.me.clone();
                 });
                 self.ctx.session.update_value(Session::mark_saved);
+                // The plans are saved; now their local histories, which never cost a save.
+                let steps = self
+                    .ctx
+                    .session
+                    .try_update_value(Session::take_local_steps)
+                    .unwrap_or_default();
+                self.tell_dropped(dropped);
+                if !steps.is_empty() {
+                    let this = *self;
+                    leptos::task::spawn_local(async move {
+                        // Not loaded: the steps are lost to the history, never to the plan.
+                        if let Ok(dropped) = write_local_history(this.ctx, steps).await {
+                            this.tell_dropped(dropped);
+                        }
+                    });
+                }
                 self.ctx.save_state.set(SaveState::Saved {
                     at_ms: dom::now_ms(),
                 });
@@ -189,6 +208,32 @@ impl Persistence {
             }
             storage::Saved::Failed(why) => self.ctx.save_state.set(SaveState::Failed(why)),
         }
+    }
+
+    /// Says which plans' local histories had to go to make room in the browser's storage.
+    fn tell_dropped(&self, mut dropped: Vec<PlanId>) {
+        dropped.dedup();
+        let titles: Vec<String> = self.ctx.session.with_value(|s| {
+            dropped
+                .iter()
+                .filter_map(|id| s.plan(id).map(|p| format!("“{}”", p.title)))
+                .collect()
+        });
+        if titles.is_empty() {
+            return;
+        }
+        let (whose, them) = match titles.len() {
+            1 => (format!("the history of {}", titles[0]), "its"),
+            _ => (format!("the histories of {}", titles.join(", ")), "their"),
+        };
+        self.ctx.notice.set(Some(Notice {
+            text: format!(
+                "This browser's storage for the site is full, so {whose} was dropped to keep \
+                 your plans saved. The plans are safe; {them} history starts again from now."
+            ),
+            backup: None,
+            cell: None,
+        }));
     }
 
     /// Takes another tab's newer save, keeping this tab's unsaved edits on top.
@@ -229,4 +274,16 @@ impl Persistence {
                 .set(SaveState::Saved { at_ms: saved_at });
         }
     }
+}
+
+/// Writes steps to the local histories of their plans; the plans whose history had to go.
+/// A part of its own: the first load does not need it.
+#[wasm_split(local_history, fallible)]
+fn write_local_history(
+    ctx: PlanContext,
+    steps: Vec<LocalStep>,
+) -> Result<Vec<PlanId>, SplitLoaderError> {
+    Ok(ctx
+        .session
+        .with_value(|s| crate::browser::local_history::write(steps, s.workspace())))
 }

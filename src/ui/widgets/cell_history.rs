@@ -1,8 +1,9 @@
 //! A cell's edit history ("Show edit history", Ctrl+Alt+H, or the cell's own menu): every
-//! value the cell had in a plan edited together, who wrote it and when, with "Restore this
-//! value". Loaded with the other dialogs (`lazy_dialogs`).
+//! value the cell had (in a plan edited together, who wrote it; in a plan kept in this
+//! browser only, what this browser wrote) and when, with "Restore this value". Loaded with the
+//! other dialogs (`lazy_dialogs`).
 
-use super::history_view::{access, when, writers};
+use super::history_view::{when, writers, Source};
 use super::lazy_part::open_when;
 use super::live_bar::PEER_COLOURS;
 use crate::model::{CellRef, Field};
@@ -128,36 +129,33 @@ fn history_list(ctx: PlanContext, cell: CellRef, dialog: NodeRef<html::Dialog>) 
     let entries = RwSignal::new(Vec::<HistoryEntry>::new());
     let next = RwSignal::new(None::<String>);
     let state = RwSignal::new(Loading::Busy);
-    let Some((share, token)) = access(ctx) else {
-        return view! {
-            <p class="hint">
-                "This plan is kept in this browser only, so no edit history is kept for its "
-                "cells. Turn on editing together (Share) and every change is kept from then on, "
-                "with who made it and when."
-            </p>
-        }
-        .into_any();
-    };
+    let source = Source::of(ctx);
+    let local = source.is_local();
     let field = cell.field;
     let row = cell.row.clone();
     let load = move |before: Option<String>| {
-        let (share, token, row) = (share.clone(), token.clone(), row.clone());
+        let (source, row) = (source.clone(), row.clone());
         state.set(Loading::Busy);
         leptos::task::spawn_local(async move {
-            let mut query = format!("row={}&field={}&limit={PAGE}", row, field.key());
-            if let Some(before) = &before {
-                query.push_str(&format!("&before={before}"));
-            }
-            match crate::browser::share_api::history(&share, &token, &query).await {
+            match source
+                .page(Some((&row, field)), before.as_deref(), PAGE)
+                .await
+            {
                 Ok(page) => {
                     entries.update(|e| e.extend(page.entries));
                     next.set(page.next);
                     state.set(Loading::Done);
                 }
-                Err(e) => state.set(Loading::Failed(e.message)),
+                Err(message) => state.set(Loading::Failed(message)),
             }
         });
     };
+    if local {
+        // This tab's newest changes go to the plan's local history with the save.
+        if let Some(persistence) = use_context::<crate::ui::editor::persist::Persistence>() {
+            persistence.save_now();
+        }
+    }
     load(None);
     let load_more = load.clone();
     let cell_row = StoredValue::new(cell.row.clone());
@@ -179,12 +177,20 @@ fn history_list(ctx: PlanContext, cell: CellRef, dialog: NodeRef<html::Dialog>) 
             .map(|c| text_of(&c, field))
     };
     view! {
-        <p class="hint">"Names are the ones people gave when they joined."</p>
+        <p class="hint">{if local {
+            "The plan is not shared, so this is what was changed in this browser (its newest changes)."
+        } else {
+            "Names are the ones people gave when they joined."
+        }}</p>
         {move || match state.get() {
             Loading::Failed(message) => Some(view! { <p class="error" role="alert">{message}</p> }.into_any()),
             Loading::Busy if entries.with(Vec::is_empty) => Some(view! { <p role="status">"Loading the history…"</p> }.into_any()),
             Loading::Done if entries.with(Vec::is_empty) => Some(view! {
-                <p>"Nobody has changed this cell since the plan has been edited together."</p>
+                <p>{if local {
+                    "This cell has not been changed since this browser began keeping the plan's history."
+                } else {
+                    "Nobody has changed this cell since the plan has been edited together."
+                }}</p>
             }.into_any()),
             _ => None,
         }}

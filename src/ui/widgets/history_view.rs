@@ -1,7 +1,8 @@
 //! What the history views share: who wrote an entry, when (in words), and where a plan's
 //! history is read from.
 
-use crate::shared::api::HistoryEntry;
+use crate::model::{Field, RowId};
+use crate::shared::api::{HistoryEntry, HistoryPage, NameVersion, NamedVersion, PlanVersion};
 use crate::ui::editor::state::PlanContext;
 
 /// Who wrote each entry: the name they gave (for an entry written before they gave it, the
@@ -51,6 +52,103 @@ pub fn when(ms: i64) -> String {
 pub fn access(ctx: PlanContext) -> Option<(crate::model::ShareId, crate::model::EditToken)> {
     let active = ctx.active();
     ctx.with_session(|s| s.live(&active).map(|l| (l.share.clone(), l.token.clone())))
+}
+
+/// Where the open plan's history is read from: the server, for a plan edited together
+/// (editors and the owner), or this browser's storage, for a plan kept here only.
+#[derive(Clone, Debug)]
+pub enum Source {
+    Shared(crate::model::ShareId, crate::model::EditToken),
+    Local(crate::model::PlanId),
+}
+
+impl Source {
+    pub fn of(ctx: PlanContext) -> Source {
+        match access(ctx) {
+            Some((share, token)) => Source::Shared(share, token),
+            None => Source::Local(ctx.active()),
+        }
+    }
+
+    pub fn is_local(&self) -> bool {
+        matches!(self, Source::Local(_))
+    }
+
+    /// A page of entries, newest first: before `before` (the last page's `next`), of one
+    /// cell or of the whole plan.
+    pub async fn page(
+        &self,
+        cell: Option<(&RowId, Field)>,
+        before: Option<&str>,
+        limit: usize,
+    ) -> Result<HistoryPage, String> {
+        match self {
+            Source::Shared(share, token) => {
+                let mut query = format!("limit={limit}");
+                if let Some((row, field)) = cell {
+                    query.push_str(&format!("&row={row}&field={}", field.key()));
+                }
+                if let Some(b) = before {
+                    query.push_str(&format!("&before={b}"));
+                }
+                crate::browser::share_api::history(share, token, &query)
+                    .await
+                    .map_err(|e| e.message)
+            }
+            Source::Local(plan) => {
+                let cell = cell.map(|(row, field)| (row.clone(), field));
+                crate::browser::local_history::page(plan.clone(), cell)
+                    .await
+                    .map_err(|_| not_loaded())
+            }
+        }
+    }
+
+    /// The plan as it was at point `seq`.
+    pub async fn version(&self, seq: u64) -> Result<PlanVersion, String> {
+        match self {
+            Source::Shared(share, token) => crate::browser::share_api::version(share, token, seq)
+                .await
+                .map_err(|e| e.message),
+            Source::Local(plan) => crate::browser::local_history::version(plan.clone(), seq)
+                .await
+                .map_err(|_| not_loaded())?,
+        }
+    }
+
+    /// The named versions, newest first.
+    pub async fn versions(&self) -> Result<Vec<NamedVersion>, String> {
+        match self {
+            Source::Shared(share, token) => crate::browser::share_api::versions(share, token)
+                .await
+                .map(|list| list.versions)
+                .map_err(|e| e.message),
+            Source::Local(plan) => crate::browser::local_history::versions(plan.clone())
+                .await
+                .map_err(|_| not_loaded()),
+        }
+    }
+
+    /// Names a point (now when `asked.seq` is `None`).
+    pub async fn name(&self, asked: NameVersion) -> Result<NamedVersion, String> {
+        match self {
+            Source::Shared(share, token) => {
+                crate::browser::share_api::name_version(share, token, &asked)
+                    .await
+                    .map_err(|e| e.message)
+            }
+            Source::Local(plan) => crate::browser::local_history::name(plan.clone(), asked)
+                .await
+                .map_err(|_| not_loaded())?,
+        }
+    }
+}
+
+/// Why a local history could not be read: its code could not be fetched.
+fn not_loaded() -> String {
+    "The history could not be loaded: the connection may be down, or a new version of \
+     syncplan was published. Check your connection, then try again."
+        .to_owned()
 }
 
 /// A history entry for tests: `(seq, at)`, the register, the value, and its writer.

@@ -15,9 +15,9 @@ use name_field::NameField;
 use preview::VersionPreview;
 use words::{describe, is_baseline, plain_text, sessions, status_update};
 
-use super::history_view::{access, when};
+use super::history_view::{when, Source};
 use super::lazy_part::open_when;
-use crate::model::{Edit, RowId};
+use crate::model::{Edit, RowId, LOCAL_HISTORY_BYTES};
 use crate::shared::api::{HistoryEntry, NameVersion, NamedVersion, PlanVersion};
 use crate::ui::editor::grid::use_grid;
 use crate::ui::editor::state::{use_plan, PlanContext};
@@ -34,7 +34,7 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 fn bring_back(ctx: PlanContext, row: &RowId) -> bool {
     let active = ctx.active();
     let found = ctx.with_session(|s| {
-        let doc = s.live(&active)?.sync.view();
+        let doc = &s.entry(&active)?.doc;
         let held = doc.rows.get(row)?;
         let at = doc
             .order()
@@ -72,11 +72,16 @@ pub fn PlanHistory() -> impl IntoView {
     // Each opening reads afresh; pages of an earlier opening arriving late are dropped.
     let opening = StoredValue::new(0u32);
     // Reads pages until `pages` were read or there is no more.
+    let kept_since = RwSignal::new(None::<i64>);
     let load = move |before: Option<String>, pages: usize| {
-        let Some((share, token)) = access(ctx) else {
-            local.set(true);
-            return;
-        };
+        let source = Source::of(ctx);
+        local.set(source.is_local());
+        if source.is_local() {
+            // This tab's newest changes go to its local history with the save.
+            if let Some(persistence) = use_context::<crate::ui::editor::persist::Persistence>() {
+                persistence.save_now();
+            }
+        }
         busy.set(true);
         let this = opening.get_value();
         leptos::task::spawn_local(async move {
@@ -85,11 +90,7 @@ pub fn PlanHistory() -> impl IntoView {
                 if opening.try_get_value() != Some(this) {
                     return;
                 }
-                let mut query = format!("limit={PAGE}");
-                if let Some(b) = &before {
-                    query.push_str(&format!("&before={b}"));
-                }
-                let answer = crate::browser::share_api::history(&share, &token, &query).await;
+                let answer = source.page(None, before.as_deref(), PAGE).await;
                 if opening.try_get_value() != Some(this) {
                     return;
                 }
@@ -97,13 +98,14 @@ pub fn PlanHistory() -> impl IntoView {
                     Ok(page) => {
                         entries.update(|e| e.extend(page.entries));
                         next.set(page.next.clone());
+                        kept_since.set(page.kept_since);
                         before = page.next;
                         if before.is_none() {
                             break;
                         }
                     }
-                    Err(e) => {
-                        error.set(Some(e.message));
+                    Err(message) => {
+                        error.set(Some(message));
                         break;
                     }
                 }
@@ -112,15 +114,13 @@ pub fn PlanHistory() -> impl IntoView {
         });
     };
     let load_named = move || {
-        let Some((share, token)) = access(ctx) else {
-            return;
-        };
+        let source = Source::of(ctx);
         let this = opening.get_value();
         leptos::task::spawn_local(async move {
-            let answer = crate::browser::share_api::versions(&share, &token).await;
+            let answer = source.versions().await;
             if opening.try_get_value() == Some(this) {
                 if let Ok(list) = answer {
-                    named.set(list.versions);
+                    named.set(list);
                 }
             }
         });
@@ -132,6 +132,7 @@ pub fn PlanHistory() -> impl IntoView {
             update.set(None);
             error.set(None);
             local.set(false);
+            kept_since.set(None);
             preview.set(None);
             named.set(Vec::new());
             name_error.set(None);
@@ -141,19 +142,17 @@ pub fn PlanHistory() -> impl IntoView {
     });
     // Reads the plan as it was at `seq` and shows it.
     let open_version = move |seq: u64| {
-        let Some((share, token)) = access(ctx) else {
-            return;
-        };
+        let source = Source::of(ctx);
         error.set(None);
         let this = opening.get_value();
         leptos::task::spawn_local(async move {
-            let answer = crate::browser::share_api::version(&share, &token, seq).await;
+            let answer = source.version(seq).await;
             if opening.try_get_value() != Some(this) {
                 return;
             }
             match answer {
                 Ok(version) => preview.set(Some(version)),
-                Err(e) => error.set(Some(e.message)),
+                Err(message) => error.set(Some(message)),
             }
         });
     };
@@ -161,9 +160,7 @@ pub fn PlanHistory() -> impl IntoView {
     // `named` keeps the list sorted newest first.
     let name_point =
         move |seq: Option<u64>, text: RwSignal<String>, problem: RwSignal<Option<String>>| {
-            let Some((share, token)) = access(ctx) else {
-                return;
-            };
+            let source = Source::of(ctx);
             let name = text.get_untracked().trim().to_owned();
             if name.is_empty() {
                 problem.set(Some(
@@ -172,25 +169,35 @@ pub fn PlanHistory() -> impl IntoView {
                 return;
             }
             problem.set(None);
-            let by = crate::ui::editor::live::use_live().shown_name();
+            let by = if source.is_local() {
+                String::new()
+            } else {
+                crate::ui::editor::live::use_live().shown_name()
+            };
             leptos::task::spawn_local(async move {
                 let asked = NameVersion { name, by, seq };
-                match crate::browser::share_api::name_version(&share, &token, &asked).await {
+                match source.name(asked).await {
                     Ok(version) => {
                         ctx.announce(format!("This version is named “{}”.", version.name));
                         text.set(String::new());
-                        preview.update(|p| {
-                            if let Some(p) = p.as_mut().filter(|p| p.seq == version.seq) {
-                                p.name = Some(version.name.clone());
-                            }
-                        });
+                        // Only the preview of that point changes (the list stays as it is,
+                        // with what the person opened).
+                        let shown = preview
+                            .with_untracked(|p| p.as_ref().is_some_and(|p| p.seq == version.seq));
+                        if shown {
+                            preview.update(|p| {
+                                if let Some(p) = p.as_mut() {
+                                    p.name = Some(version.name.clone());
+                                }
+                            });
+                        }
                         named.update(|list| {
                             list.retain(|v| v.seq != version.seq);
                             list.push(version);
                             list.sort_by_key(|v| std::cmp::Reverse(v.seq));
                         });
                     }
-                    Err(e) => problem.set(Some(e.message)),
+                    Err(message) => problem.set(Some(message)),
                 }
             });
         };
@@ -245,17 +252,15 @@ pub fn PlanHistory() -> impl IntoView {
     // Takes back one session's changes (`first`..=`last` of the log), keeping what others
     // changed since: the plan just before and just after it, against the plan now.
     let take_back = move |who: String, (first, last): (u64, u64), at: i64| {
-        let Some((share, token)) = access(ctx) else {
-            return;
-        };
+        let source = Source::of(ctx);
         error.set(None);
         leptos::task::spawn_local(async move {
-            let before = crate::browser::share_api::version(&share, &token, first - 1).await;
-            let after = crate::browser::share_api::version(&share, &token, last).await;
+            let before = source.version(first - 1).await;
+            let after = source.version(last).await;
             let (before, after) = match (before, after) {
                 (Ok(before), Ok(after)) => (before, after),
-                (Err(e), _) | (_, Err(e)) => {
-                    error.set(Some(e.message));
+                (Err(message), _) | (_, Err(message)) => {
+                    error.set(Some(message));
                     return;
                 }
             };
@@ -298,7 +303,9 @@ pub fn PlanHistory() -> impl IntoView {
                 let count = s.entries.len();
                 let complete = next.with_untracked(Option::is_none);
                 let baseline = s.entries.iter().all(|(e, _)| is_baseline(&all, complete, e));
-                let head = if baseline {
+                let head = if baseline && local.get_untracked() {
+                    format!("{} · {} · the history kept here begins: the plan as it was", s.who, when(newest))
+                } else if baseline {
                     format!("{} · {} · editing together turned on: the plan as it was", s.who, when(newest))
                 } else {
                     format!(
@@ -338,7 +345,11 @@ pub fn PlanHistory() -> impl IntoView {
                             </summary>
                             <ul>{items}</ul>
                             <button type="button" class="button" on:click=move |_| open_version(seq)>
-                                {if baseline { "Preview the plan as shared" } else { "Preview the plan after these changes" }}
+                                {match (baseline, local.get_untracked()) {
+                                    (true, true) => "Preview the plan as it was then",
+                                    (true, false) => "Preview the plan as shared",
+                                    _ => "Preview the plan after these changes",
+                                }}
                             </button>
                             {(!baseline).then(|| {
                                 let who = s.who.clone();
@@ -363,15 +374,7 @@ pub fn PlanHistory() -> impl IntoView {
         >
             <form method="dialog">
                 <h2 id="plan-history-title">"Plan history"</h2>
-                {move || if local.get() {
-                    view! {
-                        <p class="hint">
-                            "This plan is kept in this browser only, so no history is kept. Turn "
-                            "on editing together (Share) and every change is kept from then on, "
-                            "with who made it and when."
-                        </p>
-                    }.into_any()
-                } else if let Some(version) = preview.get() {
+                {move || if let Some(version) = preview.get() {
                     view! {
                         <VersionPreview
                             version=version
@@ -387,11 +390,35 @@ pub fn PlanHistory() -> impl IntoView {
                     }.into_any()
                 } else {
                     view! {
-                        <p class="hint">
-                            "Changes by person and time, newest first; open one to see what it "
-                            "changed, or preview the plan as it was then and restore it. Names "
-                            "are the ones people gave when they joined."
-                        </p>
+                        {move || if local.get() {
+                            view! {
+                                <p class="hint">
+                                    "Changes made to this plan in this browser, newest first; open one "
+                                    "to see what it changed, or preview the plan as it was then and "
+                                    "restore it. The plan is not shared, so its history is kept in this "
+                                    "browser only, and only its newest changes (about "
+                                    {LOCAL_HISTORY_BYTES / 1024}
+                                    " KB of them)."
+                                </p>
+                            }.into_any()
+                        } else {
+                            view! {
+                                <p class="hint">
+                                    "Changes by person and time, newest first; open one to see what it "
+                                    "changed, or preview the plan as it was then and restore it. Names "
+                                    "are the ones people gave when they joined."
+                                </p>
+                            }.into_any()
+                        }}
+                        {move || kept_since.get().filter(|_| local.get()).map(|at| view! {
+                            <p class="hint" data-testid="history-dropped">
+                                {format!(
+                                    "Changes before {} are no longer kept: to leave room for your \
+                                     plans, this browser drops the oldest changes first.",
+                                    crate::browser::dom::local_time(at as f64)
+                                )}
+                            </p>
+                        })}
                         <NameField
                             id="version-name"
                             label="Name the plan as it is now"
@@ -446,7 +473,11 @@ pub fn PlanHistory() -> impl IntoView {
                         {move || error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
                         {move || (busy.get() && entries.with(Vec::is_empty)).then(|| view! { <p role="status">"Loading the history…"</p> })}
                         {move || (!busy.get() && error.with(Option::is_none) && entries.with(Vec::is_empty)).then(|| view! {
-                            <p>"No changes yet since the plan has been edited together."</p>
+                            <p>{if local.get() {
+                                "No changes kept yet: the changes you make to this plan are listed here."
+                            } else {
+                                "No changes yet since the plan has been edited together."
+                            }}</p>
                         })}
                         <ol class="history-sessions" data-testid="plan-history">{list}</ol>
                         {move || next.get().map(|before| view! {

@@ -38,21 +38,8 @@ pub struct HistoryQuery {
 
 /// One register written by a logged op: `(row, field, value)`.
 fn entry_of(op: &Op) -> (String, &'static str, String) {
-    match op {
-        Op::Title { text, .. } => (String::new(), "title", text.clone()),
-        Op::Alive { row, alive, .. } => (row.0.clone(), "alive", u8::from(*alive).to_string()),
-        Op::Position { row, .. } => (row.0.clone(), "position", String::new()),
-        Op::Cell { row, value, .. } => (
-            row.0.clone(),
-            field_name(value.field()),
-            value.text().to_owned(),
-        ),
-        Op::Notes { row, version } => (
-            row.0.clone(),
-            field_name(Field::Notes),
-            version.text.clone(),
-        ),
-    }
+    let (row, field) = op.register();
+    (row.to_owned(), field, op.written())
 }
 
 /// Rows a multi-row insert takes at once (10 values each, well under both databases' limits).

@@ -6,7 +6,7 @@
 //! Read and written by the lazily loaded `local_history` part (the first load does not need
 //! it), in the shapes the server's history API answers with.
 
-use crate::model::session::local_history::LocalName;
+use crate::model::session::local_history::{over_total, LocalName};
 use crate::model::{
     Field, LocalHistory, LocalStep, PlanId, PointError, RowId, Workspace, LOCAL_HISTORY_BYTES,
 };
@@ -165,18 +165,9 @@ fn keep_total(storage: &web_sys::Storage, workspace: &Workspace, dropped: &mut V
         }
         kept
     });
-    let mut total: usize = sizes.iter().map(|(_, n)| n).sum();
-    if total <= LOCAL_HISTORY_TOTAL {
-        return;
-    }
     let edited = |plan: &PlanId| workspace.entry(plan).map_or(0, |e| e.doc.latest().wall);
-    sizes.sort_by_key(|(plan, _)| edited(plan));
-    for (plan, len) in sizes {
-        if total <= LOCAL_HISTORY_TOTAL {
-            break;
-        }
+    for plan in over_total(sizes, edited, LOCAL_HISTORY_TOTAL) {
         if storage.remove_item(&key(&plan)).is_ok() {
-            total -= len;
             dropped.push(plan);
         }
     }

@@ -34,7 +34,7 @@ macro_rules! embed_migrations {
         [$(($file, include_str!(concat!("../../migrations/", $file)))),*]
     };
 }
-const MIGRATION_FILES: [(&str, &str); 7] = embed_migrations![
+const MIGRATION_FILES: [(&str, &str); 8] = embed_migrations![
     "0001_shares.sql",
     "0002_limits.sql",
     "0003_live.sql",
@@ -42,6 +42,7 @@ const MIGRATION_FILES: [(&str, &str); 7] = embed_migrations![
     "0005_owner_name.sql",
     "0006_history.sql",
     "0007_versions.sql",
+    "0008_history_in_quota.sql",
 ];
 
 /// The schema as `sqlx::migrate!` would build it from `migrations/` (version and description

@@ -354,3 +354,96 @@ async fn versions_are_for_editors_and_names_are_checked() {
     let (status, _) = version(&server.router, &id, &owner, 0).await;
     assert_eq!(status, StatusCode::GONE);
 }
+
+/// A live plan's history — entries, base, named versions — is counted in the store's size
+/// beside its plan, kept exact through edits, pruning, naming and taking a name off, and
+/// given back when the plan is taken down; a full store folds the history so the plan keeps
+/// its room.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_history_counts_in_the_store_and_gives_way_when_it_is_full() {
+    // Databases of its own: the test counts all the store holds.
+    for (_, url, _dir) in crate::common::fresh_backends().await {
+        let limits = |c: &mut syncplan::server::Config| {
+            c.store_limits.history_bytes = 64 * 1024;
+            c.store_limits.max_bytes = 160 * 1024;
+        };
+        let server = start(Some(&url), limits).await;
+        let store = &server.state.store;
+        let exact = || async {
+            let (kept, counted) = store.audit_usage().await.unwrap();
+            assert_eq!(kept, counted, "the store's size as kept and as counted");
+            kept
+        };
+        let empty = exact().await;
+        let (id, owner, edit) = live_share(&server.router).await;
+        let shared = exact().await;
+        assert!(shared > empty);
+        let mut ana = Client::hello_as(server.addr, &id, &edit, 1, "Ana", None).await;
+        ana.joined().await;
+        let t = now();
+        // Each batch rewrites one row's Notes with 2,000 characters: the plan stays small,
+        // its history grows by about 4 KB a batch (the value and the op).
+        for step in 0..80u64 {
+            let ops = vec![Op::Notes {
+                row: RowId(format!("r{}", 1 + step % 3)),
+                version: syncplan::model::Version {
+                    text: format!("{step} {}", "n".repeat(2_000)),
+                    stamp: Stamp {
+                        wall: t + step,
+                        count: 0,
+                        replica: 1,
+                    },
+                    seen: vec![],
+                    logged: 0,
+                    base: 0,
+                },
+            }];
+            write(&mut ana, (1 << 32) | (step + 1), ops).await;
+            let used = exact().await;
+            assert!(
+                used <= 160 * 1024 + 8 * 1024,
+                "step {step}: the store holds {used} bytes"
+            );
+        }
+        // The history gave way to stay within the store: its oldest points were folded.
+        let versions = list(&server.router, &id, &edit).await;
+        assert!(versions.restorable_from > 0, "{versions:?}");
+        let (status, _) = call(
+            &server.router,
+            "POST",
+            &format!("/api/shares/{id}/versions"),
+            Some(&edit),
+            Some(r#"{"name": "Counted too"}"#.into()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let named = exact().await;
+        let (status, _) = call(
+            &server.router,
+            "DELETE",
+            &format!("/api/shares/{id}/versions/{}", versions.seq),
+            Some(&edit),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        assert!(
+            exact().await < named,
+            "taking the name off gives its bytes back"
+        );
+        let (status, _) = call(
+            &server.router,
+            "DELETE",
+            &format!("/api/shares/{id}"),
+            Some(&owner),
+            None,
+        )
+        .await;
+        assert!(status.is_success(), "{status}");
+        assert_eq!(
+            exact().await,
+            empty,
+            "the plan and its history are given back"
+        );
+    }
+}

@@ -305,6 +305,16 @@ impl World {
                 }
             }
         }
+        // The store's size counts the plan and its history exactly (it is the quota).
+        match store.audit_usage().await {
+            Ok((kept, counted)) if kept == counted => {}
+            other => {
+                let v = Violation::HistoryWrong(format!(
+                    "the store's size as kept and counted: {other:?}"
+                ));
+                self.violation(v);
+            }
+        }
     }
 
     /// The planted bug: the history loses what was logged after its base.

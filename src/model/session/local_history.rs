@@ -225,6 +225,27 @@ impl LocalHistory {
     }
 }
 
+/// The histories to drop so that all of them take at most `budget`: of the plans edited
+/// longest ago first. `sizes`: each history's plan and size; `edited`: when its plan was
+/// last edited.
+pub fn over_total<P>(
+    mut sizes: Vec<(P, usize)>,
+    edited: impl Fn(&P) -> u64,
+    budget: usize,
+) -> Vec<P> {
+    let mut total: usize = sizes.iter().map(|(_, n)| n).sum();
+    sizes.sort_by_key(|(plan, _)| edited(plan));
+    let mut out = Vec::new();
+    for (plan, size) in sizes {
+        if total <= budget {
+            break;
+        }
+        total -= size;
+        out.push(plan);
+    }
+    out
+}
+
 fn step_bytes(step: &Step) -> usize {
     serde_json::to_string(step).map_or(0, |s| s.len())
 }
@@ -436,6 +457,23 @@ mod tests {
             }
         }
         assert_eq!(history.named.len(), LOCAL_NAMED_VERSIONS);
+    }
+
+    #[test]
+    fn past_the_total_the_histories_of_plans_edited_longest_ago_go_first() {
+        let sizes = vec![("new", 500), ("old", 300), ("middle", 400)];
+        let edited = |p: &&str| match *p {
+            "old" => 1,
+            "middle" => 2,
+            _ => 3,
+        };
+        assert_eq!(over_total(sizes.clone(), edited, 1_200), Vec::<&str>::new());
+        assert_eq!(over_total(sizes.clone(), edited, 900), vec!["old"]);
+        assert_eq!(
+            over_total(sizes.clone(), edited, 600),
+            vec!["old", "middle"]
+        );
+        assert_eq!(over_total(sizes, edited, 0), vec!["old", "middle", "new"]);
     }
 
     #[test]

@@ -250,7 +250,8 @@ impl ShareStore {
         self.ready().await?;
         let steps = [
             Step {
-                sql: "UPDATE store_usage SET bytes = bytes - (SELECT size FROM shares \
+                sql: "UPDATE store_usage SET bytes = bytes - (SELECT size + history_bytes + \
+                      history_kept_bytes FROM shares \
                       WHERE id = $1 AND owner_hash = $2 AND revoked_at IS NULL) \
                       WHERE id = 1 AND EXISTS (SELECT 1 FROM shares \
                       WHERE id = $1 AND owner_hash = $2 AND revoked_at IS NULL)",
@@ -260,7 +261,8 @@ impl ShareStore {
             Step {
                 sql:
                     "UPDATE shares SET plan = '', size = 0, revoked_at = $3, end_reason = 'owner', \
-                      edit_hash = NULL, live = 0, log_bytes = 0 \
+                      edit_hash = NULL, live = 0, log_bytes = 0, history_bytes = 0, \
+                      history_kept_bytes = 0 \
                       WHERE id = $1 AND owner_hash = $2 AND revoked_at IS NULL",
                 args: vec![
                     Arg::Text(id.as_str().to_owned()),
@@ -355,8 +357,8 @@ impl ShareStore {
         }
         self.transact(&[
             Step {
-                sql: "UPDATE store_usage SET bytes = bytes - (SELECT COALESCE(SUM(size), 0) \
-                      FROM shares WHERE revoked_at IS NULL AND (CASE WHEN visited_at IS NULL \
+                sql: "UPDATE store_usage SET bytes = bytes - (SELECT COALESCE(SUM(size + \
+                      history_bytes + history_kept_bytes), 0) FROM shares WHERE revoked_at IS NULL AND (CASE WHEN visited_at IS NULL \
                       OR visited_at < updated_at THEN updated_at ELSE visited_at END) < $1) \
                       WHERE id = 1",
                 args: vec![Arg::Int(cut)],
@@ -407,7 +409,8 @@ impl ShareStore {
                 required: None,
             },
             Step {
-                sql: "UPDATE shares SET live = 0, edit_hash = NULL, log_bytes = 0, history_bytes = 0 \
+                sql: "UPDATE shares SET live = 0, edit_hash = NULL, log_bytes = 0, history_bytes = 0, \
+                      history_kept_bytes = 0 \
                       WHERE revoked_at IS NOT NULL AND live = 1",
                 args: vec![],
                 required: None,
@@ -430,7 +433,41 @@ impl ShareStore {
         .map_err(|_| StoreError::Internal("an unconditional write was refused".into()))
     }
 
-    /// Plan bytes the store holds (what `SYNCPLAN_MAX_STORE_MB` limits).
+    /// The store's size as kept (`store_usage`) and as counted afresh from every table it
+    /// covers: plans, and the histories of live plans (entries, base, named versions). The
+    /// two are equal unless the accounting has a hole; for tests and checks.
+    pub async fn audit_usage(&self) -> Result<(i64, i64), StoreError> {
+        self.ready().await?;
+        let row = sqlx::query(
+            "SELECT (SELECT bytes FROM store_usage WHERE id = 1) AS kept, \
+             CAST((SELECT COALESCE(SUM(size), 0) FROM shares WHERE revoked_at IS NULL) AS BIGINT) \
+             + (SELECT COALESCE(SUM(LENGTH(row_id) + LENGTH(value) + LENGTH(name) + \
+                LENGTH(body) + 48), 0) FROM share_history) \
+             + (SELECT COALESCE(SUM(LENGTH(row_id) + LENGTH(field) + LENGTH(reg) + 48), 0) \
+                FROM share_history_base) \
+             + (SELECT COALESCE(SUM(LENGTH(name) + LENGTH(by_name) + LENGTH(plan) + 48), 0) \
+                FROM share_versions) AS counted",
+        )
+        .fetch_one(&self.pool())
+        .await?;
+        Ok((row.try_get("kept")?, row.try_get("counted")?))
+    }
+
+    /// Bytes a live plan's history takes in the store's size (entries, base, named versions).
+    pub async fn history_bytes(&self, id: &ShareId) -> Result<i64, StoreError> {
+        self.ready().await?;
+        Ok(sqlx::query(
+            "SELECT history_bytes + history_kept_bytes AS bytes FROM shares WHERE id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&self.pool())
+        .await?
+        .map(|row| row.try_get("bytes"))
+        .transpose()?
+        .unwrap_or(0))
+    }
+
+    /// Plan bytes the store holds (what `SYNCPLAN_MAX_STORE_MB` limits), histories included.
     pub async fn used_bytes(&self) -> Result<i64, StoreError> {
         self.ready().await?;
         Ok(sqlx::query("SELECT bytes FROM store_usage WHERE id = 1")

@@ -126,6 +126,10 @@ impl ShareStore {
         }
         if seq > first_seq {
             write_registers(&mut tx, Registers::Current, id, &live.doc, Some(&touched)).await?;
+            sqlx::query("UPDATE store_usage SET bytes = bytes + $1 WHERE id = 1")
+                .bind(written_history)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query(
                 "UPDATE shares SET seq = $2, log_bytes = log_bytes + $3, updated_at = $4, \
                  history_bytes = history_bytes + $5 WHERE id = $1",
@@ -146,6 +150,7 @@ impl ShareStore {
                 history_bytes + written_history,
                 self.limits(),
                 now,
+                used + grown + written_history > self.limits().max_bytes as i64,
             )
             .await?;
             let note = Note::Ops {

@@ -107,8 +107,10 @@ pub(super) async fn prune(
     bytes: i64,
     limits: &super::super::StoreLimits,
     now: i64,
+    store_full: bool,
 ) -> Result<(), StoreError> {
-    let over = bytes > limits.history_bytes as i64;
+    // A full store: the history gives way (its older half is folded), so plans keep room.
+    let over = bytes > limits.history_bytes as i64 || store_full;
     let sweep = first_seq / 256 != seq / 256;
     if !over && !sweep {
         return Ok(());
@@ -130,7 +132,7 @@ pub(super) async fn prune(
     .fetch_one(&mut **tx)
     .await?
     .try_get("left_bytes")?;
-    if left > limits.history_bytes as i64 {
+    if left > limits.history_bytes as i64 || (store_full && left > 0) {
         let half: Option<i64> = sqlx::query(
             "SELECT (MIN(seq) + MAX(seq)) / 2 AS half FROM share_history \
              WHERE share_id = $1 AND seq > $2",
@@ -145,14 +147,42 @@ pub(super) async fn prune(
     if let Some(cut) = cut {
         fold(tx, id, cut.max(0) as u64).await?;
     }
-    sqlx::query(
-        "UPDATE shares SET history_bytes = (SELECT COALESCE(SUM(LENGTH(row_id) + \
-         LENGTH(value) + LENGTH(name) + LENGTH(body) + 48), 0) FROM share_history \
-         WHERE share_id = $1) WHERE id = $1",
-    )
+    recount(tx, id).await
+}
+
+/// Counts again what the plan's history takes — its entries (`history_bytes`), its base and
+/// named versions (`history_kept_bytes`) — and moves the store's size (`store_usage`) by
+/// the difference: a history is counted in the store's quota beside its plan.
+pub(super) async fn recount(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: &ShareId,
+) -> Result<(), StoreError> {
+    const ENTRIES: &str = "(SELECT COALESCE(SUM(LENGTH(row_id) + LENGTH(value) + LENGTH(name) + \
+         LENGTH(body) + 48), 0) FROM share_history WHERE share_id = $1)";
+    const KEPT: &str =
+        "((SELECT COALESCE(SUM(LENGTH(row_id) + LENGTH(field) + LENGTH(reg) + 48), 0) \
+         FROM share_history_base WHERE share_id = $1) + (SELECT COALESCE(SUM(LENGTH(name) + \
+         LENGTH(by_name) + LENGTH(plan) + 48), 0) FROM share_versions WHERE share_id = $1))";
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {ENTRIES} AS entries, {KEPT} AS kept, history_bytes, history_kept_bytes \
+         FROM shares WHERE id = $1"
+    )))
     .bind(id.as_str())
-    .execute(&mut **tx)
+    .fetch_one(&mut **tx)
     .await?;
+    let (entries, kept): (i64, i64) = (row.try_get("entries")?, row.try_get("kept")?);
+    let before: i64 =
+        row.try_get::<i64, _>("history_bytes")? + row.try_get::<i64, _>("history_kept_bytes")?;
+    sqlx::query("UPDATE shares SET history_bytes = $2, history_kept_bytes = $3 WHERE id = $1")
+        .bind(id.as_str())
+        .bind(entries)
+        .bind(kept)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE store_usage SET bytes = bytes + $1 WHERE id = 1")
+        .bind(entries + kept - before)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -286,7 +316,7 @@ pub(super) async fn start(
         .bind(id.as_str())
         .execute(&mut **tx)
         .await?;
-    Ok(())
+    recount(tx, id).await
 }
 
 /// The base and the ops logged after it up to `upto` (the registers they wrote too).

@@ -3,7 +3,7 @@
 //! `Doc::apply` as the server applied them; and named versions, which keep their plan
 //! whatever the retention. Read and named by editors and the owner.
 
-use super::history::{may_read, rebuild};
+use super::history::{self, may_read, rebuild};
 use super::*;
 use crate::shared::api::{NamedVersion, PlanVersion, VersionList};
 
@@ -212,6 +212,7 @@ impl ShareStore {
         .bind(plan.to_json())
         .execute(&mut *tx)
         .await?;
+        history::recount(&mut tx, id).await?;
         tx.commit().await?;
         Ok(Ok(NamedVersion {
             seq,
@@ -233,11 +234,14 @@ impl ShareStore {
             return Ok(Err(refused));
         }
         let _guard = self.write_guard().await;
+        let mut tx = self.pool().begin().await?;
         let done = sqlx::query("DELETE FROM share_versions WHERE share_id = $1 AND seq = $2")
             .bind(id.as_str())
             .bind(seq.min(i64::MAX as u64) as i64)
-            .execute(&self.pool())
+            .execute(&mut *tx)
             .await?;
+        history::recount(&mut tx, id).await?;
+        tx.commit().await?;
         Ok(Ok(done.rows_affected() > 0))
     }
 }

@@ -26,20 +26,34 @@ fn before(entries: &[HistoryEntry], i: usize) -> Option<String> {
         .map(|o| o.value.clone())
 }
 
-/// The loaded history (newest first) in sessions; moves are left out (every added row has
-/// one, and a move changes no value). The plan as it was when editing together was turned
-/// on (its first batch, known when the history is `complete`) is a session of its own, so
-/// it can be previewed apart from its owner's first edits.
+/// Whether `e` moved a row on its own: not the place of a row added (or brought back) by
+/// the same batch.
+fn is_move(entries: &[HistoryEntry], e: &HistoryEntry) -> bool {
+    e.field == "position"
+        && !entries
+            .iter()
+            .any(|o| o.seq == e.seq && o.row == e.row && o.field == "alive")
+}
+
+/// The loaded history (newest first) in sessions. A batch's moves are one change (a move
+/// may re-space other rows too); the places of rows added are not changes of their own. The
+/// plan as it was when editing together was turned on (its first batch, known when the
+/// history is `complete`) is a session of its own, so it can be previewed apart from its
+/// owner's first edits.
 pub fn sessions(entries: &[HistoryEntry], complete: bool) -> Vec<Session> {
     let who = writers(entries);
     let mut out: Vec<Session> = Vec::new();
     let mut last_at = i64::MAX;
     let mut last_baseline = false;
+    let mut moved_in: Option<u64> = None;
     for (i, e) in entries.iter().enumerate() {
-        if e.field == "position" {
-            continue;
-        }
         let baseline = is_baseline(entries, complete, e);
+        if e.field == "position" {
+            if baseline || moved_in == Some(e.seq) || !is_move(entries, e) {
+                continue;
+            }
+            moved_in = Some(e.seq);
+        }
         let same = out.last().is_some_and(|s| {
             s.who == who[i] && last_at - e.at <= SESSION_GAP_MS && baseline == last_baseline
         });
@@ -100,6 +114,19 @@ pub fn describe(
         "title" => format!("Title: {change}"),
         "alive" if e.value == "1" => format!("Added row {}", row_name(plan, entries, &e.row)),
         "alive" => format!("Deleted row {}", row_name(plan, entries, &e.row)),
+        "position" => {
+            let moved = entries
+                .iter()
+                .filter(|o| o.seq == e.seq && is_move(entries, o))
+                .count();
+            match moved {
+                0 | 1 => format!("Moved row {}", row_name(plan, entries, &e.row)),
+                n => format!(
+                    "Moved {n} rows ({} and others)",
+                    row_name(plan, entries, &e.row)
+                ),
+            }
+        }
         field => {
             let header = Field::ALL
                 .into_iter()
@@ -403,6 +430,33 @@ mod tests {
         assert_eq!(
             describe(&plan(), &all, deleted, None),
             "Deleted row “Old row”"
+        );
+    }
+
+    #[test]
+    fn a_batch_of_moves_is_one_change_and_an_added_rows_place_is_none() {
+        let mut all = vec![
+            e(12, 10_120, "a", "position", "", 2, "Bo"),
+            e(12, 10_120, "b", "position", "", 2, "Bo"),
+            e(11, 10_115, "c", "position", "", 2, "Bo"),
+        ];
+        all.extend(history());
+        all.insert(3, e(9, 10_080 + 30, "n", "position", "", 2, "Bo"));
+        let s = sessions(&all, false);
+        let bo: Vec<String> = s[0]
+            .entries
+            .iter()
+            .map(|(e, from)| describe(&plan(), &all, e, from.as_deref()))
+            .collect();
+        assert_eq!(
+            bo,
+            [
+                "Moved 2 rows (“Map triggers” and others)",
+                "Moved row “Old row”",
+                "“New idea” · Item: “New idea”",
+                "Added row “New idea”",
+                "Deleted row “Old row”",
+            ]
         );
     }
 

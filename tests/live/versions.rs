@@ -447,3 +447,33 @@ async fn the_history_counts_in_the_store_and_gives_way_when_it_is_full() {
         );
     }
 }
+
+/// A named version keeps a copy of its plan, counted in the store's size: when the store has
+/// no room for it, naming is refused with a sentence (the plan and its history are kept).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn naming_a_version_is_refused_when_the_store_has_no_room_for_it() {
+    for (_, url, _dir) in crate::common::fresh_backends().await {
+        // What one plan edited together takes, measured on a store of its own.
+        let probe = start(None, |_| {}).await;
+        live_share(&probe.router).await;
+        let (one_plan, _) = probe.state.store.audit_usage().await.unwrap();
+        let server = start(Some(&url), |c| {
+            c.store_limits.max_bytes = one_plan as u64 + 100;
+        })
+        .await;
+        let (id, _, edit) = live_share(&server.router).await;
+        let before = server.state.store.audit_usage().await.unwrap();
+        let (status, text) = call(
+            &server.router,
+            "POST",
+            &format!("/api/shares/{id}/versions"),
+            Some(&edit),
+            Some(r#"{"name": "No room"}"#.into()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE, "{text}");
+        assert!(text.contains("cannot keep another named version"), "{text}");
+        assert_eq!(server.state.store.audit_usage().await.unwrap(), before);
+        assert!(list(&server.router, &id, &edit).await.versions.is_empty());
+    }
+}

@@ -60,6 +60,12 @@ fn version_refused(why: VersionRefusal) -> AppError {
             "This plan has {most} named versions, the most it keeps: take the \
              name off one you no longer need, then name this one."
         )),
+        VersionRefusal::NoRoom => AppError::NoRoom(
+            "This server's storage is full, so it cannot keep another named version now. \
+             The plan and its history are safe; take the name off a version you no longer \
+             need, or try again later."
+                .into(),
+        ),
     }
 }
 

@@ -35,6 +35,9 @@ pub enum AppError {
     /// The share store holds as much as it may.
     #[error("the share store is full")]
     StoreFull,
+    /// The share store has no room for what this request would keep (said how).
+    #[error("{0}")]
+    NoRoom(String),
     #[error("{0}")]
     Unavailable(String),
     /// Too many heavy requests at once: try again shortly.
@@ -77,7 +80,7 @@ impl AppError {
             AppError::RateLimited { .. } | AppError::DailyQuota { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
             }
-            AppError::StoreFull => StatusCode::INSUFFICIENT_STORAGE,
+            AppError::StoreFull | AppError::NoRoom(_) => StatusCode::INSUFFICIENT_STORAGE,
             AppError::Unavailable(_) | AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Timeout => StatusCode::REQUEST_TIMEOUT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -150,6 +153,7 @@ impl AppError {
             | AppError::Forbidden(m)
             | AppError::NotFound(m)
             | AppError::Gone(m)
+            | AppError::NoRoom(m)
             | AppError::Conflict(m)
             | AppError::TooLarge(m)
             | AppError::UnsupportedType(m)

@@ -26,6 +26,8 @@ pub enum VersionRefusal {
     TooMany {
         most: u64,
     },
+    /// The store has no room for the plan the version keeps (`SYNCPLAN_MAX_STORE_MB`).
+    NoRoom,
 }
 
 fn named_of(row: &sqlx::any::AnyRow) -> Result<NamedVersion, StoreError> {
@@ -199,6 +201,24 @@ impl ShareStore {
             tx.rollback().await?;
             return Ok(Err(VersionRefusal::TooMany { most }));
         }
+        // A new version keeps a copy of the plan, counted in the store's size.
+        let json = plan.to_json();
+        let renaming: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM share_versions WHERE share_id = $1 AND seq = $2",
+        )
+        .bind(id.as_str())
+        .bind(seq as i64)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
+        let used: i64 = sqlx::query("SELECT bytes FROM store_usage WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("bytes")?;
+        if renaming == 0 && used + json.len() as i64 > self.limits().max_bytes as i64 {
+            tx.rollback().await?;
+            return Ok(Err(VersionRefusal::NoRoom));
+        }
         sqlx::query(
             "INSERT INTO share_versions (share_id, seq, name, by_name, at, plan) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (share_id, seq) DO UPDATE \
@@ -209,7 +229,7 @@ impl ShareStore {
         .bind(name)
         .bind(by)
         .bind(now)
-        .bind(plan.to_json())
+        .bind(json)
         .execute(&mut *tx)
         .await?;
         history::recount(&mut tx, id).await?;

@@ -157,6 +157,33 @@ test.describe('history', () => {
     await expect(editor.text(1, 'item')).toHaveText(first!);
   });
 
+  test('two tabs of one browser write one local history', async ({ editor, consoleGuard }) => {
+    await editor.goto();
+    const second = await editor.page.context().newPage();
+    second.on('pageerror', (e) => consoleGuard.problems.push(`second tab: ${e.message}`));
+    const other = new Editor(second);
+    await other.goto();
+    await editor.set(1, 'owner', 'From the first tab');
+    await expect(other.cell(1, 'owner')).toHaveText('From the first tab');
+    await other.set(2, 'owner', 'From the second tab');
+    await expect(editor.cell(2, 'owner')).toHaveText('From the second tab');
+    await editor.set(3, 'owner', 'First again');
+    await expect(other.cell(3, 'owner')).toHaveText('First again');
+
+    for (const tab of [editor, other]) {
+      await tab.page.keyboard.press('Control+Alt+Shift+KeyH');
+      const dialog = tab.page.getByRole('dialog', { name: 'Plan history' });
+      const sessions = dialog.getByTestId('plan-history').locator('li.history-session');
+      await expect(sessions.first().locator('summary')).toContainText('3 changes');
+      await sessions.first().locator('summary').click();
+      for (const text of ['From the first tab', 'From the second tab', 'First again']) {
+        await expect(sessions.first()).toContainText(text);
+      }
+      await dialog.getByRole('button', { name: 'Close' }).click();
+    }
+    await second.close();
+  });
+
   test('a full browser storage drops local history, never a save of the plans', async ({ editor }) => {
     await editor.goto();
     // A local history of some size: long Notes written to a few rows.

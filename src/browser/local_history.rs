@@ -101,7 +101,7 @@ pub fn write(steps: Vec<LocalStep>, workspace: &Workspace) -> Vec<PlanId> {
         let mut history = read(&plan);
         for step in steps.iter().filter(|s| s.plan == plan) {
             if let Some(before) = &step.before {
-                history = Some(follow(history, before, step.at));
+                history = Some(LocalHistory::continue_from(history, before, step.at));
             }
             match history.as_mut() {
                 Some(h) => h.record(step.at, step.ops.clone()),
@@ -121,23 +121,6 @@ pub fn write(steps: Vec<LocalStep>, workspace: &Workspace) -> Vec<PlanId> {
     }
     keep_total(&storage, workspace, &mut dropped);
     dropped
-}
-
-/// The stored history if `before` (the plan before this page's first write) is where it
-/// ends; else a history that begins at `before`, keeping the named versions (another tab
-/// wrote without recording, or the plan was edited together meanwhile).
-fn follow(stored: Option<LocalHistory>, before: &crate::model::Doc, at: i64) -> LocalHistory {
-    match stored {
-        None => LocalHistory::new(before.clone(), at),
-        Some(h) if h.plan_at(h.seq()).ok() == Some(before.plan()) => h,
-        Some(old) => {
-            let mut fresh = LocalHistory::new(before.clone(), at);
-            fresh.from = old.seq() + 1;
-            fresh.dropped = true;
-            fresh.named = old.named;
-            fresh
-        }
-    }
 }
 
 /// Each history's plan and the characters it takes.

@@ -110,6 +110,54 @@ impl LocalHistory {
         self.steps.push(Step { seq, at, ops });
     }
 
+    /// Where a page's steps go: `stored` (the history kept, if any) when it ends where this
+    /// page began writing (`before`, the plan's document then). When it does not — another
+    /// tab's steps are still on their way, or the plan changed elsewhere — the difference
+    /// is recorded as a step of its own at `at`, so nothing kept is lost; when even that
+    /// cannot bring it to `before` (the history is of a plan since edited together), the
+    /// history begins again at `before`, keeping its named versions.
+    pub fn continue_from(stored: Option<LocalHistory>, before: &Doc, at: i64) -> LocalHistory {
+        let Some(mut history) = stored else {
+            return LocalHistory::new(before.clone(), at);
+        };
+        let mut head = history.doc_at(history.seq());
+        let wanted = before.plan();
+        if head.plan() == wanted {
+            return history;
+        }
+        let catch_up: Vec<Op> = before
+            .ops()
+            .into_iter()
+            .filter(|op| head.take(op))
+            .collect();
+        if head.plan() == wanted {
+            // A step of its own, never merged into the last one.
+            let seq = history.seq() + 1;
+            history.steps.push(Step {
+                seq,
+                at,
+                ops: catch_up,
+            });
+            return history;
+        }
+        let mut fresh = LocalHistory::new(before.clone(), at);
+        fresh.from = history.seq() + 1;
+        fresh.dropped = true;
+        fresh.named = history.named;
+        fresh
+    }
+
+    /// The document at point `seq` (at least `from`).
+    fn doc_at(&self, seq: u64) -> Doc {
+        let mut doc = self.base.clone();
+        for step in self.steps.iter().take_while(|s| s.seq <= seq) {
+            for op in &step.ops {
+                doc.apply(op);
+            }
+        }
+        doc
+    }
+
     /// The plan as it was at point `seq`.
     pub fn plan_at(&self, seq: u64) -> Result<Plan, PointError> {
         if seq > self.seq() {
@@ -123,13 +171,7 @@ impl LocalHistory {
                 .map(|n| n.plan.clone())
                 .ok_or(PointError::Dropped);
         }
-        let mut doc = self.base.clone();
-        for step in self.steps.iter().take_while(|s| s.seq <= seq) {
-            for op in &step.ops {
-                doc.apply(op);
-            }
-        }
-        Ok(doc.plan())
+        Ok(self.doc_at(seq).plan())
     }
 
     /// When point `seq` was reached, if a step kept says.
@@ -474,6 +516,61 @@ mod tests {
             vec!["old", "middle"]
         );
         assert_eq!(over_total(sizes, edited, 0), vec!["old", "middle", "new"]);
+    }
+
+    #[test]
+    fn a_page_continues_the_history_kept_catching_up_what_it_lacks() {
+        let (mut plan, mut doc, mut history) = start(3);
+        let mut clock = Clock::new(3);
+        let ops = edit(
+            &mut plan,
+            &mut doc,
+            &mut clock,
+            1,
+            set("r0", Field::Owner, "Ana"),
+        );
+        history.record(1, ops);
+        // It ends where the page began: taken as it is.
+        let same = LocalHistory::continue_from(Some(history.clone()), &doc, 5);
+        assert_eq!(same, history);
+        // Another tab's change the history does not have yet: caught up as a step.
+        let mut other = Clock::new(4);
+        edit(
+            &mut plan,
+            &mut doc,
+            &mut other,
+            2,
+            set("r1", Field::Status, "Done"),
+        );
+        let caught = LocalHistory::continue_from(Some(history.clone()), &doc, 6);
+        assert_eq!(caught.seq(), 2);
+        assert_eq!(caught.plan_at(1).unwrap(), history.plan_at(1).unwrap());
+        assert_eq!(caught.plan_at(2).unwrap(), plan);
+        // A history whose plan has since been written over with older stamps (it was
+        // edited together meanwhile) cannot be caught up: it begins again, names kept.
+        let mut named = history.clone();
+        named.name(None, "Kept", "", 7).unwrap();
+        let mut newer = Clock::new(5);
+        let mut later = Doc::from_plan(&plan);
+        let mut p2 = plan.clone();
+        edit(
+            &mut p2,
+            &mut later,
+            &mut newer,
+            0,
+            set("r0", Field::Owner, "Old stamp"),
+        );
+        let fresh = LocalHistory::continue_from(Some(named), &later, 8);
+        assert!(fresh.dropped);
+        assert_eq!(fresh.from, 2);
+        assert_eq!(fresh.plan_at(2).unwrap(), p2);
+        assert_eq!(fresh.plan_at(1).unwrap(), history.plan_at(1).unwrap());
+        assert_eq!(
+            LocalHistory::continue_from(None, &doc, 9)
+                .plan_at(0)
+                .unwrap(),
+            plan
+        );
     }
 
     #[test]

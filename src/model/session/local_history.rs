@@ -308,26 +308,42 @@ mod tests {
     use crate::model::doc::edit::Edit;
     use crate::model::doc::plan::{Field, Row, RowId};
 
-    /// A plan of `n` rows and a history that begins with it.
-    fn start(n: usize) -> (Plan, Doc, LocalHistory) {
+    /// A tab editing a plan: what it shows, its document and its clock.
+    struct Tab {
+        plan: Plan,
+        doc: Doc,
+        clock: Clock,
+    }
+
+    impl Tab {
+        /// Applies `edit` at `now`; the ops it wrote.
+        fn write(&mut self, now: u64, edit: Edit) -> Vec<Op> {
+            let before = self.plan.clone();
+            self.plan.apply(edit).expect("a valid edit");
+            let clock = &mut self.clock;
+            let ops = ops_for_change(&self.doc, &before, &self.plan, None, 0, &mut || {
+                clock.tick(now)
+            });
+            for op in &ops {
+                self.doc.apply(op);
+            }
+            ops
+        }
+    }
+
+    /// A tab on a plan of `n` rows, and a history that begins with it.
+    fn start(n: usize) -> (Tab, LocalHistory) {
         let rows = (0..n)
             .map(|i| Row::with_item(&format!("r{i}"), &format!("Item {i}")))
             .collect();
-        let plan = Plan::new("Plan", rows);
-        let doc = Doc::from_plan(&plan);
+        let doc = Doc::from_plan(&Plan::new("Plan", rows));
         let history = LocalHistory::new(doc.clone(), 0);
-        (doc.plan(), doc, history)
-    }
-
-    /// Applies `edit` to the plan and the doc; the ops it wrote.
-    fn edit(plan: &mut Plan, doc: &mut Doc, clock: &mut Clock, now: u64, edit: Edit) -> Vec<Op> {
-        let before = plan.clone();
-        plan.apply(edit).expect("a valid edit");
-        let ops = ops_for_change(doc, &before, plan, None, 0, &mut || clock.tick(now));
-        for op in &ops {
-            doc.apply(op);
-        }
-        ops
+        let tab = Tab {
+            plan: doc.plan(),
+            doc,
+            clock: Clock::new(3),
+        };
+        (tab, history)
     }
 
     fn set(row: &str, field: Field, value: &str) -> Edit {
@@ -340,9 +356,8 @@ mod tests {
 
     #[test]
     fn every_point_kept_is_rebuilt_as_it_was_across_folding() {
-        let (mut plan, mut doc, mut history) = start(5);
-        let mut clock = Clock::new(7);
-        let mut plans = vec![plan.clone()];
+        let (mut tab, mut history) = start(5);
+        let mut plans = vec![tab.plan.clone()];
         for i in 0..120u64 {
             let at = i as i64 * 60_000;
             let e = match i % 4 {
@@ -358,14 +373,14 @@ mod tests {
                     &"n".repeat(i as usize),
                 ),
             };
-            let ops = edit(&mut plan, &mut doc, &mut clock, at as u64 + 1, e);
+            let ops = tab.write(at as u64 + 1, e);
             if ops.is_empty() {
                 // A move to where the row already is changes nothing.
                 continue;
             }
             history.record(at, ops);
             history.bound(4 * 1024);
-            plans.push(plan.clone());
+            plans.push(tab.plan.clone());
             assert!(history.steps_bytes() <= 4 * 1024, "bounded after step {i}");
         }
         assert!(history.from > 0, "folding happened");
@@ -387,75 +402,40 @@ mod tests {
 
     #[test]
     fn a_run_of_typing_is_one_step_and_another_cell_is_another() {
-        let (mut plan, mut doc, mut history) = start(2);
-        let mut clock = Clock::new(3);
+        let (mut tab, mut history) = start(2);
         for (i, text) in ["S", "Sh", "Shi", "Ship"].iter().enumerate() {
-            let ops = edit(
-                &mut plan,
-                &mut doc,
-                &mut clock,
-                1,
-                set("r0", Field::Owner, text),
-            );
+            let ops = tab.write(1, set("r0", Field::Owner, text));
             history.record(1_000 + i as i64 * 300, ops);
         }
         assert_eq!(history.steps.len(), 1);
-        let ops = edit(
-            &mut plan,
-            &mut doc,
-            &mut clock,
-            1,
-            set("r1", Field::Owner, "Bo"),
-        );
+        let ops = tab.write(1, set("r1", Field::Owner, "Bo"));
         history.record(3_000, ops);
         assert_eq!(history.steps.len(), 2);
         // The same cell much later is a change of its own.
-        let ops = edit(
-            &mut plan,
-            &mut doc,
-            &mut clock,
-            1,
-            set("r1", Field::Owner, "Bob"),
-        );
+        let ops = tab.write(1, set("r1", Field::Owner, "Bob"));
         history.record(60_000, ops);
         assert_eq!(history.steps.len(), 3);
         assert_eq!(history.plan_at(1).unwrap().rows[0].owner, "Ship");
         assert_eq!(history.plan_at(2).unwrap().rows[1].owner, "Bo");
-        assert_eq!(history.plan_at(3).unwrap(), plan);
+        assert_eq!(history.plan_at(3).unwrap(), tab.plan);
     }
 
     #[test]
     fn a_named_version_keeps_its_plan_past_folding_and_names_are_checked() {
-        let (mut plan, mut doc, mut history) = start(3);
-        let mut clock = Clock::new(3);
-        let ops = edit(
-            &mut plan,
-            &mut doc,
-            &mut clock,
-            1,
-            set("r0", Field::Status, "Done"),
-        );
+        let (mut tab, mut history) = start(3);
+        let ops = tab.write(1, set("r0", Field::Status, "Done"));
         history.record(1, ops);
         let named = history
             .name(None, "  Sent to eng review ", "Olga", 5)
             .unwrap();
         assert_eq!((named.seq, named.name.as_str()), (1, "Sent to eng review"));
-        let then = plan.clone();
+        let then = tab.plan.clone();
         // A write to the named step's cell right after is a step of its own.
-        let ops = edit(
-            &mut plan,
-            &mut doc,
-            &mut clock,
-            2,
-            set("r0", Field::Status, "Blocked"),
-        );
+        let ops = tab.write(2, set("r0", Field::Status, "Blocked"));
         history.record(2, ops);
         assert_eq!(history.seq(), 2);
         for i in 0..200 {
-            let ops = edit(
-                &mut plan,
-                &mut doc,
-                &mut clock,
+            let ops = tab.write(
                 3,
                 set("r1", Field::Notes, &format!("{i} {}", "x".repeat(100))),
             );
@@ -480,16 +460,9 @@ mod tests {
 
     #[test]
     fn at_most_the_named_version_cap_is_kept() {
-        let (mut plan, mut doc, mut history) = start(1);
-        let mut clock = Clock::new(3);
+        let (mut tab, mut history) = start(1);
         for i in 0..=LOCAL_NAMED_VERSIONS {
-            let ops = edit(
-                &mut plan,
-                &mut doc,
-                &mut clock,
-                1,
-                set("r0", Field::Owner, &format!("o{i}")),
-            );
+            let ops = tab.write(1, set("r0", Field::Owner, &format!("o{i}")));
             history.record(i as i64 * 100_000, ops);
             let named = history.name(None, &format!("v{i}"), "", 1);
             if i < LOCAL_NAMED_VERSIONS {
@@ -520,67 +493,46 @@ mod tests {
 
     #[test]
     fn a_page_continues_the_history_kept_catching_up_what_it_lacks() {
-        let (mut plan, mut doc, mut history) = start(3);
-        let mut clock = Clock::new(3);
-        let ops = edit(
-            &mut plan,
-            &mut doc,
-            &mut clock,
-            1,
-            set("r0", Field::Owner, "Ana"),
-        );
+        let (mut tab, mut history) = start(3);
+        let ops = tab.write(1, set("r0", Field::Owner, "Ana"));
         history.record(1, ops);
         // It ends where the page began: taken as it is.
-        let same = LocalHistory::continue_from(Some(history.clone()), &doc, 5);
+        let same = LocalHistory::continue_from(Some(history.clone()), &tab.doc, 5);
         assert_eq!(same, history);
         // Another tab's change the history does not have yet: caught up as a step.
-        let mut other = Clock::new(4);
-        edit(
-            &mut plan,
-            &mut doc,
-            &mut other,
-            2,
-            set("r1", Field::Status, "Done"),
-        );
-        let caught = LocalHistory::continue_from(Some(history.clone()), &doc, 6);
+        tab.clock = Clock::new(4);
+        tab.write(2, set("r1", Field::Status, "Done"));
+        let caught = LocalHistory::continue_from(Some(history.clone()), &tab.doc, 6);
         assert_eq!(caught.seq(), 2);
         assert_eq!(caught.plan_at(1).unwrap(), history.plan_at(1).unwrap());
-        assert_eq!(caught.plan_at(2).unwrap(), plan);
+        assert_eq!(caught.plan_at(2).unwrap(), tab.plan);
         // A history whose plan has since been written over with older stamps (it was
         // edited together meanwhile) cannot be caught up: it begins again, names kept.
         let mut named = history.clone();
         named.name(None, "Kept", "", 7).unwrap();
-        let mut newer = Clock::new(5);
-        let mut later = Doc::from_plan(&plan);
-        let mut p2 = plan.clone();
-        edit(
-            &mut p2,
-            &mut later,
-            &mut newer,
-            0,
-            set("r0", Field::Owner, "Old stamp"),
-        );
-        let fresh = LocalHistory::continue_from(Some(named), &later, 8);
+        let mut later = Tab {
+            plan: tab.plan.clone(),
+            doc: Doc::from_plan(&tab.plan),
+            clock: Clock::new(5),
+        };
+        later.write(0, set("r0", Field::Owner, "Old stamp"));
+        let fresh = LocalHistory::continue_from(Some(named), &later.doc, 8);
         assert!(fresh.dropped);
         assert_eq!(fresh.from, 2);
-        assert_eq!(fresh.plan_at(2).unwrap(), p2);
+        assert_eq!(fresh.plan_at(2).unwrap(), later.plan);
         assert_eq!(fresh.plan_at(1).unwrap(), history.plan_at(1).unwrap());
         assert_eq!(
-            LocalHistory::continue_from(None, &doc, 9)
+            LocalHistory::continue_from(None, &tab.doc, 9)
                 .plan_at(0)
                 .unwrap(),
-            plan
+            tab.plan
         );
     }
 
     #[test]
     fn a_history_reads_back_as_it_was_written() {
-        let (mut plan, mut doc, mut history) = start(2);
-        let mut clock = Clock::new(3);
-        let ops = edit(
-            &mut plan,
-            &mut doc,
-            &mut clock,
+        let (mut tab, mut history) = start(2);
+        let ops = tab.write(
             1,
             Edit::DeleteRow {
                 row: RowId::from("r1"),
@@ -591,6 +543,6 @@ mod tests {
         let json = serde_json::to_string(&history).unwrap();
         let back: LocalHistory = serde_json::from_str(&json).unwrap();
         assert_eq!(back, history);
-        assert_eq!(back.plan_at(1).unwrap(), plan);
+        assert_eq!(back.plan_at(1).unwrap(), tab.plan);
     }
 }

@@ -2,6 +2,7 @@
 //! pasted from a spreadsheet (all or nothing, one undoable step).
 
 use super::*;
+use wasm_split_helpers::{wasm_split, SplitLoaderError};
 
 impl GridContext {
     /// The selected cells as a block, in display order.
@@ -79,6 +80,8 @@ impl GridContext {
 
     /// Paste: a block from a spreadsheet fills cells from the active one (rows added as
     /// needed), all or nothing, as one undoable step; a single value fills a selected range.
+    /// What the clipboard holds is read now; reading it into cells is a part of its own
+    /// (`paste`), loaded on the first paste.
     pub fn paste(&self, ev: &web_sys::ClipboardEvent) {
         if self.is_editing() || !self.editable() {
             return;
@@ -92,6 +95,19 @@ impl GridContext {
             .get_data("text/html")
             .ok()
             .filter(|h| !h.trim().is_empty());
+        let grid = *self;
+        leptos::task::spawn_local(async move {
+            if paste_block(grid, text, html).await.is_err() {
+                let message = "Nothing was pasted: that part of syncplan could not be loaded. \
+                               Check your connection, then paste again."
+                    .to_owned();
+                grid.plan.announce(message.clone());
+                grid.problem.set(Some(message));
+            }
+        });
+    }
+
+    fn paste_now(&self, text: Option<String>, html: Option<String>) {
         let mut block = clipboard_block(text.as_deref(), html.as_deref());
         let shown = self.plan.shown_ids();
         let Some((rows, cols)) = self.cursor.with_untracked(|c| c.range(&shown)) else {
@@ -190,4 +206,15 @@ impl GridContext {
             }
         }
     }
+}
+
+/// Pastes what the clipboard held into the grid (see `GridContext::paste`).
+#[wasm_split(paste, fallible)]
+fn paste_block(
+    grid: GridContext,
+    text: Option<String>,
+    html: Option<String>,
+) -> Result<(), SplitLoaderError> {
+    grid.paste_now(text, html);
+    Ok(())
 }

@@ -116,15 +116,18 @@ impl Source {
         }
     }
 
-    /// The named versions, newest first.
-    pub async fn versions(&self) -> Result<Vec<NamedVersion>, String> {
+    /// The named versions, newest first, and the oldest point that can be rebuilt (past 0,
+    /// a shared plan's history no longer begins with the plan as shared; a local history's
+    /// oldest entries are always where it begins, so 0).
+    pub async fn versions(&self) -> Result<(Vec<NamedVersion>, u64), String> {
         match self {
             Source::Shared(share, token) => crate::browser::share_api::versions(share, token)
                 .await
-                .map(|list| list.versions)
+                .map(|list| (list.versions, list.restorable_from))
                 .map_err(|e| e.message),
             Source::Local(plan) => crate::browser::local_history::versions(plan.clone())
                 .await
+                .map(|list| (list, 0))
                 .map_err(|_| not_loaded()),
         }
     }

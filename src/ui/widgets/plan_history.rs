@@ -113,14 +113,26 @@ pub fn PlanHistory() -> impl IntoView {
             busy.set(false);
         });
     };
+    // The history was folded: its oldest batch kept is not the plan as shared.
+    let folded = RwSignal::new(false);
     let load_named = move || {
         let source = Source::of(ctx);
         let this = opening.get_value();
         leptos::task::spawn_local(async move {
             let answer = source.versions().await;
             if opening.try_get_value() == Some(this) {
-                if let Ok(list) = answer {
-                    named.set(list);
+                if let Ok((list, restorable_from)) = answer {
+                    // A version named since this list was asked for stays (the answer may
+                    // have left the server before it was named).
+                    named.update(|shown| {
+                        for version in list {
+                            if !shown.iter().any(|v| v.seq == version.seq) {
+                                shown.push(version);
+                            }
+                        }
+                        shown.sort_by_key(|v| std::cmp::Reverse(v.seq));
+                    });
+                    folded.set(restorable_from > 0);
                 }
             }
         });
@@ -133,6 +145,7 @@ pub fn PlanHistory() -> impl IntoView {
             error.set(None);
             local.set(false);
             kept_since.set(None);
+            folded.set(false);
             preview.set(None);
             named.set(Vec::new());
             name_error.set(None);
@@ -291,7 +304,7 @@ pub fn PlanHistory() -> impl IntoView {
     let list = move || {
         let all = entries.get();
         let plan = ctx.snapshot();
-        let complete = next.with(Option::is_none);
+        let complete = next.with(Option::is_none) && !folded.get();
         sessions(&all, complete)
             .into_iter()
             .map(|s| {
@@ -301,7 +314,7 @@ pub fn PlanHistory() -> impl IntoView {
                 let seq = s.entries.first().map(|(e, _)| e.seq).unwrap_or_default();
                 let first = s.entries.last().map(|(e, _)| e.seq).unwrap_or(1).max(1);
                 let count = s.entries.len();
-                let complete = next.with_untracked(Option::is_none);
+                let complete = next.with_untracked(Option::is_none) && !folded.get_untracked();
                 let baseline = s.entries.iter().all(|(e, _)| is_baseline(&all, complete, e));
                 let head = if baseline && local.get_untracked() {
                     format!("{} · {} · the history kept here begins: the plan as it was", s.who, when(newest))

@@ -6,6 +6,25 @@ const CHUNK = /\/pkg\/split_[^/]+\.wasm$/;
 const LIVE_CLIENT = /\/pkg\/split_live_client\.[^/]+\.wasm$/;
 
 test.describe('parts loaded on first use', () => {
+  test('pasting is not in the first load: its part arrives when a cell is first focused', async ({ editor, page }) => {
+    const fetched: string[] = [];
+    page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+    await editor.goto();
+    const paste = /\/pkg\/split_paste\.[^/]+\.wasm$/;
+    expect(fetched.filter((p) => paste.test(p))).toEqual([]);
+    await editor.cell(2, 'owner').click();
+    await expect.poll(() => fetched.filter((p) => paste.test(p)).length).toBe(1);
+    // Then a paste is at once what it always was: a block into cells, one undoable step.
+    await page.evaluate(() => {
+      const data = new DataTransfer();
+      data.setData('text/plain', 'Ana\tIn progress\nBo\tDone');
+      document.activeElement!.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true }));
+    });
+    await expect(editor.cell(2, 'owner')).toHaveText('Ana');
+    await expect(editor.cell(3, 'owner')).toHaveText('Bo');
+    await expect(editor.text(3, 'status')).toHaveText('Done');
+  });
+
   test('the sharing options are not in the first load, and arrive when Share is used', async ({ editor, page }) => {
     const fetched: string[] = [];
     page.on('request', (r) => fetched.push(new URL(r.url()).pathname));

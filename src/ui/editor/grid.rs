@@ -85,7 +85,8 @@ pub(crate) fn col_name(field: Field) -> &'static str {
 }
 
 impl GridContext {
-    fn editable(&self) -> bool {
+    /// Whether the plan can be edited here (not a read-only page).
+    pub fn editable(&self) -> bool {
         !self.plan.read_only
     }
 

@@ -181,6 +181,15 @@ pub fn PlanTable() -> impl IntoView {
     let on_copy = move |ev: leptos::ev::ClipboardEvent| grid.copy(&ev, false);
     let on_cut = move |ev: leptos::ev::ClipboardEvent| grid.copy(&ev, true);
     let on_paste = move |ev: leptos::ev::ClipboardEvent| grid.paste(&ev);
+    // The paste part is fetched when the table is first focused, before any paste.
+    let paste_fetched = StoredValue::new(false);
+    let on_focus_in = move |ev: leptos::ev::FocusEvent| {
+        if !paste_fetched.get_value() && grid.editable() {
+            paste_fetched.set_value(true);
+            grid.preload_paste();
+        }
+        grid.on_focus_in(ev.target());
+    };
 
     // The reason a cell cannot take a value (or news about the cell being typed in) is
     // drawn under that cell, where the person is looking, and read out.
@@ -212,7 +221,7 @@ pub fn PlanTable() -> impl IntoView {
                 on:contextmenu=on_contextmenu
                 on:click=on_click
                 on:mouseover=on_mouseover
-                on:focusin=move |ev: leptos::ev::FocusEvent| grid.on_focus_in(ev.target())
+                on:focusin=on_focus_in
                 on:copy=on_copy
                 on:cut=on_cut
                 on:paste=on_paste

@@ -107,6 +107,15 @@ impl GridContext {
         });
     }
 
+    /// Fetches the paste part ahead of the first paste (the table calls it when a cell is
+    /// first focused), so that paste does not wait for it; a failed fetch is tried again
+    /// by the paste itself.
+    pub fn preload_paste(&self) {
+        leptos::task::spawn_local(async {
+            let _ = preload_paste().await;
+        });
+    }
+
     fn paste_now(&self, text: Option<String>, html: Option<String>) {
         let mut block = clipboard_block(text.as_deref(), html.as_deref());
         let shown = self.plan.shown_ids();
@@ -209,7 +218,7 @@ impl GridContext {
 }
 
 /// Pastes what the clipboard held into the grid (see `GridContext::paste`).
-#[wasm_split(paste, fallible)]
+#[wasm_split(paste, fallible, preload(preload_paste))]
 fn paste_block(
     grid: GridContext,
     text: Option<String>,

@@ -181,10 +181,11 @@ pub fn PlanTable() -> impl IntoView {
     let on_copy = move |ev: leptos::ev::ClipboardEvent| grid.copy(&ev, false);
     let on_cut = move |ev: leptos::ev::ClipboardEvent| grid.copy(&ev, true);
     let on_paste = move |ev: leptos::ev::ClipboardEvent| grid.paste(&ev);
-    // The paste part is fetched when the table is first focused, before any paste.
+    // The paste part is fetched when the table is first focused online, before any paste
+    // (offline, the fetch would only fail: a later focus or the paste itself fetches it).
     let paste_fetched = StoredValue::new(false);
     let on_focus_in = move |ev: leptos::ev::FocusEvent| {
-        if !paste_fetched.get_value() && grid.editable() {
+        if !paste_fetched.get_value() && grid.editable() && crate::browser::dom::online() {
             paste_fetched.set_value(true);
             grid.preload_paste();
         }

@@ -18,7 +18,7 @@ use sqlx::Row as _;
 use std::collections::{BTreeSet, HashMap};
 
 mod commit;
-mod history;
+pub(super) mod history;
 mod versions;
 
 pub use history::{HistoryQuery, HistoryRefusal, MAX_HISTORY_PAGE};

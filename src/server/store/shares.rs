@@ -438,16 +438,14 @@ impl ShareStore {
     /// two are equal unless the accounting has a hole; for tests and checks.
     pub async fn audit_usage(&self) -> Result<(i64, i64), StoreError> {
         self.ready().await?;
-        let row = sqlx::query(
+        use super::live::history::{BASE_BYTES, ENTRY_BYTES, VERSION_BYTES};
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT (SELECT bytes FROM store_usage WHERE id = 1) AS kept, \
              CAST((SELECT COALESCE(SUM(size), 0) FROM shares WHERE revoked_at IS NULL) AS BIGINT) \
-             + (SELECT COALESCE(SUM(LENGTH(row_id) + LENGTH(value) + LENGTH(name) + \
-                LENGTH(body) + 48), 0) FROM share_history) \
-             + (SELECT COALESCE(SUM(LENGTH(row_id) + LENGTH(field) + LENGTH(reg) + 48), 0) \
-                FROM share_history_base) \
-             + (SELECT COALESCE(SUM(LENGTH(name) + LENGTH(by_name) + LENGTH(plan) + 48), 0) \
-                FROM share_versions) AS counted",
-        )
+             + (SELECT COALESCE(SUM({ENTRY_BYTES}), 0) FROM share_history) \
+             + (SELECT COALESCE(SUM({BASE_BYTES}), 0) FROM share_history_base) \
+             + (SELECT COALESCE(SUM({VERSION_BYTES}), 0) FROM share_versions) AS counted"
+        )))
         .fetch_one(&self.pool())
         .await?;
         Ok((row.try_get("kept")?, row.try_get("counted")?))

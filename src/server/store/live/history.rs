@@ -14,6 +14,15 @@ pub const MAX_HISTORY_PAGE: usize = 500;
 /// Bytes one entry is counted as besides its texts (its ids and the index entry).
 const ENTRY_OVERHEAD: i64 = 48;
 
+/// What a history takes, as SQL over one row: an entry (`share_history`, as `record` counts
+/// it), a register of the base (`share_history_base`), a named version (`share_versions`).
+pub(in crate::server::store) const ENTRY_BYTES: &str =
+    "LENGTH(row_id) + LENGTH(value) + LENGTH(name) + LENGTH(body) + 48";
+pub(in crate::server::store) const BASE_BYTES: &str =
+    "LENGTH(row_id) + LENGTH(field) + LENGTH(reg) + 48";
+pub(in crate::server::store) const VERSION_BYTES: &str =
+    "LENGTH(name) + LENGTH(by_name) + LENGTH(plan) + 48";
+
 /// Why a history request was refused.
 #[derive(Debug, PartialEq, Eq)]
 pub enum HistoryRefusal {
@@ -123,10 +132,10 @@ pub(super) async fn prune(
             .fetch_one(&mut **tx)
             .await?
             .try_get("cut")?;
-    let left: i64 = sqlx::query(
-        "SELECT COALESCE(SUM(LENGTH(row_id) + LENGTH(value) + LENGTH(name) + LENGTH(body) + 48), 0) \
-         AS left_bytes FROM share_history WHERE share_id = $1 AND seq > $2",
-    )
+    let left: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT COALESCE(SUM({ENTRY_BYTES}), 0) AS left_bytes FROM share_history \
+         WHERE share_id = $1 AND seq > $2"
+    )))
     .bind(id.as_str())
     .bind(cut.unwrap_or(-1))
     .fetch_one(&mut **tx)
@@ -157,15 +166,12 @@ pub(super) async fn recount(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     id: &ShareId,
 ) -> Result<(), StoreError> {
-    const ENTRIES: &str = "(SELECT COALESCE(SUM(LENGTH(row_id) + LENGTH(value) + LENGTH(name) + \
-         LENGTH(body) + 48), 0) FROM share_history WHERE share_id = $1)";
-    const KEPT: &str =
-        "((SELECT COALESCE(SUM(LENGTH(row_id) + LENGTH(field) + LENGTH(reg) + 48), 0) \
-         FROM share_history_base WHERE share_id = $1) + (SELECT COALESCE(SUM(LENGTH(name) + \
-         LENGTH(by_name) + LENGTH(plan) + 48), 0) FROM share_versions WHERE share_id = $1))";
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {ENTRIES} AS entries, {KEPT} AS kept, history_bytes, history_kept_bytes \
-         FROM shares WHERE id = $1"
+        "SELECT (SELECT COALESCE(SUM({ENTRY_BYTES}), 0) FROM share_history \
+         WHERE share_id = $1) AS entries, \
+         (SELECT COALESCE(SUM({BASE_BYTES}), 0) FROM share_history_base WHERE share_id = $1) \
+         + (SELECT COALESCE(SUM({VERSION_BYTES}), 0) FROM share_versions WHERE share_id = $1) \
+         AS kept, history_bytes, history_kept_bytes FROM shares WHERE id = $1"
     )))
     .bind(id.as_str())
     .fetch_one(&mut **tx)

@@ -188,14 +188,18 @@ impl ShareStore {
                 return Ok(Err(refused));
             }
         };
-        let counted: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM share_versions WHERE share_id = $1 AND seq <> $2",
+        // The other versions, and whether this point is named already (renaming it).
+        let row = sqlx::query(
+            "SELECT COALESCE(SUM(CASE WHEN seq <> $2 THEN 1 ELSE 0 END), 0) AS others, \
+             COALESCE(SUM(CASE WHEN seq = $2 THEN 1 ELSE 0 END), 0) AS this_one \
+             FROM share_versions WHERE share_id = $1",
         )
         .bind(id.as_str())
         .bind(seq as i64)
         .fetch_one(&mut *tx)
-        .await?
-        .try_get("n")?;
+        .await?;
+        let counted: i64 = row.try_get("others")?;
+        let renaming: i64 = row.try_get("this_one")?;
         let most = self.limits().named_versions;
         if counted.max(0) as u64 >= most {
             tx.rollback().await?;
@@ -203,14 +207,6 @@ impl ShareStore {
         }
         // A new version keeps a copy of the plan, counted in the store's size.
         let json = plan.to_json();
-        let renaming: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM share_versions WHERE share_id = $1 AND seq = $2",
-        )
-        .bind(id.as_str())
-        .bind(seq as i64)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("n")?;
         let used: i64 = sqlx::query("SELECT bytes FROM store_usage WHERE id = 1")
             .fetch_one(&mut *tx)
             .await?
